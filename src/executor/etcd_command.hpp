@@ -1,0 +1,21 @@
+// The etcd command line for a member task (reference etcd §2): name, data dir
+// in the sandbox, peer and client URLs on the agent's address, initial
+// cluster, state and token, zap logging to stderr.
+#pragma once
+
+#include "codec/task_data.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::executor {
+
+std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
+                                   const std::string& data_dir);
+
+// The environment for etcd: `base` without any ETCD_* variable (etcd exits
+// when a flag is also set through the environment).
+std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base);
+
+}  // namespace etcdmesos::executor

@@ -1,0 +1,43 @@
+// Command-line options of etcd-mesos-scheduler. Both spellings of the
+// original etcd-mesos are accepted: -cluster-size=3 and --cluster-size 3.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::scheduler {
+
+struct Options {
+  std::string master = "127.0.0.1:5050";  // host:port or zk://h1:p1,h2:p2/path
+  std::string framework_name = "etcd";
+  std::string framework_user = "root";
+  std::string framework_role = "*";
+  std::size_t cluster_size = 3;
+  uint16_t admin_port = 23400;
+  std::string address = "127.0.0.1";  // where admin and artifact servers listen
+  uint16_t artifact_port = 0;          // 0 = pick one
+  std::string executor_bin;
+  std::string etcd_bin = "/usr/bin/etcd";
+  std::string etcdctl_bin = "/usr/bin/etcdctl";
+  double sandbox_cpu_limit = 1;
+  double sandbox_mem_limit_mb = 256;
+  double sandbox_disk_limit_mb = 1024;
+  bool single_instance_per_slave = true;
+  double failover_timeout_seconds = 604800;
+  std::string framework_weburi;
+  double mesos_offer_refuse_seconds = 5;
+  std::string mesos_authentication_principal;
+  std::string mesos_authentication_secret_file;
+  double health_check_interval_seconds = 5;
+  std::string log_level = "info";
+};
+
+// Parses argv. On --help, prints the help text to stdout and returns an error
+// whose message is empty. Any bad flag is an error with a readable message.
+Result<Options> parse_options(int argc, const char* const* argv);
+std::string help_text();
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,62 @@
+// Real processes for integration tests: ZooKeeper and etcd from Debian's
+// packages, and this project's own binaries. Each server runs on loopback
+// with ports from the OS (or a per-test range) in its own temporary directory,
+// and is stopped by PID (SIGTERM, then SIGKILL) when the object is destroyed.
+// Blocking API (tests are straight-line code); waits poll for an observable
+// condition with a deadline, never a fixed sleep.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace etcdmesos::testing {
+
+// A free TCP port on `host` (bound to port 0, then released).
+uint16_t free_port(const std::string& host = "127.0.0.1");
+
+// A fresh directory under $TMPDIR, removed by the destructor unless the
+// environment variable ETCDMESOS_KEEP_TMP is set.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A child process started with fork/exec, output to files in `log_dir`.
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, std::filesystem::path log_dir,
+               std::map<std::string, std::string> extra_env = {});
+  ~ChildProcess();  // stop()
+  pid_t pid() const { return pid_; }
+  bool running();
+  // SIGTERM, wait up to `grace`, then SIGKILL; reaps. Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  void kill(int signo);  // signal without waiting
+  // Waits for exit up to `timeout`; returns the raw wait status.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  std::string stdout_text() const;
+  std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_dir_;
+  std::optional<int> status_;
+};
+
+// Polls `condition` every 50 ms until it returns true or `timeout` passes.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace etcdmesos::testing
