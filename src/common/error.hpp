@@ -14,6 +14,10 @@ namespace etcdmesos {
 
 struct Error {
   std::string message;
+  // Optional machine-readable code whose meaning is defined by the producer
+  // (ZooKeeper's ZOO_ERRORS for the ZooKeeper client, the HTTP status for an
+  // HTTP error answer, 0 otherwise).
+  int code = 0;
 };
 
 // Lets boost::system::result<T, Error>::value() throw a readable exception
@@ -26,6 +30,8 @@ struct Error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message, int code = 0) {
+  return Error{std::move(message), code};
+}
 
 }  // namespace etcdmesos

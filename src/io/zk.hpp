@@ -1,0 +1,79 @@
+// ZooKeeper access through libzookeeper-mt (ZooKeeper's own C client).
+//
+// Threading: the C client calls back on its own threads; every callback only
+// posts onto the io_context of the executor given, tagged with the session
+// generation it belongs to, so results of an older session are dropped.
+// Operations are awaitables that complete on that io_context.
+// Errors: a failed operation is an Error whose `code` is the ZooKeeper error
+// (ZNONODE, ZNODEEXISTS, ZCONNECTIONLOSS, ...); nothing is thrown.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::io {
+
+// zk://h1:p1,h2:p2/path -> servers "h1:p1,h2:p2" and path "/path".
+struct ZkUrl {
+  std::string servers;
+  std::string path;
+};
+// Error for a missing scheme, no servers, a bad port, or (when
+// require_non_root) a path that is empty or "/".
+Result<ZkUrl> parse_zk_url(std::string_view url, bool require_non_root);
+
+enum class ZkSessionState { kConnecting, kConnected, kExpired, kClosed };
+const char* to_string(ZkSessionState state);
+
+class ZkClient {
+ public:
+  // Connects to `servers` ("h1:p1,h2:p2") in the background; a new session is
+  // started by itself after expiry (the generation then increases).
+  ZkClient(boost::asio::any_io_executor ex, std::string servers,
+           std::chrono::milliseconds session_timeout);
+  ~ZkClient();  // closes the session (ephemeral nodes go away at once)
+  ZkClient(const ZkClient&) = delete;
+  ZkClient& operator=(const ZkClient&) = delete;
+
+  // Called on the io_context at every session state change.
+  void on_session_state(std::function<void(ZkSessionState)> callback);
+  ZkSessionState state() const;
+  uint64_t generation() const;  // increases with every new session
+  // Completes once connected or when `timeout` passes (false).
+  boost::asio::awaitable<bool> wait_connected(std::chrono::milliseconds timeout);
+
+  // Creates `path` with `data`; returns the created path (with the sequence
+  // suffix for sequential nodes).
+  boost::asio::awaitable<Result<std::string>> create(std::string path, std::string data,
+                                                     bool ephemeral, bool sequential);
+  // Creates every missing ancestor of `path` and `path` itself (persistent,
+  // empty). Existing nodes are fine.
+  boost::asio::awaitable<Result<void>> ensure_path(std::string path);
+  // nullopt when the node does not exist.
+  boost::asio::awaitable<Result<std::optional<std::string>>> get(std::string path);
+  // Creates or overwrites a persistent node.
+  boost::asio::awaitable<Result<void>> put(std::string path, std::string data);
+  // Absent is fine.
+  boost::asio::awaitable<Result<void>> remove(std::string path);
+  // Children names (not full paths). With `on_change`, a one-shot watch is
+  // set; it is invoked on the io_context when the children change or the
+  // session ends.
+  boost::asio::awaitable<Result<std::vector<std::string>>> children(
+      std::string path, std::function<void()> on_change = {});
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace etcdmesos::io
