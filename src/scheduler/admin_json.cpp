@@ -1,0 +1,65 @@
+#include "scheduler/admin_json.hpp"
+
+#include <boost/json.hpp>
+
+namespace etcdmesos::scheduler {
+
+namespace json = boost::json;
+
+std::string members_json(const AdminSnapshot& snapshot) {
+  json::array out;
+  for (const auto& m : snapshot.members) {
+    out.push_back(json::object{
+        {"name", m.name},
+        {"host", m.host},
+        {"peer_port", m.peer_port},
+        {"client_port", m.client_port},
+        {"peer_url", m.peer_url()},
+        {"client_url", m.client_url()},
+        {"agent_id", m.agent_id},
+        {"task_id", m.task_id},
+        {"state", core::to_string(m.state)},
+    });
+  }
+  return json::serialize(out);
+}
+
+std::string stats_json(const AdminSnapshot& snapshot) {
+  const auto& s = snapshot.stats;
+  return json::serialize(json::object{
+      {"running_servers", s.running_servers},
+      {"launched_servers", s.launched_servers},
+      {"failed_servers", s.failed_servers},
+      {"cluster_livelocks", s.cluster_livelocks},
+      {"cluster_reseeds", s.cluster_reseeds},
+      {"healthy", s.healthy ? 1 : 0},
+  });
+}
+
+std::string health_json(const AdminSnapshot& snapshot) {
+  if (!snapshot.health) {
+    return json::serialize(
+        json::object{{"healthy", false}, {"reason", "no health check has completed yet"}});
+  }
+  const auto& h = *snapshot.health;
+  json::array members;
+  for (const auto& m : h.members) {
+    json::object entry{{"name", m.name}, {"reachable", m.reachable}};
+    if (m.reachable) {
+      entry["leader"] = std::to_string(m.leader);
+      entry["raft_index"] = m.raft_index;
+      entry["raft_term"] = m.raft_term;
+    }
+    if (!m.error.empty()) {
+      entry["error"] = m.error;
+    }
+    members.push_back(std::move(entry));
+  }
+  json::object out{{"healthy", h.healthy}, {"members", std::move(members)}};
+  if (!h.reason.empty()) {
+    out["reason"] = h.reason;
+  }
+  return json::serialize(out);
+}
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,30 @@
+// JSON documents of the admin HTTP interface, built from a snapshot of the
+// scheduler's state. Pure functions: no I/O.
+#pragma once
+
+#include "core/scheduler_core.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::scheduler {
+
+struct AdminSnapshot {
+  std::vector<core::Member> members;
+  core::Stats stats;
+  std::optional<core::HealthResult> health;
+  std::string framework_id;  // "" until the master assigned one
+  bool subscribed = false;
+};
+
+// [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",
+//   "state"}] — members that are running or starting.
+std::string members_json(const AdminSnapshot& snapshot);
+// {"running_servers",...,"healthy":0|1}
+std::string stats_json(const AdminSnapshot& snapshot);
+// The last health check with its per-member breakdown, or {"healthy":false,
+// "reason":"no health check has completed yet"}.
+std::string health_json(const AdminSnapshot& snapshot);
+
+}  // namespace etcdmesos::scheduler

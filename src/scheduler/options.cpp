@@ -1,0 +1,150 @@
+#include "scheduler/options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <sstream>
+
+namespace etcdmesos::scheduler {
+namespace po = boost::program_options;
+
+namespace {
+
+po::options_description describe_options(Options& o) {
+  po::options_description d("etcd-mesos-scheduler options");
+  // clang-format off
+  d.add_options()
+    ("help", "print this help and exit")
+    ("master", po::value(&o.master)->default_value(o.master),
+     "Mesos master: host:port, or zk://h1:p1,h2:p2/path to follow the leading master "
+     "through ZooKeeper")
+    ("framework-name", po::value(&o.framework_name)->default_value(o.framework_name),
+     "framework name; also names the etcd cluster (members are <name>-<n>)")
+    ("framework-user", po::value(&o.framework_user)->default_value(o.framework_user),
+     "Unix user the executors and etcd run as on the agents")
+    ("framework-role", po::value(&o.framework_role)->default_value(o.framework_role),
+     "Mesos role to take offers for")
+    ("cluster-size", po::value(&o.cluster_size)->default_value(o.cluster_size),
+     "number of etcd members to run (1..9; odd sizes tolerate failures best)")
+    ("admin-port", po::value(&o.admin_port)->default_value(o.admin_port),
+     "port of the admin HTTP interface (/members, /stats, /healthz, /health)")
+    ("address", po::value(&o.address)->default_value(o.address),
+     "IP address the admin and artifact servers listen on; agents must reach it")
+    ("artifact-port", po::value(&o.artifact_port)->default_value(o.artifact_port),
+     "port of the artifact server that agents fetch the executor, etcd and etcdctl "
+     "from (0 = any free port)")
+    ("executor-bin", po::value(&o.executor_bin),
+     "path of the etcd-mesos-executor binary to serve (default: next to this program)")
+    ("etcd-bin", po::value(&o.etcd_bin)->default_value(o.etcd_bin),
+     "path of the etcd binary to serve to agents")
+    ("etcdctl-bin", po::value(&o.etcdctl_bin)->default_value(o.etcdctl_bin),
+     "path of the etcdctl binary to serve to agents")
+    ("sandbox-cpu-limit", po::value(&o.sandbox_cpu_limit)->default_value(o.sandbox_cpu_limit),
+     "CPUs per member task")
+    ("sandbox-mem-limit", po::value(&o.sandbox_mem_limit_mb)->default_value(o.sandbox_mem_limit_mb),
+     "memory per member task, in MB")
+    ("sandbox-disk-limit", po::value(&o.sandbox_disk_limit_mb)->default_value(o.sandbox_disk_limit_mb),
+     "disk per member task, in MB")
+    ("single-instance-per-slave",
+     po::value(&o.single_instance_per_slave)->default_value(o.single_instance_per_slave)
+         ->implicit_value(true),
+     "never run two members on one agent (true/false)")
+    ("failover-timeout-seconds",
+     po::value(&o.failover_timeout_seconds)->default_value(o.failover_timeout_seconds),
+     "how long Mesos keeps the members running while no scheduler is connected")
+    ("framework-weburi", po::value(&o.framework_weburi),
+     "web UI URL shown by Mesos (default: the admin interface)")
+    ("mesos-offer-refuse-seconds",
+     po::value(&o.mesos_offer_refuse_seconds)->default_value(o.mesos_offer_refuse_seconds),
+     "how long Mesos should not re-offer resources this scheduler declined")
+    ("mesos-authentication-principal", po::value(&o.mesos_authentication_principal),
+     "principal for HTTP basic authentication with the master (also FrameworkInfo.principal)")
+    ("mesos-authentication-secret-file", po::value(&o.mesos_authentication_secret_file),
+     "file holding the secret for HTTP basic authentication")
+    ("health-check-interval",
+     po::value(&o.health_check_interval_seconds)->default_value(o.health_check_interval_seconds),
+     "seconds between etcd health checks")
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level),
+     "trace, debug, info, warn or error");
+  // clang-format on
+  return d;
+}
+
+// The original etcd-mesos used Go flags: -cluster-size=3. Turn a single
+// leading dash on a long name into two, so both spellings parse alike.
+std::vector<std::string> normalise(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]))) {
+      a.insert(0, "-");
+    }
+    args.push_back(std::move(a));
+  }
+  return args;
+}
+
+Result<void> validate(const Options& o) {
+  if (o.cluster_size < 1 || o.cluster_size > 9) {
+    return make_error("--cluster-size must be between 1 and 9, got " +
+                      std::to_string(o.cluster_size));
+  }
+  if (o.sandbox_cpu_limit <= 0 || o.sandbox_mem_limit_mb <= 0 || o.sandbox_disk_limit_mb < 0) {
+    return make_error("--sandbox-cpu-limit and --sandbox-mem-limit must be positive");
+  }
+  if (o.failover_timeout_seconds < 0) {
+    return make_error("--failover-timeout-seconds must not be negative");
+  }
+  if (o.mesos_offer_refuse_seconds < 0) {
+    return make_error("--mesos-offer-refuse-seconds must not be negative");
+  }
+  if (o.health_check_interval_seconds <= 0) {
+    return make_error("--health-check-interval must be positive");
+  }
+  if (o.framework_name.empty() || o.framework_name.size() > 64 ||
+      o.framework_name.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos) {
+    return make_error("--framework-name must be 1-64 characters of [A-Za-z0-9._-]");
+  }
+  if (o.mesos_authentication_principal.empty() != o.mesos_authentication_secret_file.empty()) {
+    return make_error(
+        "--mesos-authentication-principal and --mesos-authentication-secret-file go together");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string help_text() {
+  Options defaults;
+  std::ostringstream out;
+  out << "Usage: etcd-mesos-scheduler [options]\n"
+      << "Runs an etcd cluster of --cluster-size members on Apache Mesos, health-checks it and\n"
+      << "repairs it. Flags may be written -name=value (as in the original etcd-mesos) or\n"
+      << "--name value.\n\n"
+      << describe_options(defaults);
+  return out.str();
+}
+
+Result<Options> parse_options(int argc, const char* const* argv) {
+  Options o;
+  auto description = describe_options(o);
+  po::variables_map vm;
+  try {
+    auto args = normalise(argc, argv);
+    po::store(po::command_line_parser(args).options(description).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return make_error(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help")) {
+    return make_error("");
+  }
+  if (auto ok = validate(o); !ok) {
+    return ok.error();
+  }
+  return o;
+}
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,80 @@
+#include "scheduler/options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace etcdmesos::scheduler {
+namespace {
+
+Result<Options> parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "etcd-mesos-scheduler");
+  return parse_options(static_cast<int>(args.size()), args.data());
+}
+
+TEST(Options, DefaultsMatchTheOriginal) {
+  auto o = parse({});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->cluster_size, 3u);
+  EXPECT_EQ(o->admin_port, 23400);
+  EXPECT_TRUE(o->single_instance_per_slave);
+  EXPECT_EQ(o->failover_timeout_seconds, 604800);
+}
+
+TEST(Options, AcceptsGoStyleAndGnuStyle) {
+  auto go = parse({"-cluster-size=5", "-master=zk://127.0.0.1:2181/mesos",
+                   "-single-instance-per-slave=false", "-admin-port", "8080"});
+  ASSERT_TRUE(go) << go.error().message;
+  EXPECT_EQ(go->cluster_size, 5u);
+  EXPECT_EQ(go->master, "zk://127.0.0.1:2181/mesos");
+  EXPECT_FALSE(go->single_instance_per_slave);
+  EXPECT_EQ(go->admin_port, 8080);
+
+  auto gnu = parse({"--cluster-size", "1", "--framework-name=etcd-a"});
+  ASSERT_TRUE(gnu) << gnu.error().message;
+  EXPECT_EQ(gnu->cluster_size, 1u);
+  EXPECT_EQ(gnu->framework_name, "etcd-a");
+}
+
+TEST(Options, RejectsBadInputWithAReadableMessage) {
+  auto unknown = parse({"--no-such-flag"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("no-such-flag"), std::string::npos);
+
+  auto not_a_number = parse({"-cluster-size=three"});
+  ASSERT_FALSE(not_a_number);
+  EXPECT_NE(not_a_number.error().message.find("cluster-size"), std::string::npos);
+
+  auto zero = parse({"--cluster-size=0"});
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("between 1 and 9"), std::string::npos);
+
+  auto port = parse({"--admin-port=70000"});
+  ASSERT_FALSE(port);
+
+  auto name = parse({"--framework-name=a/b"});
+  ASSERT_FALSE(name);
+
+  auto half_auth = parse({"--mesos-authentication-principal=p"});
+  ASSERT_FALSE(half_auth);
+  EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
+}
+
+TEST(Options, HelpIsAnEmptyErrorAndHelpTextNamesEveryFlag) {
+  auto help = parse({"-help"});
+  ASSERT_FALSE(help);
+  EXPECT_TRUE(help.error().message.empty());
+  auto text = help_text();
+  for (const char* flag : {"--master", "--framework-name", "--cluster-size", "--admin-port",
+                           "--address", "--artifact-port", "--executor-bin", "--etcd-bin",
+                           "--etcdctl-bin", "--sandbox-cpu-limit", "--sandbox-mem-limit",
+                           "--sandbox-disk-limit", "--single-instance-per-slave",
+                           "--failover-timeout-seconds", "--framework-weburi",
+                           "--mesos-offer-refuse-seconds", "--mesos-authentication-principal",
+                           "--mesos-authentication-secret-file"}) {
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace etcdmesos::scheduler
