@@ -1,0 +1,293 @@
+// HTTP client side of io/http.hpp: one-shot requests and streamed responses.
+//
+// Every operation runs under a deadline (beast::tcp_stream::expires_at), so a
+// peer that stops answering is reported as a timeout instead of hanging the
+// caller. Completion tokens are as_tuple(use_awaitable): network failures come
+// back as error codes and are turned into Error values here.
+#include "io/http.hpp"
+
+#include "common/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <array>
+#include <charconv>
+#include <variant>
+
+namespace etcdmesos::io {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Response headers are small in every API we talk to; a peer that sends more
+// is misbehaving and must not make us buffer without bound.
+constexpr std::uint32_t kResponseHeaderLimit = 64 * 1024;
+// Size of one read from a streamed body; a piece handed to the caller is at
+// most this long.
+constexpr std::size_t kStreamReadChunk = 64 * 1024;
+
+// Turns a failed operation into a message that names what failed and where.
+Error describe_failure(std::string_view what, const Endpoint& to,
+                       const boost::system::error_code& ec, std::chrono::milliseconds timeout) {
+  if (ec == beast::error::timeout) {
+    return make_error(std::string(what) + " " + to.to_string() + " timed out after " +
+                      std::to_string(timeout.count()) + " ms");
+  }
+  if (ec == asio::error::connection_refused) {
+    return make_error("connect to " + to.to_string() + " refused");
+  }
+  if (ec == http::error::body_limit) {
+    return make_error(std::string(what) + " " + to.to_string() + ": body above limit");
+  }
+  if (ec == http::error::partial_message || ec == asio::error::eof ||
+      ec == http::error::end_of_stream) {
+    return make_error(std::string(what) + " " + to.to_string() +
+                      ": connection closed before the message was complete");
+  }
+  return make_error(std::string(what) + " " + to.to_string() + " failed: " + ec.message());
+}
+
+// Resolves `to` (IP literals without a lookup) before `deadline`.
+asio::awaitable<Result<std::vector<tcp::endpoint>>> resolve(asio::any_io_executor ex,
+                                                            const Endpoint& to,
+                                                            Clock::time_point deadline,
+                                                            std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(to.host, ec);
+  if (!ec) {
+    co_return std::vector<tcp::endpoint>{tcp::endpoint(address, to.port)};
+  }
+  using namespace asio::experimental::awaitable_operators;
+  tcp::resolver resolver(ex);
+  asio::steady_timer timer(ex, deadline);
+  auto outcome = co_await (resolver.async_resolve(to.host, std::to_string(to.port), kTuple) ||
+                           timer.async_wait(kTuple));
+  if (outcome.index() == 1) {
+    co_return describe_failure("resolve", to, beast::error::timeout, timeout);
+  }
+  auto [resolve_ec, results] = std::get<0>(std::move(outcome));
+  if (resolve_ec) {
+    co_return make_error("resolve " + to.host + " failed: " + resolve_ec.message());
+  }
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) {
+    endpoints.push_back(entry.endpoint());
+  }
+  co_return endpoints;
+}
+
+// Resolves and connects `stream` to `to` before `deadline`.
+asio::awaitable<Result<void>> connect(beast::tcp_stream& stream, const Endpoint& to,
+                                      Clock::time_point deadline,
+                                      std::chrono::milliseconds timeout) {
+  auto endpoints = co_await resolve(stream.get_executor(), to, deadline, timeout);
+  if (!endpoints) {
+    co_return endpoints.error();
+  }
+  stream.expires_at(deadline);
+  auto [ec, connected] = co_await stream.async_connect(*endpoints, kTuple);
+  (void)connected;
+  if (ec) {
+    co_return describe_failure("connect to", to, ec, timeout);
+  }
+  co_return Result<void>{};
+}
+
+// Connects and writes `req` before `deadline`.
+asio::awaitable<Result<void>> connect_and_send(beast::tcp_stream& stream, const Endpoint& to,
+                                               Request& req, Clock::time_point deadline,
+                                               std::chrono::milliseconds timeout) {
+  auto connected = co_await connect(stream, to, deadline, timeout);
+  if (!connected) {
+    co_return connected.error();
+  }
+  stream.expires_at(deadline);
+  auto [ec, written] = co_await http::async_write(stream, req, kTuple);
+  (void)written;
+  if (ec) {
+    co_return describe_failure("send request to", to, ec, timeout);
+  }
+  co_return Result<void>{};
+}
+
+void close_quietly(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.close();
+}
+
+}  // namespace
+
+Result<Endpoint> parse_endpoint(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return make_error("endpoint '" + std::string(text) + "' is not host:port");
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  // "[::1]:5050": brackets only delimit an IPv6 literal.
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535 || host.empty()) {
+    return make_error("endpoint '" + std::string(text) + "' has no valid port (0-65535)");
+  }
+  return Endpoint{std::string(host), static_cast<uint16_t>(port)};
+}
+
+Request make_request(http::verb verb, std::string target, const Endpoint& to, std::string body,
+                     std::string content_type) {
+  Request req{verb, target, 11};
+  req.set(http::field::host, to.to_string());
+  req.set(http::field::user_agent, "etcd-mesos");
+  if (!body.empty()) {
+    req.set(http::field::content_type, content_type);
+    req.body() = std::move(body);
+  }
+  req.prepare_payload();
+  return req;
+}
+
+asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoint to, Request req,
+                                               std::chrono::milliseconds timeout,
+                                               std::size_t body_limit) {
+  const auto deadline = Clock::now() + timeout;
+  beast::tcp_stream stream(ex);
+  auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
+  if (!sent) {
+    co_return sent.error();
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(kResponseHeaderLimit);
+  parser.body_limit(body_limit);
+  stream.expires_at(deadline);
+  auto [ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+  (void)read;
+  close_quietly(stream);
+  if (ec) {
+    co_return describe_failure("read response from", to, ec, timeout);
+  }
+  co_return parser.release();
+}
+
+// ------------------------------------------------------------------ HttpStream
+
+struct HttpStream::State {
+  explicit State(asio::any_io_executor ex, Endpoint peer) : stream(ex), to(std::move(peer)) {}
+  beast::tcp_stream stream;
+  Endpoint to;
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  std::array<char, kStreamReadChunk> piece{};
+};
+
+HttpStream::HttpStream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+HttpStream::~HttpStream() {
+  close();
+}
+
+asio::awaitable<Result<std::unique_ptr<HttpStream>>> HttpStream::open(
+    asio::any_io_executor ex, Endpoint to, Request req, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto state = std::make_unique<State>(ex, to);
+  auto sent = co_await connect_and_send(state->stream, to, req, deadline, timeout);
+  if (!sent) {
+    co_return sent.error();
+  }
+  state->parser.header_limit(kResponseHeaderLimit);
+  // A stream has no natural size; whoever reads it bounds what it buffers
+  // (read_all's limit, the RecordIO decoder's record limit).
+  state->parser.body_limit(boost::none);
+  state->stream.expires_at(deadline);
+  auto [ec, read] =
+      co_await http::async_read_header(state->stream, state->buffer, state->parser, kTuple);
+  (void)read;
+  if (ec) {
+    co_return describe_failure("read response header from", to, ec, timeout);
+  }
+  co_return std::unique_ptr<HttpStream>(new HttpStream(std::move(state)));
+}
+
+unsigned HttpStream::status() const {
+  return state_->parser.get().result_int();
+}
+
+std::string HttpStream::header(std::string_view name) const {
+  const auto& fields = state_->parser.get();
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string() : std::string(it->value());
+}
+
+asio::awaitable<Result<std::optional<std::string>>> HttpStream::read_some(
+    std::chrono::milliseconds timeout) {
+  auto& s = *state_;
+  // A read may consume only chunk framing and yield no body bytes; keep going
+  // until there are bytes or the body ends.
+  for (;;) {
+    if (s.parser.is_done()) {
+      co_return std::optional<std::string>();
+    }
+    auto& body = s.parser.get().body();
+    body.data = s.piece.data();
+    body.size = s.piece.size();
+    s.stream.expires_after(timeout);
+    auto [ec, read] = co_await http::async_read_some(s.stream, s.buffer, s.parser, kTuple);
+    (void)read;
+    // need_buffer only says that our piece buffer is full.
+    if (ec && ec != http::error::need_buffer) {
+      co_return describe_failure("read stream from", s.to, ec, timeout);
+    }
+    const std::size_t got = s.piece.size() - body.size;
+    if (got > 0) {
+      co_return std::optional<std::string>(std::string(s.piece.data(), got));
+    }
+  }
+}
+
+asio::awaitable<Result<std::string>> HttpStream::read_all(std::chrono::milliseconds timeout,
+                                                          std::size_t body_limit) {
+  const auto deadline = Clock::now() + timeout;
+  std::string all;
+  for (;;) {
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      co_return describe_failure("read body from", state_->to, beast::error::timeout, timeout);
+    }
+    auto piece = co_await read_some(std::chrono::ceil<std::chrono::milliseconds>(left));
+    if (!piece) {
+      co_return piece.error();
+    }
+    if (!piece->has_value()) {
+      // Spelled out: Error is constructible from a string too.
+      co_return Result<std::string>(boost::system::in_place_value, std::move(all));
+    }
+    if (all.size() + (*piece)->size() > body_limit) {
+      close();
+      co_return describe_failure("read body from", state_->to, http::error::body_limit, timeout);
+    }
+    all += **piece;
+  }
+}
+
+void HttpStream::close() {
+  if (state_ && state_->stream.socket().is_open()) {
+    close_quietly(state_->stream);
+  }
+}
+
+}  // namespace etcdmesos::io
