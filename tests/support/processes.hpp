@@ -6,6 +6,7 @@
 // condition with a deadline, never a fixed sleep.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -14,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace etcdmesos::testing {
@@ -55,6 +55,14 @@ class ChildProcess {
   std::filesystem::path log_dir_;
   std::optional<int> status_;
 };
+
+// Connects to host:port (IPv4 literal), sends `request`, and returns all
+// bytes until the peer closes. nullopt on a connect error or when the whole
+// exchange takes longer than `timeout`. For four-letter words and simple
+// HTTP/1.1 requests sent with "Connection: close".
+std::optional<std::string> tcp_exchange(const std::string& host, uint16_t port,
+                                        const std::string& request,
+                                        std::chrono::milliseconds timeout);
 
 // Polls `condition` every 50 ms until it returns true or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
