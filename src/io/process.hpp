@@ -4,6 +4,8 @@
 // Children get their own process group (so a whole tree can be signalled)
 // and PR_SET_PDEATHSIG=SIGKILL unless `survive_parent` is set, so that a
 // crashed parent never leaves an etcd or executor behind.
+// PR_SET_PDEATHSIG fires when the *thread* that called spawn() exits, so
+// spawn from the io_context thread, never from a short-lived thread.
 // Threading: a Process belongs to the io_context of the executor it was
 // spawned with.
 #pragma once
@@ -13,12 +15,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <sys/types.h>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace etcdmesos::io {
@@ -36,7 +38,7 @@ struct SpawnOptions {
 // How a process ended, as waitpid reports it.
 struct ExitStatus {
   bool signaled = false;
-  int code = 0;  // exit code, or signal number when signaled
+  int code = 0;                  // exit code, or signal number when signaled
   std::string describe() const;  // "exited with status 1" / "killed by signal 9 (Killed)"
 };
 

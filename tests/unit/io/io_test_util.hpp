@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace etcdmesos::testing {
 
@@ -29,8 +30,10 @@ inline bool run_until(boost::asio::io_context& ioc, const std::function<bool()>&
     if (std::chrono::steady_clock::now() >= deadline) {
       return false;
     }
-    ioc.run_one_for(std::chrono::milliseconds(20));
-    if (ioc.stopped()) {
+    if (ioc.run_one_for(std::chrono::milliseconds(20)) == 0 && ioc.stopped()) {
+      // Nothing to run: the condition depends on something outside the loop
+      // (a child process, a file); poll it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
       ioc.restart();
     }
   }
