@@ -45,8 +45,14 @@ class ZkClient {
   ZkClient(const ZkClient&) = delete;
   ZkClient& operator=(const ZkClient&) = delete;
 
-  // Called on the io_context at every session state change.
+  // Called on the io_context at every session state change. Each callback
+  // given is kept (several components may share one client); none is called
+  // from the destructor.
   void on_session_state(std::function<void(ZkSessionState)> callback);
+  // Upper bound for every operation (default: the session timeout, at least
+  // 2 s). An operation that the C client has not answered by then completes
+  // with ZOPERATIONTIMEOUT; its late result is dropped.
+  void set_operation_timeout(std::chrono::milliseconds timeout);
   ZkSessionState state() const;
   uint64_t generation() const;  // increases with every new session
   // Completes once connected or when `timeout` passes (false).
@@ -67,9 +73,14 @@ class ZkClient {
   boost::asio::awaitable<Result<void>> remove(std::string path);
   // Children names (not full paths). With `on_change`, a one-shot watch is
   // set; it is invoked on the io_context when the children change or the
-  // session ends.
+  // session ends (expiry; not when the client itself is destroyed).
   boost::asio::awaitable<Result<std::vector<std::string>>> children(
       std::string path, std::function<void()> on_change = {});
+
+  // Test hook: makes the server expire the current session (by opening a
+  // second handle on the same session id and closing it). The client then
+  // sees EXPIRED and starts a new session. False when that did not work.
+  boost::asio::awaitable<bool> expire_session_ForTest();
 
  private:
   struct State;
