@@ -1,0 +1,106 @@
+#include "codec/task_data.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace etcdmesos {
+namespace {
+
+MemberTaskData sample() {
+  return MemberTaskData{"etcd-m1",
+                        "10.0.0.5",
+                        31002,
+                        31001,
+                        "etcd-m1=http://10.0.0.5:31002,etcd-m2=http://10.0.0.6:31002",
+                        "new",
+                        "c1-7f3a"};
+}
+
+TEST(TaskData, RoundTrip) {
+  const MemberTaskData data = sample();
+  auto decoded = decode_member_task_data(encode(data));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, data);
+  MemberTaskData existing = data;
+  existing.cluster_state = "existing";
+  existing.name = "A.b_c-9";
+  existing.peer_port = 1;
+  existing.client_port = 65535;
+  decoded = decode_member_task_data(encode(existing));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, existing);
+}
+
+TEST(TaskData, EncodesFieldNamesOfTheStruct) {
+  const auto v = boost::json::parse(encode(sample()));
+  EXPECT_EQ(v.at("name"), "etcd-m1");
+  EXPECT_EQ(v.at("host"), "10.0.0.5");
+  EXPECT_EQ(v.at("peer_port"), 31002);
+  EXPECT_EQ(v.at("client_port"), 31001);
+  EXPECT_EQ(v.at("cluster_state"), "new");
+  EXPECT_EQ(v.at("cluster_token"), "c1-7f3a");
+  EXPECT_TRUE(v.at("initial_cluster").is_string());
+}
+
+TEST(TaskData, AcceptsPortsAsStringsAndIgnoresUnknownKeys) {
+  auto decoded = decode_member_task_data(
+      R"({"name":"m1","host":"h","peer_port":"2380","client_port":2379,"initial_cluster":"m1=http://h:2380","cluster_state":"new","cluster_token":"t","extra":[1]})");
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->peer_port, 2380u);
+}
+
+std::string with(const std::string& key, const std::string& raw_value) {
+  auto v = boost::json::parse(encode(sample())).as_object();
+  if (raw_value.empty()) {
+    v.erase(key);
+  } else {
+    v[key] = boost::json::parse(raw_value);
+  }
+  return boost::json::serialize(v);
+}
+
+TEST(TaskData, Rejects) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"name", ""},
+      {"name", R"("")"},
+      {"name", R"("etcd m1")"},
+      {"name", R"("etcd/m1")"},
+      {"name", R"("m\u00e9")"},
+      {"name", '"' + std::string(65, 'a') + '"'},
+      {"name", "7"},
+      {"host", ""},
+      {"host", R"("")"},
+      {"peer_port", ""},
+      {"peer_port", "0"},
+      {"peer_port", "65536"},
+      {"peer_port", "-1"},
+      {"peer_port", "2380.5"},
+      {"peer_port", R"("0x950")"},
+      {"client_port", ""},
+      {"client_port", "99999999999999999999999"},
+      {"initial_cluster", ""},
+      {"initial_cluster", "[]"},
+      {"cluster_state", ""},
+      {"cluster_state", R"("old")"},
+      {"cluster_token", ""},
+      {"cluster_token", "true"},
+  };
+  for (const auto& [key, value] : bad) {
+    const std::string json = with(key, value);
+    EXPECT_FALSE(decode_member_task_data(json)) << json;
+  }
+  EXPECT_TRUE(decode_member_task_data(with("name", '"' + std::string(64, 'a') + '"')));
+}
+
+TEST(TaskData, RejectsBrokenJson) {
+  for (const std::string bad :
+       {"", "{", "[]", "null", "\"x\"", R"({"name":"m1")", "{}x", "{\"name\":\"\xff\"}"}) {
+    EXPECT_FALSE(decode_member_task_data(bad)) << bad;
+  }
+  EXPECT_FALSE(decode_member_task_data(std::string(70 * 1024, ' ') + encode(sample())));
+}
+
+}  // namespace
+}  // namespace etcdmesos
