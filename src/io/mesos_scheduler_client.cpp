@@ -1,0 +1,473 @@
+// MesosSchedulerClient: one background coroutine per start() runs the
+// connection loop (find master -> SUBSCRIBE -> read events -> back off);
+// calls run in the caller's coroutine on connections of their own, because a
+// call must never travel on the subscription connection (reference §2).
+//
+// Each connection attempt has a generation; stop() and every new attempt bump
+// it, and a coroutine that wakes up with an older generation drops whatever it
+// got instead of acting on it (Mesos' own scheduler library does the same).
+#include "io/mesos_scheduler_client.hpp"
+
+#include "codec/recordio.hpp"
+#include "common/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace etcdmesos::io {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using State = MesosSchedulerClient::State;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Error answers are short texts; anything longer is cut off.
+constexpr std::size_t kAnswerBodyLimit = 64 * 1024;
+// Bounds on the heartbeat interval a master may announce, so that a bogus
+// value neither drops every subscription at once nor disables the watchdog.
+constexpr double kMinHeartbeatSeconds = 0.01;
+constexpr double kMaxHeartbeatSeconds = 3600;
+
+std::shared_ptr<spdlog::logger> log() {
+  return logger("mesos");
+}
+
+milliseconds ms_from_seconds(double seconds) {
+  return milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+// Where a 307 points: "//host:port/master/api/v1/scheduler" (reference §3),
+// an absolute URL, or a bare path on the same master.
+struct Redirect {
+  Endpoint to;
+  std::string path;
+};
+
+Result<Redirect> parse_redirect(std::string_view location, const Endpoint& from,
+                                const std::string& from_path) {
+  auto ref = boost::urls::parse_uri_reference(location);
+  if (location.empty() || !ref) {
+    return make_error("307 without a usable Location ('" + std::string(location) + "')");
+  }
+  Redirect next{from, from_path};
+  if (ref->has_authority()) {
+    if (!ref->has_port() || ref->port_number() == 0 || ref->host_address().empty()) {
+      return make_error("307 Location '" + std::string(location) + "' names no host:port");
+    }
+    next.to = Endpoint{std::string(ref->host_address()), ref->port_number()};
+  }
+  if (!ref->encoded_path().empty()) {
+    next.path = std::string(ref->encoded_path());
+    if (ref->has_query()) {
+      next.path += "?" + std::string(ref->encoded_query());
+    }
+  }
+  return next;
+}
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') {
+    text.pop_back();
+  }
+  return text;
+}
+
+// How one connection attempt ended.
+struct Outcome {
+  bool reached_subscribed = false;
+  std::string reason;
+};
+
+}  // namespace
+
+std::string_view to_string(State state) {
+  switch (state) {
+    case State::kDisconnected:
+      return "DISCONNECTED";
+    case State::kConnecting:
+      return "CONNECTING";
+    case State::kSubscribing:
+      return "SUBSCRIBING";
+    case State::kSubscribed:
+      return "SUBSCRIBED";
+  }
+  return "UNKNOWN";
+}
+
+struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, Config c, Callbacks cb)
+      : ex_(executor),
+        config_(std::move(c)),
+        callbacks_(std::move(cb)),
+        framework_id_(config_.framework_info.id),
+        retry_timer_(executor),
+        rng_(config_.jitter_seed) {}
+
+  asio::awaitable<void> run(uint64_t my_run);
+  asio::awaitable<Outcome> attempt(uint64_t gen);
+  asio::awaitable<Outcome> read_events(uint64_t gen, std::unique_ptr<HttpStream> owned,
+                                       const Endpoint& to, const std::string& path);
+  // Handles one event; a reason when the subscription must end.
+  std::optional<std::string> handle(uint64_t gen, const mesos::Event& event, bool& subscribed);
+  asio::awaitable<Result<void>> call(mesos::Call c);
+  void stop();
+  Request subscribe_request(const Endpoint& to, const std::string& path) const;
+  void authorize(Request& req) const;
+  void transition(State to, const std::string& detail);
+  milliseconds next_backoff(milliseconds& base);
+  milliseconds watchdog() const;
+
+  asio::any_io_executor ex_;
+  Config config_;
+  Callbacks callbacks_;
+  State state_ = State::kDisconnected;
+  // Bumped by start() and stop(): a run loop ends once it changed.
+  uint64_t run_id_ = 0;
+  // Bumped per connection attempt and by stop().
+  uint64_t generation_ = 0;
+  bool running_ = false;
+  std::optional<std::string> framework_id_;
+  // Valid while subscribed: where calls go and the stream id they carry.
+  std::string stream_id_;
+  std::optional<Endpoint> master_;
+  std::string master_path_;
+  double heartbeat_seconds_ = 15;
+  // The open subscription stream (owned by read_events), so stop() can
+  // close it.
+  HttpStream* stream_ = nullptr;
+  asio::steady_timer retry_timer_;
+  std::mt19937_64 rng_;
+};
+
+void MesosSchedulerClient::Impl::transition(State to, const std::string& detail) {
+  if (to == state_) {
+    return;
+  }
+  log()->info("state {} -> {}{}{}", to_string(state_), to_string(to), detail.empty() ? "" : ": ",
+              detail);
+  state_ = to;
+  if (to != State::kSubscribed) {
+    stream_id_.clear();
+    master_.reset();
+  }
+}
+
+milliseconds MesosSchedulerClient::Impl::next_backoff(milliseconds& base) {
+  const auto ceiling = std::min(base, config_.backoff_max);
+  std::uniform_int_distribution<int64_t> pick(ceiling.count() / 2, ceiling.count());
+  base = std::min(base * 2, config_.backoff_max);
+  return milliseconds(pick(rng_));
+}
+
+milliseconds MesosSchedulerClient::Impl::watchdog() const {
+  const double interval =
+      std::clamp(heartbeat_seconds_, kMinHeartbeatSeconds, kMaxHeartbeatSeconds);
+  return ms_from_seconds(interval * std::max(1, config_.heartbeat_misses_allowed));
+}
+
+asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
+  auto self = shared_from_this();
+  milliseconds backoff = config_.backoff_initial;
+  while (my_run == run_id_) {
+    const uint64_t gen = ++generation_;
+    Outcome outcome;
+    try {
+      outcome = co_await attempt(gen);
+    } catch (const std::exception& e) {
+      // find_master or a callback threw: keep the loop alive.
+      outcome = Outcome{state_ == State::kSubscribed, std::string("exception: ") + e.what()};
+    }
+    if (my_run != run_id_) {
+      co_return;  // stopped: no callbacks_
+    }
+    if (outcome.reached_subscribed) {
+      backoff = config_.backoff_initial;
+    }
+    const auto delay = next_backoff(backoff);
+    transition(State::kDisconnected, outcome.reason);
+    if (outcome.reached_subscribed && callbacks_.on_disconnected) {
+      callbacks_.on_disconnected(outcome.reason);
+      if (my_run != run_id_) {
+        co_return;
+      }
+    }
+    log()->info("subscribing again in {} ms", delay.count());
+    retry_timer_.expires_after(delay);
+    co_await retry_timer_.async_wait(kTuple);
+  }
+}
+
+asio::awaitable<Outcome> MesosSchedulerClient::Impl::attempt(uint64_t gen) {
+  transition(State::kConnecting, "looking for the leading master");
+  auto found = co_await config_.find_master(config_.find_master_wait);
+  if (gen != generation_) {
+    co_return Outcome{false, "stopped"};
+  }
+  if (!found) {
+    co_return Outcome{false, "no leading master known"};
+  }
+  Endpoint to = *found;
+  std::string path = config_.api_path;
+  for (int hop = 0;; ++hop) {
+    transition(State::kSubscribing, "SUBSCRIBE to " + to.to_string());
+    auto opened =
+        co_await HttpStream::open(ex_, to, subscribe_request(to, path), config_.request_timeout);
+    if (gen != generation_) {
+      co_return Outcome{false, "stopped"};
+    }
+    if (!opened) {
+      co_return Outcome{false, "SUBSCRIBE failed: " + opened.error().message};
+    }
+    auto& stream = *opened;
+    if (stream->status() == 307) {
+      if (hop >= config_.max_redirects) {
+        co_return Outcome{false, "more than " + std::to_string(config_.max_redirects) +
+                                     " redirects, last from " + to.to_string()};
+      }
+      auto next = parse_redirect(stream->header("Location"), to, path);
+      if (!next) {
+        co_return Outcome{false, next.error().message + " from " + to.to_string()};
+      }
+      log()->info("master {} redirects to {}{}", to.to_string(), next->to.to_string(), next->path);
+      to = next->to;
+      path = next->path;
+      continue;
+    }
+    if (stream->status() != 200) {
+      auto body = co_await stream->read_all(config_.request_timeout, kAnswerBodyLimit);
+      co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " answered " +
+                                   std::to_string(stream->status()) + ": " +
+                                   one_line(body ? *body : body.error().message)};
+    }
+    co_return co_await read_events(gen, std::move(stream), to, path);
+  }
+}
+
+asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
+                                                                 std::unique_ptr<HttpStream> owned,
+                                                                 const Endpoint& to,
+                                                                 const std::string& path) {
+  const std::string sid = owned->header("Mesos-Stream-Id");
+  if (sid.empty()) {
+    co_return Outcome{false, "SUBSCRIBE answer from " + to.to_string() + " has no Mesos-Stream-Id"};
+  }
+  stream_ = owned.get();
+  struct Forget {
+    Impl& impl;
+    HttpStream* mine;
+    ~Forget() {
+      if (impl.stream_ == mine) {
+        impl.stream_ = nullptr;
+      }
+    }
+  } forget{*this, owned.get()};
+
+  recordio::Decoder decoder(config_.max_record_bytes);
+  bool subscribed = false;
+  // Until SUBSCRIBED the master gets request_timeout; afterwards the
+  // heartbeat watchdog applies. Either restarts with every event.
+  auto silence_limit = config_.request_timeout;
+  auto deadline = Clock::now() + silence_limit;
+  for (;;) {
+    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+    // Not a conditional expression: GCC 12 miscompiles co_await inside one.
+    Result<std::optional<std::string>> piece = make_error("deadline passed");
+    if (left > milliseconds::zero()) {
+      piece = co_await owned->read_some(left);
+    }
+    if (gen != generation_) {
+      co_return Outcome{subscribed, "stopped"};
+    }
+    if (!piece && Clock::now() >= deadline) {
+      co_return Outcome{
+          subscribed,
+          (subscribed ? "no event (not even a heartbeat) for " : "no SUBSCRIBED within ") +
+              std::to_string(silence_limit.count()) + " ms from " + to.to_string()};
+    }
+    if (!piece) {
+      co_return Outcome{subscribed, "event stream failed: " + piece.error().message};
+    }
+    if (!piece->has_value()) {
+      co_return Outcome{subscribed, "the master " + to.to_string() + " ended the event stream"};
+    }
+    auto records = decoder.feed(**piece);
+    if (!records) {
+      co_return Outcome{subscribed, "malformed event stream: " + records.error().message};
+    }
+    for (const auto& record : *records) {
+      auto event = mesos::decode_event(record);
+      if (!event) {
+        co_return Outcome{subscribed, "malformed event: " + event.error().message};
+      }
+      if (event->type == "SUBSCRIBED" && event->subscribed) {
+        stream_id_ = sid;
+        master_ = to;
+        master_path_ = path;
+      }
+      if (auto end = handle(gen, *event, subscribed)) {
+        co_return Outcome{subscribed, *end};
+      }
+      silence_limit = subscribed ? watchdog() : config_.request_timeout;
+      deadline = Clock::now() + silence_limit;
+    }
+  }
+}
+
+std::optional<std::string> MesosSchedulerClient::Impl::handle(uint64_t gen,
+                                                              const mesos::Event& event,
+                                                              bool& subscribed) {
+  if (event.type == "SUBSCRIBED") {
+    if (!event.subscribed) {
+      return "SUBSCRIBED event without its payload";
+    }
+    framework_id_ = event.subscribed->framework_id;
+    heartbeat_seconds_ = event.subscribed->heartbeat_interval_seconds;
+    subscribed = true;
+    transition(State::kSubscribed, "framework '" + *framework_id_ + "', heartbeat interval " +
+                                       std::to_string(heartbeat_seconds_) + " s");
+  } else if (!subscribed && event.type != "ERROR") {
+    return "event " + event.type + " before SUBSCRIBED";
+  }
+  if (callbacks_.on_event) {
+    callbacks_.on_event(event);
+  }
+  if (gen != generation_) {
+    return "stopped";
+  }
+  if (event.type == "ERROR") {
+    return "the master sent ERROR: " + event.error_message.value_or("(no message)");
+  }
+  return std::nullopt;
+}
+
+Request MesosSchedulerClient::Impl::subscribe_request(const Endpoint& to,
+                                                      const std::string& path) const {
+  mesos::Call call;
+  call.type = "SUBSCRIBE";
+  mesos::CallSubscribe subscribe;
+  subscribe.framework_info = config_.framework_info;
+  // Re-subscribing: both ids must be set and equal (reference §5).
+  subscribe.framework_info.id = framework_id_;
+  call.framework_id = framework_id_;
+  call.subscribe = std::move(subscribe);
+  auto req = make_request(http::verb::post, path, to, mesos::encode(call), "application/json");
+  req.set(http::field::accept, "application/json");
+  authorize(req);
+  return req;
+}
+
+void MesosSchedulerClient::Impl::authorize(Request& req) const {
+  if (!config_.principal.empty()) {
+    req.set(http::field::authorization,
+            "Basic " + mesos::base64_encode(config_.principal + ":" + config_.secret));
+  }
+}
+
+asio::awaitable<Result<void>> MesosSchedulerClient::Impl::call(mesos::Call c) {
+  auto self = shared_from_this();
+  if (c.type == "SUBSCRIBE") {
+    co_return make_error("SUBSCRIBE is sent by the client itself; use start()");
+  }
+  if (state_ != State::kSubscribed || !master_) {
+    co_return make_error(c.type + " not sent: not subscribed (state " +
+                         std::string(to_string(state_)) + ")");
+  }
+  c.framework_id = framework_id_;
+  const Endpoint to = *master_;
+  auto req = make_request(http::verb::post, master_path_, to, mesos::encode(c), "application/json");
+  req.set(http::field::accept, "application/json");
+  req.set("Mesos-Stream-Id", stream_id_);
+  authorize(req);
+  auto res =
+      co_await http_request(ex_, to, std::move(req), config_.request_timeout, kAnswerBodyLimit);
+  if (!res) {
+    co_return make_error(c.type + " call failed: " + res.error().message);
+  }
+  const unsigned status = res->result_int();
+  if (status == 202 || status == 200) {
+    co_return Result<void>{};
+  }
+  co_return make_error(c.type + " answered " + std::to_string(status) + " by " + to.to_string() +
+                           ": " + one_line(res->body()),
+                       static_cast<int>(status));
+}
+
+void MesosSchedulerClient::Impl::stop() {
+  ++run_id_;
+  ++generation_;
+  running_ = false;
+  retry_timer_.cancel();
+  if (stream_) {
+    stream_->close();
+  }
+  transition(State::kDisconnected, "stopped");
+}
+
+// ------------------------------------------------------------------ public
+
+MesosSchedulerClient::MesosSchedulerClient(asio::any_io_executor ex, Config config,
+                                           Callbacks callbacks)
+    : impl_(std::make_shared<Impl>(ex, std::move(config), std::move(callbacks))) {}
+
+MesosSchedulerClient::~MesosSchedulerClient() {
+  impl_->stop();
+}
+
+void MesosSchedulerClient::start() {
+  if (impl_->running_) {
+    return;
+  }
+  impl_->running_ = true;
+  const uint64_t my_run = ++impl_->run_id_;
+  asio::co_spawn(impl_->ex_, impl_->run(my_run), [](std::exception_ptr e) {
+    if (!e) {
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log()->error("the Mesos connection loop ended with an exception: {}", ex.what());
+    }
+  });
+}
+
+void MesosSchedulerClient::stop() {
+  impl_->stop();
+}
+
+asio::awaitable<Result<void>> MesosSchedulerClient::call(mesos::Call call) {
+  auto impl = impl_;  // the client may be destroyed while the call is in flight
+  co_return co_await impl->call(std::move(call));
+}
+
+std::string MesosSchedulerClient::state_name() const {
+  return std::string(to_string(impl_->state_));
+}
+
+State MesosSchedulerClient::state() const {
+  return impl_->state_;
+}
+
+std::optional<std::string> MesosSchedulerClient::framework_id() const {
+  return impl_->framework_id_;
+}
+
+void MesosSchedulerClient::forget_framework_id() {
+  impl_->framework_id_.reset();
+}
+
+std::optional<Endpoint> MesosSchedulerClient::master() const {
+  return impl_->master_;
+}
+
+}  // namespace etcdmesos::io

@@ -1,0 +1,115 @@
+// The scheduler side of the Mesos v1 HTTP scheduler API
+// (shared/reference/mesos-v1-http-api.md §2-§7, §13, §14).
+//
+// MesosScheduler is the seam: the scheduler shell talks to it, tests give it
+// a fake. MesosSchedulerClient is the real one: it finds the leading master,
+// SUBSCRIBEs, reads the RecordIO event stream, watches heartbeats and
+// re-subscribes with backoff whenever the subscription is lost, and sends
+// every other call on a connection of its own.
+//
+// Threading: everything runs on the io_context of the executor given;
+// callbacks are called there. Not thread-safe.
+// Errors: nothing a master sends can crash the client. A bad answer, a
+// malformed record or a silent master ends the subscription (logged with the
+// reason) and a new one is attempted after a backoff.
+#pragma once
+
+#include "codec/mesos.hpp"
+#include "common/error.hpp"
+#include "io/http.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace etcdmesos::io {
+
+class MesosScheduler {
+ public:
+  virtual ~MesosScheduler() = default;
+  // Starts subscribing in the background; returns at once.
+  virtual void start() = 0;
+  // Ends the subscription and stops re-subscribing. No callback is made
+  // after stop() returns. May be called from inside a callback.
+  virtual void stop() = 0;
+  // Sends a non-SUBSCRIBE call with framework_id and Mesos-Stream-Id set.
+  // Error when not subscribed, when the master cannot be reached, or when it
+  // answers anything but 202/200 (Error::code is then the HTTP status).
+  virtual boost::asio::awaitable<Result<void>> call(mesos::Call call) = 0;
+  // "DISCONNECTED", "CONNECTING", "SUBSCRIBING" or "SUBSCRIBED".
+  virtual std::string state_name() const = 0;
+};
+
+class MesosSchedulerClient final : public MesosScheduler {
+ public:
+  enum class State { kDisconnected, kConnecting, kSubscribing, kSubscribed };
+
+  struct Config {
+    // Sent in every SUBSCRIBE. A preset `id` re-subscribes as that framework.
+    mesos::FrameworkInfo framework_info;
+    // Asked before every connection attempt for the leading master, waiting
+    // up to the given time (a ZooKeeper detector, or a fixed host:port).
+    std::function<boost::asio::awaitable<std::optional<Endpoint>>(std::chrono::milliseconds)>
+        find_master;
+    std::chrono::milliseconds find_master_wait = std::chrono::seconds(10);
+    // HTTP basic authentication (reference §14); empty principal = none.
+    std::string principal;
+    std::string secret;
+    // Each call, and the SUBSCRIBE up to its first event.
+    std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+    // Delay before re-subscribing: doubles from `backoff_initial` to
+    // `backoff_max`, each delay drawn from [d/2, d] by a generator seeded
+    // with `jitter_seed`; back to `backoff_initial` after a SUBSCRIBED.
+    std::chrono::milliseconds backoff_initial = std::chrono::milliseconds(500);
+    std::chrono::milliseconds backoff_max = std::chrono::seconds(15);
+    uint64_t jitter_seed = 0;
+    // The subscription is dropped when no event arrived for this many
+    // heartbeat intervals (the interval comes from SUBSCRIBED).
+    int heartbeat_misses_allowed = 5;
+    std::size_t max_record_bytes = mesos::kMaxMessageBytes;
+    // 307 redirects followed per connection attempt.
+    int max_redirects = 3;
+    std::string api_path = "/api/v1/scheduler";
+  };
+
+  struct Callbacks {
+    std::function<void(const mesos::Event&)> on_event;
+    // A subscription that had reached SUBSCRIBED has ended (stream closed,
+    // heartbeats missed, ERROR event, malformed data). The client
+    // re-subscribes unless stop() is called.
+    std::function<void(const std::string& reason)> on_disconnected;
+  };
+
+  MesosSchedulerClient(boost::asio::any_io_executor ex, Config config, Callbacks callbacks);
+  ~MesosSchedulerClient() override;
+  MesosSchedulerClient(const MesosSchedulerClient&) = delete;
+  MesosSchedulerClient& operator=(const MesosSchedulerClient&) = delete;
+
+  void start() override;
+  void stop() override;
+  boost::asio::awaitable<Result<void>> call(mesos::Call call) override;
+  std::string state_name() const override;
+
+  State state() const;
+  // The framework id learned from SUBSCRIBED (or preset in the config).
+  std::optional<std::string> framework_id() const;
+  // Forgets the framework id so that the next SUBSCRIBE registers a new
+  // framework (after ERROR "Framework has been removed", reference §13.3).
+  void forget_framework_id();
+  // The master of the current subscription, when subscribed.
+  std::optional<Endpoint> master() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+std::string_view to_string(MesosSchedulerClient::State state);
+
+}  // namespace etcdmesos::io

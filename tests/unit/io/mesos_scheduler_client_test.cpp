@@ -1,0 +1,471 @@
+// MesosSchedulerClient against fake masters built from HttpServer: the test
+// decides what each master answers and writes to each event stream, byte by
+// byte if it wants.
+#include "io/mesos_scheduler_client.hpp"
+
+#include "codec/recordio.hpp"
+#include "io_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+namespace etcdmesos::io {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using etcdmesos::testing::AsyncQueue;
+using etcdmesos::testing::run_coro;
+using etcdmesos::testing::run_until;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+mesos::Event event_of(std::string type) {
+  mesos::Event e;
+  e.type = std::move(type);
+  return e;
+}
+
+mesos::Call call_of(std::string type) {
+  mesos::Call c;
+  c.type = std::move(type);
+  return c;
+}
+
+std::string record(const mesos::Event& event) {
+  return recordio::encode(mesos::encode(event));
+}
+
+mesos::Event subscribed_event(const std::string& framework_id, double heartbeat_s = 15) {
+  mesos::Event e;
+  e.type = "SUBSCRIBED";
+  e.subscribed = mesos::EventSubscribed{framework_id, heartbeat_s, std::nullopt};
+  return e;
+}
+
+mesos::Event heartbeat_event() {
+  return event_of("HEARTBEAT");
+}
+
+mesos::Event offers_event() {
+  mesos::Offer offer;
+  offer.id = "offer-1";
+  offer.framework_id = "fw-1";
+  offer.agent_id = "agent-1";
+  offer.hostname = "127.0.0.1";
+  offer.resources = {mesos::scalar_resource("cpus", 2)};
+  auto e = event_of("OFFERS");
+  e.offers = {offer};
+  return e;
+}
+
+mesos::Event error_event(const std::string& message) {
+  auto e = event_of("ERROR");
+  e.error_message = message;
+  return e;
+}
+
+mesos::Call decline_call() {
+  auto call = call_of("DECLINE");
+  call.decline = mesos::CallDecline{{"offer-1"}, mesos::Filters{5}};
+  return call;
+}
+
+// A master that answers SUBSCRIBE with a stream fed by the test, or with
+// scripted answers (307, 503) first, and records every request.
+class FakeMaster {
+ public:
+  struct Subscription {
+    explicit Subscription(asio::any_io_executor ex) : outbox(ex) {}
+    Request request;
+    mesos::Call call;
+    uint16_t remote_port = 0;
+    AsyncQueue<std::string> outbox;  // bytes to write, one chunk each
+    bool ended = false;
+  };
+  struct Answer {
+    http::status status;
+    std::string location;  // for 307
+  };
+
+  explicit FakeMaster(asio::io_context& ioc)
+      : ioc_(ioc), server_(ioc.get_executor(), [this](HttpExchange& ex) { return handle(ex); }) {
+    at = server_.listen({"127.0.0.1", 0}).value();
+  }
+  ~FakeMaster() {
+    for (auto& sub : subscriptions) {
+      sub->outbox.close();
+    }
+    server_.stop();
+  }
+
+  void stop() { server_.stop(); }
+  Subscription& sub(std::size_t i) { return *subscriptions.at(i); }
+
+  Endpoint at;
+  std::deque<Answer> scripted;  // answers for the next SUBSCRIBEs, before streaming
+  std::vector<Clock::time_point> subscribe_times;
+  std::vector<std::shared_ptr<Subscription>> subscriptions;
+  std::vector<Request> calls;
+  std::vector<uint16_t> call_ports;
+  http::status call_status = http::status::accepted;
+
+ private:
+  awaitable<void> handle(HttpExchange& ex) {
+    auto call = mesos::decode_call(ex.request().body());
+    if (!call) {
+      co_await ex.respond(make_response(ex.request(), http::status::bad_request,
+                                        call.error().message, "text/plain"));
+      co_return;
+    }
+    if (call->type != "SUBSCRIBE") {
+      calls.push_back(ex.request());
+      call_ports.push_back(ex.remote().port);
+      co_await ex.respond(make_response(ex.request(), call_status,
+                                        call_status == http::status::accepted ? "" : "Bad call\n",
+                                        "text/plain"));
+      co_return;
+    }
+    subscribe_times.push_back(Clock::now());
+    if (!scripted.empty()) {
+      auto answer = scripted.front();
+      scripted.pop_front();
+      auto res = make_response(ex.request(), answer.status, "No leader elected", "text/plain");
+      if (!answer.location.empty()) {
+        res.set(http::field::location, answer.location);
+      }
+      co_await ex.respond(std::move(res));
+      co_return;
+    }
+    co_await stream(ex, *call);
+  }
+
+  awaitable<void> stream(HttpExchange& ex, mesos::Call call) {
+    auto sub = std::make_shared<Subscription>(ioc_.get_executor());
+    sub->request = ex.request();
+    sub->call = std::move(call);
+    sub->remote_port = ex.remote().port;
+    subscriptions.push_back(sub);
+    auto header = make_response(ex.request(), http::status::ok, "");
+    header.set("Mesos-Stream-Id", "stream-" + std::to_string(subscriptions.size()));
+    header.set(http::field::content_type, "application/json");
+    if (co_await ex.start_stream(std::move(header))) {
+      while (auto chunk = co_await sub->outbox.pop()) {
+        if (!co_await ex.write_chunk(*chunk)) {
+          break;
+        }
+      }
+      co_await ex.finish_stream();
+    }
+    sub->ended = true;
+  }
+
+  asio::io_context& ioc_;
+  HttpServer server_;
+};
+
+class MesosSchedulerClientTest : public ::testing::Test {
+ protected:
+  MesosSchedulerClientTest() : master_(ioc_) {
+    config_.framework_info.user = "etcd";
+    config_.framework_info.name = "etcd-test";
+    config_.framework_info.roles = {"etcd"};
+    config_.framework_info.capabilities = {"MULTI_ROLE"};
+    config_.backoff_initial = milliseconds(20);
+    config_.backoff_max = milliseconds(200);
+    config_.request_timeout = milliseconds(2000);
+    config_.jitter_seed = 7;
+    use_master(master_.at);
+  }
+
+  // find_master answers with whatever master_at_ holds at the time.
+  void use_master(Endpoint at) {
+    master_at_ = at;
+    config_.find_master = [this](milliseconds) -> awaitable<std::optional<Endpoint>> {
+      ++find_master_calls_;
+      co_return master_at_;
+    };
+  }
+
+  MesosSchedulerClient& start() {
+    MesosSchedulerClient::Callbacks callbacks;
+    callbacks.on_event = [this](const mesos::Event& e) {
+      events_.push_back(e);
+      if (on_event_) {
+        on_event_(e);
+      }
+    };
+    callbacks.on_disconnected = [this](const std::string& reason) {
+      disconnects_.push_back(reason);
+    };
+    client_ = std::make_unique<MesosSchedulerClient>(ioc_.get_executor(), config_, callbacks);
+    client_->start();
+    return *client_;
+  }
+
+  bool wait_for(const std::function<bool()>& condition) {
+    return run_until(ioc_, condition, milliseconds(10000));
+  }
+
+  // Starts the client and completes the first subscription.
+  void subscribe(FakeMaster& master, double heartbeat_s = 15) {
+    if (!client_) {
+      start();
+    }
+    const std::size_t before = master.subscriptions.size();
+    ASSERT_TRUE(wait_for([&] { return master.subscriptions.size() > before; }));
+    master.subscriptions.back()->outbox.push(record(subscribed_event("fw-1", heartbeat_s)));
+    ASSERT_TRUE(wait_for([&] { return client_->state_name() == "SUBSCRIBED"; }));
+  }
+
+  asio::io_context ioc_;
+  FakeMaster master_;
+  MesosSchedulerClient::Config config_;
+  std::unique_ptr<MesosSchedulerClient> client_;
+  std::vector<mesos::Event> events_;
+  std::vector<std::string> disconnects_;
+  std::function<void(const mesos::Event&)> on_event_;
+  int find_master_calls_ = 0;
+  Endpoint master_at_;
+};
+
+TEST_F(MesosSchedulerClientTest, SubscribesAndReadsEventsSplitAcrossChunks) {
+  auto& client = start();
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
+  EXPECT_EQ(client.state_name(), "SUBSCRIBING");
+  const auto& req = master_.sub(0).request;
+  EXPECT_EQ(req.target(), "/api/v1/scheduler");
+  EXPECT_EQ(req[http::field::content_type], "application/json");
+  EXPECT_EQ(req[http::field::accept], "application/json");
+  EXPECT_EQ(req.count("Mesos-Stream-Id"), 0u);
+  EXPECT_EQ(req.count(http::field::authorization), 0u);
+  EXPECT_FALSE(master_.sub(0).call.framework_id.has_value());
+  EXPECT_FALSE(master_.sub(0).call.subscribe->framework_info.id.has_value());
+
+  // Three records cut into pieces that ignore record boundaries.
+  std::string bytes =
+      record(subscribed_event("fw-1")) + record(heartbeat_event()) + record(offers_event());
+  for (std::size_t i = 0; i < bytes.size(); i += 7) {
+    master_.sub(0).outbox.push(bytes.substr(i, 7));
+  }
+  ASSERT_TRUE(wait_for([&] { return events_.size() == 3; }));
+  EXPECT_EQ(events_[0], subscribed_event("fw-1"));
+  EXPECT_EQ(events_[1].type, "HEARTBEAT");
+  EXPECT_EQ(events_[2], offers_event());
+  EXPECT_EQ(client.state_name(), "SUBSCRIBED");
+  EXPECT_EQ(client.framework_id(), "fw-1");
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+TEST_F(MesosSchedulerClientTest, CallsCarryStreamIdAndFrameworkIdOnTheirOwnConnection) {
+  auto& client = start();
+  auto early = run_coro(ioc_, client.call(decline_call()));
+  ASSERT_FALSE(early);
+  EXPECT_NE(early.error().message.find("not subscribed"), std::string::npos);
+
+  subscribe(master_);
+  auto sent = run_coro(ioc_, client.call(decline_call()));
+  ASSERT_TRUE(sent) << sent.error().message;
+  ASSERT_EQ(master_.calls.size(), 1u);
+  const auto& req = master_.calls[0];
+  EXPECT_EQ(req["Mesos-Stream-Id"], "stream-1");
+  EXPECT_EQ(req[http::field::content_type], "application/json");
+  auto call = mesos::decode_call(req.body());
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->framework_id, "fw-1");
+  EXPECT_EQ(call->decline, decline_call().decline);
+  EXPECT_NE(master_.call_ports[0], master_.sub(0).remote_port);
+  EXPECT_FALSE(master_.sub(0).ended);
+
+  master_.call_status = http::status::bad_request;
+  auto refused = run_coro(ioc_, client.call(decline_call()));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, 400);
+  EXPECT_NE(refused.error().message.find("Bad call"), std::string::npos);
+}
+
+TEST_F(MesosSchedulerClientTest, FollowsARedirectToTheLeader) {
+  FakeMaster leader(ioc_);
+  master_.scripted.push_back({http::status::temporary_redirect,
+                              "//" + leader.at.to_string() + "/master/api/v1/scheduler"});
+  auto& client = start();
+  subscribe(leader);
+  EXPECT_EQ(master_.subscriptions.size(), 0u);
+  EXPECT_EQ(leader.sub(0).request.target(), "/master/api/v1/scheduler");
+  ASSERT_TRUE(client.master());
+  EXPECT_EQ(client.master()->to_string(), leader.at.to_string());
+  ASSERT_TRUE(run_coro(ioc_, client.call(decline_call())));
+  EXPECT_EQ(leader.calls.size(), 1u);
+  EXPECT_EQ(leader.calls[0].target(), "/master/api/v1/scheduler");
+}
+
+TEST_F(MesosSchedulerClientTest, GivesUpAfterTooManyRedirects) {
+  // A master that keeps redirecting to itself, three times.
+  for (int i = 0; i < 3; ++i) {
+    master_.scripted.push_back({http::status::temporary_redirect, "//" + master_.at.to_string()});
+  }
+  config_.max_redirects = 2;
+  // The first attempt follows two redirects and gives up on the third; the
+  // second attempt gets the stream.
+  subscribe(master_);
+  EXPECT_EQ(master_.subscribe_times.size(), 4u);
+  EXPECT_EQ(find_master_calls_, 2);
+}
+
+TEST_F(MesosSchedulerClientTest, MissedHeartbeatsCauseAResubscribeWithTheFrameworkId) {
+  subscribe(master_, 0.05);  // watchdog: 5 x 50 ms
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("heartbeat"), std::string::npos) << disconnects_[0];
+  const auto& again = master_.sub(1).call;
+  EXPECT_EQ(again.framework_id, "fw-1");
+  EXPECT_EQ(again.subscribe->framework_info.id, "fw-1");
+  EXPECT_EQ(again.subscribe->framework_info.name, "etcd-test");
+  EXPECT_EQ(master_.sub(1).request.count("Mesos-Stream-Id"), 0u);
+}
+
+TEST_F(MesosSchedulerClientTest, HeartbeatsKeepTheSubscription) {
+  subscribe(master_, 0.05);
+  // 20 heartbeats, one every 40 ms, each sent only after the previous one
+  // was delivered: together longer than the 250 ms watchdog.
+  for (int i = 0; i < 20; ++i) {
+    const std::size_t before = events_.size();
+    asio::steady_timer pace(ioc_, milliseconds(40));
+    bool paced = false;
+    pace.async_wait([&](auto) { paced = true; });
+    ASSERT_TRUE(wait_for([&] { return paced; }));
+    master_.sub(0).outbox.push(record(heartbeat_event()));
+    ASSERT_TRUE(wait_for([&] { return events_.size() > before; }));
+  }
+  EXPECT_EQ(master_.subscriptions.size(), 1u);
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+TEST_F(MesosSchedulerClientTest, PresetFrameworkIdIsUsedOnTheFirstSubscribe) {
+  config_.framework_info.id = "fw-old";
+  start();
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
+  EXPECT_EQ(master_.sub(0).call.framework_id, "fw-old");
+  EXPECT_EQ(master_.sub(0).call.subscribe->framework_info.id, "fw-old");
+}
+
+TEST_F(MesosSchedulerClientTest, SendsBasicAuthOnEveryRequest) {
+  config_.principal = "etcd-fw";
+  config_.secret = "s3cret";
+  auto& client = start();
+  subscribe(master_);
+  EXPECT_EQ(master_.sub(0).request[http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
+  ASSERT_TRUE(run_coro(ioc_, client.call(decline_call())));
+  EXPECT_EQ(master_.calls[0][http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
+}
+
+TEST_F(MesosSchedulerClientTest, RetriesAfter503WithGrowingBackoff) {
+  master_.scripted.push_back({http::status::service_unavailable, ""});
+  master_.scripted.push_back({http::status::service_unavailable, ""});
+  subscribe(master_);
+  ASSERT_EQ(master_.subscribe_times.size(), 3u);
+  EXPECT_EQ(find_master_calls_, 3);
+  // Delays are drawn from [d/2, d] with d = 20 ms, then 40 ms.
+  EXPECT_GE(master_.subscribe_times[1] - master_.subscribe_times[0], milliseconds(10));
+  EXPECT_GE(master_.subscribe_times[2] - master_.subscribe_times[1], milliseconds(20));
+  EXPECT_TRUE(disconnects_.empty()) << "never subscribed, so never disconnected";
+}
+
+TEST_F(MesosSchedulerClientTest, MalformedRecordDropsTheConnectionAndResubscribes) {
+  subscribe(master_);
+  master_.sub(0).outbox.push("12x\n{}");
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("malformed"), std::string::npos) << disconnects_[0];
+
+  // A record with a valid frame but no valid event in it.
+  master_.sub(1).outbox.push(recordio::encode("{\"type\": 5}"));
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 3; }));
+  EXPECT_EQ(events_.size(), 1u);  // only the first SUBSCRIBED
+}
+
+TEST_F(MesosSchedulerClientTest, StreamEndNotifiesAndResubscribes) {
+  subscribe(master_);
+  master_.sub(0).outbox.close();
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("ended the event stream"), std::string::npos);
+  EXPECT_EQ(master_.sub(1).call.framework_id, "fw-1");
+}
+
+TEST_F(MesosSchedulerClientTest, LostMasterHostIsRetried) {
+  subscribe(master_);
+  master_.stop();  // the host vanishes: stream cut, new connections refused
+  ASSERT_TRUE(wait_for([&] { return disconnects_.size() == 1; }));
+  EXPECT_EQ(client_->state_name() == "SUBSCRIBED", false);
+  // A new leader appears; the client finds it on its next attempt.
+  FakeMaster next(ioc_);
+  master_at_ = next.at;
+  subscribe(next);
+  EXPECT_EQ(next.sub(0).call.framework_id, "fw-1");
+  ASSERT_TRUE(run_coro(ioc_, client_->call(decline_call())));
+  EXPECT_EQ(next.calls.size(), 1u);
+}
+
+TEST_F(MesosSchedulerClientTest, ErrorEventIsDeliveredAndStopEndsTheClient) {
+  on_event_ = [this](const mesos::Event& e) {
+    if (e.type == "ERROR") {
+      client_->stop();
+    }
+  };
+  start();
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
+  master_.sub(0).outbox.push(record(error_event("Framework has been removed")));
+  ASSERT_TRUE(wait_for([&] { return events_.size() == 1; }));
+  EXPECT_EQ(events_[0].error_message, "Framework has been removed");
+  EXPECT_EQ(client_->state_name(), "DISCONNECTED");
+  // Run the loop a while: no new SUBSCRIBE, no callback.
+  asio::steady_timer quiet(ioc_, milliseconds(300));
+  bool done = false;
+  quiet.async_wait([&](auto) { done = true; });
+  ASSERT_TRUE(wait_for([&] { return done; }));
+  EXPECT_EQ(master_.subscriptions.size(), 1u);
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+TEST_F(MesosSchedulerClientTest, ErrorAfterSubscribedEndsTheSubscription) {
+  subscribe(master_);
+  master_.sub(0).outbox.push(record(error_event("Framework failed over")));
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
+  ASSERT_EQ(events_.size(), 2u);
+  EXPECT_EQ(events_[1].type, "ERROR");
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("Framework failed over"), std::string::npos);
+}
+
+TEST_F(MesosSchedulerClientTest, StopClosesTheStreamWithoutCallbacks) {
+  subscribe(master_);
+  client_->stop();
+  EXPECT_EQ(client_->state_name(), "DISCONNECTED");
+  // The master notices the closed connection when a write fails (the first
+  // write after the peer left may still succeed): keep writing heartbeats.
+  ASSERT_TRUE(wait_for([&] {
+    if (master_.sub(0).outbox.size() == 0) {
+      master_.sub(0).outbox.push(record(heartbeat_event()));
+    }
+    return master_.sub(0).ended;
+  }));
+  EXPECT_EQ(events_.size(), 1u);
+  EXPECT_TRUE(disconnects_.empty());
+  auto call = run_coro(ioc_, client_->call(decline_call()));
+  EXPECT_FALSE(call);
+}
+
+TEST_F(MesosSchedulerClientTest, NoMasterKnownIsRetried) {
+  int asked = 0;
+  config_.find_master = [&](milliseconds) -> awaitable<std::optional<Endpoint>> {
+    ++asked;
+    co_return asked < 3 ? std::nullopt : std::optional<Endpoint>(master_.at);
+  };
+  subscribe(master_);
+  EXPECT_EQ(asked, 3);
+}
+
+}  // namespace
+}  // namespace etcdmesos::io
