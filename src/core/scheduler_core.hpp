@@ -9,222 +9,27 @@
 // last observed one and starts at most one membership change.
 #pragma once
 
-#include <chrono>
+#include "core/ack_ledger.hpp"
+#include "core/check_schedule.hpp"
+#include "core/cluster_plan.hpp"
+#include "core/offer_match.hpp"
+#include "core/rng.hpp"
+#include "core/types.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace etcdmesos::core {
 
-using Millis = std::chrono::milliseconds;  // monotonic time since an arbitrary origin
-
-struct PortRange {
-  uint64_t begin = 0;
-  uint64_t end = 0;  // inclusive
-  bool operator==(const PortRange&) const = default;
-};
-
-// What the core needs of a Mesos offer (the shell converts codec structs).
-struct OfferView {
-  std::string offer_id;
-  std::string agent_id;
-  std::string hostname;  // address etcd binds and advertises on that agent
-  double cpus = 0;
-  double mem_mb = 0;
-  double disk_mb = 0;
-  std::vector<PortRange> ports;
-  bool operator==(const OfferView&) const = default;
-};
-
-enum class TaskState {
-  kStaging,
-  kStarting,
-  kRunning,
-  kKilling,
-  kFinished,
-  kFailed,
-  kKilled,
-  kError,
-  kLost,
-  kDropped,
-  kUnreachable,
-  kGone,
-  kGoneByOperator,
-  kUnknown,
-};
-const char* to_string(TaskState state);
-
-struct Config {
-  std::string framework_name = "etcd";
-  std::size_t cluster_size = 3;
-  // Resources of one member task (the executor's own are added by the shell).
-  double task_cpus = 1;
-  double task_mem_mb = 256;
-  double task_disk_mb = 1024;
-  bool single_instance_per_agent = true;
-  double offer_refuse_seconds = 5;
-  Millis health_check_interval{5000};
-  Millis health_check_timeout{10000};
-  // How long a launched member may take to report TASK_RUNNING.
-  Millis launch_timeout{60000};
-};
-
-// A member as the scheduler knows it.
-struct Member {
-  std::string name;     // etcd --name, unique per framework ("etcd-3")
-  std::string task_id;  // Mesos task id
-  std::string agent_id;
-  std::string host;
-  uint32_t peer_port = 0;
-  uint32_t client_port = 0;
-  TaskState state = TaskState::kStaging;
-  bool operator==(const Member&) const = default;
-
-  std::string peer_url() const;    // http://host:peer_port
-  std::string client_url() const;  // http://host:client_port
-};
-
-// What an executor needs to start etcd; the shell serialises it into
-// TaskInfo.data.
-struct LaunchSpec {
-  Member member;
-  std::string initial_cluster;  // "n1=http://h:p,n2=..."
-  std::string cluster_state;    // "new" | "existing"
-  std::string cluster_token;
-  bool operator==(const LaunchSpec&) const = default;
-};
-
-// ------------------------------------------------------------------ events
-
-struct Subscribed {
-  std::string framework_id;
-};
-struct Disconnected {};
-struct OffersReceived {
-  std::vector<OfferView> offers;
-};
-struct OfferRescinded {
-  std::string offer_id;
-};
-struct StatusUpdate {
-  std::string task_id;
-  std::string agent_id;
-  TaskState state = TaskState::kStaging;
-  std::optional<std::string> uuid;  // raw bytes; present = must be acknowledged
-  std::string message;
-  std::string reason;
-};
-struct AgentLost {
-  std::string agent_id;
-};
-// An etcd member as etcd's membership API lists it.
-struct EtcdMember {
-  uint64_t id = 0;
-  std::string name;  // empty while the member has not started
-  std::vector<std::string> peer_urls;
-  std::vector<std::string> client_urls;
-  bool operator==(const EtcdMember&) const = default;
-};
-struct MemberHealth {
-  std::string name;
-  bool reachable = false;
-  uint64_t leader = 0;
-  uint64_t raft_index = 0;
-  uint64_t raft_term = 0;
-  std::string error;
-};
-struct HealthResult {
-  bool healthy = false;
-  std::string reason;  // why unhealthy
-  std::vector<MemberHealth> members;
-  std::vector<EtcdMember> membership;  // member list as etcd reported it
-};
-struct HealthChecked {
-  uint64_t check_id = 0;  // from the CheckHealth effect
-  HealthResult result;
-};
-struct MemberAdded {
-  std::string name;
-  bool ok = false;
-  uint64_t etcd_id = 0;
-  std::string error;
-};
-struct MemberRemoved {
-  uint64_t etcd_id = 0;
-  bool ok = false;  // an unknown or already removed member counts as ok
-  std::string error;
-};
-
-using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
-                           AgentLost, HealthChecked, MemberAdded, MemberRemoved>;
-
-// ----------------------------------------------------------------- effects
-
-struct LaunchMember {
-  std::string offer_id;
-  LaunchSpec spec;
-  bool operator==(const LaunchMember&) const = default;
-};
-struct DeclineOffer {
-  std::string offer_id;
-  double refuse_seconds = 5;
-  bool operator==(const DeclineOffer&) const = default;
-};
-struct KillTask {
-  std::string task_id;
-  std::string agent_id;
-  bool operator==(const KillTask&) const = default;
-};
-struct Acknowledge {
-  std::string task_id;
-  std::string agent_id;
-  std::string uuid;
-  bool operator==(const Acknowledge&) const = default;
-};
-struct Reconcile {
-  std::vector<std::pair<std::string, std::string>> tasks;  // (task id, agent id); empty = implicit
-  bool operator==(const Reconcile&) const = default;
-};
-// Query every given member (status + membership + probe write) and answer with
-// HealthChecked carrying the same id.
-struct CheckHealth {
-  uint64_t check_id = 0;
-  std::vector<Member> members;
-  bool operator==(const CheckHealth&) const = default;
-};
-// etcd member add (voter) through any healthy member; answer with MemberAdded.
-struct AddEtcdMember {
-  std::string name;
-  std::string peer_url;
-  std::vector<std::string> client_urls;  // whom to ask
-  bool operator==(const AddEtcdMember&) const = default;
-};
-// etcd member remove; answer with MemberRemoved.
-struct RemoveEtcdMember {
-  uint64_t etcd_id = 0;
-  std::vector<std::string> client_urls;
-  bool operator==(const RemoveEtcdMember&) const = default;
-};
-
-using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
-                            CheckHealth, AddEtcdMember, RemoveEtcdMember>;
-
-std::string describe(const Event& event);
-std::string describe(const Effect& effect);
-
-// Counters served on the admin /stats endpoint.
-struct Stats {
-  uint64_t running_servers = 0;
-  uint64_t launched_servers = 0;
-  uint64_t failed_servers = 0;
-  uint64_t cluster_livelocks = 0;
-  uint64_t cluster_reseeds = 0;
-  bool healthy = false;
-};
-
+// Lifecycle: construct once per scheduler process with its Config and a seed;
+// feed every event through step() and call tick() periodically (about once a
+// second). Not thread-safe: the shell calls it from its single event loop.
+// Never throws on anything a peer sends; unknown or stale answers are ignored.
 class SchedulerCore {
  public:
   SchedulerCore(Config config, uint64_t seed);
@@ -240,15 +45,106 @@ class SchedulerCore {
   bool subscribed() const { return subscribed_; }
   const Config& config() const { return config_; }
 
+  // Every member that held the cluster's data is gone: nothing is launched
+  // any more and lock_reason() says what the operator must do.
+  bool locked() const { return locked_; }
+  const std::string& lock_reason() const { return lock_reason_; }
+  // No launches, kills or membership changes: the core's picture may be stale
+  // (not subscribed; later also: not yet reconciled after a restart).
+  bool immutable() const { return !subscribed_; }
+  // What the last reconcile pass decided, or why it is waiting (one line).
+  const std::string& plan_reason() const { return plan_reason_; }
+  // Token of the cluster bootstrapped last (empty before the first launch).
+  const std::string& cluster_token() const { return cluster_token_; }
+  const std::string& framework_id() const { return framework_id_; }
+  // Whether a membership change (etcd add, launch until RUNNING, etcd
+  // remove) is still in flight.
+  bool change_in_flight() const;
+
  private:
-  // Implementation state; see scheduler_core.cpp.
+  using Effects = std::vector<Effect>;
+
+  // What the core knows of a member beyond the public Member.
+  struct Tracked {
+    Millis launch_deadline{0};  // until RUNNING
+    bool ran = false;           // reached TASK_RUNNING at least once
+  };
+  // AddEtcdMember sent; the offer is held until etcd answers.
+  struct PendingAdd {
+    Member member;
+    std::string offer_id;
+    bool offer_valid = true;  // false once rescinded, or the connection is gone
+    Millis deadline{0};
+  };
+  // RemoveEtcdMember sent.
+  struct PendingRemove {
+    uint64_t etcd_id = 0;
+    Millis deadline{0};
+  };
+
+  void on(const Subscribed& e, Millis now, Effects& out);
+  void on(const Disconnected& e, Millis now, Effects& out);
+  void on(const OffersReceived& e, Millis now, Effects& out);
+  void on(const OfferRescinded& e, Millis now, Effects& out);
+  void on(const StatusUpdate& e, Millis now, Effects& out);
+  void on(const AgentLost& e, Millis now, Effects& out);
+  void on(const HealthChecked& e, Millis now, Effects& out);
+  void on(const MemberAdded& e, Millis now, Effects& out);
+  void on(const MemberRemoved& e, Millis now, Effects& out);
+
+  // The reconcile pass: picks at most one next step. `offers` are the offers
+  // of the current event (null outside OffersReceived); `used` marks the one
+  // taken, if any.
+  void reconcile(Millis now, const std::vector<OfferView>* offers, std::vector<bool>* used,
+                 Effects& out);
+  ClusterPicture picture() const;
+  void start_member(NextStep step, const std::vector<OfferView>& offers, std::vector<bool>& used,
+                    Millis now, Effects& out);
+  void start_remove(uint64_t etcd_id, Millis now, Effects& out);
+  void lock(const std::string& reason);
+
+  Member new_member(const Placement& placement);
+  void launch(Member member, const std::string& offer_id, const std::string& cluster_state,
+              const std::string& initial, Millis now, Effects& out);
+  void member_ran(const std::string& task_id, Millis now);
+  void fail_member(const std::string& task_id, Millis now);
+  void membership_changed(Millis now);
+  void abandon_add(const PendingAdd& add, Effects& out);
+
+  void expire_health_check(Millis now);
+  void expire_launches(Millis now, Effects& out);
+  void expire_pending_change(Millis now, Effects& out);
+  void start_health_check(Millis now, Effects& out);
+
+  Member* find_member(const std::string& task_id);
+  std::set<std::string> excluded_agents(Millis now) const;
+  std::size_t count_running() const;
+  bool may_act() const { return !immutable() && !locked_; }
+
   Config config_;
-  uint64_t rng_state_;
+  SplitMix64 rng_;
   bool subscribed_ = false;
-  std::vector<Member> members_;
+  std::string framework_id_;
+  std::vector<Member> members_;             // launch order
+  std::map<std::string, Tracked> tracked_;  // by task id, one per member
   Stats stats_;
   std::optional<HealthResult> last_health_;
-  std::map<std::string, std::string> private_state_;  // replaced freely by the implementation
+
+  AckLedger acks_;
+  CheckSchedule checks_;
+  // Bumped on every membership change; a health verdict counts for decisions
+  // only if its check started in the current epoch.
+  uint64_t epoch_ = 0;
+  std::optional<HealthResult> fresh_;  // verdict of a check started in `epoch_`
+  std::variant<std::monostate, PendingAdd, PendingRemove> change_;
+  std::map<std::string, Millis> agent_cooldown_;  // agent id -> no member before
+
+  uint64_t next_member_number_ = 1;  // names are never reused
+  std::string cluster_token_;
+  bool ever_ran_ = false;
+  bool locked_ = false;
+  std::string lock_reason_;
+  std::string plan_reason_;
 };
 
 }  // namespace etcdmesos::core

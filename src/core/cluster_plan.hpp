@@ -1,0 +1,67 @@
+// The reconcile decision, in the manner of etcd-operator's reconcile: look at
+// the picture of the cluster and pick at most one next step. Pure: the core
+// builds the picture from what it last observed and performs the step.
+//
+// Order of precedence (each rule ends the pass):
+//   1. every member that ever ran is gone            -> lock (data is lost)
+//   2. a membership change is still in flight        -> wait
+//   3. no member ever launched yet                   -> bootstrap a new cluster
+//   4. no health check started after the last change -> wait
+//   5. etcd lists a member we do not run             -> remove it (before any add)
+//   6. the cluster has its full size                 -> nothing to do
+//   7. the fresh check was not healthy               -> wait
+//   8. otherwise                                     -> grow by one member
+#pragma once
+
+#include "core/types.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::core {
+
+// Whether etcd's entry describes our member: same name, or same peer URL (an
+// added member that has not started yet has no name).
+bool same_member(const EtcdMember& listed, const Member& member);
+
+// Members etcd lists that match none of `members`, ordered by id.
+std::vector<EtcdMember> unknown_etcd_members(const std::vector<EtcdMember>& membership,
+                                             const std::vector<Member>& members);
+
+// Running members of `members` that `result` reports unreachable.
+std::vector<std::string> unreachable_members(const HealthResult& result,
+                                             const std::vector<Member>& members);
+
+// "n1=http://h:p,n2=..." in the given order.
+std::string initial_cluster(const std::vector<Member>& members);
+
+// Client URLs of the members in TASK_RUNNING: whom to ask for a membership change.
+std::vector<std::string> running_client_urls(const std::vector<Member>& members);
+
+struct ClusterPicture {
+  std::size_t desired = 0;
+  std::size_t live = 0;                  // launched and not failed
+  std::size_t survivors = 0;             // live members that reached TASK_RUNNING
+  bool ever_ran = false;                 // some member reached TASK_RUNNING: etcd holds data
+  bool change_in_flight = false;         // add, launch or remove not finished
+  bool fresh_check = false;              // a check started after the last change answered
+  bool fresh_healthy = false;            // ... and found the cluster healthy
+  std::string fresh_reason;              // ... or why not
+  std::vector<EtcdMember> unknown;       // from the fresh check's membership
+  std::vector<std::string> unreachable;  // from the fresh check's member reports
+};
+
+enum class NextStep { kWait, kLock, kBootstrap, kRemove, kGrow };
+const char* to_string(NextStep step);
+
+struct Plan {
+  NextStep step = NextStep::kWait;
+  uint64_t etcd_id = 0;  // kRemove: whom
+  std::string reason;    // one line, for logs and the admin interface
+};
+
+Plan plan_next(const ClusterPicture& picture);
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,158 @@
+// One readable line per event and effect, for logs and golden scenario
+// output. Stable wording: scenario tests compare these lines verbatim.
+#include "core/rng.hpp"
+#include "core/types.hpp"
+
+#include <charconv>
+#include <type_traits>
+
+namespace etcdmesos::core {
+
+namespace {
+
+std::string number(double value) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+}
+
+std::string seconds(Millis d) {
+  return number(static_cast<double>(d.count()) / 1000.0) + "s";
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) {
+      out += sep;
+    }
+    out += item;
+  }
+  return out;
+}
+
+std::string ports(const std::vector<PortRange>& ranges) {
+  std::vector<std::string> parts;
+  for (const auto& r : ranges) {
+    parts.push_back(r.begin == r.end ? std::to_string(r.begin)
+                                     : std::to_string(r.begin) + "-" + std::to_string(r.end));
+  }
+  return parts.empty() ? "none" : join(parts, ",");
+}
+
+std::string offer(const OfferView& o) {
+  return o.offer_id + " agent " + o.agent_id + " (" + o.hostname + ") cpus=" + number(o.cpus) +
+         " mem=" + number(o.mem_mb) + " disk=" + number(o.disk_mb) + " ports=" + ports(o.ports);
+}
+
+std::string etcd_id(uint64_t id) {
+  return to_hex(id, 16);
+}
+
+std::string event_line(const Subscribed& e) {
+  return "subscribed framework " + e.framework_id;
+}
+std::string event_line(const Disconnected&) {
+  return "disconnected";
+}
+std::string event_line(const OffersReceived& e) {
+  std::vector<std::string> parts;
+  for (const auto& o : e.offers) {
+    parts.push_back(offer(o));
+  }
+  return "offers " + std::to_string(e.offers.size()) + (parts.empty() ? "" : ": ") +
+         join(parts, "; ");
+}
+std::string event_line(const OfferRescinded& e) {
+  return "rescind offer " + e.offer_id;
+}
+std::string event_line(const StatusUpdate& e) {
+  std::string line = "status " + e.task_id + " " + to_string(e.state) + " agent " + e.agent_id;
+  if (e.uuid) {
+    line += " uuid=" + bytes_to_hex(*e.uuid, 16);
+  }
+  if (!e.reason.empty()) {
+    line += " reason=" + e.reason;
+  }
+  if (!e.message.empty()) {
+    line += " message=\"" + e.message + "\"";
+  }
+  return line;
+}
+std::string event_line(const AgentLost& e) {
+  return "agent lost " + e.agent_id;
+}
+std::string event_line(const HealthChecked& e) {
+  const auto& r = e.result;
+  std::string line = "health check " + std::to_string(e.check_id) + ": ";
+  line += r.healthy ? "healthy" : "unhealthy (" + r.reason + ")";
+  std::vector<std::string> names;
+  for (const auto& m : r.membership) {
+    names.push_back(m.name.empty() ? etcd_id(m.id) + "(unstarted)" : m.name);
+  }
+  return line + " membership=[" + join(names, ",") + "]";
+}
+std::string event_line(const MemberAdded& e) {
+  return e.ok ? "member added " + e.name + " id=" + etcd_id(e.etcd_id)
+              : "member add " + e.name + " failed: " + e.error;
+}
+std::string event_line(const MemberRemoved& e) {
+  return e.ok ? "member removed id=" + etcd_id(e.etcd_id)
+              : "member remove id=" + etcd_id(e.etcd_id) + " failed: " + e.error;
+}
+
+std::string effect_line(const LaunchMember& e) {
+  const auto& m = e.spec.member;
+  return "launch " + m.name + " on agent " + m.agent_id + " (" + m.host + ") offer " + e.offer_id +
+         " peer=" + std::to_string(m.peer_port) + " client=" + std::to_string(m.client_port) +
+         " state=" + e.spec.cluster_state + " task=" + m.task_id +
+         " initial_cluster=" + e.spec.initial_cluster;
+}
+std::string effect_line(const DeclineOffer& e) {
+  return "decline offer " + e.offer_id + " refuse=" + number(e.refuse_seconds) + "s";
+}
+std::string effect_line(const KillTask& e) {
+  return "kill task " + e.task_id + " on agent " + e.agent_id;
+}
+std::string effect_line(const Acknowledge& e) {
+  return "acknowledge " + e.task_id + " uuid=" + bytes_to_hex(e.uuid, 16);
+}
+std::string effect_line(const Reconcile& e) {
+  if (e.tasks.empty()) {
+    return "reconcile all (implicit)";
+  }
+  std::vector<std::string> parts;
+  for (const auto& [task, agent] : e.tasks) {
+    parts.push_back(task + "@" + agent);
+  }
+  return "reconcile " + join(parts, ",");
+}
+std::string effect_line(const CheckHealth& e) {
+  std::vector<std::string> names;
+  for (const auto& m : e.members) {
+    names.push_back(m.name);
+  }
+  return "check health " + std::to_string(e.check_id) + ": " + join(names, ",");
+}
+std::string effect_line(const AddEtcdMember& e) {
+  return "add etcd member " + e.name + " peer=" + e.peer_url + " via " + join(e.client_urls, ",");
+}
+std::string effect_line(const RemoveEtcdMember& e) {
+  return "remove etcd member id=" + etcd_id(e.etcd_id) + " via " + join(e.client_urls, ",");
+}
+
+}  // namespace
+
+std::string describe(const Event& event) {
+  return std::visit([](const auto& e) { return event_line(e); }, event);
+}
+
+std::string describe(const Effect& effect) {
+  return std::visit([](const auto& e) { return effect_line(e); }, effect);
+}
+
+std::string describe_duration(Millis d) {
+  return seconds(d);
+}
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,123 @@
+#include "core/health.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace etcdmesos::core {
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += (out.empty() ? "" : "; ") + p;
+  }
+  return out;
+}
+
+MemberHealth summarise(const MemberObservation& m) {
+  MemberHealth h;
+  h.name = m.name;
+  h.reachable = m.after.reachable;
+  if (h.reachable) {
+    h.leader = m.after.leader;
+    h.raft_index = m.after.raft_index;
+    h.raft_term = m.after.raft_term;
+    h.error = join(m.after.errors);
+  } else {
+    h.error = m.after.error.empty() ? "no answer" : m.after.error;
+  }
+  return h;
+}
+
+std::optional<std::string> check_quorum(const HealthObservations& obs) {
+  std::size_t known = std::max(obs.members.size(), obs.membership.size());
+  if (known == 0) {
+    return "no quorum: no members known";
+  }
+  auto reachable = static_cast<std::size_t>(std::count_if(
+      obs.members.begin(), obs.members.end(),
+      [](const MemberObservation& m) { return m.after.reachable; }));
+  if (reachable * 2 <= known) {
+    return "no quorum: " + std::to_string(reachable) + " of " + std::to_string(known) +
+           " members reachable";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_leader(const HealthObservations& obs) {
+  std::optional<uint64_t> leader;
+  std::string first;
+  for (const auto& m : obs.members) {
+    if (!m.after.reachable) {
+      continue;
+    }
+    if (m.after.leader == 0) {
+      std::string why = m.after.errors.empty() ? "" : " (" + join(m.after.errors) + ")";
+      return "no leader: " + m.name + " reports none" + why;
+    }
+    if (leader && *leader != m.after.leader) {
+      return "leader disagreement: " + first + " follows " + std::to_string(*leader) + ", " +
+             m.name + " follows " + std::to_string(m.after.leader);
+    }
+    leader = m.after.leader;
+    first = m.name;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_term(const HealthObservations& obs) {
+  for (const auto& m : obs.members) {
+    if (m.before.reachable && m.after.reachable && m.before.raft_term != m.after.raft_term) {
+      return "raft term changed on " + m.name + ": " + std::to_string(m.before.raft_term) +
+             " -> " + std::to_string(m.after.raft_term) + " (an election during the check)";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_progress(const HealthObservations& obs) {
+  bool compared = false;
+  for (const auto& m : obs.members) {
+    if (!m.before.reachable || !m.after.reachable) {
+      continue;
+    }
+    compared = true;
+    if (m.after.raft_index > m.before.raft_index) {
+      return std::nullopt;
+    }
+  }
+  if (!compared) {
+    return std::string("no progress: no member answered both before and after the probe");
+  }
+  return std::string("no progress: the commit index did not advance over the check");
+}
+
+}  // namespace
+
+HealthResult judge_health(const HealthObservations& observations) {
+  HealthResult result;
+  result.membership = observations.membership;
+  for (const auto& m : observations.members) {
+    result.members.push_back(summarise(m));
+  }
+  std::optional<std::string> reason = check_quorum(observations);
+  if (!reason) {
+    reason = check_leader(observations);
+  }
+  if (!reason && !observations.probe_ok) {
+    reason = "probe write failed: " +
+             (observations.probe_error.empty() ? "no answer" : observations.probe_error);
+  }
+  if (!reason) {
+    reason = check_term(observations);
+  }
+  if (!reason) {
+    reason = check_progress(observations);
+  }
+  result.healthy = !reason.has_value();
+  result.reason = reason.value_or("");
+  return result;
+}
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,202 @@
+// The driver of the state machine: step/tick, the reconcile pass and the
+// actions it starts. Event handlers are in scheduler_core_mesos.cpp (what the
+// master tells) and scheduler_core_etcd.cpp (what etcd tells).
+#include "core/scheduler_core.hpp"
+
+#include <algorithm>
+
+namespace etcdmesos::core {
+
+namespace {
+// Enough for every update of a busy cluster between two subscriptions.
+constexpr std::size_t kAckLedgerCapacity = 4096;
+}  // namespace
+
+SchedulerCore::SchedulerCore(Config config, uint64_t seed)
+    : config_(std::move(config)),
+      rng_(seed),
+      acks_(config_.ack_retry_after, kAckLedgerCapacity),
+      checks_(config_.health_check_interval, config_.health_check_timeout) {}
+
+std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
+  Effects out;
+  std::visit([&](const auto& e) { on(e, now, out); }, event);
+  // OffersReceived runs its own pass, with the offers in hand.
+  if (!std::holds_alternative<OffersReceived>(event)) {
+    reconcile(now, nullptr, nullptr, out);
+  }
+  stats_.running_servers = count_running();
+  return out;
+}
+
+std::vector<Effect> SchedulerCore::tick(Millis now) {
+  Effects out;
+  expire_health_check(now);
+  expire_pending_change(now, out);
+  expire_launches(now, out);
+  std::erase_if(agent_cooldown_, [&](const auto& entry) { return entry.second <= now; });
+  reconcile(now, nullptr, nullptr, out);
+  start_health_check(now, out);
+  stats_.running_servers = count_running();
+  return out;
+}
+
+bool SchedulerCore::change_in_flight() const {
+  if (!std::holds_alternative<std::monostate>(change_)) {
+    return true;
+  }
+  // A launched member that has not reached TASK_RUNNING yet is a change too.
+  return std::any_of(tracked_.begin(), tracked_.end(),
+                     [](const auto& entry) { return !entry.second.ran; });
+}
+
+ClusterPicture SchedulerCore::picture() const {
+  ClusterPicture p;
+  p.desired = config_.cluster_size;
+  p.live = members_.size();
+  p.survivors = static_cast<std::size_t>(std::count_if(
+      tracked_.begin(), tracked_.end(), [](const auto& entry) { return entry.second.ran; }));
+  p.ever_ran = ever_ran_;
+  p.change_in_flight = change_in_flight();
+  if (fresh_) {
+    p.fresh_check = true;
+    p.fresh_healthy = fresh_->healthy;
+    p.fresh_reason = fresh_->reason;
+    p.unknown = unknown_etcd_members(fresh_->membership, members_);
+    p.unreachable = unreachable_members(*fresh_, members_);
+  }
+  return p;
+}
+
+void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
+                              std::vector<bool>* used, Effects& out) {
+  if (locked_) {
+    return;
+  }
+  const Plan plan = plan_next(picture());
+  plan_reason_ = plan.reason;
+  switch (plan.step) {
+    case NextStep::kWait:
+      return;
+    case NextStep::kLock:
+      lock(plan.reason);
+      return;
+    default:
+      break;
+  }
+  if (immutable()) {
+    // The picture may be stale while the master is away: act on nothing.
+    plan_reason_ = "not subscribed to the master; would " + plan.reason;
+    return;
+  }
+  if (plan.step == NextStep::kRemove) {
+    start_remove(plan.etcd_id, now, out);
+    return;
+  }
+  if (offers == nullptr || used == nullptr) {
+    plan_reason_ += ": waiting for an offer";
+    return;
+  }
+  start_member(plan.step, *offers, *used, now, out);
+}
+
+void SchedulerCore::start_member(NextStep step, const std::vector<OfferView>& offers,
+                                 std::vector<bool>& used, Millis now, Effects& out) {
+  auto choice = choose_offer(offers, config_, excluded_agents(now));
+  if (!choice) {
+    plan_reason_ += ": no offer fits";
+    return;
+  }
+  if (step == NextStep::kGrow && running_client_urls(members_).empty()) {
+    plan_reason_ += ": no running member to ask";
+    return;
+  }
+  used[choice->index] = true;
+  Member member = new_member(choice->placement);
+  if (step == NextStep::kBootstrap) {
+    // One token per cluster: two clusters bootstrapped from equal peer URLs
+    // and token would get identical member ids.
+    cluster_token_ = config_.framework_name + "-" + to_hex(rng_.next(), 16);
+    const std::string initial = initial_cluster({member});
+    launch(std::move(member), choice->placement.offer_id, "new", initial, now, out);
+    return;
+  }
+  // The offer is held, neither used nor declined, until etcd has accepted the
+  // new member: launching first would start a member etcd refuses.
+  out.push_back(AddEtcdMember{member.name, member.peer_url(), running_client_urls(members_)});
+  change_ = PendingAdd{std::move(member), choice->placement.offer_id, true,
+                       now + config_.membership_change_timeout};
+}
+
+void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out) {
+  auto urls = running_client_urls(members_);
+  if (urls.empty()) {
+    plan_reason_ += ": no running member to ask";
+    return;
+  }
+  out.push_back(RemoveEtcdMember{etcd_id, std::move(urls)});
+  change_ = PendingRemove{etcd_id, now + config_.membership_change_timeout};
+}
+
+void SchedulerCore::lock(const std::string& reason) {
+  locked_ = true;
+  lock_reason_ = reason;
+  stats_.healthy = false;
+}
+
+Member SchedulerCore::new_member(const Placement& placement) {
+  Member m;
+  m.name = "etcd-" + std::to_string(next_member_number_++);
+  m.task_id = m.name + "-" + to_hex(rng_.next(), 8);
+  m.agent_id = placement.agent_id;
+  m.host = placement.host;
+  m.peer_port = placement.ports.peer;
+  m.client_port = placement.ports.client;
+  m.state = TaskState::kStaging;
+  return m;
+}
+
+void SchedulerCore::launch(Member member, const std::string& offer_id,
+                           const std::string& cluster_state, const std::string& initial, Millis now,
+                           Effects& out) {
+  member.state = TaskState::kStaging;
+  out.push_back(LaunchMember{offer_id, LaunchSpec{member, initial, cluster_state, cluster_token_}});
+  tracked_[member.task_id] = Tracked{now + config_.launch_timeout, false};
+  members_.push_back(std::move(member));
+  ++stats_.launched_servers;
+}
+
+void SchedulerCore::membership_changed(Millis now) {
+  ++epoch_;
+  fresh_.reset();
+  checks_.due_now(now);
+}
+
+Member* SchedulerCore::find_member(const std::string& task_id) {
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const Member& m) { return m.task_id == task_id; });
+  return it == members_.end() ? nullptr : &*it;
+}
+
+std::set<std::string> SchedulerCore::excluded_agents(Millis now) const {
+  std::set<std::string> agents;
+  if (config_.single_instance_per_agent) {
+    for (const auto& m : members_) {
+      agents.insert(m.agent_id);
+    }
+  }
+  for (const auto& [agent, until] : agent_cooldown_) {
+    if (until > now) {
+      agents.insert(agent);
+    }
+  }
+  return agents;
+}
+
+std::size_t SchedulerCore::count_running() const {
+  return static_cast<std::size_t>(
+      std::count_if(members_.begin(), members_.end(),
+                    [](const Member& m) { return m.state == TaskState::kRunning; }));
+}
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,108 @@
+// What etcd tells the core: health verdicts and the answers to membership
+// changes; and the timeouts of both.
+#include "core/scheduler_core.hpp"
+
+namespace etcdmesos::core {
+
+void SchedulerCore::on(const HealthChecked& e, Millis, Effects&) {
+  const auto epoch = checks_.finish(e.check_id);
+  if (!epoch) {
+    return;  // an abandoned or unknown check: its verdict is stale
+  }
+  last_health_ = e.result;
+  stats_.healthy = e.result.healthy && !locked_;
+  if (*epoch == epoch_) {
+    fresh_ = e.result;
+  }
+}
+
+void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {
+  auto* add = std::get_if<PendingAdd>(&change_);
+  if (add == nullptr || add->member.name != e.name) {
+    return;  // a late answer; a member it added shows up as unknown and is removed
+  }
+  PendingAdd pending = std::move(*add);
+  change_ = std::monostate{};
+  membership_changed(now);
+  if (!e.ok) {
+    abandon_add(pending, out);
+    return;
+  }
+  if (!pending.offer_valid || !may_act()) {
+    abandon_add(pending, out);
+    // An added voter that never starts counts against the quorum: take it
+    // out again rather than wait for the next check to find it.
+    if (e.etcd_id != 0 && !locked_) {
+      start_remove(e.etcd_id, now, out);
+    }
+    return;
+  }
+  std::vector<Member> cluster = members_;
+  cluster.push_back(pending.member);
+  launch(std::move(pending.member), pending.offer_id, "existing", initial_cluster(cluster), now,
+         out);
+}
+
+void SchedulerCore::on(const MemberRemoved& e, Millis now, Effects&) {
+  auto* remove = std::get_if<PendingRemove>(&change_);
+  if (remove == nullptr || remove->etcd_id != e.etcd_id) {
+    return;
+  }
+  change_ = std::monostate{};
+  // Success or not, the next step needs a fresh membership list: a failed
+  // removal is retried if etcd still lists the member.
+  membership_changed(now);
+}
+
+void SchedulerCore::abandon_add(const PendingAdd& add, Effects& out) {
+  if (add.offer_valid && subscribed_) {
+    out.push_back(DeclineOffer{add.offer_id, config_.offer_refuse_seconds});
+  }
+}
+
+void SchedulerCore::expire_health_check(Millis now) {
+  const auto id = checks_.expire(now);
+  if (!id) {
+    return;
+  }
+  HealthResult timed_out;
+  timed_out.healthy = false;
+  timed_out.reason = "health check " + std::to_string(*id) + " got no answer within " +
+                     describe_duration(config_.health_check_timeout);
+  last_health_ = timed_out;
+  stats_.healthy = false;
+  fresh_.reset();
+}
+
+void SchedulerCore::expire_pending_change(Millis now, Effects& out) {
+  if (auto* add = std::get_if<PendingAdd>(&change_); add && now >= add->deadline) {
+    const PendingAdd pending = std::move(*add);
+    change_ = std::monostate{};
+    membership_changed(now);
+    abandon_add(pending, out);
+  } else if (auto* remove = std::get_if<PendingRemove>(&change_);
+             remove && now >= remove->deadline) {
+    change_ = std::monostate{};
+    membership_changed(now);
+  }
+}
+
+void SchedulerCore::start_health_check(Millis now, Effects& out) {
+  if (!subscribed_) {
+    return;
+  }
+  std::vector<Member> running;
+  for (const auto& m : members_) {
+    if (m.state == TaskState::kRunning) {
+      running.push_back(m);
+    }
+  }
+  if (running.empty()) {
+    return;
+  }
+  if (const auto id = checks_.start_if_due(now, epoch_)) {
+    out.push_back(CheckHealth{*id, std::move(running)});
+  }
+}
+
+}  // namespace etcdmesos::core

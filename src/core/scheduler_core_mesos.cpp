@@ -1,0 +1,131 @@
+// What the Mesos master tells the core: subscription, offers, task status,
+// agent loss; and the member lifecycle those drive (launch timeouts, failure).
+#include "core/scheduler_core.hpp"
+
+#include <algorithm>
+
+namespace etcdmesos::core {
+
+void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
+  subscribed_ = true;
+  framework_id_ = e.framework_id;
+  // Acknowledgements sent on the old connection may never have arrived.
+  acks_.forget_all();
+  // No status update could arrive while the master was away: a member still
+  // starting gets its full launch timeout from now on.
+  for (auto& [task_id, tracked] : tracked_) {
+    if (!tracked.ran) {
+      tracked.launch_deadline = now + config_.launch_timeout;
+    }
+  }
+  out.push_back(Reconcile{});
+}
+
+void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
+  subscribed_ = false;
+  // Offers never survive a disconnection.
+  if (auto* add = std::get_if<PendingAdd>(&change_)) {
+    add->offer_valid = false;
+  }
+}
+
+void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
+  std::vector<bool> used(e.offers.size(), false);
+  reconcile(now, &e.offers, &used, out);
+  for (std::size_t i = 0; i < e.offers.size(); ++i) {
+    if (!used[i]) {
+      out.push_back(DeclineOffer{e.offers[i].offer_id, config_.offer_refuse_seconds});
+    }
+  }
+}
+
+void SchedulerCore::on(const OfferRescinded& e, Millis, Effects&) {
+  if (auto* add = std::get_if<PendingAdd>(&change_); add && add->offer_id == e.offer_id) {
+    add->offer_valid = false;
+  }
+}
+
+void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
+  if (e.uuid) {
+    const auto verdict = acks_.record(*e.uuid, now);
+    if (verdict != AckLedger::Verdict::kDuplicate) {
+      out.push_back(Acknowledge{e.task_id, e.agent_id, *e.uuid});
+    }
+    if (verdict != AckLedger::Verdict::kFirst) {
+      return;  // already acted upon
+    }
+  }
+  Member* member = find_member(e.task_id);
+  if (member == nullptr) {
+    // A member that failed or was replaced came back (its agent re-registered):
+    // it must never be re-admitted, the cluster has moved on without it.
+    if (!means_member_lost(e.state) && !immutable()) {
+      out.push_back(KillTask{e.task_id, e.agent_id});
+    }
+    return;
+  }
+  if (means_member_lost(e.state)) {
+    fail_member(e.task_id, now);
+    return;
+  }
+  member->state = e.state;
+  if (e.state == TaskState::kRunning && !tracked_[e.task_id].ran) {
+    member_ran(e.task_id, now);
+  }
+}
+
+void SchedulerCore::on(const AgentLost& e, Millis now, Effects&) {
+  if (auto* add = std::get_if<PendingAdd>(&change_); add && add->member.agent_id == e.agent_id) {
+    add->offer_valid = false;
+  }
+  std::vector<std::string> lost;
+  for (const auto& m : members_) {
+    if (m.agent_id == e.agent_id) {
+      lost.push_back(m.task_id);
+    }
+  }
+  for (const auto& task_id : lost) {
+    fail_member(task_id, now);
+  }
+}
+
+void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
+  tracked_[task_id].ran = true;
+  ever_ran_ = true;
+  // The launch is complete; the next decision needs a check that sees it.
+  membership_changed(now);
+}
+
+void SchedulerCore::fail_member(const std::string& task_id, Millis now) {
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const Member& m) { return m.task_id == task_id; });
+  if (it == members_.end()) {
+    return;
+  }
+  agent_cooldown_[it->agent_id] = now + config_.failed_agent_cooldown;
+  members_.erase(it);
+  tracked_.erase(task_id);
+  ++stats_.failed_servers;
+  // etcd still lists the member: the next fresh check shows it as unknown and
+  // the reconcile pass removes it before anything is launched.
+  membership_changed(now);
+}
+
+void SchedulerCore::expire_launches(Millis now, Effects& out) {
+  if (immutable()) {
+    return;  // a kill could not be sent; the deadline restarts on Subscribed
+  }
+  std::vector<Member> late;
+  for (const auto& m : members_) {
+    const auto& tracked = tracked_[m.task_id];
+    if (!tracked.ran && now >= tracked.launch_deadline) {
+      late.push_back(m);
+    }
+  }
+  for (const auto& m : late) {
+    out.push_back(KillTask{m.task_id, m.agent_id});
+    fail_member(m.task_id, now);
+  }
+}
+
+}  // namespace etcdmesos::core

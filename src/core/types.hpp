@@ -1,0 +1,240 @@
+// The core's vocabulary: configuration, the member model, the events the shell
+// feeds in and the effects it gets back, and the admin counters. Plain values,
+// no behaviour beyond formatting; see scheduler_core.hpp for the state machine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace etcdmesos::core {
+
+using Millis = std::chrono::milliseconds;  // monotonic time since an arbitrary origin
+
+struct PortRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;  // inclusive
+  bool operator==(const PortRange&) const = default;
+};
+
+// What the core needs of a Mesos offer (the shell converts codec structs).
+struct OfferView {
+  std::string offer_id;
+  std::string agent_id;
+  std::string hostname;  // address etcd binds and advertises on that agent
+  double cpus = 0;
+  double mem_mb = 0;
+  double disk_mb = 0;
+  std::vector<PortRange> ports;
+  bool operator==(const OfferView&) const = default;
+};
+
+enum class TaskState {
+  kStaging,
+  kStarting,
+  kRunning,
+  kKilling,
+  kFinished,
+  kFailed,
+  kKilled,
+  kError,
+  kLost,
+  kDropped,
+  kUnreachable,
+  kGone,
+  kGoneByOperator,
+  kUnknown,
+};
+const char* to_string(TaskState state);
+// Whether a member in this state is gone for the scheduler: terminal states,
+// and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
+// later is killed, never re-admitted).
+bool means_member_lost(TaskState state);
+
+struct Config {
+  std::string framework_name = "etcd";
+  std::size_t cluster_size = 3;
+  // Resources of one member task (the executor's own are added by the shell).
+  double task_cpus = 1;
+  double task_mem_mb = 256;
+  double task_disk_mb = 1024;
+  bool single_instance_per_agent = true;
+  double offer_refuse_seconds = 5;
+  Millis health_check_interval{5000};
+  Millis health_check_timeout{10000};
+  // How long a launched member may take to report TASK_RUNNING.
+  Millis launch_timeout{60000};
+  // What the executor itself needs besides the member task; an offer must hold
+  // both. Zero means the shell accounts for it elsewhere.
+  double executor_cpus = 0;
+  double executor_mem_mb = 0;
+  // How long an AddEtcdMember/RemoveEtcdMember may stay unanswered before the
+  // change is abandoned (the shell's etcd client should answer well before).
+  Millis membership_change_timeout{30000};
+  // An agent where a member failed gets no replacement member for this long:
+  // whatever killed the member there may kill the next one too.
+  Millis failed_agent_cooldown{30000};
+  // A status update seen again this long after it was acknowledged is a Mesos
+  // retry (first one after 10 s): the acknowledgement was lost, send it again.
+  Millis ack_retry_after{8000};
+};
+
+// A member as the scheduler knows it.
+struct Member {
+  std::string name;     // etcd --name, unique per framework ("etcd-3")
+  std::string task_id;  // Mesos task id
+  std::string agent_id;
+  std::string host;
+  uint32_t peer_port = 0;
+  uint32_t client_port = 0;
+  TaskState state = TaskState::kStaging;
+  bool operator==(const Member&) const = default;
+
+  std::string peer_url() const;    // http://host:peer_port
+  std::string client_url() const;  // http://host:client_port
+};
+
+// What an executor needs to start etcd; the shell serialises it into
+// TaskInfo.data.
+struct LaunchSpec {
+  Member member;
+  std::string initial_cluster;  // "n1=http://h:p,n2=..."
+  std::string cluster_state;    // "new" | "existing"
+  std::string cluster_token;
+  bool operator==(const LaunchSpec&) const = default;
+};
+
+// ------------------------------------------------------------------ events
+
+struct Subscribed {
+  std::string framework_id;
+};
+struct Disconnected {};
+struct OffersReceived {
+  std::vector<OfferView> offers;
+};
+struct OfferRescinded {
+  std::string offer_id;
+};
+struct StatusUpdate {
+  std::string task_id;
+  std::string agent_id;
+  TaskState state = TaskState::kStaging;
+  std::optional<std::string> uuid;  // raw bytes; present = must be acknowledged
+  std::string message;
+  std::string reason;
+};
+struct AgentLost {
+  std::string agent_id;
+};
+// An etcd member as etcd's membership API lists it.
+struct EtcdMember {
+  uint64_t id = 0;
+  std::string name;  // empty while the member has not started
+  std::vector<std::string> peer_urls;
+  std::vector<std::string> client_urls;
+  bool operator==(const EtcdMember&) const = default;
+};
+struct MemberHealth {
+  std::string name;
+  bool reachable = false;
+  uint64_t leader = 0;
+  uint64_t raft_index = 0;
+  uint64_t raft_term = 0;
+  std::string error;
+};
+struct HealthResult {
+  bool healthy = false;
+  std::string reason;  // why unhealthy
+  std::vector<MemberHealth> members;
+  std::vector<EtcdMember> membership;  // member list as etcd reported it
+};
+struct HealthChecked {
+  uint64_t check_id = 0;  // from the CheckHealth effect
+  HealthResult result;
+};
+struct MemberAdded {
+  std::string name;
+  bool ok = false;
+  uint64_t etcd_id = 0;
+  std::string error;
+};
+struct MemberRemoved {
+  uint64_t etcd_id = 0;
+  bool ok = false;  // an unknown or already removed member counts as ok
+  std::string error;
+};
+
+using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
+                           AgentLost, HealthChecked, MemberAdded, MemberRemoved>;
+
+// ----------------------------------------------------------------- effects
+
+struct LaunchMember {
+  std::string offer_id;
+  LaunchSpec spec;
+  bool operator==(const LaunchMember&) const = default;
+};
+struct DeclineOffer {
+  std::string offer_id;
+  double refuse_seconds = 5;
+  bool operator==(const DeclineOffer&) const = default;
+};
+struct KillTask {
+  std::string task_id;
+  std::string agent_id;
+  bool operator==(const KillTask&) const = default;
+};
+struct Acknowledge {
+  std::string task_id;
+  std::string agent_id;
+  std::string uuid;
+  bool operator==(const Acknowledge&) const = default;
+};
+struct Reconcile {
+  std::vector<std::pair<std::string, std::string>> tasks;  // (task id, agent id); empty = implicit
+  bool operator==(const Reconcile&) const = default;
+};
+// Query every given member (status + membership + probe write) and answer with
+// HealthChecked carrying the same id.
+struct CheckHealth {
+  uint64_t check_id = 0;
+  std::vector<Member> members;
+  bool operator==(const CheckHealth&) const = default;
+};
+// etcd member add (voter) through any healthy member; answer with MemberAdded.
+struct AddEtcdMember {
+  std::string name;
+  std::string peer_url;
+  std::vector<std::string> client_urls;  // whom to ask
+  bool operator==(const AddEtcdMember&) const = default;
+};
+// etcd member remove; answer with MemberRemoved.
+struct RemoveEtcdMember {
+  uint64_t etcd_id = 0;
+  std::vector<std::string> client_urls;
+  bool operator==(const RemoveEtcdMember&) const = default;
+};
+
+using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
+                            CheckHealth, AddEtcdMember, RemoveEtcdMember>;
+
+std::string describe(const Event& event);
+std::string describe(const Effect& effect);
+// "1.5s"
+std::string describe_duration(Millis d);
+
+// Counters served on the admin /stats endpoint.
+struct Stats {
+  uint64_t running_servers = 0;
+  uint64_t launched_servers = 0;
+  uint64_t failed_servers = 0;
+  uint64_t cluster_livelocks = 0;
+  uint64_t cluster_reseeds = 0;
+  bool healthy = false;
+};
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,199 @@
+// Drives a SchedulerCore with a fake clock (plain Millis values, no sleeps)
+// and small builders for events, so tests read as scripts.
+#pragma once
+
+#include "core/scheduler_core.hpp"
+
+#include <string>
+#include <vector>
+
+namespace etcdmesos::core::testing {
+
+using namespace std::chrono_literals;
+
+template <class T>
+std::vector<T> only(const std::vector<Effect>& effects) {
+  std::vector<T> out;
+  for (const auto& e : effects) {
+    if (const auto* t = std::get_if<T>(&e)) {
+      out.push_back(*t);
+    }
+  }
+  return out;
+}
+
+template <class T>
+std::size_t count(const std::vector<Effect>& effects) {
+  return only<T>(effects).size();
+}
+
+inline Config test_config() {
+  Config c;
+  c.framework_name = "etcd-test";
+  c.cluster_size = 3;
+  c.task_cpus = 1;
+  c.task_mem_mb = 256;
+  c.task_disk_mb = 1024;
+  c.offer_refuse_seconds = 5;
+  c.health_check_interval = 5000ms;
+  c.health_check_timeout = 10000ms;
+  c.launch_timeout = 60000ms;
+  return c;
+}
+
+// An offer big enough for one member; agent "a<n>" on host 127.0.0.<n+1>.
+inline OfferView offer(const std::string& offer_id, int agent,
+                       std::vector<PortRange> ports = {{31000, 31009}}) {
+  OfferView o;
+  o.offer_id = offer_id;
+  o.agent_id = "a" + std::to_string(agent);
+  o.hostname = "127.0.0." + std::to_string(agent + 1);
+  o.cpus = 2;
+  o.mem_mb = 1024;
+  o.disk_mb = 4096;
+  o.ports = std::move(ports);
+  return o;
+}
+
+inline StatusUpdate status(const std::string& task_id, const std::string& agent_id, TaskState state,
+                           std::optional<std::string> uuid = std::nullopt) {
+  StatusUpdate s;
+  s.task_id = task_id;
+  s.agent_id = agent_id;
+  s.state = state;
+  s.uuid = std::move(uuid);
+  return s;
+}
+
+// etcd's view of our members, as a health check would report it.
+inline EtcdMember listed(const Member& m, uint64_t id) {
+  return EtcdMember{id, m.name, {m.peer_url()}, {m.client_url()}};
+}
+
+class Harness {
+ public:
+  explicit Harness(Config config = test_config(), uint64_t seed = 42)
+      : core(std::move(config), seed) {}
+
+  std::vector<Effect> step(const Event& event) { return log(core.step(event, now)); }
+  std::vector<Effect> advance(Millis by) {
+    now += by;
+    return log(core.tick(now));
+  }
+  std::vector<Effect> offers(std::vector<OfferView> list) {
+    return step(OffersReceived{std::move(list)});
+  }
+
+  // Answers the in-flight check (from the last CheckHealth seen) with a
+  // verdict listing every member the core knows, ids from `etcd_ids`.
+  std::vector<Effect> answer_check(bool healthy, std::vector<EtcdMember> extra = {}) {
+    HealthResult r;
+    r.healthy = healthy;
+    r.reason = healthy ? "" : "commit index did not advance";
+    for (const auto& m : core.members()) {
+      if (m.state == TaskState::kRunning) {
+        r.members.push_back(MemberHealth{m.name, true, 1, 10, 2, ""});
+      }
+      r.membership.push_back(listed(m, etcd_id_of(m.name)));
+    }
+    for (auto& e : extra) {
+      r.membership.push_back(std::move(e));
+    }
+    return step(HealthChecked{last_check_id, std::move(r)});
+  }
+
+  // Ticks until a CheckHealth is emitted (at most `limit` of fake time).
+  std::vector<Effect> tick_until_check(Millis limit = 60000ms) {
+    for (Millis waited{0}; waited <= limit; waited += 1000ms) {
+      auto fx = advance(1000ms);
+      if (count<CheckHealth>(fx) > 0) {
+        return fx;
+      }
+    }
+    return {};
+  }
+
+  // A deterministic etcd id per member name.
+  static uint64_t etcd_id_of(const std::string& name) {
+    uint64_t h = 1469598103934665603ULL;
+    for (char c : name) {
+      h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    return h;
+  }
+
+  // A fresh uuid for a status update (16 raw bytes in Mesos; any string here).
+  std::string next_uuid() { return "uuid-" + std::to_string(++uuids_); }
+
+  std::vector<Effect> report(const Member& m, TaskState state) {
+    return step(status(m.task_id, m.agent_id, state, next_uuid()));
+  }
+
+  // Subscribes and grows the cluster to `n` running members, one per agent
+  // a1..an, each through the normal path; ends with a fresh healthy check.
+  // Returns every effect emitted on the way.
+  std::vector<Effect> bring_up(std::size_t n) {
+    std::vector<Effect> all;
+    auto keep = [&](std::vector<Effect> fx) {
+      all.insert(all.end(), fx.begin(), fx.end());
+      return fx;
+    };
+    if (!core.subscribed()) {
+      keep(step(Subscribed{"fw-1"}));
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      const int agent = static_cast<int>(k);
+      const std::string offer_id = "o" + std::to_string(k);
+      std::vector<Effect> launched;
+      if (core.members().empty()) {
+        launched = keep(offers({offer(offer_id, agent)}));
+      } else {
+        keep(tick_until_check());
+        keep(answer_check(true));
+        auto fx = keep(offers({offer(offer_id, agent)}));
+        auto adds = only<AddEtcdMember>(fx);
+        if (adds.size() != 1) {
+          return all;
+        }
+        launched = keep(step(MemberAdded{adds[0].name, true, etcd_id_of(adds[0].name), ""}));
+      }
+      auto launches = only<LaunchMember>(launched);
+      if (launches.size() != 1) {
+        return all;
+      }
+      keep(report(launches[0].spec.member, TaskState::kRunning));
+    }
+    keep(tick_until_check());
+    keep(answer_check(true));
+    return all;
+  }
+
+  const Member* member(const std::string& name) const {
+    for (const auto& m : core.members()) {
+      if (m.name == name) {
+        return &m;
+      }
+    }
+    return nullptr;
+  }
+
+  SchedulerCore core;
+  Millis now{1000000};
+  uint64_t last_check_id = 0;
+  std::vector<Effect> history;
+
+ private:
+  uint64_t uuids_ = 0;
+
+  std::vector<Effect> log(std::vector<Effect> fx) {
+    for (const auto& e : fx) {
+      if (const auto* c = std::get_if<CheckHealth>(&e)) {
+        last_check_id = c->check_id;
+      }
+      history.push_back(e);
+    }
+    return fx;
+  }
+};
+
+}  // namespace etcdmesos::core::testing
