@@ -35,9 +35,9 @@ std::optional<std::string> check_quorum(const HealthObservations& obs) {
   if (known == 0) {
     return "no quorum: no members known";
   }
-  auto reachable = static_cast<std::size_t>(std::count_if(
-      obs.members.begin(), obs.members.end(),
-      [](const MemberObservation& m) { return m.after.reachable; }));
+  auto reachable = static_cast<std::size_t>(
+      std::count_if(obs.members.begin(), obs.members.end(),
+                    [](const MemberObservation& m) { return m.after.reachable; }));
   if (reachable * 2 <= known) {
     return "no quorum: " + std::to_string(reachable) + " of " + std::to_string(known) +
            " members reachable";
@@ -69,8 +69,8 @@ std::optional<std::string> check_leader(const HealthObservations& obs) {
 std::optional<std::string> check_term(const HealthObservations& obs) {
   for (const auto& m : obs.members) {
     if (m.before.reachable && m.after.reachable && m.before.raft_term != m.after.raft_term) {
-      return "raft term changed on " + m.name + ": " + std::to_string(m.before.raft_term) +
-             " -> " + std::to_string(m.after.raft_term) + " (an election during the check)";
+      return "raft term changed on " + m.name + ": " + std::to_string(m.before.raft_term) + " -> " +
+             std::to_string(m.after.raft_term) + " (an election during the check)";
     }
   }
   return std::nullopt;

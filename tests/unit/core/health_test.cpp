@@ -30,8 +30,7 @@ MemberObservation member(std::string name, StatusSample before, StatusSample aft
 // Three members, all answering, index 10 -> 11, term 2, probe ok.
 HealthObservations healthy_three() {
   HealthObservations obs;
-  obs.members = {member("m0", answered(10), answered(11)),
-                 member("m1", answered(10), answered(11)),
+  obs.members = {member("m0", answered(10), answered(11)), member("m1", answered(10), answered(11)),
                  member("m2", answered(10), answered(11))};
   obs.probe_ok = true;
   obs.membership = {EtcdMember{1, "m0", {}, {}}, EtcdMember{2, "m1", {}, {}},
