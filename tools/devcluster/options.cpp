@@ -1,0 +1,133 @@
+#include "options.hpp"
+
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/program_options.hpp>
+
+#include <cmath>
+#include <iostream>
+#include <stdexcept>
+
+namespace etcdmesos::devcluster {
+namespace po = boost::program_options;
+
+namespace {
+
+std::chrono::milliseconds seconds_flag(const char* name, double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 365.0 * 24 * 3600) {
+    throw std::runtime_error(std::string("--") + name + " must be a number of seconds >= 0");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
+}
+
+void check_ipv4(const char* name, const std::string& text) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address_v4(text, ec);
+  if (ec || !addr.is_loopback()) {
+    // Agents get consecutive addresses; only 127.0.0.0/8 gives every agent
+    // its own address on one host without configuration.
+    throw std::runtime_error(std::string("--") + name + " must be an IPv4 loopback address");
+  }
+}
+
+}  // namespace
+
+void parse_port_range(const std::string& text, AgentResources& out) {
+  auto dash = text.find('-');
+  try {
+    if (dash == std::string::npos) {
+      throw std::invalid_argument("no dash");
+    }
+    std::size_t used = 0;
+    auto begin = std::stoull(text.substr(0, dash), &used);
+    if (used != dash) {
+      throw std::invalid_argument("begin");
+    }
+    auto end_text = text.substr(dash + 1);
+    auto end = std::stoull(end_text, &used);
+    if (used != end_text.size() || begin > end || end > 65535) {
+      throw std::invalid_argument("range");
+    }
+    out.ports_begin = begin;
+    out.ports_end = end;
+  } catch (const std::logic_error&) {
+    throw std::runtime_error("--agent-ports must look like 31000-31999, got '" + text + "'");
+  }
+}
+
+std::optional<Options> parse_options(int argc, const char* const argv[]) {
+  Options o;
+  double heartbeat_s = 15, removal_s = 3, registration_s = 60, grace_s = 5, retry_s = 10,
+         allocation_s = 1;
+  std::string ports = "31000-31999";
+  po::options_description desc("mesos-devcluster: one Mesos-compatible master and K agents");
+  auto add = desc.add_options();
+  add("help", "print this help");
+  add("master-ip", po::value(&o.master_ip)->default_value(o.master_ip), "master IP address");
+  add("port", po::value(&o.port)->default_value(o.port), "master port (0 = ephemeral)");
+  add("endpoint-file", po::value(&o.endpoint_file),
+      "write IP:PORT of the master to this file once listening");
+  add("zk", po::value(&o.zk), "register as leading master in ZooKeeper (zk://host:port/path)");
+  add("agents", po::value(&o.agents)->default_value(o.agents), "number of agents");
+  add("first-agent-ip", po::value(&o.first_agent_ip)->default_value(o.first_agent_ip),
+      "IP of agent 0; agent i gets the i-th following address");
+  add("agent-port", po::value(&o.agent_port)->default_value(o.agent_port),
+      "port of every agent (0 = ephemeral)");
+  add("agent-cpus", po::value(&o.agent_resources.cpus)->default_value(o.agent_resources.cpus),
+      "cpus per agent");
+  add("agent-mem", po::value(&o.agent_resources.mem)->default_value(o.agent_resources.mem),
+      "memory per agent (MB)");
+  add("agent-disk", po::value(&o.agent_resources.disk)->default_value(o.agent_resources.disk),
+      "disk per agent (MB)");
+  add("agent-ports", po::value(&ports)->default_value(ports), "port range of every agent");
+  add("work-dir", po::value(&o.work_dir)->default_value(o.work_dir), "root of the sandboxes");
+  add("heartbeat-interval", po::value(&heartbeat_s)->default_value(heartbeat_s),
+      "seconds between HEARTBEAT events to schedulers");
+  add("agent-removal-delay", po::value(&removal_s)->default_value(removal_s),
+      "seconds between a stopped agent and its TASK_LOST/FAILURE updates");
+  add("executor-registration-timeout", po::value(&registration_s)->default_value(registration_s),
+      "seconds an executor has to SUBSCRIBE");
+  add("executor-shutdown-grace-period", po::value(&grace_s)->default_value(grace_s),
+      "default seconds between SHUTDOWN and killing the executor");
+  add("status-update-retry-interval", po::value(&retry_s)->default_value(retry_s),
+      "seconds between resends of an unacknowledged status update");
+  add("allocation-interval", po::value(&allocation_s)->default_value(allocation_s),
+      "seconds between periodic allocation passes (offer filters expire on them)");
+  add("log-level", po::value(&o.log_level)->default_value(o.log_level),
+      "trace, debug, info, warn, error");
+
+  po::variables_map vm;
+  try {
+    auto style =
+        po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
+    po::store(po::command_line_parser(argc, argv).options(desc).style(style).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return std::nullopt;
+  }
+  if (o.agents < 0 || o.agents > 100) {
+    throw std::runtime_error("--agents must be between 0 and 100");
+  }
+  check_ipv4("master-ip", o.master_ip);
+  check_ipv4("first-agent-ip", o.first_agent_ip);
+  if (o.agent_resources.cpus < 0 || o.agent_resources.mem < 0 || o.agent_resources.disk < 0) {
+    throw std::runtime_error("agent resources must not be negative");
+  }
+  parse_port_range(ports, o.agent_resources);
+  o.heartbeat_interval = seconds_flag("heartbeat-interval", heartbeat_s);
+  o.agent_removal_delay = seconds_flag("agent-removal-delay", removal_s);
+  o.executor_registration_timeout = seconds_flag("executor-registration-timeout", registration_s);
+  o.executor_shutdown_grace_period = seconds_flag("executor-shutdown-grace-period", grace_s);
+  o.status_update_retry_interval = seconds_flag("status-update-retry-interval", retry_s);
+  o.allocation_interval = seconds_flag("allocation-interval", allocation_s);
+  if (o.heartbeat_interval.count() == 0 || o.allocation_interval.count() == 0 ||
+      o.status_update_retry_interval.count() == 0) {
+    throw std::runtime_error("intervals must be > 0");
+  }
+  return o;
+}
+
+}  // namespace etcdmesos::devcluster
