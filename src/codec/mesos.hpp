@@ -321,12 +321,12 @@ struct EventFailure {
 struct Event {
   std::string type;
   std::optional<EventSubscribed> subscribed;
-  std::vector<Offer> offers;                     // OFFERS: offers.offers
-  std::optional<std::string> rescind_offer_id;   // RESCIND: rescind.offer_id
-  std::optional<TaskStatus> update;              // UPDATE: update.status
-  std::optional<EventMessage> message;           // MESSAGE
-  std::optional<EventFailure> failure;           // FAILURE
-  std::optional<std::string> error_message;      // ERROR: error.message
+  std::vector<Offer> offers;                    // OFFERS: offers.offers
+  std::optional<std::string> rescind_offer_id;  // RESCIND: rescind.offer_id
+  std::optional<TaskStatus> update;             // UPDATE: update.status
+  std::optional<EventMessage> message;          // MESSAGE
+  std::optional<EventFailure> failure;          // FAILURE
+  std::optional<std::string> error_message;     // ERROR: error.message
   bool operator==(const Event&) const = default;
 };
 
@@ -349,8 +349,8 @@ struct ExecutorCall {
   std::string executor_id;
   std::string framework_id;
   std::optional<ExecutorCallSubscribe> subscribe;
-  std::optional<TaskStatus> update;          // update.status
-  std::optional<std::string> message_data;   // message.data, raw bytes
+  std::optional<TaskStatus> update;         // update.status
+  std::optional<std::string> message_data;  // message.data, raw bytes
   bool operator==(const ExecutorCall&) const = default;
 };
 

@@ -13,8 +13,8 @@
 namespace etcdmesos {
 
 struct MemberTaskData {
-  std::string name;             // etcd --name
-  std::string host;             // address to bind and advertise (the agent's)
+  std::string name;  // etcd --name
+  std::string host;  // address to bind and advertise (the agent's)
   uint32_t peer_port = 0;
   uint32_t client_port = 0;
   std::string initial_cluster;  // --initial-cluster
