@@ -1,0 +1,187 @@
+#include "io/etcd_health.hpp"
+
+#include "common/log.hpp"
+#include "io/etcd_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+
+namespace etcdmesos::io {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::optional<Endpoint> client_endpoint(const core::Member& m) {
+  if (m.host.empty() || m.client_port == 0 || m.client_port > 65535) {
+    return std::nullopt;
+  }
+  return Endpoint{m.host, static_cast<uint16_t>(m.client_port)};
+}
+
+core::StatusSample unreachable(std::string error) {
+  core::StatusSample s;
+  s.error = std::move(error);
+  return s;
+}
+
+asio::awaitable<core::StatusSample> sample_one(asio::any_io_executor ex, std::optional<Endpoint> to,
+                                               milliseconds timeout) {
+  if (!to) {
+    co_return unreachable("no client address known");
+  }
+  EtcdClient client(ex, *to, timeout);
+  auto status = co_await client.status();
+  if (!status) {
+    co_return unreachable(status.error().message);
+  }
+  core::StatusSample s;
+  s.reachable = true;
+  s.member_id = status->member_id;
+  s.leader = status->leader;
+  s.raft_index = status->raft_index;
+  s.raft_term = status->raft_term;
+  s.errors = status->errors;
+  co_return s;
+}
+
+// Results of parallel status reads; shared with the spawned coroutines so
+// that it outlives a caller that is torn down early.
+struct Gather {
+  explicit Gather(asio::any_io_executor ex, std::size_t n)
+      : samples(n), remaining(n), done(ex, asio::steady_timer::time_point::max()) {}
+  std::vector<core::StatusSample> samples;
+  std::size_t remaining;
+  asio::steady_timer done;
+};
+
+asio::awaitable<std::vector<core::StatusSample>> read_statuses(
+    asio::any_io_executor ex, const std::vector<std::optional<Endpoint>>& endpoints,
+    milliseconds timeout) {
+  auto gather = std::make_shared<Gather>(ex, endpoints.size());
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    asio::co_spawn(ex, sample_one(ex, endpoints[i], timeout),
+                   [gather, i](std::exception_ptr e, core::StatusSample s) {
+                     gather->samples[i] = e ? unreachable("status read failed") : std::move(s);
+                     if (--gather->remaining == 0) {
+                       gather->done.cancel();
+                     }
+                   });
+  }
+  // Every read is bounded by `timeout`, so this wait is too. All of this
+  // runs on one thread: no completion can slip in between check and wait.
+  while (gather->remaining > 0) {
+    boost::system::error_code ec;
+    co_await gather->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return std::move(gather->samples);
+}
+
+// Members to write the probe through: the leader first, then the others
+// that answered.
+std::vector<std::size_t> probe_order(const std::vector<core::StatusSample>& before) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (before[i].reachable) {
+      order.push_back(i);
+    }
+  }
+  std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
+    return before[i].leader != 0 && before[i].member_id == before[i].leader;
+  });
+  return order;
+}
+
+std::string probe_value() {
+  static std::atomic<uint64_t> counter{0};
+  return "health check " + std::to_string(++counter);
+}
+
+asio::awaitable<void> write_probe(asio::any_io_executor ex,
+                                  const std::vector<std::optional<Endpoint>>& endpoints,
+                                  const std::vector<core::StatusSample>& before,
+                                  milliseconds budget, core::HealthObservations& obs) {
+  auto deadline = Clock::now() + budget;
+  obs.probe_error = "no member answered the status read";
+  for (std::size_t i : probe_order(before)) {
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left <= milliseconds(0)) {
+      obs.probe_error += " (probe time spent)";
+      break;
+    }
+    EtcdClient client(ex, *endpoints[i], left);
+    std::string key(kHealthProbeKey);
+    std::string value = probe_value();
+    auto put = co_await client.put(std::move(key), std::move(value));
+    if (put) {
+      obs.probe_ok = true;
+      obs.probe_error.clear();
+      co_return;
+    }
+    obs.probe_error = put.error().message;
+  }
+}
+
+asio::awaitable<void> read_membership(asio::any_io_executor ex,
+                                      const std::vector<std::optional<Endpoint>>& endpoints,
+                                      const std::vector<core::StatusSample>& after,
+                                      milliseconds timeout, core::HealthObservations& obs) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (!after[i].reachable) {
+      continue;
+    }
+    EtcdClient client(ex, *endpoints[i], timeout);
+    auto list = co_await client.member_list();
+    if (!list) {
+      logger("health")->debug("member list from {} failed: {}", endpoints[i]->to_string(),
+                              list.error().message);
+      continue;
+    }
+    for (auto& m : *list) {
+      obs.membership.push_back(core::EtcdMember{m.id, std::move(m.name), std::move(m.peer_urls),
+                                                std::move(m.client_urls)});
+    }
+    co_return;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor ex,
+                                                         std::vector<core::Member> members,
+                                                         HealthCheckOptions options) {
+  std::vector<std::optional<Endpoint>> endpoints;
+  for (const auto& m : members) {
+    endpoints.push_back(client_endpoint(m));
+  }
+  core::HealthObservations obs;
+  auto before = co_await read_statuses(ex, endpoints, options.status_timeout);
+  co_await write_probe(ex, endpoints, before, options.probe_timeout, obs);
+  auto after = co_await read_statuses(ex, endpoints, options.status_timeout);
+  co_await read_membership(ex, endpoints, after, options.member_list_timeout, obs);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    obs.members.push_back(
+        core::MemberObservation{members[i].name, std::move(before[i]), std::move(after[i])});
+  }
+  co_return obs;
+}
+
+asio::awaitable<core::HealthResult> check_health(asio::any_io_executor ex,
+                                                 std::vector<core::Member> members,
+                                                 HealthCheckOptions options) {
+  auto obs = co_await observe_health(ex, std::move(members), options);
+  auto result = core::judge_health(obs);
+  logger("health")->debug("health check: {}{}",
+                          result.healthy ? "healthy" : "unhealthy: ", result.reason);
+  co_return result;
+}
+
+}  // namespace etcdmesos::io
