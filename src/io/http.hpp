@@ -1,7 +1,8 @@
 // Minimal HTTP/1.1 client and server on Boost.Beast, for Asio coroutines.
 //
 // Threading: everything runs on the io_context that owns the executor given;
-// no internal threads. Every network operation has a timeout. Errors that a
+// no internal threads. Call HttpServer::stop() and HttpStream::close() from
+// that io_context's thread too. Every network operation has a timeout. Errors that a
 // peer can cause (refused connection, timeout, malformed HTTP, oversized
 // body) are returned as Error values, never thrown.
 #pragma once

@@ -9,6 +9,10 @@
 //
 // Threading: everything runs on the io_context of the executor given;
 // callbacks are called there. Not thread-safe.
+// Lifetime: the client's background work keeps its own state alive, but
+// `find_master` is awaited as given: whatever it refers to (a detector) must
+// outlive any lookup in flight, i.e. be destroyed after the io_context stops
+// running or after the client was stopped and the loop ran on.
 // Errors: nothing a master sends can crash the client. A bad answer, a
 // malformed record or a silent master ends the subscription (logged with the
 // reason) and a new one is attempted after a backoff.
