@@ -117,6 +117,7 @@ void SchedulerCore::start_member(NextStep step, const std::vector<OfferView>& of
     // One token per cluster: two clusters bootstrapped from equal peer URLs
     // and token would get identical member ids.
     cluster_token_ = config_.framework_name + "-" + to_hex(rng_.next(), 16);
+    departed_.clear();  // they belonged to a cluster that never ran
     const std::string initial = initial_cluster({member});
     launch(std::move(member), choice->placement.offer_id, "new", initial, now, out);
     return;

@@ -109,6 +109,7 @@ class SchedulerCore {
   void member_ran(const std::string& task_id, Millis now);
   void fail_member(const std::string& task_id, Millis now);
   void membership_changed(Millis now);
+  void forget_departed(const HealthResult& fresh);
   void abandon_add(const PendingAdd& add, Effects& out);
 
   void expire_health_check(Millis now);
@@ -138,6 +139,10 @@ class SchedulerCore {
   std::optional<HealthResult> fresh_;  // verdict of a check started in `epoch_`
   std::variant<std::monostate, PendingAdd, PendingRemove> change_;
   std::map<std::string, Millis> agent_cooldown_;  // agent id -> no member before
+  // Failed members etcd may still list (until a fresh check shows otherwise):
+  // a member launched meanwhile must name them in its initial cluster, or etcd
+  // refuses to start it ("member count is unequal").
+  std::vector<Member> departed_;
 
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;

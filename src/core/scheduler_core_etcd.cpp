@@ -2,6 +2,8 @@
 // changes; and the timeouts of both.
 #include "core/scheduler_core.hpp"
 
+#include <algorithm>
+
 namespace etcdmesos::core {
 
 void SchedulerCore::on(const HealthChecked& e, Millis, Effects&) {
@@ -13,7 +15,15 @@ void SchedulerCore::on(const HealthChecked& e, Millis, Effects&) {
   stats_.healthy = e.result.healthy && !locked_;
   if (*epoch == epoch_) {
     fresh_ = e.result;
+    forget_departed(e.result);
   }
+}
+
+void SchedulerCore::forget_departed(const HealthResult& fresh) {
+  std::erase_if(departed_, [&](const Member& gone) {
+    return std::none_of(fresh.membership.begin(), fresh.membership.end(),
+                        [&](const EtcdMember& listed) { return same_member(listed, gone); });
+  });
 }
 
 void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {
@@ -37,7 +47,10 @@ void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {
     }
     return;
   }
+  // Every member etcd lists: the live ones, those that failed while the add
+  // was in flight (not removed yet), and the new one.
   std::vector<Member> cluster = members_;
+  cluster.insert(cluster.end(), departed_.begin(), departed_.end());
   cluster.push_back(pending.member);
   launch(std::move(pending.member), pending.offer_id, "existing", initial_cluster(cluster), now,
          out);

@@ -6,11 +6,21 @@
 
 namespace etcdmesos::core {
 
+namespace {
+// More failed members than this awaiting removal means etcd lost quorum long
+// ago; the oldest are forgotten rather than kept without bound.
+constexpr std::size_t kMaxDeparted = 32;
+}  // namespace
+
 void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
   subscribed_ = true;
   framework_id_ = e.framework_id;
   // Acknowledgements sent on the old connection may never have arrived.
   acks_.forget_all();
+  // A (re-)subscription is a new connection: offers of the old one are void.
+  if (auto* add = std::get_if<PendingAdd>(&change_)) {
+    add->offer_valid = false;
+  }
   // No status update could arrive while the master was away: a member still
   // starting gets its full launch timeout from now on.
   for (auto& [task_id, tracked] : tracked_) {
@@ -103,6 +113,10 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now) {
     return;
   }
   agent_cooldown_[it->agent_id] = now + config_.failed_agent_cooldown;
+  if (departed_.size() >= kMaxDeparted) {
+    departed_.erase(departed_.begin());
+  }
+  departed_.push_back(*it);
   members_.erase(it);
   tracked_.erase(task_id);
   ++stats_.failed_servers;

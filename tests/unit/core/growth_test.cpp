@@ -271,6 +271,18 @@ TEST(CoreGrowth, DisconnectWhileHoldingPreventsTheLaunch) {
   EXPECT_EQ(only<RemoveEtcdMember>(fx).size(), 1u);
 }
 
+TEST(CoreGrowth, ResubscribingWhileHoldingPreventsTheLaunch) {
+  // Mesos offers never survive a new subscription, even without a Disconnected.
+  Harness h;
+  h.bring_up(1);
+  h.offers({offer("o2", 2)});
+  h.step(Subscribed{"fw-1"});
+  auto fx = h.step(MemberAdded{"etcd-2", true, 5, ""});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_EQ(count<DeclineOffer>(fx), 0u);
+  EXPECT_EQ(only<RemoveEtcdMember>(fx).size(), 1u);
+}
+
 TEST(CoreGrowth, UnansweredAddIsAbandonedAfterTheTimeout) {
   Harness h;
   h.bring_up(1);
