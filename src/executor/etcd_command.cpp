@@ -1,0 +1,42 @@
+#include "executor/etcd_command.hpp"
+
+namespace etcdmesos::executor {
+
+namespace {
+
+std::string url(const std::string& host, uint32_t port) {
+  // An IPv6 literal needs brackets in a URL.
+  const bool bare_ipv6 = host.find(':') != std::string::npos && !host.starts_with("[");
+  return "http://" + (bare_ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
+                                   const std::string& data_dir) {
+  const std::string client_url = url(task.host, task.client_port);
+  const std::string peer_url = url(task.host, task.peer_port);
+  return {
+      etcd_bin,
+      "--name=" + task.name,
+      "--data-dir=" + data_dir,
+      "--listen-client-urls=" + client_url,
+      "--advertise-client-urls=" + client_url,
+      "--listen-peer-urls=" + peer_url,
+      "--initial-advertise-peer-urls=" + peer_url,
+      "--initial-cluster=" + task.initial_cluster,
+      "--initial-cluster-state=" + task.cluster_state,
+      "--initial-cluster-token=" + task.cluster_token,
+      // capnslog (the 3.4 default) warns that it is deprecated; zap writes
+      // JSON lines (reference etcd §2).
+      "--logger=zap",
+      "--log-outputs=stderr",
+  };
+}
+
+std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base) {
+  std::erase_if(base, [](const auto& entry) { return entry.first.starts_with("ETCD_"); });
+  return base;
+}
+
+}  // namespace etcdmesos::executor

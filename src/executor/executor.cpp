@@ -1,0 +1,510 @@
+// Executor: the task's life is a phase (IDLE -> STARTING -> RUNNING ->
+// KILLING -> DONE -> EXITED). Two coroutines per launch: supervise() waits
+// for etcd to exit and decides the terminal state (it alone does, so that
+// a KILL racing with a crash reports one terminal update), and
+// wait_until_ready() probes etcd until it answers.
+#include "executor/executor.hpp"
+
+#include "codec/etcd.hpp"
+#include "codec/task_data.hpp"
+#include "common/log.hpp"
+#include "executor/etcd_command.hpp"
+#include "io/http.hpp"
+#include "io/process.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <system_error>
+
+namespace etcdmesos::executor {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using mesos::TaskState;
+using std::chrono::milliseconds;
+using Phase = Executor::Phase;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kStatusBodyLimit = 64 * 1024;
+// How much of etcd's last log line goes into a TASK_FAILED message.
+constexpr std::size_t kLogLineLimit = 400;
+
+std::shared_ptr<spdlog::logger> log() {
+  return logger("executor");
+}
+
+milliseconds from_ns(int64_t ns) {
+  return std::chrono::ceil<milliseconds>(std::chrono::nanoseconds(std::max<int64_t>(ns, 0)));
+}
+
+// etcd logs JSON lines with --logger=zap; "msg" and "error" say why it gave
+// up, the rest (caller, stack trace) would only bury that.
+std::string summarise_log_line(const std::string& line) {
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(line, ec);
+  const auto* object = ec ? nullptr : parsed.if_object();
+  const auto* msg = object ? object->if_contains("msg") : nullptr;
+  if (!msg || !msg->is_string()) {
+    return line.size() > kLogLineLimit ? line.substr(0, kLogLineLimit) + "..." : line;
+  }
+  std::string summary(msg->get_string());
+  if (const auto* error = object->if_contains("error"); error && error->is_string()) {
+    summary += ": " + std::string(error->get_string());
+  }
+  return summary.size() > kLogLineLimit ? summary.substr(0, kLogLineLimit) + "..." : summary;
+}
+
+// The last non-empty line of a log file (etcd logs why it gave up last).
+std::string last_line(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return {};
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff take = std::min<std::streamoff>(size, 8 * 1024);
+  std::string tail(static_cast<std::size_t>(take), '\0');
+  in.seekg(size - take);
+  in.read(tail.data(), take);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) {
+    tail.pop_back();
+  }
+  const auto start = tail.rfind('\n');
+  return start == std::string::npos ? tail : tail.substr(start + 1);
+}
+
+// One status request: an etcd that answers it serves clients.
+asio::awaitable<Result<etcd::EtcdStatus>> fetch_status(asio::any_io_executor ex, io::Endpoint to,
+                                                       milliseconds timeout) {
+  auto req = io::make_request(io::http::verb::post, "/v3/maintenance/status", to, "{}");
+  auto res = co_await io::http_request(ex, to, std::move(req), timeout, kStatusBodyLimit);
+  if (!res) {
+    co_return res.error();
+  }
+  if (res->result_int() != 200) {
+    co_return make_error("status answered " + std::to_string(res->result_int()));
+  }
+  co_return etcd::decode_status(res->body());
+}
+
+}  // namespace
+
+std::string_view to_string(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+      return "IDLE";
+    case Phase::kStarting:
+      return "STARTING";
+    case Phase::kRunning:
+      return "RUNNING";
+    case Phase::kKilling:
+      return "KILLING";
+    case Phase::kDone:
+      return "DONE";
+    case Phase::kExited:
+      return "EXITED";
+  }
+  return "UNKNOWN";
+}
+
+std::filesystem::path sandbox_from(const std::map<std::string, std::string>& env) {
+  for (const char* name : {"MESOS_SANDBOX", "MESOS_DIRECTORY"}) {
+    auto it = env.find(name);
+    if (it != env.end() && !it->second.empty()) {
+      return it->second;
+    }
+  }
+  std::error_code ec;
+  auto cwd = std::filesystem::current_path(ec);
+  return ec ? std::filesystem::path(".") : cwd;
+}
+
+std::string default_etcd_bin(const std::filesystem::path& sandbox) {
+  std::error_code ec;
+  const auto shipped = sandbox / "etcd";
+  if (std::filesystem::is_regular_file(shipped, ec)) {
+    return shipped.string();
+  }
+  return "/usr/bin/etcd";
+}
+
+struct Executor::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, ExecutorOptions o, io::MesosExecutor& m,
+       std::function<void(int)> exit)
+      : ex_(executor),
+        options_(std::move(o)),
+        mesos_(m),
+        on_exit_(std::move(exit)),
+        kill_timer_(executor),
+        exit_timer_(executor) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(options_.etcd_bin, ec);
+    if (!ec) {
+      options_.etcd_bin = absolute.string();
+    }
+  }
+
+  io::MesosExecutorCallbacks callbacks();
+  void launch(const mesos::TaskInfo& task);
+  Result<void> start_etcd(const MemberTaskData& data);
+  asio::awaitable<void> supervise();
+  asio::awaitable<void> wait_until_ready();
+  void kill(const mesos::ExecutorEventKill& kill);
+  void stop_etcd(milliseconds grace);
+  void finish(TaskState state, const std::string& message);
+  void acknowledged(const std::string& uuid);
+  void shutdown(const std::string& why);
+  void agent_gone(const std::string& reason);
+  void exit_at(Clock::time_point when, const std::string& why);
+  void exit(int code, const std::string& why);
+  std::optional<std::string> send(const std::string& task_id, TaskState state,
+                                  const std::string& message,
+                                  std::vector<mesos::Label> labels = {});
+  void enter(Phase to);
+
+  asio::any_io_executor ex_;
+  ExecutorOptions options_;
+  io::MesosExecutor& mesos_;
+  std::function<void(int)> on_exit_;
+  Phase phase_ = Phase::kIdle;
+  std::string task_id_;
+  std::string member_name_;
+  milliseconds kill_grace_{0};
+  std::unique_ptr<io::Process> etcd_;
+  io::Endpoint client_;
+  // Set by KILL and SHUTDOWN: an etcd exit is then TASK_KILLED.
+  bool kill_requested_ = false;
+  bool shutting_down_ = false;
+  bool agent_gone_ = false;
+  std::optional<std::string> terminal_uuid_;
+  // SIGKILL for an etcd that outlives its grace period.
+  asio::steady_timer kill_timer_;
+  std::optional<Clock::time_point> kill_at_;
+  // Exit without an acknowledgement, or at the end of the shutdown grace.
+  asio::steady_timer exit_timer_;
+  std::optional<Clock::time_point> exit_at_;
+};
+
+void Executor::Impl::enter(Phase to) {
+  if (to != phase_) {
+    log()->info("task '{}': {} -> {}", task_id_, to_string(phase_), to_string(to));
+    phase_ = to;
+  }
+}
+
+io::MesosExecutorCallbacks Executor::Impl::callbacks() {
+  std::weak_ptr<Impl> weak = shared_from_this();
+  io::MesosExecutorCallbacks cb;
+  cb.on_subscribed = [](const mesos::ExecutorEventSubscribed& s) {
+    log()->info("subscribed to agent '{}' ({})", s.agent_info.id, s.agent_info.hostname);
+  };
+  cb.on_launch = [weak](const mesos::TaskInfo& task) {
+    if (auto self = weak.lock()) {
+      self->launch(task);
+    }
+  };
+  cb.on_kill = [weak](const mesos::ExecutorEventKill& kill) {
+    if (auto self = weak.lock()) {
+      self->kill(kill);
+    }
+  };
+  cb.on_acknowledged = [weak](const std::string&, const std::string& uuid) {
+    if (auto self = weak.lock()) {
+      self->acknowledged(uuid);
+    }
+  };
+  cb.on_message = [](const std::string& data) {
+    log()->info("ignoring a framework message of {} bytes", data.size());
+  };
+  cb.on_shutdown = [weak] {
+    if (auto self = weak.lock()) {
+      self->shutdown("the agent sent SHUTDOWN");
+    }
+  };
+  cb.on_error = [](const std::string& message) { log()->error("agent error: {}", message); };
+  cb.on_gone = [weak](const std::string& reason) {
+    if (auto self = weak.lock()) {
+      self->agent_gone(reason);
+    }
+  };
+  return cb;
+}
+
+std::optional<std::string> Executor::Impl::send(const std::string& task_id, TaskState state,
+                                                const std::string& message,
+                                                std::vector<mesos::Label> labels) {
+  if (phase_ == Phase::kExited) {
+    return std::nullopt;
+  }
+  mesos::TaskStatus status;
+  status.task_id = task_id;
+  status.state = state;
+  status.message = message;
+  status.labels = std::move(labels);
+  auto uuid = mesos_.send_update(std::move(status));
+  if (!uuid) {
+    log()->error("{}", uuid.error().message);
+    return std::nullopt;
+  }
+  return *uuid;
+}
+
+void Executor::Impl::launch(const mesos::TaskInfo& task) {
+  if (phase_ != Phase::kIdle || shutting_down_) {
+    log()->warn("refusing task '{}': this executor runs one task ('{}')", task.task_id, task_id_);
+    send(task.task_id, TaskState::kFailed,
+         "etcd-mesos-executor runs one task and already has '" + task_id_ + "'");
+    return;
+  }
+  task_id_ = task.task_id;
+  kill_grace_ =
+      task.kill_grace_period_ns ? from_ns(*task.kill_grace_period_ns) : options_.default_kill_grace;
+  enter(Phase::kStarting);
+  auto data = task.data ? decode_member_task_data(*task.data)
+                        : Result<MemberTaskData>(make_error("the task carries no data"));
+  if (!data) {
+    finish(TaskState::kFailed, "bad task data: " + data.error().message);
+    return;
+  }
+  member_name_ = data->name;
+  send(task_id_, TaskState::kStarting, "starting etcd member '" + member_name_ + "'");
+  if (auto started = start_etcd(*data); !started) {
+    finish(TaskState::kFailed, "cannot start etcd: " + started.error().message);
+    return;
+  }
+  asio::co_spawn(ex_, supervise(), asio::detached);
+  asio::co_spawn(ex_, wait_until_ready(), asio::detached);
+}
+
+Result<void> Executor::Impl::start_etcd(const MemberTaskData& data) {
+  const auto data_dir = options_.sandbox / "etcd-data";
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return make_error("cannot create " + data_dir.string() + ": " + ec.message());
+  }
+  io::SpawnOptions spawn;
+  spawn.argv = etcd_argv(data, options_.etcd_bin, data_dir.string());
+  spawn.env = etcd_environment(options_.environment);
+  spawn.cwd = options_.sandbox.string();
+  spawn.stdout_path = (options_.sandbox / "etcd.stdout").string();
+  spawn.stderr_path = (options_.sandbox / "etcd.stderr").string();
+  auto process = io::Process::spawn(ex_, spawn);
+  if (!process) {
+    return process.error();
+  }
+  etcd_ = std::move(*process);
+  client_ = io::Endpoint{data.host, static_cast<uint16_t>(data.client_port)};
+  log()->info("started etcd member '{}' as process {} (client {}, state {})", data.name,
+              etcd_->pid(), client_.to_string(), data.cluster_state);
+  return {};
+}
+
+asio::awaitable<void> Executor::Impl::supervise() {
+  auto self = shared_from_this();
+  const io::ExitStatus status = co_await etcd_->wait();
+  kill_timer_.cancel();
+  log()->info("etcd member '{}' {}", member_name_, status.describe());
+  if (kill_requested_) {
+    finish(TaskState::kKilled, "etcd stopped: " + status.describe());
+  } else if (!status.signaled && status.code == 0) {
+    finish(TaskState::kFailed,
+           "etcd exited with status 0: the member was removed from the cluster (etcd ends "
+           "itself then; its data directory must not be reused)");
+  } else {
+    const auto line = summarise_log_line(last_line(options_.sandbox / "etcd.stderr"));
+    finish(TaskState::kFailed,
+           "etcd " + status.describe() + (line.empty() ? "" : "; its last log: " + line));
+  }
+}
+
+asio::awaitable<void> Executor::Impl::wait_until_ready() {
+  auto self = shared_from_this();
+  asio::steady_timer pause(ex_);
+  while (phase_ == Phase::kStarting) {
+    auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
+    if (phase_ != Phase::kStarting) {
+      co_return;
+    }
+    if (status) {
+      enter(Phase::kRunning);
+      send(task_id_, TaskState::kRunning,
+           "etcd member '" + member_name_ + "' serves clients on " + client_.to_string(),
+           {{"etcd_member_id", std::to_string(status->member_id)}});
+      co_return;
+    }
+    log()->debug("etcd not ready yet: {}", status.error().message);
+    pause.expires_after(options_.ready_poll_interval);
+    co_await pause.async_wait(kTuple);
+  }
+}
+
+void Executor::Impl::kill(const mesos::ExecutorEventKill& kill) {
+  if (kill.task_id != task_id_) {
+    log()->warn("KILL for unknown task '{}' ignored", kill.task_id);
+    return;
+  }
+  if (phase_ == Phase::kDone || phase_ == Phase::kExited) {
+    log()->info("KILL for task '{}', which has ended already", kill.task_id);
+    return;
+  }
+  kill_requested_ = true;
+  stop_etcd(kill.grace_period_ns ? from_ns(*kill.grace_period_ns) : kill_grace_);
+}
+
+void Executor::Impl::stop_etcd(milliseconds grace) {
+  if (!etcd_ || !etcd_->running()) {
+    return;
+  }
+  enter(Phase::kKilling);
+  const auto when = Clock::now() + grace;
+  if (kill_at_ && *kill_at_ <= when) {
+    return;  // already stopping, with a shorter grace
+  }
+  if (!kill_at_) {
+    log()->info("sending SIGTERM to etcd (process {}), SIGKILL in {} ms", etcd_->pid(),
+                grace.count());
+    etcd_->signal(SIGTERM, true);
+  }
+  kill_at_ = when;
+  kill_timer_.expires_at(when);
+  kill_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->etcd_ || !self->etcd_->running()) {
+      return;
+    }
+    log()->warn("etcd (process {}) outlived its grace period; sending SIGKILL", self->etcd_->pid());
+    self->etcd_->signal(SIGKILL, true);
+  });
+}
+
+void Executor::Impl::finish(TaskState state, const std::string& message) {
+  if (phase_ == Phase::kDone || phase_ == Phase::kExited) {
+    return;
+  }
+  enter(Phase::kDone);
+  terminal_uuid_ = send(task_id_, state, message);
+  if (agent_gone_ || !terminal_uuid_) {
+    exit(agent_gone_ ? 1 : 0, "task ended with no agent to tell");
+    return;
+  }
+  exit_at(Clock::now() + options_.terminal_ack_timeout,
+          "the agent did not acknowledge the terminal update in time");
+}
+
+void Executor::Impl::acknowledged(const std::string& uuid) {
+  if (terminal_uuid_ && uuid == *terminal_uuid_) {
+    exit(0, "the terminal update of task '" + task_id_ + "' was acknowledged");
+  }
+}
+
+void Executor::Impl::shutdown(const std::string& why) {
+  if (shutting_down_ || phase_ == Phase::kExited) {
+    return;
+  }
+  shutting_down_ = true;
+  log()->info("shutting down: {}", why);
+  exit_at(Clock::now() + options_.shutdown_grace, "the shutdown grace period is over");
+  if (phase_ == Phase::kIdle) {
+    exit(0, "shut down before any task was launched");
+    return;
+  }
+  if (phase_ == Phase::kDone) {
+    return;  // waiting for the terminal update's acknowledgement
+  }
+  // Leave part of the grace period for TASK_KILLED and its acknowledgement.
+  const auto reserve = std::min<milliseconds>(std::chrono::seconds(1), options_.shutdown_grace / 2);
+  kill_requested_ = true;
+  stop_etcd(std::min(kill_grace_, options_.shutdown_grace - reserve));
+}
+
+void Executor::Impl::agent_gone(const std::string& reason) {
+  log()->error("lost the agent: {}", reason);
+  agent_gone_ = true;
+  if (etcd_ && etcd_->running() && phase_ != Phase::kDone) {
+    kill_requested_ = true;
+    stop_etcd(kill_grace_);  // supervise() then finishes and exits
+    return;
+  }
+  exit(1, "lost the agent");
+}
+
+void Executor::Impl::exit_at(Clock::time_point when, const std::string& why) {
+  if (exit_at_ && *exit_at_ <= when) {
+    return;
+  }
+  exit_at_ = when;
+  exit_timer_.expires_at(when);
+  exit_timer_.async_wait([weak = weak_from_this(), why](const boost::system::error_code& ec) {
+    if (auto self = weak.lock(); self && !ec) {
+      self->exit(self->agent_gone_ ? 1 : 0, why);
+    }
+  });
+}
+
+void Executor::Impl::exit(int code, const std::string& why) {
+  if (phase_ == Phase::kExited) {
+    return;
+  }
+  enter(Phase::kExited);
+  log()->info("executor done ({}), exit code {}", why, code);
+  kill_timer_.cancel();
+  exit_timer_.cancel();
+  if (etcd_ && etcd_->running()) {
+    // Only when the shutdown grace ran out before etcd ended.
+    etcd_->signal(SIGKILL, true);
+  }
+  mesos_.stop();
+  // Not from inside a client callback: the program may tear everything down.
+  asio::post(ex_, [on_exit = on_exit_, code] {
+    if (on_exit) {
+      on_exit(code);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ public
+
+Executor::Executor(asio::any_io_executor ex, ExecutorOptions options, io::MesosExecutor& mesos,
+                   std::function<void(int)> on_exit)
+    : impl_(std::make_shared<Impl>(ex, std::move(options), mesos, std::move(on_exit))) {}
+
+Executor::~Executor() {
+  impl_->kill_timer_.cancel();
+  impl_->exit_timer_.cancel();
+  if (impl_->etcd_ && impl_->etcd_->running()) {
+    impl_->etcd_->signal(SIGKILL, true);
+  }
+  impl_->phase_ = Phase::kExited;  // coroutines still pending report nothing
+}
+
+void Executor::start() {
+  impl_->mesos_.start(impl_->callbacks());
+}
+
+void Executor::shutdown(const std::string& why) {
+  impl_->shutdown(why);
+}
+
+Executor::Phase Executor::phase() const {
+  return impl_->phase_;
+}
+
+std::optional<pid_t> Executor::etcd_pid_ForTest() const {
+  if (!impl_->etcd_) {
+    return std::nullopt;
+  }
+  return impl_->etcd_->pid();
+}
+
+}  // namespace etcdmesos::executor

@@ -1,0 +1,93 @@
+// The member side of etcd-mesos: the logic of etcd-mesos-executor, driven by
+// the events of a MesosExecutor (reference mesos §15) and by the etcd process
+// it supervises.
+//
+// One task per executor. LAUNCH decodes MemberTaskData from TaskInfo.data,
+// starts etcd with its data in <sandbox>/etcd-data and its output in
+// <sandbox>/etcd.stdout and etcd.stderr, reports TASK_STARTING, and
+// TASK_RUNNING once etcd answers on its client URL (POST
+// /v3/maintenance/status; an unready etcd accepts connections but never
+// answers, and /health would write a raft entry, reference etcd §3, §7).
+// KILL and SHUTDOWN stop etcd (SIGTERM, SIGKILL after the grace period) and
+// report TASK_KILLED; etcd ending by itself is TASK_FAILED with its exit
+// status (status 0 means it was removed from the cluster, reference etcd §8).
+// After the terminal update is acknowledged, or a bounded wait for that,
+// the executor is done and calls on_exit.
+//
+// Threading: runs on the io_context of the executor given; not thread-safe.
+// Errors: bad task data, a missing etcd binary or a failing etcd become
+// TASK_FAILED updates, never a crash.
+#pragma once
+
+#include "io/mesos_executor_client.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <sys/types.h>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace etcdmesos::executor {
+
+struct ExecutorOptions {
+  // Where etcd-data, etcd.stdout and etcd.stderr go; etcd runs there.
+  std::filesystem::path sandbox;
+  // The etcd program; a relative path is taken relative to the current
+  // directory when the Executor is made.
+  std::string etcd_bin = "/usr/bin/etcd";
+  // etcd's environment before every ETCD_* variable is removed.
+  std::map<std::string, std::string> environment;
+  // KILL without a kill policy: SIGTERM, then SIGKILL after this long.
+  std::chrono::milliseconds default_kill_grace = std::chrono::seconds(5);
+  // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: SHUTDOWN must end the executor
+  // within this time, terminal update included.
+  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(5);
+  // Readiness probe: one status request at a time, each with this timeout.
+  std::chrono::milliseconds ready_poll_interval = std::chrono::milliseconds(200);
+  std::chrono::milliseconds ready_request_timeout = std::chrono::seconds(1);
+  // How long to wait for the agent to acknowledge the terminal update.
+  std::chrono::milliseconds terminal_ack_timeout = std::chrono::seconds(30);
+};
+
+// The sandbox named by the agent: MESOS_SANDBOX, else MESOS_DIRECTORY, else
+// the current directory.
+std::filesystem::path sandbox_from(const std::map<std::string, std::string>& env);
+
+// The etcd binary when --etcd-bin is not given: ./etcd in the sandbox when
+// it exists (the scheduler ships one), else /usr/bin/etcd.
+std::string default_etcd_bin(const std::filesystem::path& sandbox);
+
+class Executor {
+ public:
+  enum class Phase { kIdle, kStarting, kRunning, kKilling, kDone, kExited };
+
+  // `mesos` must outlive the Executor. on_exit(code) is called once, from
+  // the io_context, when the executor is done (0) or has lost its agent (1).
+  Executor(boost::asio::any_io_executor ex, ExecutorOptions options, io::MesosExecutor& mesos,
+           std::function<void(int exit_code)> on_exit);
+  // Kills a still running etcd (SIGKILL) without reporting anything.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Starts the Mesos client with this executor's callbacks.
+  void start();
+  // As the agent's SHUTDOWN (used for SIGTERM/SIGINT).
+  void shutdown(const std::string& why);
+
+  Phase phase() const;
+  std::optional<pid_t> etcd_pid_ForTest() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+std::string_view to_string(Executor::Phase phase);
+
+}  // namespace etcdmesos::executor

@@ -1,0 +1,81 @@
+// The etcd command line and environment for a member (reference etcd §2).
+#include "executor/etcd_command.hpp"
+#include "executor/executor.hpp"
+#include "support/processes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace etcdmesos::executor {
+namespace {
+
+MemberTaskData member() {
+  MemberTaskData d;
+  d.name = "m2";
+  d.host = "10.0.0.5";
+  d.peer_port = 31002;
+  d.client_port = 31001;
+  d.initial_cluster = "m1=http://10.0.0.4:31002,m2=http://10.0.0.5:31002";
+  d.cluster_state = "existing";
+  d.cluster_token = "c1-7f3a";
+  return d;
+}
+
+TEST(EtcdArgv, CarriesEveryMemberFlag) {
+  const auto argv = etcd_argv(member(), "/sandbox/etcd", "/sandbox/etcd-data");
+  const std::vector<std::string> expected = {
+      "/sandbox/etcd",
+      "--name=m2",
+      "--data-dir=/sandbox/etcd-data",
+      "--listen-client-urls=http://10.0.0.5:31001",
+      "--advertise-client-urls=http://10.0.0.5:31001",
+      "--listen-peer-urls=http://10.0.0.5:31002",
+      "--initial-advertise-peer-urls=http://10.0.0.5:31002",
+      "--initial-cluster=m1=http://10.0.0.4:31002,m2=http://10.0.0.5:31002",
+      "--initial-cluster-state=existing",
+      "--initial-cluster-token=c1-7f3a",
+      "--logger=zap",
+      "--log-outputs=stderr",
+  };
+  EXPECT_EQ(argv, expected);
+}
+
+TEST(EtcdArgv, BracketsAnIpv6Host) {
+  auto d = member();
+  d.host = "fd00::5";
+  const auto argv = etcd_argv(d, "etcd", "data");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--listen-client-urls=http://[fd00::5]:31001"),
+            argv.end());
+}
+
+TEST(EtcdEnvironment, RemovesEveryEtcdVariableAndKeepsTheRest) {
+  const auto env = etcd_environment({{"PATH", "/usr/bin:/bin"},
+                                     {"ETCD_NAME", "x"},
+                                     {"ETCD_INITIAL_CLUSTER", "y"},
+                                     {"ETCDCTL_API", "3"},
+                                     {"MESOS_SANDBOX", "/s"},
+                                     {"MY_ETCD_NAME", "kept"}});
+  const std::map<std::string, std::string> expected = {{"PATH", "/usr/bin:/bin"},
+                                                       {"ETCDCTL_API", "3"},
+                                                       {"MESOS_SANDBOX", "/s"},
+                                                       {"MY_ETCD_NAME", "kept"}};
+  EXPECT_EQ(env, expected);
+}
+
+TEST(Sandbox, FromMesosSandboxThenMesosDirectoryThenCwd) {
+  EXPECT_EQ(sandbox_from({{"MESOS_SANDBOX", "/a"}, {"MESOS_DIRECTORY", "/b"}}), "/a");
+  EXPECT_EQ(sandbox_from({{"MESOS_DIRECTORY", "/b"}}), "/b");
+  EXPECT_EQ(sandbox_from({{"MESOS_SANDBOX", ""}}), std::filesystem::current_path());
+}
+
+TEST(DefaultEtcdBin, PrefersTheOneShippedInTheSandbox) {
+  etcdmesos::testing::TempDir sandbox("etcd-bin");
+  EXPECT_EQ(default_etcd_bin(sandbox.path()), "/usr/bin/etcd");
+  std::ofstream(sandbox.path() / "etcd") << "#!/bin/sh\n";
+  EXPECT_EQ(default_etcd_bin(sandbox.path()), (sandbox.path() / "etcd").string());
+}
+
+}  // namespace
+}  // namespace etcdmesos::executor

@@ -1,0 +1,334 @@
+// The executor, in process, against a fake agent, running the real
+// /usr/bin/etcd as a single-member cluster on 127.0.0.1 with free ports.
+#include "executor/executor.hpp"
+
+#include "codec/task_data.hpp"
+#include "fake_agent.hpp"
+#include "support/etcd_server.hpp"
+#include "support/processes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+namespace etcdmesos::executor {
+namespace {
+
+namespace asio = boost::asio;
+using etcdmesos::testing::FakeAgent;
+using etcdmesos::testing::run_until;
+using mesos::TaskState;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kEtcdStartTimeout = 30s;
+
+bool process_gone(pid_t pid) {
+  return ::kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+bool contains(const std::optional<std::string>& text, const std::string& part) {
+  return text && text->find(part) != std::string::npos;
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  ExecutorTest() : agent_(ioc_), sandbox_("executor-test") {}
+
+  ~ExecutorTest() override {
+    executor_.reset();  // kills a leftover etcd
+    client_.reset();
+  }
+
+  void start(bool checkpoint = false) {
+    std::map<std::string, std::string> env = {
+        {"MESOS_AGENT_ENDPOINT", agent_.at.to_string()},
+        {"MESOS_FRAMEWORK_ID", FakeAgent::kFrameworkId},
+        {"MESOS_EXECUTOR_ID", FakeAgent::kExecutorId},
+        {"MESOS_CHECKPOINT", checkpoint ? "1" : "0"},
+        {"MESOS_RECOVERY_TIMEOUT", "20secs"},
+        {"MESOS_SUBSCRIPTION_BACKOFF_MAX", "100ms"},
+    };
+    io::MesosExecutorClient::Config config;
+    config.settings = io::executor_settings_from(env).value();
+    config.backoff_initial = 20ms;
+    config.random_seed = 5;
+    client_ = std::make_unique<io::MesosExecutorClient>(ioc_.get_executor(), config);
+
+    options_.sandbox = sandbox_.path();
+    // An inherited ETCD_* variable would make etcd exit: it must be scrubbed.
+    options_.environment = {{"PATH", "/usr/bin:/bin"}, {"ETCD_NAME", "inherited"}};
+    options_.ready_poll_interval = 100ms;
+    options_.shutdown_grace = 4s;
+    executor_ = std::make_unique<Executor>(ioc_.get_executor(), options_, *client_,
+                                           [this](int code) { exit_code_ = code; });
+    executor_->start();
+    ASSERT_TRUE(
+        wait_for([&] { return client_->state() == io::MesosExecutorClient::State::kSubscribed; }));
+  }
+
+  bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
+    return run_until(ioc_, condition, timeout);
+  }
+
+  MemberTaskData member() {
+    MemberTaskData d;
+    d.name = "m0";
+    d.host = "127.0.0.1";
+    d.client_port = etcdmesos::testing::free_port();
+    do {
+      d.peer_port = etcdmesos::testing::free_port();
+    } while (d.peer_port == d.client_port);
+    d.initial_cluster = "m0=http://127.0.0.1:" + std::to_string(d.peer_port);
+    d.cluster_state = "new";
+    d.cluster_token = "executor-test-" + std::to_string(::getpid()) + "-" +
+                      std::to_string(Clock::now().time_since_epoch().count());
+    return d;
+  }
+
+  mesos::TaskInfo task(const std::string& id, std::optional<std::string> data) {
+    mesos::TaskInfo t;
+    t.name = "etcd-m0";
+    t.task_id = id;
+    t.agent_id = FakeAgent::kAgentId;
+    t.data = std::move(data);
+    return t;
+  }
+
+  void launch(const mesos::TaskInfo& t) {
+    mesos::ExecutorEvent e;
+    e.type = "LAUNCH";
+    e.launch = t;
+    agent_.send(e);
+  }
+
+  void send(const std::string& type) {
+    mesos::ExecutorEvent e;
+    e.type = type;
+    agent_.send(e);
+  }
+
+  void kill(const std::string& task_id) {
+    mesos::ExecutorEvent e;
+    e.type = "KILL";
+    e.kill = mesos::ExecutorEventKill{task_id, std::nullopt};
+    agent_.send(e);
+  }
+
+  // Launches a member and waits until the executor reports it running.
+  MemberTaskData launch_running(const std::string& task_id = "etcd-m0-1") {
+    auto data = member();
+    launch(task(task_id, encode(data)));
+    EXPECT_TRUE(wait_for(
+        [&] {
+          return agent_.has_state(TaskState::kRunning) || agent_.has_state(TaskState::kFailed);
+        },
+        kEtcdStartTimeout))
+        << "states so far: " << agent_.states().size();
+    return data;
+  }
+
+  asio::io_context ioc_;
+  FakeAgent agent_;
+  etcdmesos::testing::TempDir sandbox_;
+  ExecutorOptions options_;
+  std::unique_ptr<io::MesosExecutorClient> client_;
+  std::unique_ptr<Executor> executor_;
+  std::optional<int> exit_code_;
+};
+
+TEST_F(ExecutorTest, RunsEtcdAndKillEndsIt) {
+  start();
+  const auto data = launch_running();
+  ASSERT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING"}));
+  const auto* running = agent_.find(TaskState::kRunning);
+  ASSERT_EQ(running->labels.size(), 1u);
+  EXPECT_EQ(running->labels[0].key, "etcd_member_id");
+  EXPECT_NE(running->labels[0].value, "0");
+
+  // etcd really serves clients, from its data dir in the sandbox.
+  auto answer = etcdmesos::testing::http_post(data.client_port, "/v3/maintenance/status", "{}", 5s);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200u);
+  EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data" / "member"));
+  EXPECT_GT(std::filesystem::file_size(sandbox_.path() / "etcd.stderr"), 0u);
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+
+  kill("etcd-m0-1");
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kKilled); }));
+  EXPECT_TRUE(process_gone(pid));
+  EXPECT_TRUE(contains(agent_.find(TaskState::kKilled)->message, "etcd stopped"));
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_EQ(*exit_code_, 0);
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kExited);
+  EXPECT_EQ(agent_.states(),
+            (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING", "TASK_KILLED"}));
+  EXPECT_TRUE(agent_.rejected.empty()) << agent_.rejected.front();
+}
+
+TEST_F(ExecutorTest, EtcdKilledBySignalIsTaskFailed) {
+  start();
+  launch_running();
+  ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
+  ::kill(executor_->etcd_pid_ForTest().value(), SIGKILL);
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  const auto& message = agent_.find(TaskState::kFailed)->message;
+  EXPECT_TRUE(contains(message, "signal 9")) << message.value_or("");
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_EQ(*exit_code_, 0);
+}
+
+TEST_F(ExecutorTest, EtcdFailingToStartReportsItsExitAndLastLogLine) {
+  start();
+  auto data = member();
+  data.initial_cluster = "someone-else=http://127.0.0.1:" + std::to_string(data.peer_port);
+  launch(task("etcd-m0-1", encode(data)));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }, kEtcdStartTimeout));
+  const auto& message = agent_.find(TaskState::kFailed)->message;
+  EXPECT_TRUE(contains(message, "exited with status 1")) << message.value_or("");
+  EXPECT_TRUE(contains(message, "local name")) << message.value_or("");
+  EXPECT_FALSE(agent_.has_state(TaskState::kRunning));
+}
+
+// Stand-ins for etcd where the real one cannot be made to behave so.
+std::string write_script(const std::filesystem::path& dir, const std::string& name,
+                         const std::string& body) {
+  const auto path = dir / name;
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path.string();
+}
+
+TEST_F(ExecutorTest, EtcdExitingZeroMeansItWasRemoved) {
+  // etcd exits 0 by itself once removed from the cluster (reference etcd §8).
+  options_.etcd_bin = write_script(sandbox_.path(), "removed-etcd", "exit 0");
+  start();
+  launch(task("etcd-m0-1", encode(member())));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  const auto& message = agent_.find(TaskState::kFailed)->message;
+  EXPECT_TRUE(contains(message, "status 0")) << message.value_or("");
+  EXPECT_TRUE(contains(message, "removed from the cluster")) << message.value_or("");
+}
+
+TEST_F(ExecutorTest, KillEscalatesToSigkillAfterTheKillPolicyGrace) {
+  // Ignores SIGTERM (saying so in a file, so that the KILL comes after the
+  // trap is set) and never answers on the client port.
+  options_.etcd_bin = write_script(sandbox_.path(), "stubborn-etcd",
+                                   "trap '' TERM\ntouch trapped\nwhile :; do sleep 0.05; done");
+  start();
+  auto t = task("etcd-m0-1", encode(member()));
+  t.kill_grace_period_ns = 300'000'000;
+  launch(t);
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(sandbox_.path() / "trapped"); }));
+  const auto began = Clock::now();
+  kill("etcd-m0-1");
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kKilled); }));
+  EXPECT_GE(Clock::now() - began, 300ms);
+  EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_KILLED"}));
+  EXPECT_TRUE(contains(agent_.find(TaskState::kKilled)->message, "signal 9"));
+}
+
+TEST_F(ExecutorTest, DroppedStreamResubscribesWithUnacknowledgedUpdates) {
+  agent_.auto_acknowledge = false;
+  start(/*checkpoint=*/true);
+  const auto data = launch_running();
+  ASSERT_EQ(agent_.updates.size(), 2u);
+
+  agent_.drop();
+  ASSERT_TRUE(wait_for([&] {
+    return agent_.subscriptions.size() == 2 &&
+           client_->state() == io::MesosExecutorClient::State::kSubscribed;
+  }));
+  const auto& replay = *agent_.subscriptions[1]->call.subscribe;
+  ASSERT_EQ(replay.unacknowledged_updates.size(), 2u);
+  EXPECT_EQ(replay.unacknowledged_updates[0].uuid, agent_.updates[0].uuid);
+  EXPECT_EQ(replay.unacknowledged_updates[1].uuid, agent_.updates[1].uuid);
+  EXPECT_EQ(replay.unacknowledged_updates[1].state, TaskState::kRunning);
+  ASSERT_EQ(replay.unacknowledged_tasks.size(), 1u);
+  EXPECT_EQ(replay.unacknowledged_tasks[0].task_id, "etcd-m0-1");
+
+  // The member kept running through the reconnect.
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
+  auto answer = etcdmesos::testing::http_post(data.client_port, "/v3/maintenance/status", "{}", 5s);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200u);
+
+  agent_.acknowledge(agent_.updates[0]);
+  agent_.acknowledge(agent_.updates[1]);
+  ASSERT_TRUE(wait_for([&] { return client_->unacknowledged_updates() == 0; }));
+  kill("etcd-m0-1");
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kKilled); }));
+  EXPECT_FALSE(exit_code_) << "must wait for the terminal update's acknowledgement";
+  agent_.acknowledge(*agent_.find(TaskState::kKilled));
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_EQ(*exit_code_, 0);
+}
+
+TEST_F(ExecutorTest, BadTaskDataIsTaskFailedAndOneTaskOnly) {
+  agent_.auto_acknowledge = false;
+  start();
+  launch(task("etcd-m0-1", std::string("this is not json")));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  EXPECT_EQ(agent_.states(), std::vector<std::string>{"TASK_FAILED"});
+  const auto& message = agent_.updates[0].message;
+  EXPECT_TRUE(contains(message, "bad task data")) << message.value_or("");
+  EXPECT_FALSE(executor_->etcd_pid_ForTest());
+
+  // A second task is refused: one task per executor.
+  launch(task("etcd-m0-2", encode(member())));
+  ASSERT_TRUE(wait_for([&] { return agent_.updates.size() == 2; }));
+  EXPECT_EQ(agent_.updates[1].task_id, "etcd-m0-2");
+  EXPECT_EQ(agent_.updates[1].state, TaskState::kFailed);
+  EXPECT_FALSE(executor_->etcd_pid_ForTest());
+
+  agent_.acknowledge(agent_.updates[0]);
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_EQ(*exit_code_, 0);
+}
+
+TEST_F(ExecutorTest, MissingTaskDataIsTaskFailed) {
+  start();
+  launch(task("etcd-m0-1", std::nullopt));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  EXPECT_TRUE(contains(agent_.updates[0].message, "bad task data"));
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+}
+
+TEST_F(ExecutorTest, MissingEtcdBinaryIsTaskFailed) {
+  options_.etcd_bin = (sandbox_.path() / "no-such-etcd").string();
+  start();
+  launch(task("etcd-m0-1", encode(member())));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_FAILED"}));
+  EXPECT_TRUE(contains(agent_.updates[1].message, "cannot start etcd"))
+      << agent_.updates[1].message.value_or("");
+}
+
+TEST_F(ExecutorTest, ShutdownKillsEtcdAndExitsWithinTheGracePeriod) {
+  start();
+  launch_running();
+  ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+  const auto began = Clock::now();
+  send("SHUTDOWN");
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_LT(Clock::now() - began, options_.shutdown_grace);
+  EXPECT_TRUE(agent_.has_state(TaskState::kKilled));
+  EXPECT_TRUE(process_gone(pid));
+}
+
+TEST_F(ExecutorTest, LostAgentWithoutCheckpointStopsEtcdAndExitsWithFailure) {
+  start(/*checkpoint=*/false);
+  launch_running();
+  ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+  agent_.drop();
+  ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
+  EXPECT_EQ(*exit_code_, 1);
+  EXPECT_TRUE(process_gone(pid));
+}
+
+}  // namespace
+}  // namespace etcdmesos::executor
