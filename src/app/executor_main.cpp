@@ -1,0 +1,134 @@
+// etcd-mesos-executor: flags, logging, signal handling, wiring. Nothing else.
+// Started by a Mesos agent, which passes everything but the flags in the
+// environment (reference mesos §15).
+#include "common/log.hpp"
+#include "executor/executor.hpp"
+#include "io/mesos_executor_client.hpp"
+#include "io/process.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <random>
+
+namespace {
+
+namespace po = boost::program_options;
+using namespace etcdmesos;
+
+struct Flags {
+  std::string etcd_bin;  // "" = default_etcd_bin(sandbox)
+  std::string log_level = "info";
+  bool help = false;
+};
+
+po::options_description describe(Flags& f) {
+  po::options_description d("Options");
+  d.add_options()                                                     //
+      ("help", po::bool_switch(&f.help), "print this help and exit")  //
+      ("etcd-bin", po::value(&f.etcd_bin)->value_name("PATH"),
+       "the etcd program (default: ./etcd in the sandbox when present, else /usr/bin/etcd)")  //
+      ("log-level", po::value(&f.log_level)->default_value(f.log_level)->value_name("LEVEL"),
+       "trace, debug, info, warn or error");
+  return d;
+}
+
+void print_help() {
+  Flags defaults;
+  std::cout
+      << "Usage: etcd-mesos-executor [options]\n"
+      << "Runs one etcd member for etcd-mesos. Started by a Mesos agent, which passes the\n"
+      << "agent endpoint, framework and executor ids in the environment (MESOS_*).\n"
+      << "Flags may be written -name=value (as in the original etcd-mesos) or --name value.\n\n"
+      << describe(defaults);
+}
+
+// allow_long_disguise: "-etcd-bin=X" is the long option, as etcd-mesos (a Go
+// program) wrote its flags; "--etcd-bin X" works too.
+Flags parse_flags(int argc, char** argv) {
+  Flags f;
+  auto description = describe(f);
+  po::variables_map vm;
+  const auto style =
+      po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
+  po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), vm);
+  po::notify(vm);
+  return f;
+}
+
+uint64_t random_seed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
+int run(const Flags& flags, const io::ExecutorSettings& settings,
+        const std::map<std::string, std::string>& env) {
+  boost::asio::io_context io;
+  io::MesosExecutorClient::Config config;
+  config.settings = settings;
+  config.random_seed = random_seed();
+  io::MesosExecutorClient client(io.get_executor(), config);
+
+  executor::ExecutorOptions options;
+  options.sandbox = settings.sandbox.empty() ? executor::sandbox_from(env)
+                                             : std::filesystem::path(settings.sandbox);
+  options.etcd_bin =
+      flags.etcd_bin.empty() ? executor::default_etcd_bin(options.sandbox) : flags.etcd_bin;
+  options.environment = env;
+  options.shutdown_grace =
+      std::chrono::ceil<std::chrono::milliseconds>(settings.shutdown_grace_period);
+
+  int exit_code = 0;
+  executor::Executor executor(io.get_executor(), options, client, [&](int code) {
+    exit_code = code;
+    io.stop();
+  });
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (!ec) {
+      executor.shutdown("received signal " + std::to_string(signo));
+    }
+  });
+  logger("executor")
+      ->info("executor '{}' of framework '{}' starting; agent {}, etcd {}, sandbox {}",
+             settings.executor_id, settings.framework_id, settings.agent.to_string(),
+             options.etcd_bin, options.sandbox.string());
+  executor.start();
+  io.run();
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  try {
+    flags = parse_flags(argc, argv);
+  } catch (const po::error& e) {
+    std::cerr << "etcd-mesos-executor: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (flags.help) {
+    print_help();
+    return 0;
+  }
+  if (!set_log_level(flags.log_level)) {
+    std::cerr << "etcd-mesos-executor: unknown --log-level '" << flags.log_level << "'\n";
+    return 2;
+  }
+  const auto env = io::current_environment();
+  auto settings = io::executor_settings_from(env);
+  if (!settings) {
+    std::cerr << "etcd-mesos-executor: " << settings.error().message << "\n";
+    return 2;
+  }
+  try {
+    return run(flags, *settings, env);
+  } catch (const std::exception& e) {
+    logger("executor")->critical("fatal: {}", e.what());
+    return 1;
+  }
+}
