@@ -6,15 +6,20 @@ namespace http = io::http;
 
 AdminServer::AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot)
     : snapshot_(std::move(snapshot)),
-      server_(ex,
-              [this](io::HttpExchange& exchange) -> boost::asio::awaitable<void> {
-                co_await exchange.respond(route(exchange.request(), snapshot_()));
-              },
-              64 * 1024) {}
+      server_(
+          ex,
+          [this](io::HttpExchange& exchange) -> boost::asio::awaitable<void> {
+            co_await exchange.respond(route(exchange.request(), snapshot_()));
+          },
+          64 * 1024) {}
 
-Result<io::Endpoint> AdminServer::listen(const io::Endpoint& bind) { return server_.listen(bind); }
+Result<io::Endpoint> AdminServer::listen(const io::Endpoint& bind) {
+  return server_.listen(bind);
+}
 
-void AdminServer::stop() { server_.stop(); }
+void AdminServer::stop() {
+  server_.stop();
+}
 
 io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& snapshot) {
   std::string_view target = req.target();

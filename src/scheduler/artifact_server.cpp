@@ -40,7 +40,9 @@ std::string ArtifactServer::url(const std::string& name) const {
   return "http://" + endpoint_.to_string() + "/" + name;
 }
 
-void ArtifactServer::stop() { server_.stop(); }
+void ArtifactServer::stop() {
+  server_.stop();
+}
 
 boost::asio::awaitable<void> ArtifactServer::handle(io::HttpExchange& exchange) {
   const auto& req = exchange.request();
@@ -54,8 +56,8 @@ boost::asio::awaitable<void> ArtifactServer::handle(io::HttpExchange& exchange) 
   std::string target(req.target());
   auto it = target.size() > 1 ? files_.find(target.substr(1)) : files_.end();
   if (it == files_.end()) {
-    co_await exchange.respond(io::make_response(req, io::http::status::not_found,
-                                                "no such artifact\n", "text/plain"));
+    co_await exchange.respond(
+        io::make_response(req, io::http::status::not_found, "no such artifact\n", "text/plain"));
     co_return;
   }
   auto res = io::make_response(req, io::http::status::ok, *it->second, "application/octet-stream");

@@ -18,7 +18,7 @@ struct Options {
   std::size_t cluster_size = 3;
   uint16_t admin_port = 23400;
   std::string address = "127.0.0.1";  // where admin and artifact servers listen
-  uint16_t artifact_port = 0;          // 0 = pick one
+  uint16_t artifact_port = 0;         // 0 = pick one
   std::string executor_bin;
   std::string etcd_bin = "/usr/bin/etcd";
   std::string etcdctl_bin = "/usr/bin/etcdctl";

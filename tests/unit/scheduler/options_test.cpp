@@ -65,13 +65,12 @@ TEST(Options, HelpIsAnEmptyErrorAndHelpTextNamesEveryFlag) {
   ASSERT_FALSE(help);
   EXPECT_TRUE(help.error().message.empty());
   auto text = help_text();
-  for (const char* flag : {"--master", "--framework-name", "--cluster-size", "--admin-port",
-                           "--address", "--artifact-port", "--executor-bin", "--etcd-bin",
-                           "--etcdctl-bin", "--sandbox-cpu-limit", "--sandbox-mem-limit",
-                           "--sandbox-disk-limit", "--single-instance-per-slave",
-                           "--failover-timeout-seconds", "--framework-weburi",
-                           "--mesos-offer-refuse-seconds", "--mesos-authentication-principal",
-                           "--mesos-authentication-secret-file"}) {
+  for (const char* flag :
+       {"--master", "--framework-name", "--cluster-size", "--admin-port", "--address",
+        "--artifact-port", "--executor-bin", "--etcd-bin", "--etcdctl-bin", "--sandbox-cpu-limit",
+        "--sandbox-mem-limit", "--sandbox-disk-limit", "--single-instance-per-slave",
+        "--failover-timeout-seconds", "--framework-weburi", "--mesos-offer-refuse-seconds",
+        "--mesos-authentication-principal", "--mesos-authentication-secret-file"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }

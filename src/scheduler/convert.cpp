@@ -1,0 +1,146 @@
+#include "scheduler/convert.hpp"
+
+#include "codec/task_data.hpp"
+
+namespace etcdmesos::scheduler {
+
+core::TaskState to_core(mesos::TaskState state) {
+  using M = mesos::TaskState;
+  using C = core::TaskState;
+  switch (state) {
+    case M::kStaging:
+      return C::kStaging;
+    case M::kStarting:
+      return C::kStarting;
+    case M::kRunning:
+      return C::kRunning;
+    case M::kKilling:
+      return C::kKilling;
+    case M::kFinished:
+      return C::kFinished;
+    case M::kFailed:
+      return C::kFailed;
+    case M::kKilled:
+      return C::kKilled;
+    case M::kError:
+      return C::kError;
+    case M::kLost:
+      return C::kLost;
+    case M::kDropped:
+      return C::kDropped;
+    case M::kUnreachable:
+      return C::kUnreachable;
+    case M::kGone:
+      return C::kGone;
+    case M::kGoneByOperator:
+      return C::kGoneByOperator;
+    case M::kUnknown:
+      return C::kUnknown;
+  }
+  return C::kUnknown;
+}
+
+core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role) {
+  core::OfferView view;
+  view.offer_id = offer.id;
+  view.agent_id = offer.agent_id;
+  view.hostname = offer.hostname;
+  for (const auto& r : offer.resources) {
+    const bool usable = !r.reserved || (r.role && *r.role == role);
+    if (!usable) {
+      continue;
+    }
+    if (r.type == mesos::Resource::Type::kScalar) {
+      if (r.name == "cpus")
+        view.cpus += r.scalar;
+      if (r.name == "mem")
+        view.mem_mb += r.scalar;
+      if (r.name == "disk")
+        view.disk_mb += r.scalar;
+    } else if (r.type == mesos::Resource::Type::kRanges && r.name == "ports") {
+      for (const auto& range : r.ranges) {
+        if (range.begin <= range.end) {
+          view.ports.push_back({range.begin, range.end});
+        }
+      }
+    }
+  }
+  return view;
+}
+
+std::string executor_id_for(const std::string& task_id) {
+  return "executor-" + task_id;
+}
+
+namespace {
+
+mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
+  mesos::CommandInfo command;
+  // Fetched into the sandbox, which is the executor's working directory.
+  command.value = "./etcd-mesos-executor -etcd-bin=./etcd";
+  command.shell = true;
+  for (const auto& url : {t.executor_url, t.etcd_url, t.etcdctl_url}) {
+    mesos::Uri uri;
+    uri.value = url;
+    uri.executable = true;
+    uri.extract = false;
+    command.uris.push_back(uri);
+  }
+  return command;
+}
+
+std::vector<mesos::Range> port_ranges(uint32_t a, uint32_t b) {
+  if (a > b)
+    std::swap(a, b);
+  if (b == a + 1)
+    return {{a, b}};
+  return {{a, a}, {b, b}};
+}
+
+}  // namespace
+
+mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config& config,
+                               const ExecutorTemplate& executor) {
+  const auto& m = spec.member;
+  mesos::TaskInfo task;
+  task.name = m.name;
+  task.task_id = m.task_id;
+  task.agent_id = m.agent_id;
+  task.resources = {
+      mesos::scalar_resource("cpus", config.task_cpus),
+      mesos::scalar_resource("mem", config.task_mem_mb),
+      mesos::ranges_resource("ports", port_ranges(m.peer_port, m.client_port)),
+  };
+  if (config.task_disk_mb > 0) {
+    task.resources.push_back(mesos::scalar_resource("disk", config.task_disk_mb));
+  }
+
+  mesos::ExecutorInfo info;
+  info.executor_id = executor_id_for(m.task_id);
+  info.type = "CUSTOM";
+  info.name = "etcd-mesos executor for " + m.name;
+  info.command = executor_command(executor);
+  info.resources = {mesos::scalar_resource("cpus", executor.executor_cpus),
+                    mesos::scalar_resource("mem", executor.executor_mem_mb)};
+  task.executor = std::move(info);
+
+  MemberTaskData data{m.name,
+                      m.host,
+                      m.peer_port,
+                      m.client_port,
+                      spec.initial_cluster,
+                      spec.cluster_state,
+                      spec.cluster_token};
+  task.data = encode(data);
+  task.labels = {{"cluster", executor.framework_name}, {"member", m.name}};
+
+  mesos::DiscoveryInfo discovery;
+  discovery.visibility = "FRAMEWORK";
+  discovery.name = m.name;
+  discovery.ports = {{m.client_port, std::string("client"), std::string("tcp")},
+                     {m.peer_port, std::string("peer"), std::string("tcp")}};
+  task.discovery = std::move(discovery);
+  return task;
+}
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,36 @@
+// Conversions between the Mesos codec structs and the core's types. Pure.
+#pragma once
+
+#include "codec/mesos.hpp"
+#include "core/scheduler_core.hpp"
+
+#include <string>
+
+namespace etcdmesos::scheduler {
+
+core::TaskState to_core(mesos::TaskState state);
+
+// Sums the resources of `offer` that this framework may use: unreserved ones
+// and those reserved for `role`.
+core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role);
+
+// Where agents fetch the programs from, and what the executor itself costs.
+struct ExecutorTemplate {
+  std::string executor_url;
+  std::string etcd_url;
+  std::string etcdctl_url;
+  std::string framework_name;
+  double executor_cpus = 0.1;
+  double executor_mem_mb = 32;
+};
+
+// The Mesos task that runs one member: its resources (cpus, mem, disk and the
+// two ports), the custom executor fetched from the artifact server, the
+// member's start parameters in `data`, and discovery info naming the ports.
+mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config& config,
+                               const ExecutorTemplate& executor);
+
+// The executor id used for a member task.
+std::string executor_id_for(const std::string& task_id);
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,369 @@
+#include "scheduler/scheduler.hpp"
+
+#include "common/log.hpp"
+#include "io/etcd_client.hpp"
+#include "io/etcd_health.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace etcdmesos::scheduler {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+auto log() {
+  return logger("scheduler");
+}
+
+constexpr auto kTickInterval = 250ms;
+constexpr auto kEtcdRequestTimeout = 5s;
+
+std::string read_secret(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error("cannot read --mesos-authentication-secret-file " + path);
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  auto secret = content.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+    secret.pop_back();
+  }
+  return secret;
+}
+
+// The executor binary defaults to the one installed next to the scheduler.
+std::string default_executor_bin() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return "etcd-mesos-executor";
+  }
+  return (self.parent_path() / "etcd-mesos-executor").string();
+}
+
+mesos::Call make_call(std::string type) {
+  mesos::Call call;
+  call.type = std::move(type);
+  return call;
+}
+
+}  // namespace
+
+Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url) const {
+  auto endpoint = io::endpoint_from_url(client_url);
+  if (!endpoint) {
+    return endpoint.error();
+  }
+  return io::EtcdClient(io_.get_executor(), *endpoint, kEtcdRequestTimeout);
+}
+
+Scheduler::Scheduler(asio::io_context& io, Options options)
+    : io_(io),
+      options_(std::move(options)),
+      core_(core_config(), static_cast<uint64_t>(::getpid()) ^
+                               static_cast<uint64_t>(started_.time_since_epoch().count())),
+      artifacts_(io.get_executor()),
+      admin_(io.get_executor(), [this] { return snapshot(); }) {}
+
+Scheduler::~Scheduler() {
+  stop();
+}
+
+core::Config Scheduler::core_config() const {
+  core::Config c;
+  c.framework_name = options_.framework_name;
+  c.cluster_size = options_.cluster_size;
+  c.task_cpus = options_.sandbox_cpu_limit;
+  c.task_mem_mb = options_.sandbox_mem_limit_mb;
+  c.task_disk_mb = options_.sandbox_disk_limit_mb;
+  c.single_instance_per_agent = options_.single_instance_per_slave;
+  c.offer_refuse_seconds = options_.mesos_offer_refuse_seconds;
+  // Offers must also hold the executor, which Mesos charges on top of the task.
+  c.executor_cpus = ExecutorTemplate{}.executor_cpus;
+  c.executor_mem_mb = ExecutorTemplate{}.executor_mem_mb;
+  c.health_check_interval =
+      core::Millis(static_cast<int64_t>(options_.health_check_interval_seconds * 1000));
+  return c;
+}
+
+mesos::FrameworkInfo Scheduler::framework_info() const {
+  mesos::FrameworkInfo info;
+  info.user = options_.framework_user;
+  info.name = options_.framework_name;
+  info.failover_timeout = options_.failover_timeout_seconds;
+  info.checkpoint = true;
+  info.roles = {options_.framework_role};
+  info.capabilities = {"MULTI_ROLE"};
+  info.hostname = options_.address;
+  info.webui_url = options_.framework_weburi.empty()
+                       ? "http://" + options_.address + ":" + std::to_string(options_.admin_port)
+                       : options_.framework_weburi;
+  if (!options_.mesos_authentication_principal.empty()) {
+    info.principal = options_.mesos_authentication_principal;
+  }
+  if (!framework_id_.empty()) {
+    info.id = framework_id_;
+  }
+  return info;
+}
+
+Result<void> Scheduler::start() {
+  auto executor_bin =
+      options_.executor_bin.empty() ? default_executor_bin() : options_.executor_bin;
+  for (const auto& [name, path] :
+       {std::pair{"etcd-mesos-executor", executor_bin}, std::pair{"etcd", options_.etcd_bin},
+        std::pair{"etcdctl", options_.etcdctl_bin}}) {
+    if (auto added = artifacts_.add_file(name, path); !added) {
+      return added.error();
+    }
+  }
+  auto artifact_endpoint = artifacts_.listen({options_.address, options_.artifact_port});
+  if (!artifact_endpoint) {
+    return make_error("artifact server: " + artifact_endpoint.error().message);
+  }
+  auto admin_endpoint = admin_.listen({options_.address, options_.admin_port});
+  if (!admin_endpoint) {
+    return make_error("admin server: " + admin_endpoint.error().message);
+  }
+  executor_template_ =
+      ExecutorTemplate{artifacts_.url("etcd-mesos-executor"), artifacts_.url("etcd"),
+                       artifacts_.url("etcdctl"), options_.framework_name};
+  log()->info("admin interface on http://{}, artifacts on http://{}", admin_endpoint->to_string(),
+              artifact_endpoint->to_string());
+
+  auto detector = io::MasterDetector::from_spec(io_.get_executor(), options_.master);
+  if (!detector) {
+    return make_error("--master: " + detector.error().message);
+  }
+  detector_ = std::move(*detector);
+
+  io::MesosSchedulerClient::Config config;
+  config.framework_info = framework_info();
+  config.find_master = [this](std::chrono::milliseconds wait) {
+    return detector_->current_leader(wait);
+  };
+  if (!options_.mesos_authentication_principal.empty()) {
+    config.principal = options_.mesos_authentication_principal;
+    config.secret = read_secret(options_.mesos_authentication_secret_file);
+  }
+  io::MesosSchedulerClient::Callbacks callbacks;
+  callbacks.on_event = [this](const mesos::Event& e) { on_mesos_event(e); };
+  callbacks.on_disconnected = [this](const std::string& reason) { on_mesos_disconnected(reason); };
+  mesos_ = std::make_unique<io::MesosSchedulerClient>(io_.get_executor(), std::move(config),
+                                                      std::move(callbacks));
+  mesos_->start();
+  asio::co_spawn(io_, tick_loop(), asio::detached);
+  return {};
+}
+
+void Scheduler::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  if (mesos_) {
+    mesos_->stop();
+  }
+  admin_.stop();
+  artifacts_.stop();
+}
+
+AdminSnapshot Scheduler::snapshot() const {
+  return AdminSnapshot{core_.members(), core_.stats(), core_.last_health(), framework_id_,
+                       core_.subscribed()};
+}
+
+core::Millis Scheduler::now() const {
+  return std::chrono::duration_cast<core::Millis>(std::chrono::steady_clock::now() - started_);
+}
+
+void Scheduler::on_mesos_event(const mesos::Event& event) {
+  if (event.type == "SUBSCRIBED" && event.subscribed) {
+    framework_id_ = event.subscribed->framework_id;
+    log()->info("subscribed as framework '{}'", framework_id_);
+    feed(core::Subscribed{framework_id_});
+  } else if (event.type == "OFFERS") {
+    core::OffersReceived offers;
+    for (const auto& offer : event.offers) {
+      offers.offers.push_back(to_offer_view(offer, options_.framework_role));
+    }
+    feed(offers);
+  } else if (event.type == "RESCIND" && event.rescind_offer_id) {
+    feed(core::OfferRescinded{*event.rescind_offer_id});
+  } else if (event.type == "UPDATE" && event.update) {
+    const auto& s = *event.update;
+    feed(core::StatusUpdate{s.task_id, s.agent_id.value_or(""), to_core(s.state), s.uuid,
+                            s.message.value_or(""), s.reason.value_or("")});
+  } else if (event.type == "FAILURE" && event.failure && event.failure->agent_id &&
+             !event.failure->executor_id) {
+    feed(core::AgentLost{*event.failure->agent_id});
+  } else if (event.type == "ERROR") {
+    log()->error("the master reported an error: {}", event.error_message.value_or("(none)"));
+  }
+}
+
+void Scheduler::on_mesos_disconnected(const std::string& reason) {
+  log()->warn("lost the subscription: {}", reason);
+  feed(core::Disconnected{});
+}
+
+void Scheduler::feed(const core::Event& event) {
+  if (stopped_) {
+    return;
+  }
+  log()->debug("event: {}", core::describe(event));
+  perform(core_.step(event, now()));
+}
+
+void Scheduler::perform(const std::vector<core::Effect>& effects) {
+  for (const auto& effect : effects) {
+    log()->info("effect: {}", core::describe(effect));
+    perform_one(effect);
+  }
+}
+
+void Scheduler::perform_one(const core::Effect& effect) {
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, core::LaunchMember>) {
+          auto c = make_call("ACCEPT");
+          mesos::Operation launch;
+          launch.launch_tasks = {make_task_info(e.spec, core_.config(), executor_template_)};
+          c.accept = mesos::CallAccept{
+              {e.offer_id}, {launch}, mesos::Filters{options_.mesos_offer_refuse_seconds}};
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::DeclineOffer>) {
+          auto c = make_call("DECLINE");
+          c.decline = mesos::CallDecline{{e.offer_id}, mesos::Filters{e.refuse_seconds}};
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::KillTask>) {
+          auto c = make_call("KILL");
+          c.kill = mesos::CallKill{e.task_id,
+                                   e.agent_id.empty() ? std::nullopt : std::optional(e.agent_id),
+                                   std::nullopt};
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::Acknowledge>) {
+          auto c = make_call("ACKNOWLEDGE");
+          c.acknowledge = mesos::CallAcknowledge{e.agent_id, e.task_id, e.uuid};
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::Reconcile>) {
+          auto c = make_call("RECONCILE");
+          c.reconcile = mesos::CallReconcile{};
+          for (const auto& [task, agent] : e.tasks) {
+            c.reconcile->tasks.push_back(
+                {task, agent.empty() ? std::nullopt : std::optional(agent)});
+          }
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::CheckHealth>) {
+          check_health(e);
+        } else if constexpr (std::is_same_v<T, core::AddEtcdMember>) {
+          add_member(e);
+        } else if constexpr (std::is_same_v<T, core::RemoveEtcdMember>) {
+          remove_member(e);
+        }
+      },
+      effect);
+}
+
+void Scheduler::call(mesos::Call c) {
+  asio::co_spawn(io_, send_call(std::move(c)), asio::detached);
+}
+
+void Scheduler::check_health(const core::CheckHealth& check) {
+  asio::co_spawn(io_, run_health_check(check), asio::detached);
+}
+
+void Scheduler::add_member(const core::AddEtcdMember& add) {
+  asio::co_spawn(io_, run_member_add(add), asio::detached);
+}
+
+void Scheduler::remove_member(const core::RemoveEtcdMember& remove) {
+  asio::co_spawn(io_, run_member_remove(remove), asio::detached);
+}
+
+asio::awaitable<void> Scheduler::send_call(mesos::Call c) {
+  auto result = co_await mesos_->call(c);
+  if (!result) {
+    // The core learns about lost calls through reconciliation and timeouts;
+    // a failed call is logged, not retried here.
+    log()->warn("{} call failed: {}", c.type, result.error().message);
+  }
+}
+
+asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
+  auto result = co_await io::check_health(io_.get_executor(), check.members);
+  feed(core::HealthChecked{check.check_id, std::move(result)});
+}
+
+// etcd accepts membership changes through any member; ask each in turn until
+// one answers.
+asio::awaitable<void> Scheduler::run_member_add(core::AddEtcdMember add) {
+  core::MemberAdded outcome;
+  outcome.name = add.name;
+  outcome.error = "no member to ask";
+  for (const auto& url : add.client_urls) {
+    auto client = etcd_client(url);
+    if (!client) {
+      outcome.error = client.error().message;
+      continue;
+    }
+    // Built before co_await: GCC 12 rejects an initializer list inside it.
+    std::vector<std::string> peer_urls{add.peer_url};
+    auto added = co_await client->member_add(std::move(peer_urls));
+    if (added) {
+      outcome.ok = true;
+      outcome.etcd_id = added->id;
+      outcome.error.clear();
+      break;
+    }
+    outcome.error = url + ": " + added.error().message;
+  }
+  feed(outcome);
+}
+
+asio::awaitable<void> Scheduler::run_member_remove(core::RemoveEtcdMember remove) {
+  core::MemberRemoved outcome;
+  outcome.etcd_id = remove.etcd_id;
+  outcome.error = "no member to ask";
+  for (const auto& url : remove.client_urls) {
+    auto client = etcd_client(url);
+    if (!client) {
+      outcome.error = client.error().message;
+      continue;
+    }
+    auto removed = co_await client->member_remove(remove.etcd_id);
+    if (removed) {
+      outcome.ok = true;
+      outcome.error.clear();
+      break;
+    }
+    outcome.error = url + ": " + removed.error().message;
+  }
+  feed(outcome);
+}
+
+asio::awaitable<void> Scheduler::tick_loop() {
+  asio::steady_timer timer(io_);
+  while (!stopped_) {
+    timer.expires_after(kTickInterval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) {
+      break;
+    }
+    perform(core_.tick(now()));
+  }
+}
+
+}  // namespace etcdmesos::scheduler

@@ -1,0 +1,76 @@
+// The scheduler process: drives the pure SchedulerCore with real I/O.
+//
+// Mesos events, etcd results and a periodic tick become core events; every
+// effect the core returns is performed here (Mesos calls, etcd membership
+// changes, health checks) and its outcome is fed back as another event. No
+// decision is taken in this file.
+//
+// Threading: everything runs on the one io_context given; not thread-safe.
+#pragma once
+
+#include "codec/mesos.hpp"
+#include "common/error.hpp"
+#include "core/scheduler_core.hpp"
+#include "io/etcd_client.hpp"
+#include "io/master_detector.hpp"
+#include "io/mesos_scheduler_client.hpp"
+#include "scheduler/admin_server.hpp"
+#include "scheduler/artifact_server.hpp"
+#include "scheduler/convert.hpp"
+#include "scheduler/options.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace etcdmesos::scheduler {
+
+class Scheduler {
+ public:
+  Scheduler(boost::asio::io_context& io, Options options);
+  ~Scheduler();
+
+  // Loads the artifacts, opens the admin and artifact servers and starts
+  // talking to Mesos. Errors are start-up errors (bad file, port in use).
+  Result<void> start();
+  void stop();
+
+  AdminSnapshot snapshot() const;
+
+ private:
+  void on_mesos_event(const mesos::Event& event);
+  void on_mesos_disconnected(const std::string& reason);
+  void feed(const core::Event& event);
+  void perform(const std::vector<core::Effect>& effects);
+  void perform_one(const core::Effect& effect);
+  void call(mesos::Call call);
+  void check_health(const core::CheckHealth& check);
+  void add_member(const core::AddEtcdMember& add);
+  void remove_member(const core::RemoveEtcdMember& remove);
+  boost::asio::awaitable<void> send_call(mesos::Call call);
+  boost::asio::awaitable<void> run_health_check(core::CheckHealth check);
+  boost::asio::awaitable<void> run_member_add(core::AddEtcdMember add);
+  boost::asio::awaitable<void> run_member_remove(core::RemoveEtcdMember remove);
+  Result<io::EtcdClient> etcd_client(const std::string& client_url) const;
+  boost::asio::awaitable<void> tick_loop();
+  core::Millis now() const;
+
+  mesos::FrameworkInfo framework_info() const;
+  core::Config core_config() const;
+
+  boost::asio::io_context& io_;
+  Options options_;
+  core::SchedulerCore core_;
+  ArtifactServer artifacts_;
+  AdminServer admin_;
+  ExecutorTemplate executor_template_;
+  std::unique_ptr<io::MasterDetector> detector_;
+  std::unique_ptr<io::MesosScheduler> mesos_;
+  std::string framework_id_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool stopped_ = false;
+};
+
+}  // namespace etcdmesos::scheduler

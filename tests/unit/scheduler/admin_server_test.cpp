@@ -1,0 +1,91 @@
+#include "scheduler/admin_server.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+namespace etcdmesos::scheduler {
+namespace {
+
+namespace json = boost::json;
+namespace http = io::http;
+
+io::Request get(const std::string& target, http::verb verb = http::verb::get) {
+  return io::make_request(verb, target, io::Endpoint{"127.0.0.1", 23400});
+}
+
+AdminSnapshot two_members(bool healthy) {
+  AdminSnapshot s;
+  s.members = {core::Member{"etcd-1", "etcd-1-aa", "S0", "127.0.0.2", 31000, 31001,
+                            core::TaskState::kRunning},
+               core::Member{"etcd-2", "etcd-2-bb", "S1", "127.0.0.3", 31002, 31003,
+                            core::TaskState::kStarting}};
+  s.stats.running_servers = 1;
+  s.stats.launched_servers = 2;
+  s.stats.healthy = healthy;
+  core::HealthResult h;
+  h.healthy = healthy;
+  h.reason = healthy ? "" : "no leader";
+  h.members = {core::MemberHealth{"etcd-1", true, 7, 42, 2, ""},
+               core::MemberHealth{"etcd-2", false, 0, 0, 0, "timed out"}};
+  s.health = h;
+  return s;
+}
+
+TEST(AdminServer, MembersListsEveryFieldClientsNeed) {
+  auto res = AdminServer::route(get("/members"), two_members(true));
+  ASSERT_EQ(res.result(), http::status::ok);
+  auto members = json::parse(res.body()).as_array();
+  ASSERT_EQ(members.size(), 2u);
+  const auto& m = members[0].as_object();
+  EXPECT_EQ(m.at("name").as_string(), "etcd-1");
+  EXPECT_EQ(m.at("host").as_string(), "127.0.0.2");
+  EXPECT_EQ(m.at("peer_port").as_int64(), 31000);
+  EXPECT_EQ(m.at("client_port").as_int64(), 31001);
+  EXPECT_EQ(m.at("client_url").as_string(), "http://127.0.0.2:31001");
+  EXPECT_EQ(m.at("peer_url").as_string(), "http://127.0.0.2:31000");
+  EXPECT_EQ(m.at("agent_id").as_string(), "S0");
+  EXPECT_EQ(m.at("task_id").as_string(), "etcd-1-aa");
+  EXPECT_EQ(m.at("state").as_string(), "TASK_RUNNING");
+}
+
+TEST(AdminServer, StatsHasEveryCounter) {
+  auto res = AdminServer::route(get("/stats"), two_members(true));
+  auto stats = json::parse(res.body()).as_object();
+  for (const char* key : {"running_servers", "launched_servers", "failed_servers",
+                          "cluster_livelocks", "cluster_reseeds", "healthy"}) {
+    EXPECT_TRUE(stats.contains(key)) << key;
+  }
+  EXPECT_EQ(stats.at("launched_servers").as_int64(), 2);
+  EXPECT_EQ(stats.at("healthy").as_int64(), 1);
+}
+
+TEST(AdminServer, HealthzFollowsTheLastCheck) {
+  EXPECT_EQ(AdminServer::route(get("/healthz"), two_members(true)).result(), http::status::ok);
+  auto bad = AdminServer::route(get("/healthz"), two_members(false));
+  EXPECT_EQ(bad.result(), http::status::service_unavailable);
+  EXPECT_NE(bad.body().find("no leader"), std::string::npos);
+  auto none = AdminServer::route(get("/healthz"), AdminSnapshot{});
+  EXPECT_EQ(none.result(), http::status::service_unavailable);
+}
+
+TEST(AdminServer, HealthGivesThePerMemberBreakdown) {
+  auto res = AdminServer::route(get("/health"), two_members(false));
+  auto health = json::parse(res.body()).as_object();
+  EXPECT_FALSE(health.at("healthy").as_bool());
+  EXPECT_EQ(health.at("reason").as_string(), "no leader");
+  auto members = health.at("members").as_array();
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].at("raft_index").as_int64(), 42);
+  EXPECT_EQ(members[1].at("error").as_string(), "timed out");
+}
+
+TEST(AdminServer, UnknownPathsAndMethodsAreClientErrors) {
+  EXPECT_EQ(AdminServer::route(get("/nope"), {}).result(), http::status::not_found);
+  auto post = AdminServer::route(get("/members", http::verb::post), {});
+  EXPECT_EQ(post.result(), http::status::method_not_allowed);
+  EXPECT_EQ(post[http::field::allow], "GET");
+  EXPECT_EQ(AdminServer::route(get("/stats?x=1"), {}).result(), http::status::ok);
+}
+
+}  // namespace
+}  // namespace etcdmesos::scheduler

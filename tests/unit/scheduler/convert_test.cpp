@@ -1,0 +1,109 @@
+#include "scheduler/convert.hpp"
+
+#include "codec/task_data.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etcdmesos::scheduler {
+namespace {
+
+mesos::Offer offer_with(std::vector<mesos::Resource> resources) {
+  mesos::Offer o;
+  o.id = "o1";
+  o.agent_id = "a1";
+  o.hostname = "127.0.0.2";
+  o.resources = std::move(resources);
+  return o;
+}
+
+TEST(Convert, OfferViewSumsUsableResourcesAndKeepsEveryPortRange) {
+  auto reserved_elsewhere = mesos::scalar_resource("cpus", 8);
+  reserved_elsewhere.reserved = true;
+  reserved_elsewhere.role = "other";
+  auto view = to_offer_view(
+      offer_with({mesos::scalar_resource("cpus", 2), mesos::scalar_resource("mem", 1024),
+                  mesos::scalar_resource("disk", 500), reserved_elsewhere,
+                  mesos::ranges_resource("ports", {{31000, 31000}, {31005, 31010}})}),
+      "*");
+  EXPECT_EQ(view.offer_id, "o1");
+  EXPECT_EQ(view.agent_id, "a1");
+  EXPECT_EQ(view.hostname, "127.0.0.2");
+  EXPECT_DOUBLE_EQ(view.cpus, 2);
+  EXPECT_DOUBLE_EQ(view.mem_mb, 1024);
+  EXPECT_DOUBLE_EQ(view.disk_mb, 500);
+  ASSERT_EQ(view.ports.size(), 2u);
+  EXPECT_EQ(view.ports[1], (core::PortRange{31005, 31010}));
+}
+
+TEST(Convert, OfferViewCountsResourcesReservedForOurRole) {
+  auto ours = mesos::scalar_resource("mem", 256);
+  ours.reserved = true;
+  ours.role = "etcd";
+  auto view = to_offer_view(offer_with({ours}), "etcd");
+  EXPECT_DOUBLE_EQ(view.mem_mb, 256);
+}
+
+TEST(Convert, TaskInfoCarriesResourcesExecutorDataAndDiscovery) {
+  core::LaunchSpec spec;
+  spec.member = core::Member{"etcd-2", "etcd-2-ab12", "a1", "127.0.0.3", 31000, 31007};
+  spec.initial_cluster = "etcd-1=http://127.0.0.2:31000,etcd-2=http://127.0.0.3:31000";
+  spec.cluster_state = "existing";
+  spec.cluster_token = "etcd-tok";
+  core::Config config;
+  config.task_cpus = 0.5;
+  config.task_mem_mb = 128;
+  config.task_disk_mb = 64;
+  ExecutorTemplate t{"http://s:1/etcd-mesos-executor", "http://s:1/etcd", "http://s:1/etcdctl",
+                     "etcd"};
+  auto task = make_task_info(spec, config, t);
+
+  EXPECT_EQ(task.task_id, "etcd-2-ab12");
+  EXPECT_EQ(task.agent_id, "a1");
+  EXPECT_EQ(task.name, "etcd-2");
+  ASSERT_EQ(task.resources.size(), 4u);
+  EXPECT_EQ(task.resources[2].name, "ports");
+  // Ports 31000 and 31007 are not adjacent: two single-port ranges.
+  EXPECT_EQ(task.resources[2].ranges.size(), 2u);
+
+  ASSERT_TRUE(task.executor);
+  EXPECT_EQ(task.executor->executor_id, executor_id_for("etcd-2-ab12"));
+  ASSERT_TRUE(task.executor->command);
+  EXPECT_EQ(task.executor->command->uris.size(), 3u);
+  for (const auto& uri : task.executor->command->uris) {
+    EXPECT_TRUE(uri.executable);
+    EXPECT_FALSE(uri.extract);
+  }
+
+  ASSERT_TRUE(task.data);
+  auto data = decode_member_task_data(*task.data);
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->name, "etcd-2");
+  EXPECT_EQ(data->host, "127.0.0.3");
+  EXPECT_EQ(data->peer_port, 31000u);
+  EXPECT_EQ(data->client_port, 31007u);
+  EXPECT_EQ(data->cluster_state, "existing");
+  EXPECT_EQ(data->initial_cluster, spec.initial_cluster);
+
+  ASSERT_TRUE(task.discovery);
+  ASSERT_EQ(task.discovery->ports.size(), 2u);
+  EXPECT_EQ(task.discovery->ports[0].name, "client");
+  EXPECT_EQ(task.discovery->ports[0].number, 31007u);
+}
+
+TEST(Convert, AdjacentPortsBecomeOneRange) {
+  core::LaunchSpec spec;
+  spec.member = core::Member{"etcd-1", "t", "a", "h", 31001, 31000};
+  auto task = make_task_info(spec, core::Config{}, ExecutorTemplate{});
+  ASSERT_EQ(task.resources[2].ranges.size(), 1u);
+  EXPECT_EQ(task.resources[2].ranges[0], (mesos::Range{31000, 31001}));
+}
+
+TEST(Convert, EveryMesosTaskStateMapsToTheCoreStateOfTheSameName) {
+  for (auto s : {mesos::TaskState::kStaging, mesos::TaskState::kRunning, mesos::TaskState::kLost,
+                 mesos::TaskState::kGoneByOperator, mesos::TaskState::kUnknown}) {
+    EXPECT_EQ(std::string(core::to_string(to_core(s))), std::string(mesos::to_string(s)));
+  }
+}
+
+}  // namespace
+}  // namespace etcdmesos::scheduler
