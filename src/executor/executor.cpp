@@ -14,7 +14,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -38,6 +37,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kStatusBodyLimit = 64 * 1024;
 // How much of etcd's last log line goes into a TASK_FAILED message.
 constexpr std::size_t kLogLineLimit = 400;
+constexpr auto kNotReadyReportInterval = std::chrono::seconds(10);
 
 std::shared_ptr<spdlog::logger> log() {
   return logger("executor");
@@ -95,6 +95,21 @@ asio::awaitable<Result<etcd::EtcdStatus>> fetch_status(asio::any_io_executor ex,
     co_return make_error("status answered " + std::to_string(res->result_int()));
   }
   co_return etcd::decode_status(res->body());
+}
+
+// Completion handler for the executor's coroutines: an exception escaping
+// one is a bug, logged rather than lost.
+auto log_exception(const char* coroutine) {
+  return [coroutine](std::exception_ptr e) {
+    if (!e) {
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log()->critical("{} ended with an exception: {}", coroutine, ex.what());
+    }
+  };
 }
 
 }  // namespace
@@ -282,8 +297,8 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
     finish(TaskState::kFailed, "cannot start etcd: " + started.error().message);
     return;
   }
-  asio::co_spawn(ex_, supervise(), asio::detached);
-  asio::co_spawn(ex_, wait_until_ready(), asio::detached);
+  asio::co_spawn(ex_, supervise(), log_exception("supervise"));
+  asio::co_spawn(ex_, wait_until_ready(), log_exception("wait_until_ready"));
 }
 
 Result<void> Executor::Impl::start_etcd(const MemberTaskData& data) {
@@ -331,6 +346,8 @@ asio::awaitable<void> Executor::Impl::supervise() {
 asio::awaitable<void> Executor::Impl::wait_until_ready() {
   auto self = shared_from_this();
   asio::steady_timer pause(ex_);
+  const auto began = Clock::now();
+  auto next_report = began + kNotReadyReportInterval;
   while (phase_ == Phase::kStarting) {
     auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
     if (phase_ != Phase::kStarting) {
@@ -344,6 +361,15 @@ asio::awaitable<void> Executor::Impl::wait_until_ready() {
       co_return;
     }
     log()->debug("etcd not ready yet: {}", status.error().message);
+    if (Clock::now() >= next_report) {
+      // Expected while a new cluster waits for its other members; worth a
+      // line now and then, as it also shows a member that never comes up.
+      log()->info("etcd member '{}' not serving on {} after {} s: {}", member_name_,
+                  client_.to_string(),
+                  std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - began).count(),
+                  status.error().message);
+      next_report = Clock::now() + kNotReadyReportInterval;
+    }
     pause.expires_after(options_.ready_poll_interval);
     co_await pause.async_wait(kTuple);
   }
@@ -480,6 +506,7 @@ Executor::Executor(asio::any_io_executor ex, ExecutorOptions options, io::MesosE
     : impl_(std::make_shared<Impl>(ex, std::move(options), mesos, std::move(on_exit))) {}
 
 Executor::~Executor() {
+  impl_->mesos_.stop();
   impl_->kill_timer_.cancel();
   impl_->exit_timer_.cancel();
   if (impl_->etcd_ && impl_->etcd_->running()) {

@@ -438,6 +438,9 @@ std::optional<std::string> MesosExecutorClient::Impl::handle(uint64_t gen,
     if (!event.subscribed) {
       return "SUBSCRIBED event without its payload";
     }
+    if (subscribed) {
+      return "a second SUBSCRIBED on one connection";
+    }
     subscribed = true;
     transition(State::kSubscribed, "agent '" + event.subscribed->agent_info.id + "' on " +
                                        event.subscribed->agent_info.hostname);
