@@ -777,23 +777,35 @@ asio::awaitable<bool> ZkClient::expire_session_ForTest() {
   if (state->zh == nullptr || state->state != ZkSessionState::kConnected) {
     co_return false;
   }
-  clientid_t id = *zoo_client_id(state->zh);
-  zhandle_t* twin =
-      zookeeper_init(state->servers.c_str(), &ignore_watch,
-                     static_cast<int>(state->session_timeout.count()), &id, nullptr, 0);
-  if (twin == nullptr) {
-    co_return false;
-  }
+  const uint64_t generation = state->generation;
+  const clientid_t id = *zoo_client_id(state->zh);
   asio::steady_timer timer(state->ex);
-  bool connected = false;
-  for (int i = 0; i < 250 && !connected; ++i) {
-    connected = zoo_state(twin) == ZOO_CONNECTED_STATE;
-    timer.expires_after(milliseconds(20));
-    co_await timer.async_wait(asio::use_awaitable);
+  // The twin and this client take the session from each other on every
+  // reconnect; the twin's close only ends the session if the twin holds the
+  // connection at that moment, so it is closed as soon as it does, and the
+  // whole dance is repeated a few times if needed.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    zhandle_t* twin = zookeeper_init2(state->servers.c_str(), &ignore_watch,
+                                      static_cast<int>(state->session_timeout.count()), &id,
+                                      nullptr, 0, &c_client_log);
+    if (twin == nullptr) {
+      co_return false;
+    }
+    for (int i = 0; i < 5000 && zoo_state(twin) != ZOO_CONNECTED_STATE; ++i) {
+      timer.expires_after(milliseconds(1));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    zookeeper_close(twin);
+    auto deadline = std::chrono::steady_clock::now() + 2 * state->session_timeout;
+    while (state->generation == generation && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(milliseconds(10));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (state->generation != generation) {
+      co_return true;
+    }
   }
-  // Closing the twin closes the shared session on the server.
-  zookeeper_close(twin);
-  co_return connected;
+  co_return false;
 }
 
 }  // namespace etcdmesos::io

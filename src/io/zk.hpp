@@ -78,8 +78,9 @@ class ZkClient {
       std::string path, std::function<void()> on_change = {});
 
   // Test hook: makes the server expire the current session (by opening a
-  // second handle on the same session id and closing it). The client then
-  // sees EXPIRED and starts a new session. False when that did not work.
+  // second handle on the same session id and closing it) and completes once
+  // this client has seen EXPIRED and started its next session (it may still
+  // be connecting). False when that did not happen.
   boost::asio::awaitable<bool> expire_session_ForTest();
 
  private:

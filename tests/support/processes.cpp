@@ -87,6 +87,15 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   _exit(127);
 }
 
+// True once `pid` has exited. WNOWAIT leaves it a zombie, so its PID cannot
+// be reused before waitpid reaps it.
+bool exited_unreaped(pid_t pid) {
+  siginfo_t info{};
+  info.si_pid = 0;
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
 }  // namespace
 
 uint16_t free_port(const std::string& host) {
@@ -206,22 +215,20 @@ void ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0 || status_) {
     return;
   }
-  if (running()) {
-    // A stopped (SIGSTOP) process would ignore SIGTERM until continued.
-    kill(SIGCONT);
-    kill(SIGTERM);
-    if (!wait(grace)) {
-      kill(SIGKILL);
-    }
+  // A stopped (SIGSTOP) process would ignore SIGTERM until continued.
+  kill(SIGCONT);
+  kill(SIGTERM);
+  auto deadline = Clock::now() + grace;
+  while (!exited_unreaped(pid_) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!status_) {
-    int status = 0;
-    if (waitpid(pid_, &status, 0) == pid_) {
-      status_ = status;
-    }
-  }
-  // Leftovers of the group (children that ignored SIGTERM) go too.
+  // The leader is not reaped yet, so its PID (the group id) is still ours:
+  // this reaches leftovers of the group and a leader that ignored SIGTERM.
   ::kill(-pid_, SIGKILL);
+  int status = 0;
+  if (waitpid(pid_, &status, 0) == pid_) {
+    status_ = status;
+  }
 }
 
 std::string ChildProcess::stdout_text() const {
