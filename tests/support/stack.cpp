@@ -1,0 +1,149 @@
+#include "support/stack.hpp"
+
+#include <unistd.h>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace etcdmesos::testing {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Each stack in this process takes the next /24 of 127.0.0.0/8 for its
+// agents; the process id spreads parallel test processes apart.
+std::string next_agent_network() {
+  static std::atomic<int> counter{0};
+  int n = (static_cast<int>(::getpid()) * 7 + counter++) % 250 + 2;
+  return "127.0." + std::to_string(n) + ".2";
+}
+
+std::optional<HttpResult> parse_http(const std::string& raw) {
+  auto header_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 9, "HTTP/1.1 ") != 0 || header_end == std::string::npos) {
+    return std::nullopt;
+  }
+  HttpResult result;
+  result.status = static_cast<unsigned>(std::stoi(raw.substr(9, 3)));
+  result.body = raw.substr(header_end + 4);
+  return result;
+}
+
+}  // namespace
+
+std::optional<HttpResult> http_call(const std::string& method, const std::string& host,
+                                    uint16_t port, const std::string& target,
+                                    const std::string& body, std::chrono::milliseconds timeout) {
+  std::ostringstream req;
+  req << method << " " << target << " HTTP/1.1\r\nHost: " << host << ":" << port
+      << "\r\nConnection: close\r\n";
+  if (!body.empty() || method == "POST") {
+    req << "Content-Type: application/json\r\nContent-Length: " << body.size() << "\r\n";
+  }
+  req << "\r\n" << body;
+  auto raw = tcp_exchange(host, port, req.str(), timeout);
+  if (!raw) {
+    return std::nullopt;
+  }
+  return parse_http(*raw);
+}
+
+std::string project_binary(const std::string& name) {
+  return std::string(ETCDMESOS_BIN_DIR) + "/" + name;
+}
+
+LocalStack::LocalStack(StackOptions options)
+    : options_(std::move(options)), dir_("etcd-mesos-stack") {
+  zookeeper_ = std::make_unique<ZooKeeperServer>();
+  first_agent_ip_ = next_agent_network();
+  auto endpoint_file = dir_.path() / "master.endpoint";
+  cluster_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{project_binary("mesos-devcluster"), "--master-ip", "127.0.0.1",
+                               "--port", "0", "--endpoint-file", endpoint_file.string(), "--agents",
+                               std::to_string(options_.agents), "--first-agent-ip", first_agent_ip_,
+                               "--zk", zookeeper_->url("/mesos"), "--work-dir",
+                               (dir_.path() / "cluster").string(), "--heartbeat-interval",
+                               std::to_string(options_.heartbeat_interval.count() / 1000.0)},
+      dir_.path() / "cluster-log");
+  bool up = wait_until(
+      [&] {
+        auto text = read_file(endpoint_file);
+        auto colon = text.rfind(':');
+        if (colon == std::string::npos)
+          return false;
+        master_port_ = static_cast<uint16_t>(std::stoi(text.substr(colon + 1)));
+        return true;
+      },
+      30s);
+  if (!up) {
+    throw std::runtime_error("the dev cluster did not start:\n" + logs());
+  }
+  start_scheduler();
+}
+
+LocalStack::~LocalStack() {
+  stop_scheduler();
+  if (cluster_)
+    cluster_->stop();
+}
+
+void LocalStack::start_scheduler() {
+  admin_port_ = free_port();
+  std::vector<std::string> argv{project_binary("etcd-mesos-scheduler"),
+                                "-master=" + zookeeper_->url("/mesos"),
+                                "-cluster-size=" + std::to_string(options_.cluster_size),
+                                "-admin-port=" + std::to_string(admin_port_),
+                                "-address=127.0.0.1",
+                                "-executor-bin=" + project_binary("etcd-mesos-executor"),
+                                "-health-check-interval=1",
+                                "-mesos-offer-refuse-seconds=1"};
+  argv.insert(argv.end(), options_.scheduler_args.begin(), options_.scheduler_args.end());
+  scheduler_ = std::make_unique<ChildProcess>(argv, dir_.path() / "scheduler-log");
+  if (!wait_until([&] { return admin("/stats").has_value(); }, 30s)) {
+    throw std::runtime_error("the scheduler's admin interface did not come up:\n" + logs());
+  }
+}
+
+void LocalStack::stop_scheduler() {
+  if (scheduler_)
+    scheduler_->stop();
+}
+
+std::optional<HttpResult> LocalStack::admin(const std::string& target) {
+  return http_call("GET", "127.0.0.1", admin_port_, target);
+}
+
+std::optional<HttpResult> LocalStack::master(const std::string& method, const std::string& target) {
+  return http_call(method, "127.0.0.1", master_port_, target);
+}
+
+boost::json::array LocalStack::members() {
+  auto answer = admin("/members");
+  if (!answer || answer->status != 200)
+    return {};
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(answer->body, ec);
+  if (ec || !parsed.is_array())
+    return {};
+  return parsed.as_array();
+}
+
+std::string LocalStack::logs() const {
+  std::string out;
+  if (cluster_)
+    out += "--- dev cluster stderr ---\n" + cluster_->stderr_text();
+  if (scheduler_)
+    out += "--- scheduler stderr ---\n" + scheduler_->stderr_text();
+  return out;
+}
+
+}  // namespace etcdmesos::testing

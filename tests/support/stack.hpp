@@ -1,0 +1,77 @@
+// The whole local stack for end-to-end tests: a real ZooKeeper, the dev
+// cluster (mesos-devcluster, registered in ZooKeeper) and the scheduler,
+// each a child process stopped by PID when the stack is destroyed.
+//
+// Every stack gets its own loopback addresses for the agents (127.0.<n>.2,
+// 127.0.<n>.3, ...) and ports from the OS, so stacks of parallel tests do not
+// collide. Blocking API; waits poll an observable condition with a deadline.
+#pragma once
+
+#include "support/processes.hpp"
+#include "support/zookeeper_server.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::testing {
+
+struct HttpResult {
+  unsigned status = 0;
+  std::string body;
+};
+
+// One HTTP/1.1 request with "Connection: close" to an IPv4 literal host.
+std::optional<HttpResult> http_call(const std::string& method, const std::string& host,
+                                    uint16_t port, const std::string& target,
+                                    const std::string& body = "",
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Path of a binary built by this project (<build>/bin/<name>).
+std::string project_binary(const std::string& name);
+
+struct StackOptions {
+  int agents = 3;
+  std::size_t cluster_size = 3;
+  std::vector<std::string> scheduler_args;  // extra flags
+  std::chrono::milliseconds heartbeat_interval{2000};
+};
+
+class LocalStack {
+ public:
+  explicit LocalStack(StackOptions options = {});
+  ~LocalStack();
+
+  ZooKeeperServer& zookeeper() { return *zookeeper_; }
+  std::string master_host() const { return "127.0.0.1"; }
+  uint16_t master_port() const { return master_port_; }
+  uint16_t admin_port() const { return admin_port_; }
+  const std::filesystem::path& work_dir() const { return dir_.path(); }
+
+  // GET on the scheduler's admin interface / the master; nullopt on no answer.
+  std::optional<HttpResult> admin(const std::string& target);
+  std::optional<HttpResult> master(const std::string& method, const std::string& target);
+  // Parsed GET /members (empty when unavailable or not JSON).
+  boost::json::array members();
+
+  void start_scheduler();
+  void stop_scheduler();
+  ChildProcess* scheduler() { return scheduler_.get(); }
+  std::string logs() const;  // dev cluster + scheduler output, for failure messages
+
+ private:
+  StackOptions options_;
+  TempDir dir_;
+  std::unique_ptr<ZooKeeperServer> zookeeper_;
+  std::unique_ptr<ChildProcess> cluster_;
+  std::unique_ptr<ChildProcess> scheduler_;
+  uint16_t master_port_ = 0;
+  uint16_t admin_port_ = 0;
+  std::string first_agent_ip_;
+};
+
+}  // namespace etcdmesos::testing
