@@ -92,7 +92,7 @@ void Agent::stop() {
   if (!running_) {
     return;
   }
-  log()->info("agent '{}' stopping: host lost, killing {} executor(s)", config_.id, runs_.size());
+  log()->info("agent '{}' stopping, killing {} executor(s)", config_.id, runs_.size());
   running_ = false;
   ++generation_;
   server_->stop();

@@ -10,7 +10,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,6 +34,39 @@ auto log() {
 constexpr std::chrono::seconds kZkSessionTimeout{10};
 constexpr std::chrono::seconds kZkConnectTimeout{15};
 constexpr std::chrono::seconds kReapTimeout{5};
+
+// Objects with their keys in alphabetical order, as in the node a real
+// master writes (reference §19).
+json::value sorted_keys(const json::value& value) {
+  if (const auto* array = value.if_array()) {
+    json::array out;
+    for (const auto& item : *array) {
+      out.push_back(sorted_keys(item));
+    }
+    return out;
+  }
+  const auto* object = value.if_object();
+  if (object == nullptr) {
+    return value;
+  }
+  std::vector<std::string> keys;
+  for (const auto& entry : *object) {
+    keys.emplace_back(entry.key());
+  }
+  std::sort(keys.begin(), keys.end());
+  json::object out;
+  for (const auto& key : keys) {
+    out[key] = sorted_keys(object->at(key));
+  }
+  return out;
+}
+
+std::string zk_node_data(const mesos::MasterInfo& info) {
+  std::string encoded = mesos::encode(info);
+  boost::system::error_code ec;
+  auto parsed = json::parse(encoded, ec);
+  return ec ? encoded : json::serialize(sorted_keys(parsed));
+}
 
 json::object agent_summary(const Agent& agent) {
   return json::object{{"id", agent.id()},           {"ip", agent.ip()},
@@ -265,7 +301,7 @@ asio::awaitable<Result<void>> Cluster::register_in_zk() {
   Result<std::string> created = make_error("not created");
   if (ensured) {
     created =
-        co_await zk_->create(zk_path_ + "/json.info_", mesos::encode(master_.info()), true, true);
+        co_await zk_->create(zk_path_ + "/json.info_", zk_node_data(master_.info()), true, true);
   }
   zk_registering_ = false;
   if (!ensured) {

@@ -25,11 +25,11 @@ bool process_gone(int pid) {
 
 // A scheduler with one running task of the test executor on agent 0.
 struct Running {
-  explicit Running(ClusterOptions options)
+  explicit Running(ClusterOptions options, mesos::FrameworkInfo info = framework_info())
       : cluster(options),
         artifacts(loop, {{"/devcluster-test-executor", test_executor_binary()}}),
         scheduler(loop, cluster.master()) {
-    if (scheduler.subscribe(framework_info()) != 200) {
+    if (scheduler.subscribe(info) != 200) {
       throw std::runtime_error("subscribe failed\n" + cluster.logs());
     }
     while (offers.size() < static_cast<std::size_t>(options.agents)) {
@@ -124,6 +124,54 @@ TEST(DevclusterControl, StoppedAgentLosesItsTasksAndComesBack) {
       EXPECT_DOUBLE_EQ(res.scalar, 4);  // full resources again
     }
   }
+}
+
+bool framework_active(Loop& loop, const DevCluster& cluster) {
+  auto state = get_json(loop, cluster.master(), "/state");
+  const auto& frameworks = state.at("frameworks").as_array();
+  return !frameworks.empty() && frameworks[0].at("active").as_bool();
+}
+
+TEST(DevclusterControl, ResubscribedSchedulerFindsItsTasks) {
+  Running r(options(57, 1));
+  const std::string id = r.scheduler.framework_id();
+  r.scheduler.disconnect();
+  // The master notices at its next heartbeat write.
+  ASSERT_TRUE(
+      etcdmesos::testing::wait_until([&] { return !framework_active(r.loop, r.cluster); }, 10s));
+  Scheduler again(r.loop, r.cluster.master());
+  auto info = framework_info();
+  info.id = id;
+  ASSERT_EQ(again.subscribe(info), 200u);
+  EXPECT_EQ(again.framework_id(), id);
+  EXPECT_TRUE(framework_active(r.loop, r.cluster));
+
+  mesos::Call reconcile;
+  reconcile.type = "RECONCILE";
+  reconcile.reconcile = mesos::CallReconcile{};
+  EXPECT_EQ(again.call(reconcile).result_int(), 202);
+  auto answer = again.wait_for_update("t1");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->state, mesos::TaskState::kRunning);
+  EXPECT_EQ(answer->reason, "REASON_RECONCILIATION");
+  EXPECT_EQ(answer->message, "Reconciliation: Latest task state");
+  EXPECT_EQ(answer->agent_id, r.agent0);
+  EXPECT_FALSE(answer->uuid);
+  EXPECT_FALSE(process_gone(r.executor_pid));
+}
+
+TEST(DevclusterControl, FailoverTimeoutRemovesTheFramework) {
+  auto info = framework_info();
+  info.failover_timeout = 1;
+  Running r(options(58, 1), info);
+  const std::string id = r.scheduler.framework_id();
+  r.scheduler.disconnect();
+  EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(r.executor_pid); }, 15s))
+      << r.cluster.logs();
+  auto state = get_json(r.loop, r.cluster.master(), "/state");
+  EXPECT_TRUE(state.at("frameworks").as_array().empty());
+  ASSERT_EQ(state.at("completed_frameworks").as_array().size(), 1u);
+  EXPECT_EQ(state.at("completed_frameworks").as_array()[0].at("id").as_string(), id);
 }
 
 TEST(DevclusterControl, StoppingAnAgentRescindsItsOffer) {
@@ -266,6 +314,13 @@ TEST(DevclusterControl, RegistersInZooKeeperLikeAMaster) {
   auto [children, data] = loop.run(read(ex, zookeeper.connect_string()));
   ASSERT_EQ(children.size(), 1u) << cluster.logs();
   EXPECT_EQ(children[0], "json.info_0000000000");
+  // Keys in alphabetical order, as a real master writes them (reference §19).
+  EXPECT_EQ(data.rfind(R"({"address":{"hostname":"127.0.0.1","ip":"127.0.0.1","port":)", 0), 0u)
+      << data;
+  EXPECT_NE(data.find(R"("capabilities":[{"type":"AGENT_UPDATE"},{"type":"AGENT_DRAINING"},)"
+                      R"({"type":"QUOTA_V2"}],"hostname":"127.0.0.1","id":")"),
+            std::string::npos)
+      << data;
   auto info = mesos::decode_master_info(data);
   ASSERT_TRUE(info) << data;
   EXPECT_EQ(info->address->ip, "127.0.0.1");
