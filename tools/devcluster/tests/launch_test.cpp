@@ -336,6 +336,36 @@ TEST(DevclusterLaunch, TeardownShutsExecutorsDown) {
   EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(pid); }, 10s));
 }
 
+TEST(DevclusterLaunch, SecondTaskJoinsTheRunningExecutor) {
+  Launch t(options(42, 1));
+  ASSERT_TRUE(t.launch(t.task("t1"))) << t.cluster.logs();
+  int pid = t.executor_pid("exec-t1");
+  auto offer = t.scheduler.wait_for_type("OFFERS", 15s);
+  ASSERT_TRUE(offer);
+  t.offer = offer->offers.at(0);
+
+  // Same executor id with a different ExecutorInfo: refused.
+  auto different = executor_task(t.offer, "t-bad", "exec-t1", t.executor_url());
+  different.executor->resources = {mesos::scalar_resource("cpus", 0.2)};
+  // Same ExecutorInfo: the task goes to the running executor, whose
+  // resources are not charged again.
+  auto second = executor_task(t.offer, "t2", "exec-t1", t.executor_url());
+  EXPECT_EQ(t.scheduler.call(accept_call(t.offer, {different, second})).result_int(), 202);
+  auto refused = t.scheduler.wait_for_update("t-bad");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->state, mesos::TaskState::kError);
+  EXPECT_NE(refused->message.value_or("").find("not compatible"), std::string::npos);
+  auto running = t.scheduler.wait_for_update("t2", mesos::TaskState::kRunning);
+  ASSERT_TRUE(running) << t.cluster.logs();
+  EXPECT_EQ(t.executor_pid("exec-t1"), pid);
+
+  auto state = get_json(t.loop, t.cluster.master(), "/state");
+  const auto& framework = state.at("frameworks").as_array()[0];
+  EXPECT_EQ(framework.at("tasks").as_array().size(), 2u);
+  EXPECT_EQ(framework.at("executors").as_array().size(), 1u);
+  EXPECT_DOUBLE_EQ(framework.at("used_resources").at("cpus").to_number<double>(), 0.5 + 0.5 + 0.1);
+}
+
 TEST(DevclusterLaunch, ShellCommandsRunThroughTheShell) {
   Launch t(options(41, 1));
   auto task = t.task("t1");
