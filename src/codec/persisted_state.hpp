@@ -1,0 +1,56 @@
+// The records the scheduler keeps in ZooKeeper (see io/framework_store.hpp for
+// where they live): the framework ID, and one record per member task that
+// reached TASK_RUNNING, so that a restarted or standby scheduler knows which
+// tasks to reconcile and adopt.
+//
+// Format: a JSON object with "format": 1. Unknown keys are ignored (a newer
+// scheduler may add some); a missing or different format is an error, as is
+// any missing or malformed field. Decoding never throws: data found in
+// ZooKeeper is peer data, and garbage there is an Error value naming the field.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace etcdmesos::persisted {
+
+inline constexpr uint64_t kFormat = 1;
+// Records are a few hundred bytes; a node much larger than this is not ours.
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+
+// Every write carries a sequence number that increases with every write of a
+// scheduler and across schedulers (a new leader continues above the highest
+// one it loaded), so that an older write is recognised and never wins.
+struct FrameworkIdRecord {
+  std::string framework_id;
+  uint64_t sequence = 0;
+  bool operator==(const FrameworkIdRecord&) const = default;
+};
+
+struct TaskRecord {
+  std::string task_id;   // Mesos task id; also the record's node name
+  std::string agent_id;  // where it runs
+  std::string name;      // etcd member name ("etcd-3")
+  std::string host;      // address etcd binds and advertises
+  uint32_t peer_port = 0;
+  uint32_t client_port = 0;
+  std::optional<uint64_t> etcd_id;  // etcd member id once known
+  uint64_t sequence = 0;            // assigned by the store when written
+  bool operator==(const TaskRecord&) const = default;
+};
+
+std::string encode(const FrameworkIdRecord& record);
+std::string encode(const TaskRecord& record);
+Result<FrameworkIdRecord> decode_framework_id_record(std::string_view data);
+Result<TaskRecord> decode_task_record(std::string_view data);
+
+// Whether `name` can be used as one ZooKeeper node name: 1..255 printable
+// ASCII characters other than '/', and neither "." nor "..". Task ids and
+// framework names must pass, since they become node names.
+bool valid_node_name(std::string_view name);
+
+}  // namespace etcdmesos::persisted
