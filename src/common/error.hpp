@@ -22,8 +22,7 @@ struct Error {
 
 // Lets boost::system::result<T, Error>::value() throw a readable exception
 // when a caller insists on a value that is not there.
-[[noreturn]] inline void throw_exception_from_error(const Error& e,
-                                                    const boost::source_location&) {
+[[noreturn]] inline void throw_exception_from_error(const Error& e, const boost::source_location&) {
   throw std::runtime_error(e.message);
 }
 
