@@ -76,7 +76,8 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
         callbacks(std::move(cb)),
         options(opts),
         retry_timer(ex),
-        recheck_timer(ex) {}
+        recheck_timer(ex),
+        grace_timer(ex) {}
 
   asio::any_io_executor ex;
   ZkClient* zk;  // null once stopped
@@ -86,6 +87,9 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
   Options options;
   asio::steady_timer retry_timer;
   asio::steady_timer recheck_timer;
+  asio::steady_timer grace_timer;  // runs while a leader is disconnected
+  bool grace_armed = false;
+  uint64_t grace_epoch = 0;  // a cancelled wait that runs late sees a newer one
 
   bool leading = false;
   std::optional<std::string> leader;  // the leader's info as last read
@@ -105,6 +109,8 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
   void start();
   void stop();
   void on_session(ZkSessionState s);
+  void start_grace();
+  void cancel_grace();
   void elect();
   void depose(const std::string& why);
   void request_check();
@@ -136,6 +142,7 @@ void LeaderElection::State::stop() {
   leading = false;
   retry_timer.cancel();
   recheck_timer.cancel();
+  cancel_grace();
   if (!own.empty() && own_generation == zk->generation()) {
     // The awaitable holds the client's own state, so it may finish after
     // both the election and the client are gone.
@@ -150,13 +157,48 @@ void LeaderElection::State::on_session(ZkSessionState s) {
     return;
   }
   if (s == ZkSessionState::kConnected) {
+    cancel_grace();
     request_check();
     return;
   }
-  // Disconnected or expired: another candidate may be elected from now on
-  // without this one hearing of it.
+  if (s == ZkSessionState::kConnecting && leading && options.disconnect_grace > milliseconds(0)) {
+    start_grace();
+    return;
+  }
+  // Expired, or disconnected without a grace: another candidate may be
+  // elected from now on without this one hearing of it.
+  cancel_grace();
   leader.reset();
   depose(std::string("ZooKeeper session ") + to_string(s));
+}
+
+void LeaderElection::State::start_grace() {
+  if (grace_armed) {
+    return;
+  }
+  grace_armed = true;
+  log()->warn("lost the ZooKeeper connection; still leading for at most {} ms",
+              options.disconnect_grace.count());
+  grace_timer.expires_after(options.disconnect_grace);
+  grace_timer.async_wait(
+      [weak = weak_from_this(), epoch = grace_epoch](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec || epoch != self->grace_epoch || self->stopped()) {
+          return;
+        }
+        self->grace_armed = false;
+        if (self->zk->state() == ZkSessionState::kConnected) {
+          return;
+        }
+        self->leader.reset();
+        self->depose("the ZooKeeper connection stayed lost for longer than the grace");
+      });
+}
+
+void LeaderElection::State::cancel_grace() {
+  grace_armed = false;
+  ++grace_epoch;
+  grace_timer.cancel();
 }
 
 void LeaderElection::State::elect() {

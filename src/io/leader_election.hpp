@@ -8,13 +8,17 @@
 // herd: when the leader goes, only its successor is woken), and checks again
 // when that node goes.
 //
-// Deposition is immediate and conservative, as in Apache Curator's
-// LeaderLatch: the leader is deposed as soon as its ZooKeeper connection is
-// lost, its session expires, or its node disappears, because from then on
-// another candidate may be elected without this one hearing of it. When the
-// connection returns within the session timeout, the same node still exists
-// and the candidate is elected again (on_elected is called again). After an
-// expiry it joins again with a new node, behind the others.
+// Deposition: at once when the session expires or the candidate's node
+// disappears. When only the connection is lost, after `disconnect_grace`
+// (default 0: at once, as Apache Curator's LeaderLatch does), because from
+// then on another candidate may be elected without this one hearing of it.
+// A grace keeps a leader acting through short ZooKeeper blips; it must stay
+// well below the session timeout (the server may expire the session one
+// session timeout after it last heard from the client, and the client may
+// notice a silent partition only after two thirds of it): at most a quarter.
+// When the connection returns within the session timeout, the same node
+// still exists and a deposed candidate is elected again (on_elected is called
+// again). After an expiry it joins again with a new node, behind the others.
 //
 // Threading: everything runs on the io_context of the executor given;
 // callbacks are called there. ZooKeeper errors are retried every
@@ -51,6 +55,7 @@ class LeaderElection {
   struct Options {
     std::chrono::milliseconds retry_interval{1000};
     std::chrono::milliseconds recheck_interval{5000};
+    std::chrono::milliseconds disconnect_grace{0};
   };
 
   LeaderElection(boost::asio::any_io_executor ex, ZkClient& zk, std::string dir, std::string info,

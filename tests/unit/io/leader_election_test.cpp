@@ -58,7 +58,8 @@ class LeaderElectionTest : public ::testing::Test {
 
   // Connects, joins, and waits until the candidate has its node, so that
   // candidates line up in the order they were added.
-  Candidate& add(const std::string& info, ZooKeeperServer& server, milliseconds session) {
+  Candidate& add(const std::string& info, ZooKeeperServer& server, milliseconds session,
+                 milliseconds grace = milliseconds(0)) {
     auto& c = *candidates_.emplace_back(std::make_unique<Candidate>());
     c.info = info;
     c.zk = std::make_unique<ZkClient>(ioc_.get_executor(), server.connect_string(), session);
@@ -74,6 +75,7 @@ class LeaderElectionTest : public ::testing::Test {
     LeaderElection::Options options;
     options.retry_interval = milliseconds(200);
     options.recheck_interval = milliseconds(500);
+    options.disconnect_grace = grace;
     c.election = std::make_unique<LeaderElection>(ioc_.get_executor(), *c.zk, dir(), info,
                                                   std::move(callbacks), options);
     c.election->start();
@@ -257,6 +259,46 @@ TEST_F(LeaderElectionTest, LosingTheConnectionDeposesAtOnceAndTheSameNodeLeadsAg
       ioc_, [&] { return a.leading(); }, seconds(20)));
   EXPECT_EQ(a.elected, 2);
   EXPECT_EQ(a.election->node(), node);  // same session, same node
+}
+
+TEST_F(LeaderElectionTest, ALeaderKeepsLeadingThroughABlipShorterThanTheGrace) {
+  ZooKeeperServer server;
+  auto& a = add("h:1", server, seconds(20), seconds(8));
+  ASSERT_TRUE(run_until(ioc_, [&] { return a.leading(); }));
+
+  server.kill(SIGKILL);
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return a.zk->state() != ZkSessionState::kConnected; }, seconds(5)));
+  EXPECT_TRUE(a.leading());
+  EXPECT_EQ(a.election->leader_info(), a.info);
+  server.restart();
+  ASSERT_TRUE(run_coro(ioc_, a.zk->wait_connected(seconds(20)), seconds(25)));
+  // Still the same leadership: never deposed, never elected again.
+  EXPECT_TRUE(a.leading());
+  EXPECT_EQ(a.deposed, 0);
+  EXPECT_EQ(a.elected, 1);
+}
+
+TEST_F(LeaderElectionTest, ALeaderDisconnectedLongerThanTheGraceIsDeposed) {
+  ZooKeeperServer server;
+  auto& a = add("h:1", server, seconds(20), milliseconds(1000));
+  ASSERT_TRUE(run_until(ioc_, [&] { return a.leading(); }));
+
+  server.kill(SIGKILL);
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return a.zk->state() != ZkSessionState::kConnected; }, seconds(5)));
+  auto noticed = Clock::now();
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return !a.leading(); }, seconds(5)));
+  auto took = Clock::now() - noticed;
+  EXPECT_GE(took, milliseconds(900));
+  EXPECT_LT(took, milliseconds(2500));
+  EXPECT_EQ(a.deposed, 1);
+
+  server.restart();
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return a.leading(); }, seconds(20)));
+  EXPECT_EQ(a.elected, 2);
 }
 
 }  // namespace
