@@ -1,0 +1,150 @@
+#include "proxy/options.hpp"
+
+#include "proxy/gateway_command.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+namespace etcdmesos::proxy {
+namespace po = boost::program_options;
+
+namespace {
+
+po::options_description describe_options(ProxyOptions& o) {
+  po::options_description d("etcd-mesos-proxy options");
+  // clang-format off
+  d.add_options()
+    ("help", "print this help and exit")
+    ("master", po::value(&o.master)->default_value(o.master),
+     "Mesos master: host:port, or zk://h1:p1,h2:p2/path to follow the leading master "
+     "through ZooKeeper; members are read from its /master/state")
+    ("members-url", po::value(&o.members_url),
+     "read members from the scheduler's admin interface instead of the master, e.g. "
+     "http://scheduler-host:23400/members (cheaper than /state; not with -master)")
+    ("framework-name", po::value(&o.framework_name)->default_value(o.framework_name),
+     "name of the etcd-mesos framework (the scheduler's -framework-name)")
+    ("framework-id", po::value(&o.framework_id),
+     "framework id, when several registered frameworks share the name")
+    ("etcd-bin", po::value(&o.etcd_bin)->default_value(o.etcd_bin),
+     "the etcd program; the proxy runs `etcd gateway start`")
+    ("listen-client-urls", po::value(&o.listen_client_urls)->default_value(o.listen_client_urls),
+     "one http://host:port URL where clients connect (etcd v3 gRPC and JSON API alike)")
+    ("data-dir", po::value(&o.data_dir),
+     "directory where the endpoints last served are kept, so that a restarted proxy serves at "
+     "once even while the master is unreachable (default: none)")
+    ("poll-interval", po::value(&o.poll_interval_s)->default_value(o.poll_interval_s),
+     "seconds between membership reads (the master's /state is expensive; one request at a "
+     "time)")
+    ("request-timeout", po::value(&o.request_timeout_s)->default_value(o.request_timeout_s),
+     "seconds one membership read may take")
+    ("gateway-retry-delay",
+     po::value(&o.gateway_retry_delay_s)->default_value(o.gateway_retry_delay_s),
+     "seconds the gateway waits before dialling a member it could not reach again")
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level),
+     "trace, debug, info, warn or error");
+  // clang-format on
+  return d;
+}
+
+// The original etcd-mesos used Go flags: -framework-name=etcd. Turn a single
+// leading dash on a long name into two, so both spellings parse alike.
+std::vector<std::string> normalise(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]))) {
+      a.insert(0, "-");
+    }
+    args.push_back(std::move(a));
+  }
+  return args;
+}
+
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
+}
+
+Result<void> validate(const ProxyOptions& o, bool master_given) {
+  if (master_given && !o.members_url.empty()) {
+    return make_error("give either -master or -members-url, not both");
+  }
+  if (o.members_url.empty() && o.master.empty()) {
+    return make_error("-master is empty");
+  }
+  if (!o.members_url.empty() && o.members_url.rfind("http://", 0) != 0) {
+    return make_error("-members-url must be an http:// URL, got '" + o.members_url + "'");
+  }
+  if (o.framework_name.empty()) {
+    return make_error("-framework-name is empty");
+  }
+  if (!(o.poll_interval_s >= 0.1 && o.poll_interval_s <= 3600)) {
+    return make_error("-poll-interval must be between 0.1 and 3600 seconds");
+  }
+  if (!(o.request_timeout_s >= 0.1 && o.request_timeout_s <= 600)) {
+    return make_error("-request-timeout must be between 0.1 and 600 seconds");
+  }
+  if (!(o.gateway_retry_delay_s >= 0.1 && o.gateway_retry_delay_s <= 3600)) {
+    return make_error("-gateway-retry-delay must be between 0.1 and 3600 seconds");
+  }
+  if (o.etcd_bin.empty()) {
+    return make_error("-etcd-bin is empty");
+  }
+  if (auto listen = listen_address_from_urls(o.listen_client_urls); !listen) {
+    return listen.error();
+  }
+  return {};
+}
+
+}  // namespace
+
+std::chrono::milliseconds ProxyOptions::poll_interval() const {
+  return millis(poll_interval_s);
+}
+
+std::chrono::milliseconds ProxyOptions::request_timeout() const {
+  return millis(request_timeout_s);
+}
+
+std::chrono::milliseconds ProxyOptions::gateway_retry_delay() const {
+  return millis(gateway_retry_delay_s);
+}
+
+std::string proxy_help_text() {
+  ProxyOptions defaults;
+  std::ostringstream out;
+  out << "Usage: etcd-mesos-proxy [options]\n"
+      << "Finds the members of an etcd-mesos cluster (from the Mesos master, or the scheduler's\n"
+      << "/members) and runs `etcd gateway` pointed at them on -listen-client-urls, restarting it\n"
+      << "with the new endpoints whenever the membership changes. Clients (etcdctl, the v3 JSON\n"
+      << "API) only need to retry. Flags may be written -name=value (as in the original\n"
+      << "etcd-mesos) or --name value.\n\n"
+      << describe_options(defaults);
+  return out.str();
+}
+
+Result<ProxyOptions> parse_proxy_options(int argc, const char* const* argv) {
+  ProxyOptions o;
+  auto description = describe_options(o);
+  po::variables_map vm;
+  try {
+    auto args = normalise(argc, argv);
+    po::store(po::command_line_parser(args).options(description).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return make_error(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help")) {
+    return make_error("");
+  }
+  const bool master_given = vm.count("master") && !vm["master"].defaulted();
+  if (auto ok = validate(o, master_given); !ok) {
+    return ok.error();
+  }
+  return o;
+}
+
+}  // namespace etcdmesos::proxy
