@@ -295,9 +295,10 @@ void World::perform(const core::Acknowledge& e) {
   });
 }
 
-// Answers without uuid and with REASON_RECONCILIATION: explicit requests get
-// every named task (unknown ones TASK_LOST), implicit ones every task the
-// master knows that is not terminal, tasks of removed agents as TASK_LOST.
+// Answers without uuid and with REASON_RECONCILIATION (reference §6, §13):
+// explicit requests get every named task (unknown ones, and tasks of removed
+// agents, TASK_LOST); implicit ones only the active tasks: unreachable and
+// finished tasks are not reported.
 void World::perform(const core::Reconcile& e) {
   if (!subscribed_) {
     return;
@@ -308,7 +309,7 @@ void World::perform(const core::Reconcile& e) {
   };
   if (e.tasks.empty()) {
     for (const auto& t : tasks_) {
-      if (!terminal(t.state) || t.master_knows_lost) {
+      if (!terminal(t.state) && !t.master_knows_lost) {
         answer(t);
       }
     }
