@@ -45,7 +45,7 @@ struct Launch {
     if (scheduler.call(accept_call(offer, {t})).result_int() != 202) {
       return std::nullopt;
     }
-    auto running = scheduler.wait_for_update(t.task_id, std::nullopt, 30s);
+    auto running = scheduler.wait_for_update(t.task_id, std::nullopt, 60s);
     if (running && ack && running->uuid) {
       scheduler.acknowledge(*running);
     }
@@ -138,8 +138,8 @@ TEST(DevclusterLaunch, TaskRunsIsKilledAndStateShowsIt) {
 
   // The leftover is offered again (after the default 5 s filter) with the
   // running executor listed.
-  auto next = t.scheduler.wait_for_type("OFFERS", 15s);
-  ASSERT_TRUE(next);
+  auto next = t.scheduler.wait_for_type("OFFERS", 60s);
+  ASSERT_TRUE(next) << t.cluster.logs();
   ASSERT_EQ(next->offers.size(), 1u);
   EXPECT_EQ(next->offers[0].executor_ids, std::vector<std::string>{"exec-t1"});
   for (const auto& r : next->offers[0].resources) {
@@ -239,7 +239,7 @@ TEST(DevclusterLaunch, ExecutorExitFailsItsTasks) {
   std::optional<mesos::EventFailure> failure;
   while (!failed || !failure) {
     auto event = t.scheduler.wait_for(
-        [](const mesos::Event& e) { return e.type == "UPDATE" || e.type == "FAILURE"; }, 15s);
+        [](const mesos::Event& e) { return e.type == "UPDATE" || e.type == "FAILURE"; }, 60s);
     ASSERT_TRUE(event) << t.cluster.logs();
     if (event->type == "FAILURE") {
       failure = event->failure;
@@ -260,7 +260,7 @@ TEST(DevclusterLaunch, FetchFailureFailsTheTask) {
   Launch t(options(35, 1));
   auto task = executor_task(t.offer, "t1", "exec-t1", t.artifacts.url("/missing"));
   EXPECT_EQ(t.scheduler.call(accept_call(t.offer, {task})).result_int(), 202);
-  auto failed = t.scheduler.wait_for_update("t1", std::nullopt, 15s);
+  auto failed = t.scheduler.wait_for_update("t1", std::nullopt, 60s);
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->state, mesos::TaskState::kFailed);
   EXPECT_NE(failed->message.value_or("").find("Failed to fetch"), std::string::npos)
@@ -272,7 +272,7 @@ TEST(DevclusterLaunch, ExecutorThatNeverSubscribesIsKilled) {
   auto task = t.task("t1");
   task.executor->command->environment.push_back({"TEST_EXECUTOR_MODE", "no-subscribe"});
   EXPECT_EQ(t.scheduler.call(accept_call(t.offer, {task})).result_int(), 202);
-  auto failed = t.scheduler.wait_for_update("t1", std::nullopt, 15s);
+  auto failed = t.scheduler.wait_for_update("t1", std::nullopt, 60s);
   ASSERT_TRUE(failed) << t.cluster.logs();
   EXPECT_EQ(failed->state, mesos::TaskState::kFailed);
   EXPECT_EQ(failed->reason, "REASON_EXECUTOR_REGISTRATION_TIMEOUT");
@@ -340,8 +340,8 @@ TEST(DevclusterLaunch, SecondTaskJoinsTheRunningExecutor) {
   Launch t(options(42, 1));
   ASSERT_TRUE(t.launch(t.task("t1"))) << t.cluster.logs();
   int pid = t.executor_pid("exec-t1");
-  auto offer = t.scheduler.wait_for_type("OFFERS", 15s);
-  ASSERT_TRUE(offer);
+  auto offer = t.scheduler.wait_for_type("OFFERS", 60s);
+  ASSERT_TRUE(offer) << t.cluster.logs();
   t.offer = offer->offers.at(0);
 
   // Same executor id with a different ExecutorInfo: refused.
