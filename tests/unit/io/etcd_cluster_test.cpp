@@ -42,6 +42,10 @@ TEST(EtcdClusterTest, FrozenMemberAcceptsButNeverAnswers) {
   EtcdCluster cluster(1);
   cluster.kill(0, SIGSTOP);
   EXPECT_TRUE(cluster.running(0));
+  // SIGSTOP lands asynchronously: a request already in flight may still be
+  // answered, so wait for the member to go silent, then check it stays so.
+  EXPECT_TRUE(wait_until([&] { return !cluster.status(0, std::chrono::milliseconds(300)); },
+                         std::chrono::seconds(5)));
   EXPECT_FALSE(cluster.status(0, std::chrono::milliseconds(300)));
   cluster.kill(0, SIGCONT);
   EXPECT_TRUE(cluster.wait_healthy(std::chrono::seconds(10)));
