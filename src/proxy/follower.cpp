@@ -121,7 +121,7 @@ void MembershipFollower::report_problem(const std::string& message) {
 
 void MembershipFollower::clear_problem() {
   if (!problem_.empty()) {
-    log()->info("membership read from {} again", source_.describe());
+    log()->info("running members found through {} (earlier: {})", source_.describe(), problem_);
     problem_.clear();
   }
 }
