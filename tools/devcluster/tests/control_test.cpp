@@ -45,7 +45,7 @@ struct Running {
     auto task = executor_task(offers.at(agent0), "t1", "exec-t1",
                               artifacts.url("/devcluster-test-executor"));
     scheduler.call(accept_call(offers.at(agent0), {task}));
-    auto running = scheduler.wait_for_update("t1", mesos::TaskState::kRunning, 30s);
+    auto running = scheduler.wait_for_update("t1", mesos::TaskState::kRunning, 60s);
     if (!running) {
       throw std::runtime_error("task did not run\n" + cluster.logs());
     }
@@ -81,6 +81,7 @@ TEST(DevclusterControl, StoppedAgentLosesItsTasksAndComesBack) {
                 .result_int(),
             404);
 
+  r.scheduler.drain();  // offers made before the stop are not wanted below
   auto stopped =
       http(r.loop, r.cluster.master(), verb::post, "/control/agents/" + r.agent0 + "/stop", "", "");
   ASSERT_EQ(stopped.result_int(), 200);
@@ -166,7 +167,7 @@ TEST(DevclusterControl, FailoverTimeoutRemovesTheFramework) {
   Running r(options(58, 1), info);
   const std::string id = r.scheduler.framework_id();
   r.scheduler.disconnect();
-  EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(r.executor_pid); }, 15s))
+  EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(r.executor_pid); }, 60s))
       << r.cluster.logs();
   auto state = get_json(r.loop, r.cluster.master(), "/state");
   EXPECT_TRUE(state.at("frameworks").as_array().empty());

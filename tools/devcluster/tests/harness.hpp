@@ -110,18 +110,21 @@ class Scheduler {
   std::string framework_id() const;
 
   // The next event, or nullopt when none arrives within `timeout`.
-  std::optional<mesos::Event> next(std::chrono::milliseconds timeout = 10s);
-  // The next event satisfying `pred` (others are dropped).
+  std::optional<mesos::Event> next(std::chrono::milliseconds timeout = 30s);
+  // The first queued or arriving event satisfying `pred`; other events stay
+  // queued.
   std::optional<mesos::Event> wait_for(const std::function<bool(const mesos::Event&)>& pred,
-                                       std::chrono::milliseconds timeout = 10s);
+                                       std::chrono::milliseconds timeout = 30s);
   std::optional<mesos::Event> wait_for_type(const std::string& type,
-                                            std::chrono::milliseconds timeout = 10s);
+                                            std::chrono::milliseconds timeout = 30s);
   // Waits for an UPDATE of `task_id` (optionally in `state`).
   std::optional<mesos::TaskStatus> wait_for_update(const std::string& task_id,
                                                    std::optional<mesos::TaskState> state = {},
-                                                   std::chrono::milliseconds timeout = 10s);
+                                                   std::chrono::milliseconds timeout = 30s);
+  // Drops every queued event.
+  void drain();
   // True once the stream ended (zero chunk or closed), within `timeout`.
-  bool wait_ended(std::chrono::milliseconds timeout = 10s);
+  bool wait_ended(std::chrono::milliseconds timeout = 30s);
   // Closes the subscription connection.
   void disconnect();
 

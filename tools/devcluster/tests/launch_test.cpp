@@ -267,6 +267,22 @@ TEST(DevclusterLaunch, FetchFailureFailsTheTask) {
       << failed->message.value_or("");
 }
 
+TEST(DevclusterLaunch, ExecFailureFailsTheTask) {
+  Launch t(options(43, 1));
+  auto task = t.task("t1");
+  task.executor->command->value = "./no-such-program";
+  EXPECT_EQ(t.scheduler.call(accept_call(t.offer, {task})).result_int(), 202);
+  auto failed = t.scheduler.wait_for_update("t1", std::nullopt, 60s);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, mesos::TaskState::kFailed);
+  EXPECT_EQ(failed->reason, "REASON_CONTAINER_LAUNCH_FAILED");
+  EXPECT_NE(failed->message.value_or("").find("Failed to launch the executor"), std::string::npos)
+      << failed->message.value_or("");
+  auto failure = t.scheduler.wait_for_type("FAILURE");
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->failure->status, -1);
+}
+
 TEST(DevclusterLaunch, ExecutorThatNeverSubscribesIsKilled) {
   Launch t(options(36, 1, {"--executor-registration-timeout", "1"}));
   auto task = t.task("t1");

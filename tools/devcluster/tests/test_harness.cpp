@@ -219,21 +219,28 @@ std::optional<mesos::Event> Scheduler::next(std::chrono::milliseconds timeout) {
 
 std::optional<mesos::Event> Scheduler::wait_for(
     const std::function<bool(const mesos::Event&)>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      return std::nullopt;
+  // Selective receive: the first matching event is taken, the others stay
+  // queued, so that tests do not depend on the order of unrelated events.
+  std::unique_lock lock(shared_->mutex);
+  std::size_t scanned = 0;
+  std::optional<mesos::Event> found;
+  auto match = [&] {
+    for (; scanned < shared_->events.size(); ++scanned) {
+      if (pred(shared_->events[scanned])) {
+        found = std::move(shared_->events[scanned]);
+        shared_->events.erase(shared_->events.begin() + static_cast<std::ptrdiff_t>(scanned));
+        return true;
+      }
     }
-    auto event = next(left);
-    if (!event) {
-      return std::nullopt;
-    }
-    if (pred(*event)) {
-      return event;
-    }
-  }
+    return shared_->ended;
+  };
+  shared_->changed.wait_for(lock, timeout, match);
+  return found;
+}
+
+void Scheduler::drain() {
+  std::lock_guard lock(shared_->mutex);
+  shared_->events.clear();
 }
 
 std::optional<mesos::Event> Scheduler::wait_for_type(const std::string& type,
