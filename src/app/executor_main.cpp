@@ -22,6 +22,7 @@ using namespace etcdmesos;
 struct Flags {
   std::string etcd_bin;  // "" = default_etcd_bin(sandbox)
   std::string log_level = "info";
+  int etcd_restart_attempts = 3;
   bool help = false;
 };
 
@@ -31,6 +32,11 @@ po::options_description describe(Flags& f) {
       ("help", po::bool_switch(&f.help), "print this help and exit")  //
       ("etcd-bin", po::value(&f.etcd_bin)->value_name("PATH"),
        "the etcd program (default: ./etcd in the sandbox when present, else /usr/bin/etcd)")  //
+      ("etcd-restart-attempts",
+       po::value(&f.etcd_restart_attempts)->default_value(f.etcd_restart_attempts)->value_name("N"),
+       "how often an etcd that served and then exited unexpectedly is restarted on its data "
+       "directory (pauses of 1 s, 2 s, 4 s ... up to 30 s) before the task fails; 0 = never. "
+       "An etcd that exits 0 because it was removed from the cluster is never restarted")  //
       ("log-level", po::value(&f.log_level)->default_value(f.log_level)->value_name("LEVEL"),
        "trace, debug, info, warn or error");
   return d;
@@ -78,6 +84,7 @@ int run(const Flags& flags, const io::ExecutorSettings& settings,
   options.etcd_bin =
       flags.etcd_bin.empty() ? executor::default_etcd_bin(options.sandbox) : flags.etcd_bin;
   options.environment = env;
+  options.etcd_restart_attempts = flags.etcd_restart_attempts;
   options.shutdown_grace =
       std::chrono::ceil<std::chrono::milliseconds>(settings.shutdown_grace_period);
 
@@ -114,6 +121,10 @@ int main(int argc, char** argv) {
   if (flags.help) {
     print_help();
     return 0;
+  }
+  if (flags.etcd_restart_attempts < 0 || flags.etcd_restart_attempts > 100) {
+    std::cerr << "etcd-mesos-executor: --etcd-restart-attempts must be between 0 and 100\n";
+    return 2;
   }
   if (!set_log_level(flags.log_level)) {
     std::cerr << "etcd-mesos-executor: unknown --log-level '" << flags.log_level << "'\n";

@@ -98,8 +98,9 @@ std::string count_of(const ClusterPicture& p) {
 Plan plan_next(const ClusterPicture& p) {
   if (p.ever_ran && p.survivors == 0) {
     return Plan{NextStep::kLock, 0,
-                "every member that held the cluster's data is lost; nothing is launched until "
-                "an operator restores etcd from a backup"};
+                "total loss: every member that held the cluster's data is lost; nothing is "
+                "launched until an operator restores the data (from a member's sandbox or a "
+                "backup) and unlocks with POST /unlock (see docs/incident-response.md)"};
   }
   if (p.change_in_flight) {
     return wait("a membership change is in flight (" + count_of(p) + ")");
@@ -109,6 +110,10 @@ Plan plan_next(const ClusterPicture& p) {
       return wait("cluster size is 0");
     }
     return Plan{NextStep::kBootstrap, 0, "bootstrap a new cluster with its first member"};
+  }
+  if (p.livelocked) {
+    return wait("majority of members lost (livelock: " + p.livelock_reason +
+                "); etcd can change nothing until members return or a reseed");
   }
   if (!p.fresh_check) {
     return wait("waiting for a health check that started after the last membership change");

@@ -6,11 +6,15 @@
 //   1. every member that ever ran is gone            -> lock (data is lost)
 //   2. a membership change is still in flight        -> wait
 //   3. no member ever launched yet                   -> bootstrap a new cluster
-//   4. no health check started after the last change -> wait
-//   5. etcd lists a member we do not run             -> remove it (before any add)
-//   6. the cluster has its full size                 -> nothing to do
-//   7. the fresh check was not healthy               -> wait
-//   8. otherwise                                     -> grow by one member
+//   4. a majority is lost (livelock)                 -> wait (etcd cannot change
+//                                                       its membership; only a
+//                                                       reseed or returning
+//                                                       members end it)
+//   5. no health check started after the last change -> wait
+//   6. etcd lists a member we do not run             -> remove it (before any add)
+//   7. the cluster has its full size                 -> nothing to do
+//   8. the fresh check was not healthy               -> wait
+//   9. otherwise                                     -> grow by one member
 #pragma once
 
 #include "core/types.hpp"
@@ -46,6 +50,8 @@ struct ClusterPicture {
   std::size_t survivors = 0;             // live members that reached TASK_RUNNING
   bool ever_ran = false;                 // some member reached TASK_RUNNING: etcd holds data
   bool change_in_flight = false;         // add, launch or remove not finished
+  bool livelocked = false;               // the last judged check found no majority
+  std::string livelock_reason;           // ... and why
   bool fresh_check = false;              // a check started after the last change answered
   bool fresh_healthy = false;            // ... and found the cluster healthy
   std::string fresh_reason;              // ... or why not

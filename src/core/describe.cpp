@@ -101,6 +101,26 @@ std::string event_line(const MemberRemoved& e) {
               : "member remove id=" + etcd_id(e.etcd_id) + " failed: " + e.error;
 }
 
+std::string event_line(const MemberStatuses& e) {
+  std::vector<std::string> parts;
+  for (const auto& m : e.members) {
+    parts.push_back(m.reachable ? m.name + " raft_index=" + std::to_string(m.raft_index)
+                                : m.name + " unreachable");
+  }
+  return "member statuses " + std::to_string(e.query_id) + ": " + join(parts, ", ");
+}
+std::string event_line(const ReseedReport& e) {
+  return "reseed " + std::to_string(e.reseed_id) + " " + to_string(e.action) + " report from " +
+         e.task_id + ": " + (e.ok ? "ok" : "failed") +
+         (e.message.empty() ? "" : " (" + e.message + ")");
+}
+std::string event_line(const OperatorReseed&) {
+  return "operator requests a reseed";
+}
+std::string event_line(const OperatorUnlock&) {
+  return "operator unlocks";
+}
+
 std::string effect_line(const LaunchMember& e) {
   const auto& m = e.spec.member;
   return "launch " + m.name + " on agent " + m.agent_id + " (" + m.host + ") offer " + e.offer_id +
@@ -139,6 +159,18 @@ std::string effect_line(const AddEtcdMember& e) {
 }
 std::string effect_line(const RemoveEtcdMember& e) {
   return "remove etcd member id=" + etcd_id(e.etcd_id) + " via " + join(e.client_urls, ",");
+}
+
+std::string effect_line(const QueryMemberStatus& e) {
+  std::vector<std::string> names;
+  for (const auto& m : e.members) {
+    names.push_back(m.name);
+  }
+  return "query member status " + std::to_string(e.query_id) + ": " + join(names, ",");
+}
+std::string effect_line(const ReseedOrder& e) {
+  return "reseed " + std::to_string(e.reseed_id) + ": order " + to_string(e.action) + " to " +
+         e.task_id + " on agent " + e.agent_id;
 }
 
 }  // namespace

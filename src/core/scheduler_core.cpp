@@ -35,6 +35,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   expire_pending_change(now, out);
   expire_launches(now, out);
   std::erase_if(agent_cooldown_, [&](const auto& entry) { return entry.second <= now; });
+  maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);
   start_health_check(now, out);
   stats_.running_servers = count_running();
@@ -58,6 +59,8 @@ ClusterPicture SchedulerCore::picture() const {
       tracked_.begin(), tracked_.end(), [](const auto& entry) { return entry.second.ran; }));
   p.ever_ran = ever_ran_;
   p.change_in_flight = change_in_flight();
+  p.livelocked = livelock_since_.has_value();
+  p.livelock_reason = livelock_reason_;
   if (fresh_) {
     p.fresh_check = true;
     p.fresh_healthy = fresh_->healthy;
@@ -72,6 +75,12 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
                               std::vector<bool>* used, Effects& out) {
   if (locked_) {
     return;
+  }
+  if (reseed_) {
+    advance_reseed(now, out);
+    if (locked_ || reseed_) {
+      return;
+    }
   }
   const Plan plan = plan_next(picture());
   plan_reason_ = plan.reason;
@@ -142,7 +151,9 @@ void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out) {
 void SchedulerCore::lock(const std::string& reason) {
   locked_ = true;
   lock_reason_ = reason;
+  plan_reason_ = reason;
   stats_.healthy = false;
+  livelock_since_.reset();
 }
 
 Member SchedulerCore::new_member(const Placement& placement) {

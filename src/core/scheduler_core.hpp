@@ -49,6 +49,24 @@ class SchedulerCore {
   // any more and lock_reason() says what the operator must do.
   bool locked() const { return locked_; }
   const std::string& lock_reason() const { return lock_reason_; }
+  // The last judged health check found no working majority and no check has
+  // shown one since (see reseed_plan.hpp); when that began, and why.
+  bool livelocked() const { return livelock_since_.has_value(); }
+  std::optional<Millis> livelock_since() const { return livelock_since_; }
+  const std::string& livelock_reason() const { return livelock_reason_; }
+  // When an automatic reseed will start if the livelock lasts; nullopt when
+  // none is due (not livelocked, auto-reseed off, or a reseed is under way).
+  std::optional<Millis> auto_reseed_at() const;
+  // A reseed is under way; reseed_status() says which step it is at.
+  bool reseeding() const { return reseed_.has_value(); }
+  std::string reseed_status() const;
+  // How the last reseed ended ("" before the first).
+  const std::string& last_reseed_outcome() const { return last_reseed_outcome_; }
+  // Why OperatorReseed / OperatorUnlock would be ignored now; nullopt when it
+  // would be acted upon. The shell asks before feeding the event, to answer
+  // the operator.
+  std::optional<std::string> why_not_reseed() const;
+  std::optional<std::string> why_not_unlock() const;
   // No launches, kills or membership changes: the core's picture may be stale
   // (not subscribed; later also: not yet reconciled after a restart).
   bool immutable() const { return !subscribed_; }
@@ -81,6 +99,26 @@ class SchedulerCore {
     uint64_t etcd_id = 0;
     Millis deadline{0};
   };
+  // A reseed: rank the live members by raft index (kRanking), then turn the
+  // best into a one-member cluster (kSeeding) and, once a check of it alone
+  // passes, retire every other old member. At most one at a time.
+  struct Reseed {
+    enum class Phase { kRanking, kSeeding };
+    Phase phase = Phase::kRanking;
+    uint64_t id = 0;
+    uint64_t query_id = 0;
+    Millis deadline{0};                   // status answer, or seed healthy
+    std::vector<std::string> candidates;  // task ids, best first
+    std::size_t next = 0;                 // index of the next candidate to try
+    std::string seed_task;                // the current seed (kSeeding)
+    bool seed_reported = false;           // its executor said etcd serves again
+    std::string why;                      // "automatic ..." or "operator request"
+  };
+  // Why a member leaves members_.
+  enum class Departure {
+    kFailed,   // Mesos reported it lost, or its launch timed out
+    kRetired,  // a reseed replaced its cluster: killed on purpose
+  };
 
   void on(const Subscribed& e, Millis now, Effects& out);
   void on(const Disconnected& e, Millis now, Effects& out);
@@ -91,6 +129,10 @@ class SchedulerCore {
   void on(const HealthChecked& e, Millis now, Effects& out);
   void on(const MemberAdded& e, Millis now, Effects& out);
   void on(const MemberRemoved& e, Millis now, Effects& out);
+  void on(const MemberStatuses& e, Millis now, Effects& out);
+  void on(const ReseedReport& e, Millis now, Effects& out);
+  void on(const OperatorReseed& e, Millis now, Effects& out);
+  void on(const OperatorUnlock& e, Millis now, Effects& out);
 
   // The reconcile pass: picks at most one next step. `offers` are the offers
   // of the current event (null outside OffersReceived); `used` marks the one
@@ -107,7 +149,8 @@ class SchedulerCore {
   void launch(Member member, const std::string& offer_id, const std::string& cluster_state,
               const std::string& initial, Millis now, Effects& out);
   void member_ran(const std::string& task_id, Millis now);
-  void fail_member(const std::string& task_id, Millis now);
+  void fail_member(const std::string& task_id, Millis now,
+                   Departure departure = Departure::kFailed);
   void membership_changed(Millis now);
   void forget_departed(const HealthResult& fresh);
   void abandon_add(const PendingAdd& add, Effects& out);
@@ -116,6 +159,18 @@ class SchedulerCore {
   void expire_launches(Millis now, Effects& out);
   void expire_pending_change(Millis now, Effects& out);
   void start_health_check(Millis now, Effects& out);
+  std::vector<Member> health_check_targets();
+
+  // Livelock and reseed (scheduler_core_reseed.cpp).
+  void judge_livelock(const HealthResult& result, bool fresh, Millis now);
+  bool launch_or_add_in_flight() const;
+  void maybe_auto_reseed(Millis now, Effects& out);
+  void start_reseed(Millis now, std::string why, Effects& out);
+  void advance_reseed(Millis now, Effects& out);
+  void try_next_seed(Millis now, Effects& out);
+  void give_up_seed(Millis now, const std::string& why, Effects& out);
+  void seed_healthy(Millis now, Effects& out);
+  void end_reseed(Millis now, const std::string& outcome);
 
   Member* find_member(const std::string& task_id);
   std::set<std::string> excluded_agents(Millis now) const;
@@ -150,6 +205,15 @@ class SchedulerCore {
   bool locked_ = false;
   std::string lock_reason_;
   std::string plan_reason_;
+
+  std::optional<Millis> livelock_since_;
+  std::string livelock_reason_;
+  std::optional<Reseed> reseed_;
+  // After a failed reseed the next automatic one waits this long.
+  std::optional<Millis> reseed_retry_at_;
+  std::string last_reseed_outcome_;
+  uint64_t next_reseed_id_ = 1;
+  uint64_t next_query_id_ = 1;
 };
 
 }  // namespace etcdmesos::core

@@ -6,16 +6,24 @@
 
 namespace etcdmesos::core {
 
-void SchedulerCore::on(const HealthChecked& e, Millis, Effects&) {
+void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
   const auto epoch = checks_.finish(e.check_id);
   if (!epoch) {
     return;  // an abandoned or unknown check: its verdict is stale
   }
   last_health_ = e.result;
   stats_.healthy = e.result.healthy && !locked_;
-  if (*epoch == epoch_) {
+  const bool fresh = *epoch == epoch_;
+  if (fresh) {
     fresh_ = e.result;
     forget_departed(e.result);
+  }
+  judge_livelock(e.result, fresh, now);
+  // Only the seed is checked while seeding, and only after it restarted: a
+  // fresh healthy verdict means it serves as a one-member cluster.
+  if (fresh && e.result.healthy && reseed_ && reseed_->phase == Reseed::Phase::kSeeding &&
+      reseed_->seed_reported && may_act()) {
+    seed_healthy(now, out);
   }
 }
 
@@ -104,18 +112,32 @@ void SchedulerCore::start_health_check(Millis now, Effects& out) {
   if (!subscribed_) {
     return;
   }
+  auto targets = health_check_targets();
+  if (targets.empty()) {
+    return;
+  }
+  if (const auto id = checks_.start_if_due(now, epoch_)) {
+    out.push_back(CheckHealth{*id, std::move(targets)});
+  }
+}
+
+std::vector<Member> SchedulerCore::health_check_targets() {
+  if (reseed_ && reseed_->phase == Reseed::Phase::kSeeding) {
+    // The seed alone: the old members still list the old membership, and
+    // a check that asked them would judge the seed by a majority of it.
+    const Member* seed = find_member(reseed_->seed_task);
+    if (!reseed_->seed_reported || seed == nullptr) {
+      return {};  // its etcd is restarting
+    }
+    return {*seed};
+  }
   std::vector<Member> running;
   for (const auto& m : members_) {
     if (m.state == TaskState::kRunning) {
       running.push_back(m);
     }
   }
-  if (running.empty()) {
-    return;
-  }
-  if (const auto id = checks_.start_if_due(now, epoch_)) {
-    out.push_back(CheckHealth{*id, std::move(running)});
-  }
+  return running;
 }
 
 }  // namespace etcdmesos::core

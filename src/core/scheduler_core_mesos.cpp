@@ -106,10 +106,18 @@ void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   membership_changed(now);
 }
 
-void SchedulerCore::fail_member(const std::string& task_id, Millis now) {
+void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departure departure) {
   auto it = std::find_if(members_.begin(), members_.end(),
                          [&](const Member& m) { return m.task_id == task_id; });
   if (it == members_.end()) {
+    return;
+  }
+  if (departure == Departure::kRetired) {
+    // Killed on purpose after a reseed: its agent is fine, and the new
+    // cluster never listed it, so there is nothing to remove from etcd.
+    members_.erase(it);
+    tracked_.erase(task_id);
+    membership_changed(now);
     return;
   }
   agent_cooldown_[it->agent_id] = now + config_.failed_agent_cooldown;

@@ -80,6 +80,14 @@ struct Config {
   // A status update seen again this long after it was acknowledged is a Mesos
   // retry (first one after 10 s): the acknowledgement was lost, send it again.
   Millis ack_retry_after{8000};
+  // Majority lost (livelock) for this long starts a reseed, if auto_reseed.
+  Millis reseed_timeout{240000};
+  bool auto_reseed = true;
+  // From the order to a seed until a health check of it alone passes; after
+  // that the seed is given up (killed) and the next candidate is tried.
+  Millis seed_timeout{60000};
+  // How long a QueryMemberStatus may stay unanswered.
+  Millis status_query_timeout{15000};
 };
 
 // A member as the scheduler knows it.
@@ -168,8 +176,38 @@ struct MemberRemoved {
   std::string error;
 };
 
+// What a reseed asks of a member's executor.
+enum class ReseedAction {
+  kBackup,  // copy the data directory aside (etcd keeps running)
+  kSeed,    // stop etcd, copy the data directory aside, restart it once with
+            // --force-new-cluster: a one-member cluster holding this member's data
+};
+const char* to_string(ReseedAction action);
+
+// Answers QueryMemberStatus: each member's maintenance status (works without
+// quorum); raft_index ranks reseed candidates.
+struct MemberStatuses {
+  uint64_t query_id = 0;
+  std::vector<MemberHealth> members;
+};
+// An executor's answer to a ReseedOrder (carried in a TASK_RUNNING update).
+struct ReseedReport {
+  std::string task_id;
+  uint64_t reseed_id = 0;
+  ReseedAction action = ReseedAction::kSeed;
+  bool ok = false;
+  std::string message;
+};
+// An operator asked for a reseed (admin POST /reseed). The shell asks
+// why_not_reseed() first to answer the request.
+struct OperatorReseed {};
+// An operator leaves the total-loss lock (admin POST /unlock): the core
+// forgets the lost cluster and bootstraps a new, empty one.
+struct OperatorUnlock {};
+
 using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
-                           AgentLost, HealthChecked, MemberAdded, MemberRemoved>;
+                           AgentLost, HealthChecked, MemberAdded, MemberRemoved, MemberStatuses,
+                           ReseedReport, OperatorReseed, OperatorUnlock>;
 
 // ----------------------------------------------------------------- effects
 
@@ -219,8 +257,26 @@ struct RemoveEtcdMember {
   bool operator==(const RemoveEtcdMember&) const = default;
 };
 
+// Maintenance status of every given member, each with a short timeout;
+// answer with MemberStatuses carrying the same id.
+struct QueryMemberStatus {
+  uint64_t query_id = 0;
+  std::vector<Member> members;
+  bool operator==(const QueryMemberStatus&) const = default;
+};
+// Tell a member's executor to act (scheduler MESSAGE -> executor); it answers
+// with a ReseedReport.
+struct ReseedOrder {
+  ReseedAction action = ReseedAction::kSeed;
+  uint64_t reseed_id = 0;
+  std::string task_id;
+  std::string agent_id;
+  bool operator==(const ReseedOrder&) const = default;
+};
+
 using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
-                            CheckHealth, AddEtcdMember, RemoveEtcdMember>;
+                            CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus,
+                            ReseedOrder>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

@@ -13,10 +13,10 @@ std::string url(const std::string& host, uint32_t port) {
 }  // namespace
 
 std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
-                                   const std::string& data_dir) {
+                                   const std::string& data_dir, EtcdStart start) {
   const std::string client_url = url(task.host, task.client_port);
   const std::string peer_url = url(task.host, task.peer_port);
-  return {
+  std::vector<std::string> argv{
       etcd_bin,
       "--name=" + task.name,
       "--data-dir=" + data_dir,
@@ -32,6 +32,10 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
       "--logger=zap",
       "--log-outputs=stderr",
   };
+  if (start == EtcdStart::kForceNewCluster) {
+    argv.push_back("--force-new-cluster");
+  }
+  return argv;
 }
 
 std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base) {

@@ -11,8 +11,16 @@
 
 namespace etcdmesos::executor {
 
+enum class EtcdStart {
+  kNormal,
+  // Once, to reseed: etcd rewrites its membership to itself alone, keeping
+  // its data (reference etcd §9). Never again after that start.
+  kForceNewCluster,
+};
+
 std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
-                                   const std::string& data_dir);
+                                   const std::string& data_dir,
+                                   EtcdStart start = EtcdStart::kNormal);
 
 // The environment for etcd: `base` without any ETCD_* variable (etcd exits
 // when a flag is also set through the environment).

@@ -1,13 +1,16 @@
 // Executor: the task's life is a phase (IDLE -> STARTING -> RUNNING ->
-// KILLING -> DONE -> EXITED). Two coroutines per launch: supervise() waits
-// for etcd to exit and decides the terminal state (it alone does, so that
-// a KILL racing with a crash reports one terminal update), and
-// wait_until_ready() probes etcd until it answers.
+// KILLING -> DONE -> EXITED). supervise() runs once per task: it waits for
+// each etcd process to exit and alone decides what follows — the terminal
+// state (so that a KILL racing with a crash reports one terminal update), a
+// restart in place, or the seed's restart during a reseed. Each etcd process
+// gets a generation number and a wait_until_ready() that probes it until it
+// answers; a probe of an older generation stops.
 #include "executor/executor.hpp"
 
 #include "codec/etcd.hpp"
 #include "codec/task_data.hpp"
 #include "common/log.hpp"
+#include "core/reseed_protocol.hpp"
 #include "executor/etcd_command.hpp"
 #include "io/http.hpp"
 #include "io/process.hpp"
@@ -38,6 +41,10 @@ constexpr std::size_t kStatusBodyLimit = 64 * 1024;
 // How much of etcd's last log line goes into a TASK_FAILED message.
 constexpr std::size_t kLogLineLimit = 400;
 constexpr auto kNotReadyReportInterval = std::chrono::seconds(10);
+// etcd's words when it ends because it was removed (reference etcd §8).
+constexpr std::string_view kRemovedLogLine = "has been permanently removed";
+// How much of etcd's log (since its start) is searched for them.
+constexpr std::streamoff kRemovedSearchLimit = 256 * 1024;
 
 std::shared_ptr<spdlog::logger> log() {
   return logger("executor");
@@ -81,6 +88,57 @@ std::string last_line(const std::filesystem::path& file) {
   }
   const auto start = tail.rfind('\n');
   return start == std::string::npos ? tail : tail.substr(start + 1);
+}
+
+// Whether `file` from byte `from` on (at most kRemovedSearchLimit of its end)
+// contains `needle`.
+bool log_contains(const std::filesystem::path& file, std::uintmax_t from, std::string_view needle) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return false;
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  std::streamoff start = std::max<std::streamoff>(static_cast<std::streamoff>(from), 0);
+  start = std::max(start, size - kRemovedSearchLimit);
+  if (start >= size) {
+    return false;
+  }
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  in.seekg(start);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  return text.find(needle) != std::string::npos;
+}
+
+std::uintmax_t file_size_or_zero(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  return ec ? 0 : size;
+}
+
+// Copies the data directory aside (to a temporary name first, so that a
+// half-made copy is never taken for a whole one). An existing copy is kept:
+// it is the older one, made before anything changed.
+Result<std::string> copy_data_dir(const std::filesystem::path& from,
+                                  const std::filesystem::path& to) {
+  std::error_code ec;
+  if (std::filesystem::exists(to, ec)) {
+    return Result<std::string>{boost::system::in_place_value,
+                               "kept the earlier copy " + to.string()};
+  }
+  auto partial = to;
+  partial += ".partial";
+  std::filesystem::remove_all(partial, ec);
+  std::filesystem::copy(from, partial, std::filesystem::copy_options::recursive, ec);
+  if (!ec) {
+    std::filesystem::rename(partial, to, ec);
+  }
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove_all(partial, ignored);
+    return make_error("cannot copy " + from.string() + " to " + to.string() + ": " + ec.message());
+  }
+  return Result<std::string>{boost::system::in_place_value, "copied the data to " + to.string()};
 }
 
 // One status request: an etcd that answers it serves clients.
@@ -161,7 +219,8 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
         mesos_(m),
         on_exit_(std::move(exit)),
         kill_timer_(executor),
-        exit_timer_(executor) {
+        exit_timer_(executor),
+        restart_timer_(executor) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(options_.etcd_bin, ec);
     if (!ec) {
@@ -169,23 +228,39 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // A seed order whose etcd has been restarted with --force-new-cluster and
+  // is answered once that etcd (of `generation`) serves.
+  struct SeedReport {
+    core::ReseedOrderText order;
+    uint64_t generation = 0;
+  };
+
   io::MesosExecutorCallbacks callbacks();
   void launch(const mesos::TaskInfo& task);
-  Result<void> start_etcd(const MemberTaskData& data);
+  Result<void> start_etcd(EtcdStart mode);
   asio::awaitable<void> supervise();
-  asio::awaitable<void> wait_until_ready();
+  asio::awaitable<bool> restart_after_exit(const io::ExitStatus& status);
+  bool restart_as_seed();
+  asio::awaitable<void> wait_until_ready(uint64_t generation);
+  void became_ready(uint64_t generation, const etcd::EtcdStatus& status);
   void kill(const mesos::ExecutorEventKill& kill);
-  void stop_etcd(milliseconds grace);
+  void stop_etcd(milliseconds grace, bool for_kill = true);
   void finish(TaskState state, const std::string& message);
   void acknowledged(const std::string& uuid);
   void shutdown(const std::string& why);
   void agent_gone(const std::string& reason);
   void exit_at(Clock::time_point when, const std::string& why);
   void exit(int code, const std::string& why);
+  void on_message(const std::string& data);
+  void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message);
+  Result<std::string> backup_data(uint64_t reseed_id);
+  std::string exit_message(const io::ExitStatus& status) const;
   std::optional<std::string> send(const std::string& task_id, TaskState state,
                                   const std::string& message,
                                   std::vector<mesos::Label> labels = {});
   void enter(Phase to);
+  bool ended() const { return phase_ == Phase::kDone || phase_ == Phase::kExited; }
+  std::filesystem::path data_dir() const { return options_.sandbox / "etcd-data"; }
 
   asio::any_io_executor ex_;
   ExecutorOptions options_;
@@ -194,8 +269,13 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   Phase phase_ = Phase::kIdle;
   std::string task_id_;
   std::string member_name_;
+  MemberTaskData data_;
   milliseconds kill_grace_{0};
   std::unique_ptr<io::Process> etcd_;
+  // Bumped for every etcd process started.
+  uint64_t generation_ = 0;
+  // Size of etcd.stderr when the current etcd started: what it logged since.
+  std::uintmax_t stderr_offset_ = 0;
   io::Endpoint client_;
   // Set by KILL and SHUTDOWN: an etcd exit is then TASK_KILLED.
   bool kill_requested_ = false;
@@ -208,6 +288,13 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   // Exit without an acknowledgement, or at the end of the shutdown grace.
   asio::steady_timer exit_timer_;
   std::optional<Clock::time_point> exit_at_;
+  // The pause before a restart in place.
+  asio::steady_timer restart_timer_;
+  int restarts_done_ = 0;
+  std::optional<Clock::time_point> serving_since_;
+  // A seed order whose etcd is being stopped, then the report it awaits.
+  std::optional<core::ReseedOrderText> seeding_;
+  std::optional<SeedReport> seed_report_;
 };
 
 void Executor::Impl::enter(Phase to) {
@@ -238,8 +325,10 @@ io::MesosExecutorCallbacks Executor::Impl::callbacks() {
       self->acknowledged(uuid);
     }
   };
-  cb.on_message = [](const std::string& data) {
-    log()->info("ignoring a framework message of {} bytes", data.size());
+  cb.on_message = [weak](const std::string& data) {
+    if (auto self = weak.lock()) {
+      self->on_message(data);
+    }
   };
   cb.on_shutdown = [weak] {
     if (auto self = weak.lock()) {
@@ -291,73 +380,168 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
     finish(TaskState::kFailed, "bad task data: " + data.error().message);
     return;
   }
-  member_name_ = data->name;
+  data_ = *data;
+  member_name_ = data_.name;
   send(task_id_, TaskState::kStarting, "starting etcd member '" + member_name_ + "'");
-  if (auto started = start_etcd(*data); !started) {
+  if (auto started = start_etcd(EtcdStart::kNormal); !started) {
     finish(TaskState::kFailed, "cannot start etcd: " + started.error().message);
     return;
   }
   asio::co_spawn(ex_, supervise(), log_exception("supervise"));
-  asio::co_spawn(ex_, wait_until_ready(), log_exception("wait_until_ready"));
 }
 
-Result<void> Executor::Impl::start_etcd(const MemberTaskData& data) {
-  const auto data_dir = options_.sandbox / "etcd-data";
+// Starts an etcd process of the next generation, and its readiness probe.
+Result<void> Executor::Impl::start_etcd(EtcdStart mode) {
   std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
+  std::filesystem::create_directories(data_dir(), ec);
   if (ec) {
-    return make_error("cannot create " + data_dir.string() + ": " + ec.message());
+    return make_error("cannot create " + data_dir().string() + ": " + ec.message());
   }
+  const auto stderr_path = options_.sandbox / "etcd.stderr";
   io::SpawnOptions spawn;
-  spawn.argv = etcd_argv(data, options_.etcd_bin, data_dir.string());
+  spawn.argv = etcd_argv(data_, options_.etcd_bin, data_dir().string(), mode);
   spawn.env = etcd_environment(options_.environment);
   spawn.cwd = options_.sandbox.string();
   spawn.stdout_path = (options_.sandbox / "etcd.stdout").string();
-  spawn.stderr_path = (options_.sandbox / "etcd.stderr").string();
+  spawn.stderr_path = stderr_path.string();
+  stderr_offset_ = file_size_or_zero(stderr_path);
   auto process = io::Process::spawn(ex_, spawn);
   if (!process) {
     return process.error();
   }
   etcd_ = std::move(*process);
-  client_ = io::Endpoint{data.host, static_cast<uint16_t>(data.client_port)};
-  log()->info("started etcd member '{}' as process {} (client {}, state {})", data.name,
-              etcd_->pid(), client_.to_string(), data.cluster_state);
+  ++generation_;
+  serving_since_.reset();
+  client_ = io::Endpoint{data_.host, static_cast<uint16_t>(data_.client_port)};
+  log()->info("started etcd member '{}' as process {} (client {}, state {}{})", data_.name,
+              etcd_->pid(), client_.to_string(), data_.cluster_state,
+              mode == EtcdStart::kForceNewCluster ? ", --force-new-cluster" : "");
+  asio::co_spawn(ex_, wait_until_ready(generation_), log_exception("wait_until_ready"));
   return {};
+}
+
+std::string Executor::Impl::exit_message(const io::ExitStatus& status) const {
+  const auto line = summarise_log_line(last_line(options_.sandbox / "etcd.stderr"));
+  return "etcd " + status.describe() + (line.empty() ? "" : "; its last log: " + line);
 }
 
 asio::awaitable<void> Executor::Impl::supervise() {
   auto self = shared_from_this();
-  const io::ExitStatus status = co_await etcd_->wait();
-  kill_timer_.cancel();
-  log()->info("etcd member '{}' {}", member_name_, status.describe());
-  if (kill_requested_) {
-    finish(TaskState::kKilled, "etcd stopped: " + status.describe());
-  } else if (!status.signaled && status.code == 0) {
-    finish(TaskState::kFailed,
-           "etcd exited with status 0: the member was removed from the cluster (etcd ends "
-           "itself then; its data directory must not be reused)");
-  } else {
-    const auto line = summarise_log_line(last_line(options_.sandbox / "etcd.stderr"));
-    finish(TaskState::kFailed,
-           "etcd " + status.describe() + (line.empty() ? "" : "; its last log: " + line));
+  for (;;) {
+    const io::ExitStatus status = co_await etcd_->wait();
+    kill_timer_.cancel();
+    kill_at_.reset();
+    log()->info("etcd member '{}' {}", member_name_, status.describe());
+    if (phase_ == Phase::kExited) {
+      co_return;
+    }
+    if (kill_requested_) {
+      finish(TaskState::kKilled, "etcd stopped: " + status.describe());
+      co_return;
+    }
+    if (seeding_) {
+      if (!restart_as_seed()) {
+        co_return;
+      }
+      continue;
+    }
+    if (!co_await restart_after_exit(status)) {
+      co_return;
+    }
   }
 }
 
-asio::awaitable<void> Executor::Impl::wait_until_ready() {
+// Decides what an unexpected exit leads to; true when a new etcd runs.
+asio::awaitable<bool> Executor::Impl::restart_after_exit(const io::ExitStatus& status) {
+  if (seed_report_) {
+    report_reseed(seed_report_->order, false,
+                  "etcd exited before serving as the seed: " + exit_message(status));
+    seed_report_.reset();
+  }
+  if (!status.signaled && status.code == 0) {
+    const bool said_so =
+        log_contains(options_.sandbox / "etcd.stderr", stderr_offset_, kRemovedLogLine);
+    finish(TaskState::kFailed,
+           std::string("etcd exited with status 0: the member was removed from the cluster") +
+               (said_so ? " (etcd logged so)" : "") +
+               " (etcd ends itself then; its data directory must not be reused)");
+    co_return false;
+  }
+  const std::string why = exit_message(status);
+  if (serving_since_ && Clock::now() - *serving_since_ >= options_.restart_budget_reset_after) {
+    restarts_done_ = 0;
+  }
+  if (phase_ != Phase::kRunning || restarts_done_ >= options_.etcd_restart_attempts) {
+    const bool tried = phase_ == Phase::kRunning && options_.etcd_restart_attempts > 0;
+    finish(TaskState::kFailed,
+           why + (tried ? "; gave up after " + std::to_string(restarts_done_) + " restart(s)" : ""));
+    co_return false;
+  }
+  ++restarts_done_;
+  auto pause = options_.restart_backoff_initial;
+  for (int i = 1; i < restarts_done_ && pause < options_.restart_backoff_max; ++i) {
+    pause *= 2;
+  }
+  pause = std::min(pause, options_.restart_backoff_max);
+  log()->warn("{}; restarting etcd member '{}' on its data directory in {} ms (restart {} of {})",
+              why, member_name_, pause.count(), restarts_done_, options_.etcd_restart_attempts);
+  restart_timer_.expires_after(pause);
+  co_await restart_timer_.async_wait(kTuple);
+  if (phase_ == Phase::kExited || ended()) {
+    co_return false;
+  }
+  if (kill_requested_) {
+    finish(TaskState::kKilled, "killed while etcd was down (" + why + ")");
+    co_return false;
+  }
+  if (auto started = start_etcd(EtcdStart::kNormal); !started) {
+    finish(TaskState::kFailed, why + "; cannot restart it: " + started.error().message);
+    co_return false;
+  }
+  co_return true;
+}
+
+// etcd was stopped to seed: copy its data aside, then start it once with
+// --force-new-cluster. True when a new etcd runs.
+bool Executor::Impl::restart_as_seed() {
+  const auto order = *seeding_;
+  seeding_.reset();
+  auto copied = backup_data(order.reseed_id);
+  const bool ok = copied.has_value();
+  if (!ok) {
+    // The data is untouched: run as before; the scheduler gives this seed up.
+    report_reseed(order, false, copied.error().message);
+  }
+  if (auto started = start_etcd(ok ? EtcdStart::kForceNewCluster : EtcdStart::kNormal); !started) {
+    if (ok) {
+      report_reseed(order, false, "cannot start etcd: " + started.error().message);
+    }
+    finish(TaskState::kFailed, "cannot restart etcd to seed: " + started.error().message);
+    return false;
+  }
+  if (ok) {
+    log()->warn("reseed {}: {}; etcd member '{}' restarted as a new one-member cluster",
+                order.reseed_id, *copied, member_name_);
+    seed_report_ = SeedReport{order, generation_};
+  }
+  return true;
+}
+
+asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {
   auto self = shared_from_this();
   asio::steady_timer pause(ex_);
   const auto began = Clock::now();
   auto next_report = began + kNotReadyReportInterval;
-  while (phase_ == Phase::kStarting) {
+  auto current = [&] {
+    return generation == generation_ && (phase_ == Phase::kStarting || phase_ == Phase::kRunning);
+  };
+  while (current()) {
     auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
-    if (phase_ != Phase::kStarting) {
+    if (!current()) {
       co_return;
     }
     if (status) {
-      enter(Phase::kRunning);
-      send(task_id_, TaskState::kRunning,
-           "etcd member '" + member_name_ + "' serves clients on " + client_.to_string(),
-           {{"etcd_member_id", std::to_string(status->member_id)}});
+      became_ready(generation, *status);
       co_return;
     }
     log()->debug("etcd not ready yet: {}", status.error().message);
@@ -375,24 +559,105 @@ asio::awaitable<void> Executor::Impl::wait_until_ready() {
   }
 }
 
+void Executor::Impl::became_ready(uint64_t generation, const etcd::EtcdStatus& status) {
+  serving_since_ = Clock::now();
+  std::vector<mesos::Label> labels{{"etcd_member_id", std::to_string(status.member_id)}};
+  const std::string serves = "etcd member '" + member_name_ + "' serves clients on " +
+                             client_.to_string();
+  if (phase_ == Phase::kStarting) {
+    enter(Phase::kRunning);
+    send(task_id_, TaskState::kRunning, serves, std::move(labels));
+    return;
+  }
+  if (seed_report_ && seed_report_->generation == generation) {
+    const auto order = seed_report_->order;
+    seed_report_.reset();
+    report_reseed(order, true,
+                  serves + " as a new one-member cluster (raft index " +
+                      std::to_string(status.raft_index) + ")");
+    return;
+  }
+  send(task_id_, TaskState::kRunning, serves + " again after restart " +
+                                          std::to_string(restarts_done_),
+       std::move(labels));
+}
+
+void Executor::Impl::on_message(const std::string& data) {
+  const auto order = core::decode_reseed_order(data);
+  if (!order) {
+    log()->warn("ignoring a framework message of {} bytes that is no reseed order", data.size());
+    return;
+  }
+  log()->warn("reseed {}: ordered to {} (task '{}', phase {})", order->reseed_id,
+              core::to_string(order->action), task_id_, to_string(phase_));
+  const bool serving = phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_;
+  if (!serving) {
+    report_reseed(*order, false,
+                  "etcd is not serving (phase " + std::string(to_string(phase_)) + ")");
+    return;
+  }
+  if (order->action == core::ReseedAction::kBackup) {
+    // A member without quorum commits nothing: its files hold still.
+    auto copied = backup_data(order->reseed_id);
+    report_reseed(*order, copied.has_value(), copied ? *copied : copied.error().message);
+    return;
+  }
+  if (seed_report_) {
+    report_reseed(*order, false, "already seeding for reseed " +
+                                     std::to_string(seed_report_->order.reseed_id));
+    return;
+  }
+  seeding_ = *order;
+  stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() goes on
+}
+
+void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,
+                                   const std::string& message) {
+  std::vector<mesos::Label> labels;
+  for (auto& [key, value] : core::reseed_report_labels(order, ok)) {
+    labels.push_back({key, value});
+  }
+  log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}",
+             order.reseed_id, core::to_string(order.action), ok ? "done" : "failed", message);
+  if (phase_ != Phase::kStarting && phase_ != Phase::kRunning) {
+    return;  // the task is ending: its terminal update tells the scheduler
+  }
+  // An update must carry the task's state: never claim RUNNING early.
+  const auto state = phase_ == Phase::kStarting ? TaskState::kStarting : TaskState::kRunning;
+  send(task_id_, state,
+       "reseed " + std::to_string(order.reseed_id) + " " + core::to_string(order.action) + " " +
+           (ok ? "done" : "failed") + ": " + message,
+       std::move(labels));
+}
+
+Result<std::string> Executor::Impl::backup_data(uint64_t reseed_id) {
+  return copy_data_dir(data_dir(),
+                       options_.sandbox / ("etcd-data.before-reseed-" + std::to_string(reseed_id)));
+}
+
 void Executor::Impl::kill(const mesos::ExecutorEventKill& kill) {
   if (kill.task_id != task_id_) {
     log()->warn("KILL for unknown task '{}' ignored", kill.task_id);
     return;
   }
-  if (phase_ == Phase::kDone || phase_ == Phase::kExited) {
+  if (ended()) {
     log()->info("KILL for task '{}', which has ended already", kill.task_id);
     return;
   }
   kill_requested_ = true;
+  restart_timer_.cancel();  // etcd may be down, waiting to restart
   stop_etcd(kill.grace_period_ns ? from_ns(*kill.grace_period_ns) : kill_grace_);
 }
 
-void Executor::Impl::stop_etcd(milliseconds grace) {
+// SIGTERM now, SIGKILL at the end of `grace`. for_kill: the task is ending
+// (KILLING); otherwise etcd is stopped to be started again (reseed).
+void Executor::Impl::stop_etcd(milliseconds grace, bool for_kill) {
   if (!etcd_ || !etcd_->running()) {
     return;
   }
-  enter(Phase::kKilling);
+  if (for_kill) {
+    enter(Phase::kKilling);
+  }
   const auto when = Clock::now() + grace;
   if (kill_at_ && *kill_at_ <= when) {
     return;  // already stopping, with a shorter grace
@@ -415,7 +680,7 @@ void Executor::Impl::stop_etcd(milliseconds grace) {
 }
 
 void Executor::Impl::finish(TaskState state, const std::string& message) {
-  if (phase_ == Phase::kDone || phase_ == Phase::kExited) {
+  if (ended()) {
     return;
   }
   enter(Phase::kDone);
@@ -451,6 +716,7 @@ void Executor::Impl::shutdown(const std::string& why) {
   // Leave part of the grace period for TASK_KILLED and its acknowledgement.
   const auto reserve = std::min<milliseconds>(std::chrono::seconds(1), options_.shutdown_grace / 2);
   kill_requested_ = true;
+  restart_timer_.cancel();
   stop_etcd(std::min(kill_grace_, options_.shutdown_grace - reserve));
 }
 
@@ -486,6 +752,7 @@ void Executor::Impl::exit(int code, const std::string& why) {
   log()->info("executor done ({}), exit code {}", why, code);
   kill_timer_.cancel();
   exit_timer_.cancel();
+  restart_timer_.cancel();
   if (etcd_ && etcd_->running()) {
     // Only when the shutdown grace ran out before etcd ended.
     etcd_->signal(SIGKILL, true);
@@ -509,6 +776,7 @@ Executor::~Executor() {
   impl_->mesos_.stop();
   impl_->kill_timer_.cancel();
   impl_->exit_timer_.cancel();
+  impl_->restart_timer_.cancel();
   if (impl_->etcd_ && impl_->etcd_->running()) {
     impl_->etcd_->signal(SIGKILL, true);
   }

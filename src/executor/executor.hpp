@@ -9,8 +9,24 @@
 // /v3/maintenance/status; an unready etcd accepts connections but never
 // answers, and /health would write a raft entry, reference etcd §3, §7).
 // KILL and SHUTDOWN stop etcd (SIGTERM, SIGKILL after the grace period) and
-// report TASK_KILLED; etcd ending by itself is TASK_FAILED with its exit
-// status (status 0 means it was removed from the cluster, reference etcd §8).
+// report TASK_KILLED.
+//
+// etcd ending by itself: status 0 means it was removed from the cluster
+// (reference etcd §8; its data directory is useless) and is TASK_FAILED at
+// once. Any other exit of an etcd that has served is restarted on the same
+// data directory, after a pause that doubles from restart_backoff_initial up
+// to restart_backoff_max, at most etcd_restart_attempts times (the budget
+// is earned back after restart_budget_reset_after of serving); then the
+// task is TASK_FAILED with the exit status and etcd's last log line. An etcd
+// that never served is not restarted: its configuration is what is wrong.
+//
+// Reseed orders arrive as framework messages (core/reseed_protocol.hpp):
+// "backup" copies etcd-data to etcd-data.before-reseed-<id> (etcd keeps
+// running: a livelocked member writes nothing); "seed" stops etcd, makes that
+// copy, and starts etcd once with --force-new-cluster (later restarts go
+// without it). Each is answered with a TASK_RUNNING update carrying the reseed
+// labels, for "seed" once etcd serves again.
+//
 // After the terminal update is acknowledged, or a bounded wait for that,
 // the executor is done and calls on_exit.
 //
@@ -52,6 +68,13 @@ struct ExecutorOptions {
   std::chrono::milliseconds ready_request_timeout = std::chrono::seconds(1);
   // How long to wait for the agent to acknowledge the terminal update.
   std::chrono::milliseconds terminal_ack_timeout = std::chrono::seconds(30);
+  // Restarts in place of an etcd that exited unexpectedly (see above).
+  int etcd_restart_attempts = 3;
+  std::chrono::milliseconds restart_backoff_initial = std::chrono::seconds(1);
+  std::chrono::milliseconds restart_backoff_max = std::chrono::seconds(30);
+  std::chrono::milliseconds restart_budget_reset_after = std::chrono::minutes(10);
+  // SIGTERM to SIGKILL when etcd is stopped to become a reseed's seed.
+  std::chrono::milliseconds reseed_stop_grace = std::chrono::seconds(10);
 };
 
 // The sandbox named by the agent: MESOS_SANDBOX, else MESOS_DIRECTORY, else

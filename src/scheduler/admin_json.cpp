@@ -33,13 +33,45 @@ std::string stats_json(const AdminSnapshot& snapshot) {
       {"cluster_livelocks", s.cluster_livelocks},
       {"cluster_reseeds", s.cluster_reseeds},
       {"healthy", s.healthy ? 1 : 0},
+      {"livelocked", snapshot.livelocked ? 1 : 0},
+      {"locked", snapshot.locked ? 1 : 0},
+      {"reseeding", snapshot.reseed.empty() ? 0 : 1},
   });
 }
 
+namespace {
+
+json::object scheduler_state(const AdminSnapshot& s) {
+  json::object out{{"plan", s.plan},
+                   {"locked", s.locked},
+                   {"livelocked", s.livelocked},
+                   {"auto_reseed", s.auto_reseed}};
+  if (s.locked) {
+    out["lock_reason"] = s.lock_reason;
+  }
+  if (s.livelocked) {
+    out["livelock_seconds"] = s.livelock_seconds;
+    out["livelock_reason"] = s.livelock_reason;
+  }
+  if (s.reseed_in_seconds) {
+    out["reseed_in_seconds"] = *s.reseed_in_seconds;
+  }
+  if (!s.reseed.empty()) {
+    out["reseed"] = s.reseed;
+  }
+  if (!s.last_reseed.empty()) {
+    out["last_reseed"] = s.last_reseed;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string health_json(const AdminSnapshot& snapshot) {
   if (!snapshot.health) {
-    return json::serialize(
-        json::object{{"healthy", false}, {"reason", "no health check has completed yet"}});
+    return json::serialize(json::object{{"healthy", false},
+                                        {"reason", "no health check has completed yet"},
+                                        {"scheduler", scheduler_state(snapshot)}});
   }
   const auto& h = *snapshot.health;
   json::array members;
@@ -59,6 +91,7 @@ std::string health_json(const AdminSnapshot& snapshot) {
   if (!h.reason.empty()) {
     out["reason"] = h.reason;
   }
+  out["scheduler"] = scheduler_state(snapshot);
   return json::serialize(out);
 }
 

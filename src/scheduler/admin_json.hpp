@@ -16,15 +16,27 @@ struct AdminSnapshot {
   std::optional<core::HealthResult> health;
   std::string framework_id;  // "" until the master assigned one
   bool subscribed = false;
+  // The scheduler's own state (core/scheduler_core.hpp).
+  std::string plan;  // what the last reconcile pass decided, or why it waits
+  bool locked = false;
+  std::string lock_reason;
+  bool livelocked = false;
+  double livelock_seconds = 0;
+  std::string livelock_reason;
+  bool auto_reseed = true;
+  std::optional<double> reseed_in_seconds;  // when an automatic reseed starts
+  std::string reseed;                       // the running reseed's step ("" = none)
+  std::string last_reseed;                  // how the last reseed ended
 };
 
 // [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",
 //   "state"}] — members that are running or starting.
 std::string members_json(const AdminSnapshot& snapshot);
-// {"running_servers",...,"healthy":0|1}
+// {"running_servers",...,"healthy":0|1,"livelocked":0|1,"locked":0|1,"reseeding":0|1}
 std::string stats_json(const AdminSnapshot& snapshot);
-// The last health check with its per-member breakdown, or {"healthy":false,
-// "reason":"no health check has completed yet"}.
+// The last health check with its per-member breakdown (or {"healthy":false,
+// "reason":"no health check has completed yet"}), plus "scheduler": the
+// plan, lock, livelock and reseed state.
 std::string health_json(const AdminSnapshot& snapshot);
 
 }  // namespace etcdmesos::scheduler

@@ -1,15 +1,115 @@
 #include "scheduler/admin_server.hpp"
 
+#include <array>
+
 namespace etcdmesos::scheduler {
 
 namespace http = io::http;
 
-AdminServer::AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot)
+namespace {
+
+struct ActionPath {
+  std::string_view target;
+  AdminAction action;
+  std::string_view purpose;
+};
+
+constexpr std::array<ActionPath, 2> kActionPaths{{
+    {"/reseed", AdminAction::kReseed,
+     "POST /reseed reseeds a livelocked cluster now: the live member with the highest raft "
+     "index becomes a new one-member cluster and the others are retired once it is healthy. "
+     "It is refused (409) unless the cluster has lost its majority. GET /health shows the "
+     "livelock and the reseed's progress."},
+    {"/unlock", AdminAction::kUnlock,
+     "POST /unlock leaves the total-loss lock: the scheduler forgets the lost cluster and "
+     "bootstraps a new, empty one. Restore the data first (docs/incident-response.md)."},
+}};
+
+// Compares without an early exit, so the time taken does not reveal how
+// much of a guess was right (only whether its length was).
+bool same_secret(std::string_view given, std::string_view secret) {
+  if (given.size() != secret.size()) {
+    return false;
+  }
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i]);
+  }
+  return diff == 0;
+}
+
+bool authorized(const io::Request& req, const std::string& secret) {
+  if (secret.empty()) {
+    return true;
+  }
+  const auto header = req[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header.starts_with(kBearer)) {
+    return false;
+  }
+  return same_secret(header.substr(kBearer.size()), secret);
+}
+
+io::Response text(const io::Request& req, http::status status, std::string body) {
+  return io::make_response(req, status, std::move(body) + "\n", "text/plain");
+}
+
+io::Response route_action(const io::Request& req, const ActionPath& path,
+                          const AdminActionHandler& act, const std::string& secret) {
+  if (req.method() != http::verb::post) {
+    auto res = text(req, http::status::method_not_allowed, std::string(path.purpose));
+    res.set(http::field::allow, "POST");
+    return res;
+  }
+  if (!authorized(req, secret)) {
+    auto res = text(req, http::status::unauthorized,
+                    "this request needs 'Authorization: Bearer <secret>' (--admin-secret-file)");
+    res.set(http::field::www_authenticate, "Bearer realm=\"etcd-mesos\"");
+    return res;
+  }
+  if (!act) {
+    return text(req, http::status::service_unavailable, "not available");
+  }
+  const auto result = act(path.action);
+  return text(req, result.accepted ? http::status::accepted : http::status::conflict,
+              result.message);
+}
+
+io::Response healthz(const io::Request& req, const AdminSnapshot& snapshot) {
+  if (snapshot.stats.healthy) {
+    return text(req, http::status::ok, "ok");
+  }
+  std::string reason;
+  if (snapshot.locked) {
+    reason = "locked after a total loss: " + snapshot.lock_reason;
+  } else if (!snapshot.reseed.empty()) {
+    reason = "reseeding: " + snapshot.reseed;
+  } else if (snapshot.livelocked) {
+    reason = "livelocked (majority of members lost) for " +
+             std::to_string(static_cast<long>(snapshot.livelock_seconds)) +
+             " s: " + snapshot.livelock_reason + "; " +
+             (snapshot.reseed_in_seconds
+                  ? "automatic reseed in " +
+                        std::to_string(static_cast<long>(*snapshot.reseed_in_seconds)) + " s"
+                  : std::string("automatic reseed is off: POST /reseed to reseed"));
+  } else {
+    reason = "unhealthy: " +
+             (snapshot.health ? snapshot.health->reason : "no health check has passed yet");
+  }
+  return text(req, http::status::service_unavailable, reason);
+}
+
+}  // namespace
+
+AdminServer::AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot,
+                         AdminActionHandler act, std::string secret)
     : snapshot_(std::move(snapshot)),
+      act_(std::move(act)),
+      secret_(std::move(secret)),
       server_(
           ex,
           [this](io::HttpExchange& exchange) -> boost::asio::awaitable<void> {
-            co_await exchange.respond(route(exchange.request(), snapshot_()));
+            co_await exchange.respond(route(exchange.request(), snapshot_(), act_, secret_));
           },
           64 * 1024) {}
 
@@ -21,17 +121,22 @@ void AdminServer::stop() {
   server_.stop();
 }
 
-io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& snapshot) {
+io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& snapshot,
+                                const AdminActionHandler& act, const std::string& secret) {
   std::string_view target = req.target();
   target = target.substr(0, target.find('?'));
+  for (const auto& path : kActionPaths) {
+    if (target == path.target) {
+      return route_action(req, path, act, secret);
+    }
+  }
   const bool known =
       target == "/members" || target == "/stats" || target == "/healthz" || target == "/health";
   if (!known) {
-    return io::make_response(req, http::status::not_found, "not found\n", "text/plain");
+    return text(req, http::status::not_found, "not found");
   }
   if (req.method() != http::verb::get) {
-    auto res = io::make_response(req, http::status::method_not_allowed,
-                                 std::string(target) + " only answers GET\n", "text/plain");
+    auto res = text(req, http::status::method_not_allowed, std::string(target) + " only answers GET");
     res.set(http::field::allow, "GET");
     return res;
   }
@@ -44,12 +149,7 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
   if (target == "/health") {
     return io::make_response(req, http::status::ok, health_json(snapshot));
   }
-  if (snapshot.stats.healthy) {
-    return io::make_response(req, http::status::ok, "ok\n", "text/plain");
-  }
-  std::string reason = snapshot.health ? snapshot.health->reason : "no health check has passed yet";
-  return io::make_response(req, http::status::service_unavailable, "unhealthy: " + reason + "\n",
-                           "text/plain");
+  return healthz(req, snapshot);
 }
 
 }  // namespace etcdmesos::scheduler

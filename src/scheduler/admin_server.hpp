@@ -1,11 +1,19 @@
 // The scheduler's admin HTTP interface:
-//   GET /members  running and starting members (JSON list)
-//   GET /stats    counters (JSON)
-//   GET /healthz  200 "ok" when the last health check passed, else 503 with the reason
-//   GET /health   the last health check with a per-member breakdown (JSON)
-// Unknown paths get 404, other methods 405 with an Allow header.
-// Threading: runs on the io_context of the executor given; the snapshot
-// function is called on that io_context.
+//   GET  /members  running and starting members (JSON list)
+//   GET  /stats    counters (JSON)
+//   GET  /healthz  200 "ok" when the last health check passed, else 503 with
+//                  the reason (total loss, livelock, reseed, or the check's)
+//   GET  /health   the last health check with a per-member breakdown, and the
+//                  scheduler's own state (JSON)
+//   POST /reseed   reseed a livelocked cluster now (202; 409 with the reason
+//                  when the scheduler refuses)
+//   POST /unlock   leave the total-loss lock and bootstrap a new, empty
+//                  cluster (202; 409 when not locked)
+// With a secret configured, POST requests need "Authorization: Bearer
+// <secret>" (401 otherwise). Unknown paths get 404, other methods 405 with an
+// Allow header and a line saying what the path is for.
+// Threading: runs on the io_context of the executor given; the snapshot and
+// action functions are called on that io_context.
 #pragma once
 
 #include "common/error.hpp"
@@ -13,21 +21,36 @@
 #include "scheduler/admin_json.hpp"
 
 #include <functional>
+#include <string>
 
 namespace etcdmesos::scheduler {
 
+enum class AdminAction { kReseed, kUnlock };
+
+struct AdminActionResult {
+  bool accepted = false;
+  std::string message;  // what happens now, or why it was refused
+};
+
+using AdminActionHandler = std::function<AdminActionResult(AdminAction)>;
+
 class AdminServer {
  public:
-  AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot);
+  AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot,
+              AdminActionHandler act = {}, std::string secret = {});
 
   Result<io::Endpoint> listen(const io::Endpoint& bind);
   void stop();
 
   // Routing, separate from the socket so that it can be tested directly.
-  static io::Response route(const io::Request& req, const AdminSnapshot& snapshot);
+  // Without a handler, POST /reseed and /unlock answer 503.
+  static io::Response route(const io::Request& req, const AdminSnapshot& snapshot,
+                            const AdminActionHandler& act = {}, const std::string& secret = {});
 
  private:
   std::function<AdminSnapshot()> snapshot_;
+  AdminActionHandler act_;
+  std::string secret_;
   io::HttpServer server_;
 };
 

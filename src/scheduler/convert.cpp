@@ -77,7 +77,8 @@ namespace {
 mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
   mesos::CommandInfo command;
   // Fetched into the sandbox, which is the executor's working directory.
-  command.value = "./etcd-mesos-executor -etcd-bin=./etcd";
+  command.value = "./etcd-mesos-executor -etcd-bin=./etcd -etcd-restart-attempts=" +
+                  std::to_string(t.etcd_restart_attempts);
   command.shell = true;
   for (const auto& url : {t.executor_url, t.etcd_url, t.etcdctl_url}) {
     mesos::Uri uri;

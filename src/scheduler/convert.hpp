@@ -22,6 +22,8 @@ struct ExecutorTemplate {
   std::string framework_name;
   double executor_cpus = 0.1;
   double executor_mem_mb = 32;
+  // Passed to the executor as -etcd-restart-attempts.
+  int etcd_restart_attempts = 3;
 };
 
 // The Mesos task that runs one member: its resources (cpus, mem, disk and the

@@ -27,7 +27,8 @@ po::options_description describe_options(Options& o) {
     ("cluster-size", po::value(&o.cluster_size)->default_value(o.cluster_size),
      "number of etcd members to run (1..9; odd sizes tolerate failures best)")
     ("admin-port", po::value(&o.admin_port)->default_value(o.admin_port),
-     "port of the admin HTTP interface (/members, /stats, /healthz, /health)")
+     "port of the admin HTTP interface (GET /members, /stats, /healthz, /health; "
+     "POST /reseed, /unlock)")
     ("address", po::value(&o.address)->default_value(o.address),
      "IP address the admin and artifact servers listen on; agents must reach it")
     ("artifact-port", po::value(&o.artifact_port)->default_value(o.artifact_port),
@@ -64,6 +65,24 @@ po::options_description describe_options(Options& o) {
     ("health-check-interval",
      po::value(&o.health_check_interval_seconds)->default_value(o.health_check_interval_seconds),
      "seconds between etcd health checks")
+    ("reseed-timeout",
+     po::value(&o.reseed_timeout_seconds)->default_value(o.reseed_timeout_seconds),
+     "seconds a majority of members may stay lost (livelock: etcd can change nothing) before "
+     "the scheduler reseeds: the live member with the highest raft index becomes a new "
+     "one-member cluster holding its data, the other old members are retired once it is "
+     "healthy, and the cluster grows back. Writes only the seed lacked are lost")
+    ("auto-reseed",
+     po::value(&o.auto_reseed)->default_value(o.auto_reseed)->implicit_value(true),
+     "reseed automatically after --reseed-timeout (true/false); with false a livelocked "
+     "cluster is left alone until an operator sends POST /reseed to the admin port")
+    ("admin-secret-file", po::value(&o.admin_secret_file),
+     "file holding a secret; when given, mutating admin requests (POST /reseed, "
+     "POST /unlock) need the header 'Authorization: Bearer <secret>'")
+    ("etcd-restart-attempts",
+     po::value(&o.etcd_restart_attempts)->default_value(o.etcd_restart_attempts),
+     "how often an executor restarts an etcd that exited unexpectedly, on its data directory "
+     "and with growing pauses, before the task fails and the member is replaced (0 = never; "
+     "a member removed from the cluster is never restarted)")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level),
      "trace, debug, info, warn or error");
   // clang-format on
@@ -100,6 +119,12 @@ Result<void> validate(const Options& o) {
   }
   if (o.health_check_interval_seconds <= 0) {
     return make_error("--health-check-interval must be positive");
+  }
+  if (o.reseed_timeout_seconds <= 0) {
+    return make_error("--reseed-timeout must be positive");
+  }
+  if (o.etcd_restart_attempts < 0 || o.etcd_restart_attempts > 100) {
+    return make_error("--etcd-restart-attempts must be between 0 and 100");
   }
   if (o.framework_name.empty() || o.framework_name.size() > 64 ||
       o.framework_name.find_first_not_of(

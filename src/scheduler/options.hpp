@@ -32,6 +32,15 @@ struct Options {
   std::string mesos_authentication_principal;
   std::string mesos_authentication_secret_file;
   double health_check_interval_seconds = 5;
+  // Livelock (majority lost) for this long starts a reseed if auto_reseed.
+  double reseed_timeout_seconds = 240;
+  bool auto_reseed = true;
+  // When set, mutating admin requests (POST /reseed, POST /unlock) need
+  // "Authorization: Bearer <the file's content>".
+  std::string admin_secret_file;
+  // How often an executor restarts an etcd that exited unexpectedly, on its
+  // data directory, before the task fails (0 = never; the member is replaced).
+  int etcd_restart_attempts = 3;
   std::string log_level = "info";
 };
 

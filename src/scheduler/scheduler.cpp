@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "io/etcd_client.hpp"
 #include "io/etcd_health.hpp"
+#include "core/reseed_protocol.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,10 +28,10 @@ auto log() {
 constexpr auto kTickInterval = 250ms;
 constexpr auto kEtcdRequestTimeout = 5s;
 
-std::string read_secret(const std::string& path) {
+std::string read_secret(const std::string& path, const char* flag) {
   std::ifstream in(path);
   if (!in) {
-    throw std::runtime_error("cannot read --mesos-authentication-secret-file " + path);
+    throw std::runtime_error(std::string("cannot read ") + flag + " " + path);
   }
   std::stringstream content;
   content << in.rdbuf();
@@ -49,6 +50,23 @@ std::string default_executor_bin() {
     return "etcd-mesos-executor";
   }
   return (self.parent_path() / "etcd-mesos-executor").string();
+}
+
+constexpr auto kStatusQueryTimeout = std::chrono::seconds(3);
+
+std::string admin_secret(const Options& options) {
+  if (options.admin_secret_file.empty()) {
+    return {};
+  }
+  auto secret = read_secret(options.admin_secret_file, "--admin-secret-file");
+  if (secret.empty()) {
+    throw std::runtime_error("--admin-secret-file " + options.admin_secret_file + " is empty");
+  }
+  return secret;
+}
+
+double seconds(core::Millis d) {
+  return static_cast<double>(d.count()) / 1000.0;
 }
 
 mesos::Call make_call(std::string type) {
@@ -73,7 +91,10 @@ Scheduler::Scheduler(asio::io_context& io, Options options)
       core_(core_config(), static_cast<uint64_t>(::getpid()) ^
                                static_cast<uint64_t>(started_.time_since_epoch().count())),
       artifacts_(io.get_executor()),
-      admin_(io.get_executor(), [this] { return snapshot(); }) {}
+      admin_(
+          io.get_executor(), [this] { return snapshot(); },
+          [this](AdminAction action) { return on_admin_action(action); },
+          admin_secret(options_)) {}
 
 Scheduler::~Scheduler() {
   stop();
@@ -93,6 +114,8 @@ core::Config Scheduler::core_config() const {
   c.executor_mem_mb = ExecutorTemplate{}.executor_mem_mb;
   c.health_check_interval =
       core::Millis(static_cast<int64_t>(options_.health_check_interval_seconds * 1000));
+  c.reseed_timeout = core::Millis(static_cast<int64_t>(options_.reseed_timeout_seconds * 1000));
+  c.auto_reseed = options_.auto_reseed;
   return c;
 }
 
@@ -138,6 +161,7 @@ Result<void> Scheduler::start() {
   executor_template_ =
       ExecutorTemplate{artifacts_.url("etcd-mesos-executor"), artifacts_.url("etcd"),
                        artifacts_.url("etcdctl"), options_.framework_name};
+  executor_template_.etcd_restart_attempts = options_.etcd_restart_attempts;
   log()->info("admin interface on http://{}, artifacts on http://{}", admin_endpoint->to_string(),
               artifact_endpoint->to_string());
 
@@ -154,7 +178,8 @@ Result<void> Scheduler::start() {
   };
   if (!options_.mesos_authentication_principal.empty()) {
     config.principal = options_.mesos_authentication_principal;
-    config.secret = read_secret(options_.mesos_authentication_secret_file);
+    config.secret = read_secret(options_.mesos_authentication_secret_file,
+                                "--mesos-authentication-secret-file");
   }
   io::MesosSchedulerClient::Callbacks callbacks;
   callbacks.on_event = [this](const mesos::Event& e) { on_mesos_event(e); };
@@ -179,8 +204,78 @@ void Scheduler::stop() {
 }
 
 AdminSnapshot Scheduler::snapshot() const {
-  return AdminSnapshot{core_.members(), core_.stats(), core_.last_health(), framework_id_,
-                       core_.subscribed()};
+  AdminSnapshot s;
+  s.members = core_.members();
+  s.stats = core_.stats();
+  s.health = core_.last_health();
+  s.framework_id = framework_id_;
+  s.subscribed = core_.subscribed();
+  const auto at = now();
+  s.plan = core_.plan_reason();
+  s.locked = core_.locked();
+  s.lock_reason = core_.lock_reason();
+  s.livelocked = core_.livelocked();
+  if (const auto since = core_.livelock_since()) {
+    s.livelock_seconds = seconds(at - *since);
+  }
+  s.livelock_reason = core_.livelock_reason();
+  s.auto_reseed = core_.config().auto_reseed;
+  if (const auto reseed_at = core_.auto_reseed_at()) {
+    s.reseed_in_seconds = std::max(0.0, seconds(*reseed_at - at));
+  }
+  s.reseed = core_.reseed_status();
+  s.last_reseed = core_.last_reseed_outcome();
+  return s;
+}
+
+AdminActionResult Scheduler::on_admin_action(AdminAction action) {
+  if (action == AdminAction::kReseed) {
+    if (auto why_not = core_.why_not_reseed()) {
+      log()->warn("operator reseed refused: {}", *why_not);
+      return {false, "reseed refused: " + *why_not};
+    }
+    log()->warn("operator requested a reseed");
+    feed(core::OperatorReseed{});
+    return {true, "reseed started: " + core_.reseed_status() + "; follow it on GET /health"};
+  }
+  if (auto why_not = core_.why_not_unlock()) {
+    return {false, "unlock refused: " + *why_not};
+  }
+  log()->warn("operator unlocked the scheduler: a new, empty cluster will be bootstrapped");
+  feed(core::OperatorUnlock{});
+  return {true, "unlocked: a new, empty cluster will be bootstrapped"};
+}
+
+// One line per change of the core's state and plan, so that the log tells
+// the story of an incident without a line per tick.
+void Scheduler::log_state_changes() {
+  std::string state = "normal";
+  if (core_.locked()) {
+    state = "locked: " + core_.lock_reason();
+  } else if (core_.reseeding()) {
+    state = core_.reseed_status();
+  } else if (core_.livelocked()) {
+    state = "livelocked: " + core_.livelock_reason();
+  }
+  if (state != logged_state_) {
+    if (core_.locked()) {
+      log()->critical(
+          "state: '{}' -> '{}'. To recover: copy the newest etcd-data directory from a member's "
+          "sandbox (or take an etcd snapshot backup), POST /unlock to bootstrap a new empty "
+          "cluster, then load the data into it as docs/incident-response.md describes",
+          logged_state_, state);
+    } else {
+      log()->warn("state: '{}' -> '{}'", logged_state_, state);
+    }
+    if (!core_.last_reseed_outcome().empty()) {
+      log()->info("last reseed: {}", core_.last_reseed_outcome());
+    }
+    logged_state_ = state;
+  }
+  if (core_.plan_reason() != logged_plan_) {
+    log()->info("plan: {}", core_.plan_reason());
+    logged_plan_ = core_.plan_reason();
+  }
 }
 
 core::Millis Scheduler::now() const {
@@ -204,6 +299,17 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     const auto& s = *event.update;
     feed(core::StatusUpdate{s.task_id, s.agent_id.value_or(""), to_core(s.state), s.uuid,
                             s.message.value_or(""), s.reason.value_or("")});
+    core::LabelList labels;
+    for (const auto& label : s.labels) {
+      labels.emplace_back(label.key, label.value);
+    }
+    if (auto report = core::reseed_report_from(s.task_id, labels, s.message.value_or(""))) {
+      log()->warn("{}", core::describe(core::Event{*report}));
+      feed(*report);
+    }
+  } else if (event.type == "MESSAGE" && event.message) {
+    log()->info("message of {} bytes from executor '{}' ignored", event.message->data.size(),
+                event.message->executor_id);
   } else if (event.type == "FAILURE" && event.failure && event.failure->agent_id &&
              !event.failure->executor_id) {
     feed(core::AgentLost{*event.failure->agent_id});
@@ -223,6 +329,7 @@ void Scheduler::feed(const core::Event& event) {
   }
   log()->debug("event: {}", core::describe(event));
   perform(core_.step(event, now()));
+  log_state_changes();
 }
 
 void Scheduler::perform(const std::vector<core::Effect>& effects) {
@@ -271,6 +378,10 @@ void Scheduler::perform_one(const core::Effect& effect) {
           add_member(e);
         } else if constexpr (std::is_same_v<T, core::RemoveEtcdMember>) {
           remove_member(e);
+        } else if constexpr (std::is_same_v<T, core::QueryMemberStatus>) {
+          query_statuses(e);
+        } else if constexpr (std::is_same_v<T, core::ReseedOrder>) {
+          send_reseed_order(e);
         }
       },
       effect);
@@ -290,6 +401,66 @@ void Scheduler::add_member(const core::AddEtcdMember& add) {
 
 void Scheduler::remove_member(const core::RemoveEtcdMember& remove) {
   asio::co_spawn(io_, run_member_remove(remove), asio::detached);
+}
+
+// Only the scheduler can order a reseed step: the order is a framework
+// message, which Mesos delivers from this framework's scheduler alone.
+void Scheduler::send_reseed_order(const core::ReseedOrder& order) {
+  auto c = make_call("MESSAGE");
+  c.message = mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
+                                 core::encode_reseed_order({order.action, order.reseed_id})};
+  call(std::move(c));
+}
+
+// Every member's maintenance status in parallel (it answers without quorum,
+// reference etcd §12); the answer goes back to the core once all are in.
+void Scheduler::query_statuses(const core::QueryMemberStatus& query) {
+  struct Gather {
+    uint64_t query_id = 0;
+    std::vector<core::MemberHealth> answers;
+    std::size_t pending = 0;
+  };
+  auto gather = std::make_shared<Gather>(
+      Gather{query.query_id, std::vector<core::MemberHealth>(query.members.size()),
+             query.members.size()});
+  if (query.members.empty()) {
+    feed(core::MemberStatuses{query.query_id, {}});
+    return;
+  }
+  for (std::size_t i = 0; i < query.members.size(); ++i) {
+    asio::co_spawn(io_, status_of(query.members[i]),
+                   [this, gather, i, name = query.members[i].name](std::exception_ptr e,
+                                                                   core::MemberHealth answer) {
+                     if (e) {
+                       answer = core::MemberHealth{name, false, 0, 0, 0, "internal error"};
+                     }
+                     gather->answers[i] = std::move(answer);
+                     if (--gather->pending == 0) {
+                       feed(core::MemberStatuses{gather->query_id, std::move(gather->answers)});
+                     }
+                   });
+  }
+}
+
+asio::awaitable<core::MemberHealth> Scheduler::status_of(core::Member member) {
+  core::MemberHealth answer;
+  answer.name = member.name;
+  auto endpoint = io::endpoint_from_url(member.client_url());
+  if (!endpoint) {
+    answer.error = endpoint.error().message;
+    co_return answer;
+  }
+  io::EtcdClient client(io_.get_executor(), *endpoint, kStatusQueryTimeout);
+  auto status = co_await client.status();
+  if (!status) {
+    answer.error = status.error().message;
+    co_return answer;
+  }
+  answer.reachable = true;
+  answer.leader = status->leader;
+  answer.raft_index = status->raft_index;
+  answer.raft_term = status->raft_term;
+  co_return answer;
 }
 
 asio::awaitable<void> Scheduler::send_call(mesos::Call c) {
@@ -329,6 +500,11 @@ asio::awaitable<void> Scheduler::run_member_add(core::AddEtcdMember add) {
     }
     outcome.error = url + ": " + added.error().message;
   }
+  if (!outcome.ok) {
+    // Expected for a few seconds after a member joins: etcd refuses changes
+    // until every voter has been connected for 5 s (strict reconfig check).
+    log()->warn("etcd member add of '{}' failed: {}", add.name, outcome.error);
+  }
   feed(outcome);
 }
 
@@ -350,6 +526,9 @@ asio::awaitable<void> Scheduler::run_member_remove(core::RemoveEtcdMember remove
     }
     outcome.error = url + ": " + removed.error().message;
   }
+  if (!outcome.ok) {
+    log()->warn("etcd member remove of {} failed: {}", remove.etcd_id, outcome.error);
+  }
   feed(outcome);
 }
 
@@ -363,6 +542,7 @@ asio::awaitable<void> Scheduler::tick_loop() {
       break;
     }
     perform(core_.tick(now()));
+    log_state_changes();
   }
 }
 

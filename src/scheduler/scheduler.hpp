@@ -49,6 +49,11 @@ class Scheduler {
   void check_health(const core::CheckHealth& check);
   void add_member(const core::AddEtcdMember& add);
   void remove_member(const core::RemoveEtcdMember& remove);
+  void query_statuses(const core::QueryMemberStatus& query);
+  void send_reseed_order(const core::ReseedOrder& order);
+  boost::asio::awaitable<core::MemberHealth> status_of(core::Member member);
+  AdminActionResult on_admin_action(AdminAction action);
+  void log_state_changes();
   boost::asio::awaitable<void> send_call(mesos::Call call);
   boost::asio::awaitable<void> run_health_check(core::CheckHealth check);
   boost::asio::awaitable<void> run_member_add(core::AddEtcdMember add);
@@ -69,6 +74,9 @@ class Scheduler {
   std::unique_ptr<io::MasterDetector> detector_;
   std::unique_ptr<io::MesosScheduler> mesos_;
   std::string framework_id_;
+  // What log_state_changes() last logged.
+  std::string logged_state_;
+  std::string logged_plan_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool stopped_ = false;
 };

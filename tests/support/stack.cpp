@@ -1,6 +1,7 @@
 #include "support/stack.hpp"
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -42,10 +43,14 @@ std::optional<HttpResult> parse_http(const std::string& raw) {
 
 std::optional<HttpResult> http_call(const std::string& method, const std::string& host,
                                     uint16_t port, const std::string& target,
-                                    const std::string& body, std::chrono::milliseconds timeout) {
+                                    const std::string& body, std::chrono::milliseconds timeout,
+                                    const HeaderList& headers) {
   std::ostringstream req;
   req << method << " " << target << " HTTP/1.1\r\nHost: " << host << ":" << port
       << "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) {
+    req << name << ": " << value << "\r\n";
+  }
   if (!body.empty() || method == "POST") {
     req << "Content-Type: application/json\r\nContent-Length: " << body.size() << "\r\n";
   }
@@ -55,6 +60,53 @@ std::optional<HttpResult> http_call(const std::string& method, const std::string
     return std::nullopt;
   }
   return parse_http(*raw);
+}
+
+std::optional<HttpResult> etcd_post(const std::string& client_url, const std::string& target,
+                                    const std::string& body, std::chrono::milliseconds timeout) {
+  auto rest = client_url.substr(client_url.find("//") + 2);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) {
+    return std::nullopt;
+  }
+  return http_call("POST", rest.substr(0, colon),
+                   static_cast<uint16_t>(std::stoi(rest.substr(colon + 1))), target, body, timeout);
+}
+
+std::optional<std::vector<std::string>> etcd_member_names(const std::string& client_url) {
+  auto list = etcd_post(client_url, "/v3/cluster/member/list", "{}");
+  if (!list || list->status != 200) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(list->body, ec);
+  if (ec || !parsed.is_object() || !parsed.as_object().contains("members")) {
+    return std::nullopt;
+  }
+  std::vector<std::string> names;
+  for (const auto& m : parsed.at("members").as_array()) {
+    const auto* name = m.as_object().if_contains("name");
+    names.push_back(name ? std::string(name->as_string()) : "");
+  }
+  return names;
+}
+
+std::optional<pid_t> etcd_pid(const std::string& client_url) {
+  const std::string flag = "--listen-client-urls=" + client_url;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmdline = read_file(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if ((cmdline + " ").find(flag + " ") != std::string::npos &&
+        cmdline.find("etcd") != std::string::npos) {
+      return static_cast<pid_t>(std::stoi(name));
+    }
+  }
+  return std::nullopt;
 }
 
 std::string project_binary(const std::string& name) {
@@ -135,6 +187,53 @@ boost::json::array LocalStack::members() {
   if (ec || !parsed.is_array())
     return {};
   return parsed.as_array();
+}
+
+boost::json::object LocalStack::stats() {
+  auto answer = admin("/stats");
+  boost::system::error_code ec;
+  auto parsed = answer ? boost::json::parse(answer->body, ec) : boost::json::value{};
+  return !ec && parsed.is_object() ? parsed.as_object() : boost::json::object{};
+}
+
+boost::json::object LocalStack::health() {
+  auto answer = admin("/health");
+  boost::system::error_code ec;
+  auto parsed = answer ? boost::json::parse(answer->body, ec) : boost::json::value{};
+  return !ec && parsed.is_object() ? parsed.as_object() : boost::json::object{};
+}
+
+std::optional<HttpResult> LocalStack::admin_call(const std::string& method,
+                                                 const std::string& target,
+                                                 const std::string& bearer) {
+  HeaderList headers;
+  if (!bearer.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + bearer);
+  }
+  return http_call(method, "127.0.0.1", admin_port_, target, "", std::chrono::seconds(5), headers);
+}
+
+bool LocalStack::healthy_with(std::size_t size) {
+  auto list = members();
+  if (list.size() != size) {
+    return false;
+  }
+  for (const auto& m : list) {
+    if (m.at("state").as_string() != "TASK_RUNNING") {
+      return false;
+    }
+  }
+  auto s = stats();
+  return s.contains("healthy") && s.at("healthy").as_int64() == 1;
+}
+
+bool LocalStack::stop_agent(const std::string& agent_id) {
+  auto answer = master("POST", "/control/agents/" + agent_id + "/stop");
+  return answer && answer->status == 200;
+}
+
+std::string LocalStack::scheduler_log() const {
+  return scheduler_ ? scheduler_->stderr_text() : "";
 }
 
 std::string LocalStack::logs() const {

@@ -12,10 +12,12 @@
 
 #include <boost/json.hpp>
 
+#include <sys/types.h>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace etcdmesos::testing {
@@ -25,11 +27,26 @@ struct HttpResult {
   std::string body;
 };
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 // One HTTP/1.1 request with "Connection: close" to an IPv4 literal host.
 std::optional<HttpResult> http_call(const std::string& method, const std::string& host,
                                     uint16_t port, const std::string& target,
                                     const std::string& body = "",
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                    const HeaderList& headers = {});
+
+// POST to an etcd member's JSON gateway at "http://host:port".
+std::optional<HttpResult> etcd_post(const std::string& client_url, const std::string& target,
+                                    const std::string& body,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// Names in etcd's member list as `client_url` serves it ("" for an unstarted
+// member); nullopt when it does not answer.
+std::optional<std::vector<std::string>> etcd_member_names(const std::string& client_url);
+
+// The etcd process serving `client_url`, found by its command line in /proc
+// (the dev cluster runs members as grandchildren of its own process).
+std::optional<pid_t> etcd_pid(const std::string& client_url);
 
 // Path of a binary built by this project (<build>/bin/<name>).
 std::string project_binary(const std::string& name);
@@ -57,11 +74,22 @@ class LocalStack {
   std::optional<HttpResult> master(const std::string& method, const std::string& target);
   // Parsed GET /members (empty when unavailable or not JSON).
   boost::json::array members();
+  // Parsed GET /stats and GET /health (empty when unavailable).
+  boost::json::object stats();
+  boost::json::object health();
+  // A request to the admin interface with an optional bearer token.
+  std::optional<HttpResult> admin_call(const std::string& method, const std::string& target,
+                                       const std::string& bearer = "");
+  // Members in TASK_RUNNING, /stats healthy, and exactly `size` of them.
+  bool healthy_with(std::size_t size);
+  // Host loss through the dev cluster's control endpoint.
+  bool stop_agent(const std::string& agent_id);
 
   void start_scheduler();
   void stop_scheduler();
   ChildProcess* scheduler() { return scheduler_.get(); }
   std::string logs() const;  // dev cluster + scheduler output, for failure messages
+  std::string scheduler_log() const;
 
  private:
   StackOptions options_;

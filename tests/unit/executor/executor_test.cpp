@@ -3,12 +3,14 @@
 #include "executor/executor.hpp"
 
 #include "codec/task_data.hpp"
+#include "core/reseed_protocol.hpp"
 #include "fake_agent.hpp"
 #include "support/etcd_server.hpp"
 #include "support/processes.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -168,7 +170,8 @@ TEST_F(ExecutorTest, RunsEtcdAndKillEndsIt) {
   EXPECT_TRUE(agent_.rejected.empty()) << agent_.rejected.front();
 }
 
-TEST_F(ExecutorTest, EtcdKilledBySignalIsTaskFailed) {
+TEST_F(ExecutorTest, EtcdKilledBySignalIsTaskFailedWithoutRestarts) {
+  options_.etcd_restart_attempts = 0;
   start();
   launch_running();
   ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
@@ -328,6 +331,197 @@ TEST_F(ExecutorTest, LostAgentWithoutCheckpointStopsEtcdAndExitsWithFailure) {
   ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
   EXPECT_EQ(*exit_code_, 1);
   EXPECT_TRUE(process_gone(pid));
+}
+
+
+// ------------------------------------------------- restarts in place, reseed
+
+std::string cmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(raw.begin(), raw.end(), '\0', ' ');
+  return raw;
+}
+
+std::size_t count_state(const FakeAgent& agent, TaskState state) {
+  return static_cast<std::size_t>(std::count_if(agent.updates.begin(), agent.updates.end(),
+                                                [&](const auto& u) { return u.state == state; }));
+}
+
+const mesos::TaskStatus* find_reseed_report(const FakeAgent& agent, const std::string& id) {
+  for (const auto& u : agent.updates) {
+    for (const auto& label : u.labels) {
+      if (label.key == core::kLabelReseedId && label.value == id) {
+        return &u;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::string label_of(const mesos::TaskStatus& status, std::string_view key) {
+  for (const auto& label : status.labels) {
+    if (label.key == key) {
+      return label.value;
+    }
+  }
+  return "";
+}
+
+bool put_key(uint16_t port) {
+  auto put = etcdmesos::testing::http_post(port, "/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})",
+                                           5s);
+  return put && put->status == 200;
+}
+
+bool has_key(uint16_t port) {
+  auto get = etcdmesos::testing::http_post(port, "/v3/kv/range", R"({"key":"Zm9v"})", 5s);
+  return get && get->status == 200 && get->body.find("YmFy") != std::string::npos;
+}
+
+class ExecutorRestartTest : public ExecutorTest {
+ protected:
+  void SetUp() override {
+    options_.restart_backoff_initial = 50ms;
+    options_.restart_backoff_max = 100ms;
+  }
+
+  void message(const std::string& data) {
+    mesos::ExecutorEvent e;
+    e.type = "MESSAGE";
+    e.message_data = data;
+    agent_.send(e);
+  }
+
+  // SIGKILLs etcd and waits for the executor's next TASK_RUNNING ("again").
+  pid_t crash_and_wait_for_restart() {
+    const pid_t before = executor_->etcd_pid_ForTest().value();
+    const auto running = count_state(agent_, TaskState::kRunning);
+    ::kill(before, SIGKILL);
+    EXPECT_TRUE(wait_for([&] { return count_state(agent_, TaskState::kRunning) > running; },
+                         kEtcdStartTimeout));
+    const pid_t after = executor_->etcd_pid_ForTest().value();
+    EXPECT_NE(after, before);
+    return after;
+  }
+};
+
+TEST_F(ExecutorRestartTest, CrashedEtcdIsRestartedOnItsDataDirUntilTheBudgetIsSpent) {
+  options_.etcd_restart_attempts = 2;
+  start();
+  const auto data = launch_running();
+  ASSERT_TRUE(put_key(static_cast<uint16_t>(data.client_port)));
+
+  crash_and_wait_for_restart();
+  EXPECT_TRUE(has_key(static_cast<uint16_t>(data.client_port)));
+  EXPECT_TRUE(contains(agent_.updates.back().message, "again after restart 1"))
+      << agent_.updates.back().message.value_or("");
+  crash_and_wait_for_restart();
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
+
+  ::kill(executor_->etcd_pid_ForTest().value(), SIGKILL);
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  const auto& message = agent_.find(TaskState::kFailed)->message;
+  EXPECT_TRUE(contains(message, "signal 9")) << message.value_or("");
+  EXPECT_TRUE(contains(message, "gave up after 2 restart(s)")) << message.value_or("");
+  EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING",
+                                                       "TASK_RUNNING", "TASK_RUNNING",
+                                                       "TASK_FAILED"}));
+}
+
+TEST_F(ExecutorRestartTest, ARemovedMemberIsNotRestarted) {
+  // Stands in for a removal, which one member cannot do to itself: runs the
+  // real etcd until told, then logs etcd's removal line and exits 0 as etcd
+  // does (reference etcd §8).
+  options_.etcd_bin = write_script(
+      sandbox_.path(), "removable-etcd",
+      "/usr/bin/etcd \"$@\" &\nchild=$!\n"
+      "while [ ! -e stop-as-removed ]; do sleep 0.05; done\nkill -9 $child\n"
+      "echo '{\"level\":\"warn\",\"msg\":\"server error\",\"error\":\"the member has been "
+      "permanently removed from the cluster\"}' >&2\nexit 0");
+  options_.etcd_restart_attempts = 3;
+  start();
+  launch_running();
+  ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
+  std::ofstream(sandbox_.path() / "stop-as-removed").put('x');
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kFailed); }));
+  const auto& message = agent_.find(TaskState::kFailed)->message;
+  EXPECT_TRUE(contains(message, "removed from the cluster")) << message.value_or("");
+  EXPECT_TRUE(contains(message, "etcd logged so")) << message.value_or("");
+  EXPECT_EQ(count_state(agent_, TaskState::kRunning), 1u);
+}
+
+TEST_F(ExecutorRestartTest, KillWhileEtcdWaitsToRestartIsTaskKilledAtOnce) {
+  options_.etcd_restart_attempts = 1;
+  options_.restart_backoff_initial = 20s;
+  options_.restart_backoff_max = 20s;
+  start();
+  launch_running();
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+  ::kill(pid, SIGKILL);
+  ASSERT_TRUE(wait_for([&] { return process_gone(pid); }));
+  const auto began = Clock::now();
+  kill("etcd-m0-1");
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kKilled); }));
+  EXPECT_LT(Clock::now() - began, 10s);
+  EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+}
+
+TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingItsData) {
+  options_.etcd_restart_attempts = 1;
+  start();
+  const auto data = launch_running();
+  const auto port = static_cast<uint16_t>(data.client_port);
+  ASSERT_TRUE(put_key(port));
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+  EXPECT_EQ(cmdline(before).find("--force-new-cluster"), std::string::npos);
+
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; },
+                       kEtcdStartTimeout));
+  const auto& report = *find_reseed_report(agent_, "7");
+  EXPECT_EQ(report.state, TaskState::kRunning);
+  EXPECT_EQ(label_of(report, core::kLabelReseedAction), "seed");
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
+  const pid_t seed = executor_->etcd_pid_ForTest().value();
+  EXPECT_NE(seed, before);
+  EXPECT_NE(cmdline(seed).find("--force-new-cluster"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7" / "member"));
+  EXPECT_TRUE(has_key(port));
+
+  // Only that one start uses the flag: a restart goes without it.
+  const pid_t restarted = crash_and_wait_for_restart();
+  EXPECT_EQ(cmdline(restarted).find("--force-new-cluster"), std::string::npos);
+  EXPECT_TRUE(has_key(port));
+  EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+}
+
+TEST_F(ExecutorRestartTest, BackupOrderCopiesTheDataDirWhileEtcdKeepsRunning) {
+  start();
+  launch_running();
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+  message(core::encode_reseed_order({core::ReseedAction::kBackup, 3}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "3") != nullptr; }));
+  const auto& report = *find_reseed_report(agent_, "3");
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
+  EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3" / "member"));
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3.partial"));
+  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), pid);
+}
+
+TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgnored) {
+  options_.etcd_bin =
+      write_script(sandbox_.path(), "silent-etcd", "while :; do sleep 0.05; done");
+  start();
+  launch(task("etcd-m0-1", encode(member())));
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kStarting); }));
+  message("hello, executor");
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 9}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "9") != nullptr; }));
+  const auto& report = *find_reseed_report(agent_, "9");
+  EXPECT_EQ(report.state, TaskState::kStarting);  // never claims RUNNING early
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_STARTING"}));
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+#include "core/reseed_protocol.hpp"
+
+#include <charconv>
+
+namespace etcdmesos::core {
+
+namespace {
+
+std::optional<uint64_t> parse_id(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+const std::string* find_label(const LabelList& labels, std::string_view key) {
+  for (const auto& [k, v] : labels) {
+    if (k == key) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<ReseedAction> reseed_action_from(std::string_view name) {
+  if (name == "backup") {
+    return ReseedAction::kBackup;
+  }
+  if (name == "seed") {
+    return ReseedAction::kSeed;
+  }
+  return std::nullopt;
+}
+
+std::string encode_reseed_order(const ReseedOrderText& order) {
+  return std::string(kReseedOrderPrefix) + " action=" + to_string(order.action) +
+         " id=" + std::to_string(order.reseed_id);
+}
+
+std::optional<ReseedOrderText> decode_reseed_order(std::string_view text) {
+  const std::string head = std::string(kReseedOrderPrefix) + " action=";
+  if (!text.starts_with(head)) {
+    return std::nullopt;
+  }
+  text.remove_prefix(head.size());
+  const auto space = text.find(' ');
+  if (space == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto action = reseed_action_from(text.substr(0, space));
+  text.remove_prefix(space + 1);
+  if (!action || !text.starts_with("id=")) {
+    return std::nullopt;
+  }
+  const auto id = parse_id(text.substr(3));
+  if (!id) {
+    return std::nullopt;
+  }
+  return ReseedOrderText{*action, *id};
+}
+
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok) {
+  return {{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
+          {std::string(kLabelReseedAction), to_string(order.action)},
+          {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
+}
+
+std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
+                                               const std::string& message) {
+  const auto* id = find_label(labels, kLabelReseedId);
+  const auto* action = find_label(labels, kLabelReseedAction);
+  const auto* result = find_label(labels, kLabelReseedResult);
+  if (id == nullptr || action == nullptr || result == nullptr) {
+    return std::nullopt;
+  }
+  const auto parsed_id = parse_id(*id);
+  const auto parsed_action = reseed_action_from(*action);
+  if (!parsed_id || !parsed_action || (*result != "ok" && *result != "failed")) {
+    return std::nullopt;
+  }
+  return ReseedReport{task_id, *parsed_id, *parsed_action, *result == "ok", message};
+}
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,51 @@
+// What the scheduler and the executor say to each other about a reseed.
+//
+// The order travels as a framework message (scheduler MESSAGE call -> master
+// -> executor MESSAGE event) whose data is one line of text:
+//   "etcd-mesos/reseed action=<backup|seed> id=<reseed id>"
+// Only the scheduler can send it: the agent delivers framework messages from
+// the framework's own scheduler only.
+// The answer is a TASK_RUNNING status update (reliable, acknowledged) with
+// three labels: kLabelReseedId, kLabelReseedAction and kLabelReseedResult
+// ("ok" or "failed"); its message says what happened.
+// Pure: no I/O. Decoding is strict and never throws.
+#pragma once
+
+#include "core/types.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace etcdmesos::core {
+
+inline constexpr std::string_view kReseedOrderPrefix = "etcd-mesos/reseed";
+inline constexpr std::string_view kLabelReseedId = "etcd-mesos.reseed-id";
+inline constexpr std::string_view kLabelReseedAction = "etcd-mesos.reseed-action";
+inline constexpr std::string_view kLabelReseedResult = "etcd-mesos.reseed-result";
+
+struct ReseedOrderText {
+  ReseedAction action = ReseedAction::kSeed;
+  uint64_t reseed_id = 0;
+  bool operator==(const ReseedOrderText&) const = default;
+};
+
+std::string encode_reseed_order(const ReseedOrderText& order);
+// nullopt for anything that is not exactly an order of this version.
+std::optional<ReseedOrderText> decode_reseed_order(std::string_view text);
+
+std::optional<ReseedAction> reseed_action_from(std::string_view name);
+
+using LabelList = std::vector<std::pair<std::string, std::string>>;
+
+// The labels of an executor's answer.
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok);
+// The answer carried by a status update's labels; nullopt when the update
+// is not one (no or malformed reseed labels).
+std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
+                                               const std::string& message);
+
+}  // namespace etcdmesos::core

@@ -1,0 +1,303 @@
+// Quorum loss: noticing a livelock, and the reseed that ends it by turning
+// the most up-to-date survivor into a new one-member cluster. Also the
+// operator's two interventions (reseed, unlock after a total loss).
+//
+// Safety rules (docs/architecture.md, "Reseed"):
+//  - one reseed at a time, started only while livelocked and with no other
+//    membership change in flight;
+//  - every survivor copies its data directory aside before anything changes
+//    (the seed does so itself, before --force-new-cluster rewrites it);
+//  - no old member other than the seed is stopped before a health check of
+//    the seed alone has passed;
+//  - a seed that is not healthy within seed_timeout is killed before the
+//    next candidate is tried, so that two one-member clusters never run.
+#include "core/reseed_plan.hpp"
+#include "core/scheduler_core.hpp"
+
+#include <algorithm>
+
+namespace etcdmesos::core {
+
+const char* to_string(ReseedAction action) {
+  switch (action) {
+    case ReseedAction::kBackup:
+      return "backup";
+    case ReseedAction::kSeed:
+      return "seed";
+  }
+  return "?";
+}
+
+bool SchedulerCore::launch_or_add_in_flight() const {
+  if (std::holds_alternative<PendingAdd>(change_)) {
+    return true;
+  }
+  return std::any_of(tracked_.begin(), tracked_.end(),
+                     [](const auto& entry) { return !entry.second.ran; });
+}
+
+void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Millis now) {
+  if (!lacks_quorum(result)) {
+    livelock_since_.reset();
+    livelock_reason_.clear();
+    return;
+  }
+  // A stale verdict may predate a member's return; and a cluster that has
+  // just added a voter lacks a majority until that voter starts (etcd §8):
+  // neither is a livelock.
+  if (!fresh || launch_or_add_in_flight() || locked_) {
+    return;
+  }
+  if (!livelock_since_) {
+    livelock_since_ = now;
+    ++stats_.cluster_livelocks;
+  }
+  livelock_reason_ = result.reason;
+}
+
+std::optional<Millis> SchedulerCore::auto_reseed_at() const {
+  if (!config_.auto_reseed || !livelock_since_ || reseed_ || locked_) {
+    return std::nullopt;
+  }
+  Millis at = *livelock_since_ + config_.reseed_timeout;
+  if (reseed_retry_at_) {
+    at = std::max(at, *reseed_retry_at_);
+  }
+  return at;
+}
+
+void SchedulerCore::maybe_auto_reseed(Millis now, Effects& out) {
+  const auto at = auto_reseed_at();
+  if (!at || now < *at || !may_act() || change_in_flight()) {
+    return;
+  }
+  start_reseed(now,
+               "automatic: livelocked for " + describe_duration(now - *livelock_since_) +
+                   " (--reseed-timeout " + describe_duration(config_.reseed_timeout) + ")",
+               out);
+}
+
+std::optional<std::string> SchedulerCore::why_not_reseed() const {
+  if (locked_) {
+    return "every member is lost (total loss); a reseed needs a live member: " + lock_reason_;
+  }
+  if (immutable()) {
+    return std::string("not subscribed to the Mesos master; try again when it is back");
+  }
+  if (reseed_) {
+    return "a reseed is already under way: " + reseed_status();
+  }
+  if (!livelock_since_) {
+    std::string state = last_health_ ? (last_health_->healthy ? std::string("healthy")
+                                                              : "unhealthy: " + last_health_->reason)
+                                     : std::string("not checked yet");
+    return "the cluster is not livelocked (the last health check: " + state +
+           "); a reseed would throw away the members that still agree";
+  }
+  if (change_in_flight()) {
+    return std::string("a membership change is in flight; try again in a few seconds");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> SchedulerCore::why_not_unlock() const {
+  if (!locked_) {
+    return std::string("the scheduler is not locked");
+  }
+  return std::nullopt;
+}
+
+std::string SchedulerCore::reseed_status() const {
+  if (!reseed_) {
+    return "";
+  }
+  const std::string head = "reseed " + std::to_string(reseed_->id) + " (" + reseed_->why + "): ";
+  if (reseed_->phase == Reseed::Phase::kRanking) {
+    return head + "asking the live members for their raft index";
+  }
+  const Member* seed = nullptr;
+  for (const auto& m : members_) {
+    if (m.task_id == reseed_->seed_task) {
+      seed = &m;
+    }
+  }
+  const std::string name = seed ? seed->name : reseed_->seed_task;
+  return head + (reseed_->seed_reported ? "waiting for seed " + name + " to be healthy alone"
+                                        : "seed " + name + " is restarting as a new cluster");
+}
+
+void SchedulerCore::on(const OperatorReseed&, Millis now, Effects& out) {
+  if (why_not_reseed()) {
+    return;
+  }
+  start_reseed(now, "operator request", out);
+}
+
+void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
+  if (!locked_) {
+    return;
+  }
+  // Members launched into the lost cluster can never start: stop them.
+  for (const auto& m : members_) {
+    out.push_back(KillTask{m.task_id, m.agent_id});
+  }
+  if (auto* add = std::get_if<PendingAdd>(&change_)) {
+    abandon_add(*add, out);
+  }
+  change_ = std::monostate{};
+  members_.clear();
+  tracked_.clear();
+  departed_.clear();
+  locked_ = false;
+  lock_reason_.clear();
+  ever_ran_ = false;  // the next member bootstraps a new cluster
+  livelock_since_.reset();
+  reseed_retry_at_.reset();
+  membership_changed(now);
+}
+
+void SchedulerCore::start_reseed(Millis now, std::string why, Effects& out) {
+  std::vector<Member> running;
+  for (const auto& m : members_) {
+    if (m.state == TaskState::kRunning) {
+      running.push_back(m);
+    }
+  }
+  Reseed r;
+  r.id = next_reseed_id_++;
+  r.query_id = next_query_id_++;
+  r.deadline = now + config_.status_query_timeout;
+  r.why = std::move(why);
+  reseed_ = std::move(r);
+  ++stats_.cluster_reseeds;
+  out.push_back(QueryMemberStatus{reseed_->query_id, std::move(running)});
+}
+
+void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
+  if (!reseed_ || reseed_->phase != Reseed::Phase::kRanking || e.query_id != reseed_->query_id) {
+    return;
+  }
+  auto candidates = rank_seed_candidates(e.members, members_);
+  if (candidates.empty()) {
+    end_reseed(now, "failed: no live member answered the status query");
+    return;
+  }
+  if (!may_act()) {
+    end_reseed(now, "abandoned: lost the Mesos master while ranking");
+    return;
+  }
+  for (const auto& m : members_) {
+    if (m.state == TaskState::kRunning && m.task_id != candidates.front()) {
+      out.push_back(ReseedOrder{ReseedAction::kBackup, reseed_->id, m.task_id, m.agent_id});
+    }
+  }
+  reseed_->candidates = std::move(candidates);
+  reseed_->next = 0;
+  try_next_seed(now, out);
+}
+
+void SchedulerCore::try_next_seed(Millis now, Effects& out) {
+  while (reseed_->next < reseed_->candidates.size()) {
+    const std::string task_id = reseed_->candidates[reseed_->next++];
+    const Member* m = find_member(task_id);
+    if (m == nullptr || m->state != TaskState::kRunning) {
+      continue;  // lost since the ranking
+    }
+    reseed_->phase = Reseed::Phase::kSeeding;
+    reseed_->seed_task = task_id;
+    reseed_->seed_reported = false;
+    reseed_->deadline = now + config_.seed_timeout;
+    out.push_back(ReseedOrder{ReseedAction::kSeed, reseed_->id, m->task_id, m->agent_id});
+    membership_changed(now);
+    return;
+  }
+  end_reseed(now, "failed: no candidate became a healthy seed");
+}
+
+void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
+  if (!reseed_ || e.reseed_id != reseed_->id || e.action != ReseedAction::kSeed ||
+      reseed_->phase != Reseed::Phase::kSeeding || e.task_id != reseed_->seed_task ||
+      reseed_->seed_reported) {
+    return;  // backups are only logged; stale or repeated reports change nothing
+  }
+  if (!e.ok) {
+    if (may_act()) {
+      give_up_seed(now, "its executor failed: " + e.message, out);
+    }
+    return;
+  }
+  reseed_->seed_reported = true;
+  // The next decision needs a check of the seed that started after this.
+  membership_changed(now);
+}
+
+// Called from every reconcile pass while a reseed runs: deadlines, and a
+// seed or candidates lost meanwhile.
+void SchedulerCore::advance_reseed(Millis now, Effects& out) {
+  if (const Plan plan = plan_next(picture()); plan.step == NextStep::kLock) {
+    end_reseed(now, "failed: every member was lost during the reseed");
+    lock(plan.reason);
+    return;
+  }
+  if (!may_act()) {
+    return;  // neither kills nor messages can be sent; deadlines wait
+  }
+  if (reseed_->phase == Reseed::Phase::kRanking) {
+    if (now >= reseed_->deadline) {
+      end_reseed(now, "failed: no answer to the status query within " +
+                          describe_duration(config_.status_query_timeout));
+    }
+    return;
+  }
+  const Member* seed = find_member(reseed_->seed_task);
+  if (seed == nullptr) {
+    try_next_seed(now, out);  // the seed's task ended (reported by Mesos)
+    return;
+  }
+  if (now >= reseed_->deadline) {
+    give_up_seed(now, "not healthy within " + describe_duration(config_.seed_timeout), out);
+  }
+}
+
+void SchedulerCore::give_up_seed(Millis now, const std::string& why, Effects& out) {
+  // It may already run as a one-member cluster: it must be gone before the
+  // next candidate becomes one. Its data copy stays in its sandbox.
+  last_reseed_outcome_ = "reseed " + std::to_string(reseed_->id) + ": gave up on seed task " +
+                         reseed_->seed_task + " (" + why + ")";
+  if (const Member* seed = find_member(reseed_->seed_task)) {
+    out.push_back(KillTask{seed->task_id, seed->agent_id});
+    fail_member(reseed_->seed_task, now);
+  }
+  try_next_seed(now, out);
+}
+
+void SchedulerCore::seed_healthy(Millis now, Effects& out) {
+  const std::string seed_task = reseed_->seed_task;
+  std::vector<Member> old;
+  for (const auto& m : members_) {
+    if (m.task_id != seed_task) {
+      old.push_back(m);
+    }
+  }
+  // The new cluster never lists them; restarted, etcd would refuse them
+  // ("the member has been permanently removed"). Kill them for good.
+  for (const auto& m : old) {
+    out.push_back(KillTask{m.task_id, m.agent_id});
+    fail_member(m.task_id, now, Departure::kRetired);
+  }
+  const Member* seed = find_member(seed_task);
+  end_reseed(now, "done: " + (seed ? seed->name : seed_task) + " seeded a new cluster; " +
+                      std::to_string(old.size()) + " old member(s) retired");
+  livelock_since_.reset();
+  livelock_reason_.clear();
+  reseed_retry_at_.reset();
+  membership_changed(now);
+}
+
+void SchedulerCore::end_reseed(Millis now, const std::string& outcome) {
+  last_reseed_outcome_ = "reseed " + std::to_string(reseed_->id) + " " + outcome;
+  reseed_.reset();
+  reseed_retry_at_ = now + config_.reseed_timeout;
+}
+
+}  // namespace etcdmesos::core

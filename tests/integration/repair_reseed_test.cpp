@@ -1,0 +1,210 @@
+// End to end: a majority of members lost. With auto-reseed the scheduler
+// reseeds after --reseed-timeout from the survivor with the highest raft
+// index; without it the cluster stays livelocked until an operator sends an
+// authenticated POST /reseed. Either way the keys written before the loss
+// survive and the cluster grows back to full size.
+#include "support/stack.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <thread>
+
+namespace etcdmesos::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+constexpr auto kBringUp = 90s;
+constexpr auto kRecovery = 120s;
+constexpr int kKeys = 20;
+
+std::string str(const json::value& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
+
+int64_t stat(LocalStack& stack, const char* key) {
+  auto s = stack.stats();
+  return s.contains(key) ? s.at(key).as_int64() : -1;
+}
+
+std::set<std::string> names_of(const json::array& members) {
+  std::set<std::string> names;
+  for (const auto& m : members) {
+    names.insert(str(m, "name"));
+  }
+  return names;
+}
+
+bool etcd_agrees(const json::array& members) {
+  const auto names = names_of(members);
+  for (const auto& m : members) {
+    auto listed = etcd_member_names(str(m, "client_url"));
+    if (!listed || listed->size() != names.size() ||
+        std::set<std::string>(listed->begin(), listed->end()) != names) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool signal_member(const json::value& member, int signo) {
+  auto pid = etcd_pid(str(member, "client_url"));
+  return pid && ::kill(*pid, signo) == 0;
+}
+
+// "kk" and six digits: eight base64 characters (six bytes) per key.
+std::string key(int n) {
+  return "kk" + std::to_string(100000 + n);
+}
+
+void write_keys(const json::value& member) {
+  for (int n = 0; n < kKeys; ++n) {
+    auto put = etcd_post(str(member, "client_url"), "/v3/kv/put",
+                         R"({"key":")" + key(n) + R"(","value":"c3Vydml2ZQ=="})");
+    ASSERT_TRUE(put && put->status == 200) << (put ? put->body : "no answer");
+  }
+}
+
+void expect_keys_everywhere(LocalStack& stack) {
+  for (const auto& m : stack.members()) {
+    for (int n = 0; n < kKeys; ++n) {
+      auto get = etcd_post(str(m, "client_url"), "/v3/kv/range", R"({"key":")" + key(n) + R"("})");
+      ASSERT_TRUE(get && get->status == 200);
+      EXPECT_NE(get->body.find("c3Vydml2ZQ=="), std::string::npos)
+          << "key " << n << " on " << str(m, "name");
+    }
+  }
+}
+
+bool complete(LocalStack& stack) {
+  return stack.healthy_with(3) && etcd_agrees(stack.members());
+}
+
+StackOptions options(std::vector<std::string> args) {
+  StackOptions o;
+  o.agents = 3;
+  o.scheduler_args = std::move(args);
+  return o;
+}
+
+TEST(Reseed, AfterTheTimeoutTheSurvivorSeedsANewClusterThatGrowsBack) {
+  LocalStack stack(options({"-etcd-restart-attempts=0", "-reseed-timeout=10"}));
+  ASSERT_TRUE(wait_until([&] { return complete(stack); }, kBringUp)) << stack.logs();
+  const auto before = stack.members();
+  write_keys(before[0]);
+  const std::string survivor = str(before[2], "name");
+  ASSERT_TRUE(signal_member(before[0], SIGKILL));
+  ASSERT_TRUE(signal_member(before[1], SIGKILL));
+
+  ASSERT_TRUE(wait_until([&] { return stat(stack, "livelocked") == 1; }, 30s)) << stack.logs();
+  auto healthz = stack.admin("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 503u);
+  EXPECT_NE(healthz->body.find("livelocked"), std::string::npos) << healthz->body;
+
+  ASSERT_TRUE(wait_until(
+      [&] { return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
+                   complete(stack); },
+      kRecovery))
+      << stack.logs();
+  EXPECT_TRUE(names_of(stack.members()).contains(survivor)) << "the survivor was the seed";
+  EXPECT_EQ(stat(stack, "cluster_livelocks"), 1);
+  EXPECT_EQ(stat(stack, "livelocked"), 0);
+  expect_keys_everywhere(stack);
+  const auto last = str(stack.health().at("scheduler"), "last_reseed");
+  EXPECT_NE(last.find(survivor + " seeded a new cluster"), std::string::npos) << last;
+}
+
+TEST(Reseed, AFrozenSurvivorIsRetiredOnlyAfterTheSeedIsHealthy) {
+  LocalStack stack(options({"-etcd-restart-attempts=0", "-reseed-timeout=8"}));
+  ASSERT_TRUE(wait_until([&] { return complete(stack); }, kBringUp)) << stack.logs();
+  const auto before = stack.members();
+  write_keys(before[0]);
+  // before[0] dies, before[1] freezes (its task still runs): only before[2]
+  // answers, so it is the only candidate; before[1] is an old member that
+  // must not be stopped before the seed is healthy.
+  ASSERT_TRUE(signal_member(before[0], SIGKILL));
+  ASSERT_TRUE(signal_member(before[1], SIGSTOP));
+  const std::string frozen_task = str(before[1], "task_id");
+
+  ASSERT_TRUE(wait_until(
+      [&] { return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
+                   complete(stack); },
+      kRecovery))
+      << stack.logs();
+  EXPECT_TRUE(names_of(stack.members()).contains(str(before[2], "name")));
+  EXPECT_FALSE(names_of(stack.members()).contains(str(before[1], "name")));
+  // In the log: the seed's report, then (its healthy check) the frozen
+  // member's kill, then the reseed's end; never a kill of it before.
+  const auto log = stack.scheduler_log();
+  const auto reported = log.find("seed report from " + str(before[2], "task_id") + ": ok");
+  const auto killed = log.find("effect: kill task " + frozen_task);
+  const auto seeded = log.find("seeded a new cluster");
+  ASSERT_NE(reported, std::string::npos) << log;
+  ASSERT_NE(killed, std::string::npos) << log;
+  ASSERT_NE(seeded, std::string::npos) << log;
+  EXPECT_LT(reported, killed);
+  EXPECT_LT(killed, seeded);
+  expect_keys_everywhere(stack);
+}
+
+TEST(Reseed, WithoutAutoReseedTheClusterStaysLivelockedUntilAnOperatorReseeds) {
+  TempDir secret_dir("etcd-mesos-secret");
+  const auto secret_file = secret_dir.path() / "admin-secret";
+  std::ofstream(secret_file) << "s3cret\n";
+  LocalStack stack(options({"-etcd-restart-attempts=0", "-reseed-timeout=2", "-auto-reseed=false",
+                            "-admin-secret-file=" + secret_file.string()}));
+  ASSERT_TRUE(wait_until([&] { return complete(stack); }, kBringUp)) << stack.logs();
+  const auto before = stack.members();
+  write_keys(before[0]);
+  ASSERT_TRUE(signal_member(before[0], SIGKILL));
+  ASSERT_TRUE(signal_member(before[1], SIGKILL));
+  ASSERT_TRUE(wait_until([&] { return stat(stack, "livelocked") == 1; }, 30s)) << stack.logs();
+
+  // Well past --reseed-timeout: nothing happens by itself.
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(stat(stack, "cluster_reseeds"), 0);
+    ASSERT_EQ(stat(stack, "livelocked"), 1);
+    std::this_thread::sleep_for(250ms);
+  }
+  auto healthz = stack.admin("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 503u);
+  EXPECT_NE(healthz->body.find("POST /reseed"), std::string::npos) << healthz->body;
+
+  auto get = stack.admin_call("GET", "/reseed", "s3cret");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405u);
+  EXPECT_NE(get->body.find("POST /reseed"), std::string::npos) << get->body;
+  auto anonymous = stack.admin_call("POST", "/reseed");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401u);
+  auto wrong = stack.admin_call("POST", "/reseed", "guess");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401u);
+  EXPECT_EQ(stat(stack, "cluster_reseeds"), 0);
+  EXPECT_EQ(stat(stack, "reseeding"), 0);
+
+  auto post = stack.admin_call("POST", "/reseed", "s3cret");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 202u) << post->body;
+  ASSERT_TRUE(wait_until(
+      [&] { return stat(stack, "reseeding") == 0 && complete(stack); }, kRecovery))
+      << stack.logs();
+  EXPECT_EQ(stat(stack, "cluster_reseeds"), 1);
+  EXPECT_TRUE(names_of(stack.members()).contains(str(before[2], "name")));
+  expect_keys_everywhere(stack);
+  // A healthy cluster is not reseeded on request.
+  auto again = stack.admin_call("POST", "/reseed", "s3cret");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409u) << again->body;
+}
+
+}  // namespace
+}  // namespace etcdmesos::testing

@@ -1,0 +1,312 @@
+// End to end, with real ZooKeeper, the dev cluster, the scheduler, executors
+// and etcd: a lost minority is removed from etcd and replaced, a frozen
+// member blocks every launch until the cluster is healthy again, no
+// acknowledged write is lost on the way, and a total loss locks the
+// scheduler until an operator unlocks it.
+#include "support/stack.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace etcdmesos::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+// Most failures are seen within seconds; a replacement takes an etcd
+// reconfiguration pause (5 s) plus a start.
+constexpr auto kBringUp = 90s;
+constexpr auto kRepair = 90s;
+
+std::string str(const json::value& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
+
+int64_t stat(LocalStack& stack, const char* key) {
+  auto s = stack.stats();
+  return s.contains(key) ? s.at(key).as_int64() : -1;
+}
+
+std::set<std::string> names_of(const json::array& members) {
+  std::set<std::string> names;
+  for (const auto& m : members) {
+    names.insert(str(m, "name"));
+  }
+  return names;
+}
+
+// etcd's own member list, as every member serves it, has exactly `names`.
+bool etcd_lists_exactly(const json::array& members, const std::set<std::string>& names) {
+  for (const auto& m : members) {
+    auto listed = etcd_member_names(str(m, "client_url"));
+    if (!listed || std::set<std::string>(listed->begin(), listed->end()) != names ||
+        listed->size() != names.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool signal_member(const json::value& member, int signo) {
+  auto pid = etcd_pid(str(member, "client_url"));
+  return pid && ::kill(*pid, signo) == 0;
+}
+
+// Waits for a complete, healthy cluster that etcd agrees on.
+::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
+                                    std::chrono::milliseconds timeout) {
+  bool ok = wait_until(
+      [&] {
+        if (!stack.healthy_with(size)) {
+          return false;
+        }
+        auto members = stack.members();
+        return etcd_lists_exactly(members, names_of(members));
+      },
+      timeout);
+  if (ok) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
+}
+
+StackOptions options(int agents, std::vector<std::string> args) {
+  StackOptions o;
+  o.agents = agents;
+  o.scheduler_args = std::move(args);
+  return o;
+}
+
+TEST(Repair, AKilledMemberIsRemovedFromEtcdAndReplaced) {
+  LocalStack stack(options(4, {"-etcd-restart-attempts=0"}));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  const std::string victim = str(before[1], "name");
+  ASSERT_TRUE(signal_member(before[1], SIGKILL));
+
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = stack.members();
+        return stat(stack, "failed_servers") == 1 && !names_of(now).contains(victim) &&
+               stack.healthy_with(3) && etcd_lists_exactly(now, names_of(now));
+      },
+      kRepair))
+      << stack.logs();
+  EXPECT_EQ(stat(stack, "launched_servers"), 4);
+  EXPECT_EQ(stat(stack, "running_servers"), 3);
+  // The log shows the order: removal from etcd before the replacement's add.
+  const auto log = stack.scheduler_log();
+  const auto removed = log.find("effect: remove etcd member");
+  const auto added = log.find("effect: add etcd member", removed);
+  EXPECT_NE(removed, std::string::npos);
+  EXPECT_NE(added, std::string::npos);
+}
+
+TEST(Repair, ALostAgentsMemberIsReplacedOnTheSpareAgent) {
+  LocalStack stack(options(4, {}));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  const std::string lost_agent = str(before[0], "agent_id");
+  const std::string lost_name = str(before[0], "name");
+  std::set<std::string> used_agents;
+  for (const auto& m : before) {
+    used_agents.insert(str(m, "agent_id"));
+  }
+  ASSERT_TRUE(stack.stop_agent(lost_agent));
+
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = stack.members();
+        return !names_of(now).contains(lost_name) && stack.healthy_with(3) &&
+               etcd_lists_exactly(now, names_of(now));
+      },
+      kRepair))
+      << stack.logs();
+  std::set<std::string> spare;
+  for (const auto& m : stack.members()) {
+    const auto agent = str(m, "agent_id");
+    EXPECT_NE(agent, lost_agent);
+    if (!used_agents.contains(agent)) {
+      spare.insert(agent);
+    }
+  }
+  EXPECT_EQ(spare.size(), 1u) << "the replacement runs on the agent that had no member";
+  EXPECT_GE(stat(stack, "failed_servers"), 1);
+}
+
+TEST(Repair, AFrozenMemberBlocksEveryLaunchUntilHealthReturns) {
+  LocalStack stack(options(4, {"-etcd-restart-attempts=0", "-reseed-timeout=600"}));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  // One member frozen (its task still RUNNING), another dead: one of three
+  // answers, so the cluster is unhealthy and no replacement may start.
+  ASSERT_TRUE(signal_member(before[0], SIGSTOP));
+  ASSERT_TRUE(signal_member(before[1], SIGKILL));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto healthz = stack.admin("/healthz");
+        return stat(stack, "failed_servers") == 1 && healthz && healthz->status == 503;
+      },
+      30s))
+      << stack.logs();
+
+  // Long enough for several health checks (1 s apart) and offers (1 s).
+  const auto until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(stat(stack, "launched_servers"), 3) << stack.logs();
+    for (const auto& m : stack.members()) {
+      ASSERT_EQ(str(m, "state"), "TASK_RUNNING");
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_GE(stat(stack, "cluster_livelocks"), 1);
+
+  ASSERT_TRUE(signal_member(before[0], SIGCONT));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = stack.members();
+        return stat(stack, "launched_servers") == 4 && stack.healthy_with(3) &&
+               etcd_lists_exactly(now, names_of(now));
+      },
+      kRepair))
+      << stack.logs();
+  EXPECT_EQ(stat(stack, "cluster_reseeds"), 0);
+}
+
+// Writes keys one after another through any member that answers, and
+// remembers which writes etcd acknowledged.
+class Writer {
+ public:
+  explicit Writer(LocalStack& stack) : stack_(stack), thread_([this] { run(); }) {}
+  ~Writer() { stop(); }
+
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  std::vector<int> acknowledged() {
+    std::lock_guard lock(mutex_);
+    return acked_;
+  }
+
+  // The key as etcd's gateway wants it, base64: "dd" and six digits are
+  // eight base64 characters, six distinct bytes that all begin with 'u'.
+  static std::string key(int n) { return "dd" + std::to_string(100000 + n); }
+
+ private:
+  void run() {
+    std::vector<std::string> urls;
+    std::size_t next = 0;
+    for (int n = 0; !stop_;) {
+      if (urls.empty() || next >= urls.size()) {
+        urls.clear();
+        for (const auto& m : stack_.members()) {
+          urls.push_back(str(m, "client_url"));
+        }
+        next = 0;
+        if (urls.empty()) {
+          std::this_thread::sleep_for(100ms);
+          continue;
+        }
+      }
+      const std::string body = R"({"key":")" + key(n) + R"(","value":"dmFsdWU="})";
+      auto put = etcd_post(urls[next], "/v3/kv/put", body, 3s);
+      if (put && put->status == 200) {
+        std::lock_guard lock(mutex_);
+        acked_.push_back(n++);
+      } else {
+        ++next;  // that member is gone or has no quorum: try another
+      }
+    }
+  }
+
+  LocalStack& stack_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<int> acked_;
+  std::thread thread_;
+};
+
+TEST(Repair, NoAcknowledgedWriteIsLostWhileAMemberIsReplaced) {
+  LocalStack stack(options(4, {"-etcd-restart-attempts=0"}));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  Writer writer(stack);
+  ASSERT_TRUE(wait_until([&] { return writer.acknowledged().size() >= 20; }, 20s));
+  ASSERT_TRUE(signal_member(before[2], SIGKILL));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return stat(stack, "launched_servers") == 4 && stack.healthy_with(3) &&
+               !names_of(stack.members()).contains(str(before[2], "name"));
+      },
+      kRepair))
+      << stack.logs();
+  const auto during = writer.acknowledged().size();
+  ASSERT_TRUE(wait_until([&] { return writer.acknowledged().size() >= during + 20; }, 20s));
+  writer.stop();
+
+  const auto acked = writer.acknowledged();
+  const auto url = str(stack.members()[0], "client_url");
+  std::size_t missing = 0;
+  for (int n : acked) {
+    auto get = etcd_post(url, "/v3/kv/range", R"({"key":")" + Writer::key(n) + R"("})");
+    ASSERT_TRUE(get && get->status == 200);
+    if (json::parse(get->body).as_object().if_contains("kvs") == nullptr) {
+      ++missing;
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
+  // The replacement has every key too (it joined with a full copy).
+  for (const auto& m : stack.members()) {
+    auto count = etcd_post(str(m, "client_url"), "/v3/kv/range",
+                           R"({"key":"dQ==","range_end":"dg==","count_only":true})");
+    ASSERT_TRUE(count && count->status == 200);
+    EXPECT_EQ(std::stoul(str(json::parse(count->body), "count")), acked.size()) << str(m, "name");
+  }
+}
+
+TEST(Repair, TotalLossLocksTheSchedulerUntilAnOperatorUnlocks) {
+  LocalStack stack(options(3, {"-etcd-restart-attempts=0"}));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  for (const auto& m : stack.members()) {
+    ASSERT_TRUE(signal_member(m, SIGKILL));
+  }
+  ASSERT_TRUE(wait_until([&] { return stat(stack, "locked") == 1; }, 30s)) << stack.logs();
+  auto healthz = stack.admin("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 503u);
+  EXPECT_NE(healthz->body.find("total loss"), std::string::npos) << healthz->body;
+  EXPECT_NE(stack.scheduler_log().find("POST /unlock"), std::string::npos);
+
+  // Offers keep coming (every agent is free again); nothing is launched.
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(stat(stack, "launched_servers"), 3);
+    ASSERT_TRUE(stack.members().empty());
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_EQ(stat(stack, "cluster_reseeds"), 0);
+  EXPECT_TRUE(stack.health().at("scheduler").at("locked").as_bool());
+
+  auto get = stack.admin_call("GET", "/unlock");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405u);
+  auto unlock = stack.admin_call("POST", "/unlock");
+  ASSERT_TRUE(unlock);
+  EXPECT_EQ(unlock->status, 202u) << unlock->body;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  EXPECT_EQ(stat(stack, "locked"), 0);
+  EXPECT_EQ(stat(stack, "launched_servers"), 6);
+}
+
+}  // namespace
+}  // namespace etcdmesos::testing
