@@ -88,9 +88,10 @@ std::optional<std::string> SchedulerCore::why_not_reseed() const {
     return "a reseed is already under way: " + reseed_status();
   }
   if (!livelock_since_) {
-    std::string state = last_health_ ? (last_health_->healthy ? std::string("healthy")
-                                                              : "unhealthy: " + last_health_->reason)
-                                     : std::string("not checked yet");
+    std::string state = last_health_
+                            ? (last_health_->healthy ? std::string("healthy")
+                                                     : "unhealthy: " + last_health_->reason)
+                            : std::string("not checked yet");
     return "the cluster is not livelocked (the last health check: " + state +
            "); a reseed would throw away the members that still agree";
   }

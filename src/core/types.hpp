@@ -274,9 +274,9 @@ struct ReseedOrder {
   bool operator==(const ReseedOrder&) const = default;
 };
 
-using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
-                            CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus,
-                            ReseedOrder>;
+using Effect =
+    std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile, CheckHealth,
+                 AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

@@ -473,8 +473,9 @@ asio::awaitable<bool> Executor::Impl::restart_after_exit(const io::ExitStatus& s
   }
   if (phase_ != Phase::kRunning || restarts_done_ >= options_.etcd_restart_attempts) {
     const bool tried = phase_ == Phase::kRunning && options_.etcd_restart_attempts > 0;
-    finish(TaskState::kFailed,
-           why + (tried ? "; gave up after " + std::to_string(restarts_done_) + " restart(s)" : ""));
+    finish(
+        TaskState::kFailed,
+        why + (tried ? "; gave up after " + std::to_string(restarts_done_) + " restart(s)" : ""));
     co_return false;
   }
   ++restarts_done_;
@@ -562,8 +563,8 @@ asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {
 void Executor::Impl::became_ready(uint64_t generation, const etcd::EtcdStatus& status) {
   serving_since_ = Clock::now();
   std::vector<mesos::Label> labels{{"etcd_member_id", std::to_string(status.member_id)}};
-  const std::string serves = "etcd member '" + member_name_ + "' serves clients on " +
-                             client_.to_string();
+  const std::string serves =
+      "etcd member '" + member_name_ + "' serves clients on " + client_.to_string();
   if (phase_ == Phase::kStarting) {
     enter(Phase::kRunning);
     send(task_id_, TaskState::kRunning, serves, std::move(labels));
@@ -577,9 +578,8 @@ void Executor::Impl::became_ready(uint64_t generation, const etcd::EtcdStatus& s
                       std::to_string(status.raft_index) + ")");
     return;
   }
-  send(task_id_, TaskState::kRunning, serves + " again after restart " +
-                                          std::to_string(restarts_done_),
-       std::move(labels));
+  send(task_id_, TaskState::kRunning,
+       serves + " again after restart " + std::to_string(restarts_done_), std::move(labels));
 }
 
 void Executor::Impl::on_message(const std::string& data) {
@@ -603,8 +603,8 @@ void Executor::Impl::on_message(const std::string& data) {
     return;
   }
   if (seed_report_) {
-    report_reseed(*order, false, "already seeding for reseed " +
-                                     std::to_string(seed_report_->order.reseed_id));
+    report_reseed(*order, false,
+                  "already seeding for reseed " + std::to_string(seed_report_->order.reseed_id));
     return;
   }
   seeding_ = *order;
@@ -617,8 +617,8 @@ void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,
   for (auto& [key, value] : core::reseed_report_labels(order, ok)) {
     labels.push_back({key, value});
   }
-  log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}",
-             order.reseed_id, core::to_string(order.action), ok ? "done" : "failed", message);
+  log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}", order.reseed_id,
+             core::to_string(order.action), ok ? "done" : "failed", message);
   if (phase_ != Phase::kStarting && phase_ != Phase::kRunning) {
     return;  // the task is ending: its terminal update tells the scheduler
   }

@@ -136,7 +136,8 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
     return text(req, http::status::not_found, "not found");
   }
   if (req.method() != http::verb::get) {
-    auto res = text(req, http::status::method_not_allowed, std::string(target) + " only answers GET");
+    auto res =
+        text(req, http::status::method_not_allowed, std::string(target) + " only answers GET");
     res.set(http::field::allow, "GET");
     return res;
   }

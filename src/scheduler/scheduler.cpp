@@ -1,9 +1,9 @@
 #include "scheduler/scheduler.hpp"
 
 #include "common/log.hpp"
+#include "core/reseed_protocol.hpp"
 #include "io/etcd_client.hpp"
 #include "io/etcd_health.hpp"
-#include "core/reseed_protocol.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -93,8 +93,7 @@ Scheduler::Scheduler(asio::io_context& io, Options options)
       artifacts_(io.get_executor()),
       admin_(
           io.get_executor(), [this] { return snapshot(); },
-          [this](AdminAction action) { return on_admin_action(action); },
-          admin_secret(options_)) {}
+          [this](AdminAction action) { return on_admin_action(action); }, admin_secret(options_)) {}
 
 Scheduler::~Scheduler() {
   stop();
@@ -420,9 +419,8 @@ void Scheduler::query_statuses(const core::QueryMemberStatus& query) {
     std::vector<core::MemberHealth> answers;
     std::size_t pending = 0;
   };
-  auto gather = std::make_shared<Gather>(
-      Gather{query.query_id, std::vector<core::MemberHealth>(query.members.size()),
-             query.members.size()});
+  auto gather = std::make_shared<Gather>(Gather{
+      query.query_id, std::vector<core::MemberHealth>(query.members.size()), query.members.size()});
   if (query.members.empty()) {
     feed(core::MemberStatuses{query.query_id, {}});
     return;

@@ -108,8 +108,10 @@ TEST(Reseed, AfterTheTimeoutTheSurvivorSeedsANewClusterThatGrowsBack) {
   EXPECT_NE(healthz->body.find("livelocked"), std::string::npos) << healthz->body;
 
   ASSERT_TRUE(wait_until(
-      [&] { return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
-                   complete(stack); },
+      [&] {
+        return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
+               complete(stack);
+      },
       kRecovery))
       << stack.logs();
   EXPECT_TRUE(names_of(stack.members()).contains(survivor)) << "the survivor was the seed";
@@ -133,8 +135,10 @@ TEST(Reseed, AFrozenSurvivorIsRetiredOnlyAfterTheSeedIsHealthy) {
   const std::string frozen_task = str(before[1], "task_id");
 
   ASSERT_TRUE(wait_until(
-      [&] { return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
-                   complete(stack); },
+      [&] {
+        return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 &&
+               complete(stack);
+      },
       kRecovery))
       << stack.logs();
   EXPECT_TRUE(names_of(stack.members()).contains(str(before[2], "name")));
@@ -194,8 +198,8 @@ TEST(Reseed, WithoutAutoReseedTheClusterStaysLivelockedUntilAnOperatorReseeds) {
   auto post = stack.admin_call("POST", "/reseed", "s3cret");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 202u) << post->body;
-  ASSERT_TRUE(wait_until(
-      [&] { return stat(stack, "reseeding") == 0 && complete(stack); }, kRecovery))
+  ASSERT_TRUE(
+      wait_until([&] { return stat(stack, "reseeding") == 0 && complete(stack); }, kRecovery))
       << stack.logs();
   EXPECT_EQ(stat(stack, "cluster_reseeds"), 1);
   EXPECT_TRUE(names_of(stack.members()).contains(str(before[2], "name")));

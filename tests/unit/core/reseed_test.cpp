@@ -156,10 +156,8 @@ TEST(CoreReseedPlan, CandidatesAreRankedByRaftIndexThenLaunchOrder) {
   }
   members[3].state = TaskState::kStaging;  // never ran: no data worth seeding
   const std::vector<MemberHealth> statuses{
-      {"etcd-1", true, 0, 40, 3, ""},
-      {"etcd-2", false, 0, 0, 0, "timed out"},
-      {"etcd-3", true, 0, 41, 3, ""},
-      {"etcd-4", true, 0, 99, 3, ""},
+      {"etcd-1", true, 0, 40, 3, ""},    {"etcd-2", false, 0, 0, 0, "timed out"},
+      {"etcd-3", true, 0, 41, 3, ""},    {"etcd-4", true, 0, 99, 3, ""},
       {"stranger", true, 0, 500, 3, ""},
   };
   EXPECT_EQ(rank_seed_candidates(statuses, members), (std::vector<std::string>{"t3", "t1"}));
@@ -296,8 +294,8 @@ TEST(CoreReseed, AFailedOrLostSeedMovesOnAtOnce) {
   Harness h(config_of(5));
   const auto all = livelock_five(h);
   const ReseedOrder first = reseed_to_seed_order(h, all);
-  auto fx = h.step(
-      ReseedReport{first.task_id, first.reseed_id, ReseedAction::kSeed, false, "disk full"});
+  auto fx =
+      h.step(ReseedReport{first.task_id, first.reseed_id, ReseedAction::kSeed, false, "disk full"});
   EXPECT_EQ(task_ids(only<KillTask>(fx)), (std::vector<std::string>{first.task_id}));
   auto orders = only<ReseedOrder>(fx);
   ASSERT_EQ(orders.size(), 1u);
@@ -434,8 +432,7 @@ TEST(CoreTotalLoss, UnlockKillsMembersLaunchedIntoTheLostCluster) {
   h.report(*h.member("etcd-2"), TaskState::kFailed);
   EXPECT_TRUE(h.core.locked());
   auto fx = h.step(OperatorUnlock{});
-  EXPECT_EQ(task_ids(only<KillTask>(fx)),
-            (std::vector<std::string>{third[0].spec.member.task_id}));
+  EXPECT_EQ(task_ids(only<KillTask>(fx)), (std::vector<std::string>{third[0].spec.member.task_id}));
   EXPECT_TRUE(h.core.members().empty());
 }
 
@@ -444,8 +441,9 @@ TEST(CoreDescribe, ReseedEventsAndEffectsHaveOneLineEach) {
             "reseed 3: order seed to t1 on agent a1");
   EXPECT_EQ(describe(Event{ReseedReport{"t1", 3, ReseedAction::kBackup, true, "copied"}}),
             "reseed 3 backup report from t1: ok (copied)");
-  EXPECT_EQ(describe(Event{MemberStatuses{4, {MemberHealth{"etcd-1", true, 0, 12, 2, ""},
-                                              MemberHealth{"etcd-2", false, 0, 0, 0, "x"}}}}),
+  EXPECT_EQ(describe(Event{MemberStatuses{4,
+                                          {MemberHealth{"etcd-1", true, 0, 12, 2, ""},
+                                           MemberHealth{"etcd-2", false, 0, 0, 0, "x"}}}}),
             "member statuses 4: etcd-1 raft_index=12, etcd-2 unreachable");
   EXPECT_EQ(describe(Event{OperatorReseed{}}), "operator requests a reseed");
 }

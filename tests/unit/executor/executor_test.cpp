@@ -333,7 +333,6 @@ TEST_F(ExecutorTest, LostAgentWithoutCheckpointStopsEtcdAndExitsWithFailure) {
   EXPECT_TRUE(process_gone(pid));
 }
 
-
 // ------------------------------------------------- restarts in place, reseed
 
 std::string cmdline(pid_t pid) {
@@ -369,8 +368,8 @@ std::string label_of(const mesos::TaskStatus& status, std::string_view key) {
 }
 
 bool put_key(uint16_t port) {
-  auto put = etcdmesos::testing::http_post(port, "/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})",
-                                           5s);
+  auto put =
+      etcdmesos::testing::http_post(port, "/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})", 5s);
   return put && put->status == 200;
 }
 
@@ -424,9 +423,9 @@ TEST_F(ExecutorRestartTest, CrashedEtcdIsRestartedOnItsDataDirUntilTheBudgetIsSp
   const auto& message = agent_.find(TaskState::kFailed)->message;
   EXPECT_TRUE(contains(message, "signal 9")) << message.value_or("");
   EXPECT_TRUE(contains(message, "gave up after 2 restart(s)")) << message.value_or("");
-  EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING",
-                                                       "TASK_RUNNING", "TASK_RUNNING",
-                                                       "TASK_FAILED"}));
+  EXPECT_EQ(agent_.states(),
+            (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING", "TASK_RUNNING",
+                                      "TASK_RUNNING", "TASK_FAILED"}));
 }
 
 TEST_F(ExecutorRestartTest, ARemovedMemberIsNotRestarted) {
@@ -477,8 +476,8 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
   EXPECT_EQ(cmdline(before).find("--force-new-cluster"), std::string::npos);
 
   message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; },
-                       kEtcdStartTimeout));
+  ASSERT_TRUE(
+      wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
   const auto& report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(report.state, TaskState::kRunning);
   EXPECT_EQ(label_of(report, core::kLabelReseedAction), "seed");
@@ -510,8 +509,7 @@ TEST_F(ExecutorRestartTest, BackupOrderCopiesTheDataDirWhileEtcdKeepsRunning) {
 }
 
 TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgnored) {
-  options_.etcd_bin =
-      write_script(sandbox_.path(), "silent-etcd", "while :; do sleep 0.05; done");
+  options_.etcd_bin = write_script(sandbox_.path(), "silent-etcd", "while :; do sleep 0.05; done");
   start();
   launch(task("etcd-m0-1", encode(member())));
   ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kStarting); }));
