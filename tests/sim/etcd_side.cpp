@@ -1,0 +1,573 @@
+// The simulated etcd 3.4 clusters (shared/reference/etcd-3.4-http-api.md):
+// a cluster has voters (an added voter is unstarted, without name, until its
+// process joins, and counts toward quorum meanwhile), a raft index that every
+// proposal advances, a term and a leader. Membership changes follow the strict
+// reconfiguration check (§8): every voter connected for 5 s to add; a down
+// member may be removed, a healthy one only if enough stay connected. A
+// removed member's process exits by itself. --force-new-cluster (a reseed's
+// seed) forks a one-member cluster from the member's own data.
+#include "world.hpp"
+
+#include "core/health.hpp"
+
+#include <algorithm>
+
+namespace etcdmesos::sim {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr Millis kHealthInterval = 5000ms;   // etcd's strict reconfig window
+constexpr Millis kProposalTimeout = 7000ms;  // write without quorum fails after
+constexpr std::size_t kMaxSettlePasses = 4;
+constexpr int kUnstarted = -1;    // Voter::process of an added member not started yet
+constexpr int kMovedToFork = -2;  // started once; its process now serves a seed's fork
+
+std::vector<std::pair<std::string, std::string>> parse_initial(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) {
+      comma = text.size();
+    }
+    const std::string item = text.substr(pos, comma - pos);
+    const auto eq = item.find('=');
+    if (eq != std::string::npos) {
+      out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    }
+    pos = comma + 1;
+  }
+  return out;
+}
+}  // namespace
+
+bool World::reachable(const Process& p) const {
+  if (p.state != Process::State::kRunning || p.frozen) {
+    return false;
+  }
+  for (const auto& a : agents_) {
+    if (a.id == p.agent_id) {
+      return a.state == Agent::State::kUp;
+    }
+  }
+  return false;
+}
+
+bool World::connected(const Process& p) const {
+  if (p.cluster < 0 || p.isolated || !reachable(p)) {
+    return false;
+  }
+  const auto& voters = clusters_[p.cluster].voters;
+  return std::any_of(voters.begin(), voters.end(),
+                     [&](const Voter& v) { return v.id == p.member_id; });
+}
+
+std::size_t World::connected_voters(const Cluster& c) const {
+  std::size_t n = 0;
+  for (const auto& v : c.voters) {
+    if (v.process >= 0 && &clusters_[processes_[v.process].cluster] == &c &&
+        connected(processes_[v.process])) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+bool World::has_quorum(const Cluster& c) const {
+  return !c.voters.empty() && connected_voters(c) * 2 > c.voters.size();
+}
+
+const Process* World::process_at(const std::string& client_url) const {
+  for (const auto& p : processes_) {
+    if (p.client_url == client_url && p.state == Process::State::kRunning) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+void World::elect(Cluster& c) {
+  std::vector<uint64_t> candidates;
+  for (const auto& v : c.voters) {
+    if (v.process >= 0 && processes_[v.process].cluster >= 0 &&
+        &clusters_[processes_[v.process].cluster] == &c && connected(processes_[v.process])) {
+      candidates.push_back(v.id);
+    }
+  }
+  c.term += 1;
+  c.leader = candidates.empty() ? 0 : candidates[rng_.below(candidates.size())];
+}
+
+void World::settle() {
+  for (std::size_t pass = 0; pass < kMaxSettlePasses; ++pass) {
+    settle_once();
+  }
+}
+
+// Brings derived state up to date: leaders, raft progress of connected
+// members, connection times, removed members exiting, executors reporting
+// members that serve.
+void World::settle_once() {
+  for (auto& c : clusters_) {
+    if (!has_quorum(c)) {
+      c.leader = 0;
+      continue;
+    }
+    const bool leader_ok = std::any_of(c.voters.begin(), c.voters.end(), [&](const Voter& v) {
+      return v.id == c.leader && v.process >= 0 && connected(processes_[v.process]);
+    });
+    if (!leader_ok) {
+      elect(c);
+    }
+  }
+  for (std::size_t pid = 0; pid < processes_.size(); ++pid) {
+    Process& p = processes_[pid];
+    if (p.state != Process::State::kRunning || p.cluster < 0) {
+      p.was_connected = false;
+      continue;
+    }
+    Cluster& c = clusters_[p.cluster];
+    const bool is_voter = std::any_of(c.voters.begin(), c.voters.end(),
+                                      [&](const Voter& v) { return v.id == p.member_id; });
+    if (!is_voter && reachable(p) && !p.isolated) {
+      // "the member has been permanently removed from the cluster": exit 0.
+      process_exit(static_cast<int>(pid), core::TaskState::kFailed,
+                   "etcd exited with status 0: the member was removed from the cluster");
+      continue;
+    }
+    const bool seed_rejects = !p.isolated && reachable(p) &&
+                              std::any_of(c.forked_out.begin(), c.forked_out.end(),
+                                          [&](int seed) { return reachable(processes_[seed]); });
+    if (seed_rejects) {
+      // "rejected stream from remote peer because it was removed" (§9).
+      process_exit(static_cast<int>(pid), core::TaskState::kFailed,
+                   "etcd exited with status 0: a peer forced into a new cluster rejected it");
+      continue;
+    }
+    const bool now_connected = connected(p);
+    if (now_connected && !p.was_connected) {
+      p.connected_since = now_;
+    }
+    p.was_connected = now_connected;
+    const bool quorum = has_quorum(c);
+    if (now_connected && quorum) {
+      p.raft_index = c.raft_index;
+      p.raft_term = c.term;
+    }
+    if (!p.ready_reported && now_connected && quorum) {
+      p.ready_reported = true;
+      if (p.seed_for != 0) {
+        const Task* t = task(p.task_id);
+        core::ReseedReport r{p.task_id, p.seed_for, core::ReseedAction::kSeed, true,
+                             "serves as a new one-member cluster"};
+        if (t != nullptr) {
+          agent_update(p.task_id, core::TaskState::kRunning, "", r.message, r);
+        }
+      } else {
+        agent_update(p.task_id, core::TaskState::kRunning, "", "etcd member serves");
+      }
+    }
+  }
+}
+
+void World::process_exit(int pid, core::TaskState report, const std::string& why) {
+  Process& p = processes_[pid];
+  p.state = Process::State::kExited;
+  if (tracing()) {
+    trace("etcd " + p.name + " exits: " + why);
+  }
+  const Task* t = task(p.task_id);
+  if (t != nullptr && !core::means_member_lost(t->state)) {
+    agent_update(p.task_id, report, "", why);
+  }
+}
+
+// The process of a launched member starts: bootstraps a new cluster, or joins
+// the cluster that lists it as an unstarted voter.
+void World::process_start(int pid, const std::string& cluster_state) {
+  Process& p = processes_[pid];
+  const Task* t = task(p.task_id);
+  if (p.state != Process::State::kStarting || t == nullptr) {
+    return;
+  }
+  const auto initial = parse_initial(t->spec.initial_cluster);
+  if (cluster_state == "new") {
+    Cluster c;
+    c.token = t->spec.cluster_token;
+    for (const auto& [name, url] : initial) {
+      c.voters.push_back(Voter{rng_.next() | 1, "", url, "", kUnstarted});
+    }
+    clusters_.push_back(std::move(c));
+    p.cluster = static_cast<int>(clusters_.size() - 1);
+  } else {
+    // The newest cluster listing this peer URL as an unstarted voter.
+    for (int i = static_cast<int>(clusters_.size()) - 1; i >= 0 && p.cluster < 0; --i) {
+      for (const auto& v : clusters_[i].voters) {
+        if (v.peer_url == p.peer_url && v.process == kUnstarted) {
+          p.cluster = i;
+        }
+      }
+    }
+    if (p.cluster < 0) {
+      process_exit(pid, core::TaskState::kFailed,
+                   "etcd exited with status 1: member count is unequal (never added)");
+      return;
+    }
+    const auto& voters = clusters_[p.cluster].voters;
+    const bool same = initial.size() == voters.size() &&
+                      std::all_of(voters.begin(), voters.end(), [&](const Voter& v) {
+                        return std::any_of(initial.begin(), initial.end(), [&](const auto& entry) {
+                          return entry.second == v.peer_url;
+                        });
+                      });
+    if (!same) {
+      p.cluster = -1;
+      process_exit(pid, core::TaskState::kFailed,
+                   "etcd exited with status 1: error validating peerURLs: member count is unequal");
+      return;
+    }
+  }
+  Cluster& c = clusters_[p.cluster];
+  for (auto& v : c.voters) {
+    if (v.peer_url == p.peer_url && v.process == kUnstarted) {
+      v.name = p.name;
+      v.client_url = p.client_url;
+      v.process = pid;
+      p.member_id = v.id;
+    }
+  }
+  p.state = Process::State::kRunning;
+  c.raft_index += 1;  // the member publishes itself: a proposal
+  if (tracing()) {
+    trace("etcd " + p.name + " started in cluster " + c.token);
+  }
+}
+
+void World::crash_process(int pid) {
+  Process& p = processes_[pid];
+  p.state = Process::State::kExited;
+  if (!rng_.chance(0.7)) {
+    process_exit(pid, core::TaskState::kFailed, "etcd exited with status 2 (crash)");
+    return;
+  }
+  // The executor restarts etcd on its data directory.
+  after(rng_.millis(500, 4000), [this, pid] {
+    Process& q = processes_[pid];
+    const Task* t = task(q.task_id);
+    if (q.state != Process::State::kExited || t == nullptr || core::means_member_lost(t->state) ||
+        q.cluster < 0) {
+      return;
+    }
+    Agent* a = agent(q.agent_id);
+    if (a == nullptr || a->state == Agent::State::kCrashed) {
+      return;
+    }
+    q.state = Process::State::kRunning;
+  });
+}
+
+Process* World::random_running_process() {
+  std::vector<Process*> running;
+  for (auto& p : processes_) {
+    if (p.state == Process::State::kRunning) {
+      running.push_back(&p);
+    }
+  }
+  return running.empty() ? nullptr : running[rng_.below(running.size())];
+}
+
+core::StatusSample World::sample(const std::string& client_url) const {
+  core::StatusSample s;
+  const Process* p = process_at(client_url);
+  if (p == nullptr || !reachable(*p)) {
+    s.error = p == nullptr ? "connection refused" : "timed out";
+    return s;
+  }
+  s.reachable = true;
+  s.member_id = p->member_id;
+  s.raft_index = p->raft_index;
+  s.raft_term = p->raft_term;
+  if (p->cluster >= 0 && connected(*p) && has_quorum(clusters_[p->cluster])) {
+    s.leader = clusters_[p->cluster].leader;
+  } else {
+    s.errors.push_back("etcdserver: no leader");
+  }
+  return s;
+}
+
+std::vector<core::EtcdMember> World::member_list(const Cluster& c) const {
+  std::vector<core::EtcdMember> out;
+  for (const auto& v : c.voters) {
+    core::EtcdMember m;
+    m.id = v.id;
+    m.name = v.name;
+    m.peer_urls = {v.peer_url};
+    if (!v.client_url.empty()) {
+      m.client_urls = {v.client_url};
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Process* World::via(const std::vector<std::string>& client_urls) {
+  for (const auto& url : client_urls) {
+    const Process* p = process_at(url);
+    if (p != nullptr && reachable(*p) && p->cluster >= 0) {
+      return &processes_[static_cast<std::size_t>(p - processes_.data())];
+    }
+  }
+  return nullptr;
+}
+
+// The checker (src/io/etcd_health): status of every member, a probe write,
+// status again, the member list; the verdict is the core's own judge_health.
+void World::perform(const core::CheckHealth& e) {
+  // Members cut off from a leader keep holding elections of their own.
+  for (auto& p : processes_) {
+    if (p.state == Process::State::kRunning && !connected(p)) {
+      p.raft_term += rng_.below(3);
+    }
+  }
+  core::HealthObservations obs;
+  for (const auto& m : e.members) {
+    obs.members.push_back(core::MemberObservation{m.name, sample(m.client_url()), {}});
+  }
+  std::vector<std::string> urls;
+  for (const auto& m : e.members) {
+    urls.push_back(m.client_url());
+  }
+  Process* p = via(urls);
+  if (p == nullptr) {
+    obs.probe_error = "no member reachable";
+  } else {
+    Cluster& c = clusters_[p->cluster];
+    obs.membership = member_list(c);
+    if (connected(*p) && has_quorum(c)) {
+      obs.probe_ok = true;
+      c.raft_index += 1;
+      if (faults_on_ && rng_.chance(rates_.election_in_check)) {
+        elect(c);
+      }
+      settle_once();
+    } else {
+      obs.probe_error = "etcdserver: request timed out";
+    }
+  }
+  for (std::size_t i = 0; i < e.members.size(); ++i) {
+    obs.members[i].after = sample(e.members[i].client_url());
+  }
+  core::HealthChecked answer{e.check_id, core::judge_health(obs)};
+  if (faults_on_ && rng_.chance(rates_.drop_check)) {
+    if (tracing()) {
+      trace("fault: health check " + std::to_string(e.check_id) + " never answers");
+    }
+    return;
+  }
+  after(rng_.millis(20, 800), [this, answer] { deliver(answer); });
+}
+
+bool World::connected_fully_since(const Cluster& c, const Process& p, Millis since) const {
+  return std::all_of(c.voters.begin(), c.voters.end(), [&](const Voter& v) {
+    if (v.id == p.member_id) {
+      return true;
+    }
+    if (v.process < 0) {
+      return false;  // unstarted
+    }
+    const Process& q = processes_[v.process];
+    return q.cluster == p.cluster && connected(q) && q.connected_since <= since;
+  });
+}
+
+std::size_t World::connected_since_count(const Cluster& c, const Process& p, Millis since) const {
+  std::size_t n = 0;
+  for (const auto& v : c.voters) {
+    if (v.id == p.member_id) {
+      ++n;
+      continue;
+    }
+    if (v.process < 0) {
+      continue;
+    }
+    const Process& q = processes_[v.process];
+    if (q.cluster == p.cluster && connected(q) && q.connected_since <= since) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::optional<std::string> World::may_add(const Cluster& c, const Process& p) const {
+  std::size_t started = 0;
+  for (const auto& v : c.voters) {
+    started += v.name.empty() ? 0 : 1;
+  }
+  const std::size_t members = c.voters.size() + 1;
+  const bool one_to_two = started == 1 && members == 2;
+  if (!one_to_two && started < members / 2 + 1) {
+    return "etcdserver: re-configuration failed due to not enough started members";
+  }
+  if (!connected_fully_since(c, p, now_ - kHealthInterval)) {
+    return "etcdserver: unhealthy cluster";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> World::may_remove(const Cluster& c, const Process& p,
+                                             uint64_t id) const {
+  std::size_t members = 0;
+  std::size_t started = 0;
+  const Voter* target = nullptr;
+  for (const auto& v : c.voters) {
+    if (v.id == id) {
+      target = &v;
+      continue;
+    }
+    ++members;
+    started += v.name.empty() ? 0 : 1;
+  }
+  if (started < members / 2 + 1) {
+    return "etcdserver: re-configuration failed due to not enough started members";
+  }
+  const bool target_down = target->process < 0 || !connected(processes_[target->process]) ||
+                           processes_[target->process].cluster != p.cluster;
+  if (id != p.member_id && target_down) {
+    return std::nullopt;  // a down member is safe to remove
+  }
+  const std::size_t active = connected_since_count(c, p, now_ - kHealthInterval);
+  if (active - 1 < 1 + (c.voters.size() - 1) / 2) {
+    return "etcdserver: unhealthy cluster";
+  }
+  return std::nullopt;
+}
+
+void World::perform(const core::AddEtcdMember& e) {
+  core::MemberAdded answer{e.name, false, 0, "no member to ask"};
+  Millis delay = rng_.millis(10, 300);
+  if (Process* p = via(e.client_urls)) {
+    Cluster& c = clusters_[p->cluster];
+    const bool exists = std::any_of(c.voters.begin(), c.voters.end(),
+                                    [&](const Voter& v) { return v.peer_url == e.peer_url; });
+    if (!connected(*p) || !has_quorum(c)) {
+      answer.error = "etcdserver: request timed out";
+      delay = kProposalTimeout;
+    } else if (exists) {
+      answer.error = "etcdserver: Peer URLs already exists";
+    } else if (auto refused = may_add(c, *p)) {
+      answer.error = *refused;
+    } else {
+      const uint64_t id = rng_.next() | 1;
+      c.voters.push_back(Voter{id, "", e.peer_url, "", kUnstarted});
+      c.raft_index += 1;
+      answer = core::MemberAdded{e.name, true, id, ""};
+    }
+  }
+  if (faults_on_ && rng_.chance(rates_.drop_change_answer)) {
+    if (tracing()) {
+      trace("fault: the answer to adding " + e.name + " is lost");
+    }
+    return;
+  }
+  after(delay, [this, answer] { deliver(answer); });
+}
+
+void World::perform(const core::RemoveEtcdMember& e) {
+  core::MemberRemoved answer{e.etcd_id, false, "no member to ask"};
+  Millis delay = rng_.millis(10, 300);
+  if (Process* p = via(e.client_urls)) {
+    Cluster& c = clusters_[p->cluster];
+    auto it = std::find_if(c.voters.begin(), c.voters.end(),
+                           [&](const Voter& v) { return v.id == e.etcd_id; });
+    if (it == c.voters.end()) {
+      answer = core::MemberRemoved{e.etcd_id, true, ""};  // 404: already gone
+    } else if (!connected(*p) || !has_quorum(c)) {
+      answer.error = "etcdserver: request timed out";
+      delay = kProposalTimeout;
+    } else if (auto refused = may_remove(c, *p, e.etcd_id)) {
+      answer.error = *refused;
+    } else {
+      c.voters.erase(it);
+      c.raft_index += 1;
+      answer = core::MemberRemoved{e.etcd_id, true, ""};
+    }
+  }
+  if (faults_on_ && rng_.chance(rates_.drop_change_answer)) {
+    if (tracing()) {
+      trace("fault: the answer to removing a member is lost");
+    }
+    return;
+  }
+  after(delay, [this, answer] { deliver(answer); });
+}
+
+void World::perform(const core::QueryMemberStatus& e) {
+  core::MemberStatuses answer;
+  answer.query_id = e.query_id;
+  for (const auto& m : e.members) {
+    const auto s = sample(m.client_url());
+    core::MemberHealth h;
+    h.name = m.name;
+    h.reachable = s.reachable;
+    h.leader = s.leader;
+    h.raft_index = s.raft_index;
+    h.raft_term = s.raft_term;
+    h.error = s.error;
+    answer.members.push_back(std::move(h));
+  }
+  after(rng_.millis(20, 500), [this, answer] { deliver(answer); });
+}
+
+// The executor's part of a reseed: a backup is reported at once; the seed
+// stops etcd and restarts it with --force-new-cluster, and reports once it
+// serves (see settle_once()).
+void World::perform(const core::ReseedOrder& e) {
+  Task* t = find_task(e.task_id);
+  Agent* a = t ? agent(t->agent_id) : nullptr;
+  if (!subscribed_ || t == nullptr || a == nullptr || a->state != Agent::State::kUp ||
+      core::means_member_lost(t->state)) {
+    return;
+  }
+  const int pid = t->process;
+  const bool serving = pid >= 0 && processes_[pid].state == Process::State::kRunning &&
+                       processes_[pid].ready_reported && processes_[pid].seed_for == 0;
+  core::ReseedReport report{e.task_id, e.reseed_id, e.action, serving,
+                            serving ? "ok" : "etcd is not serving"};
+  if (e.action == core::ReseedAction::kBackup || !serving) {
+    agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
+    return;
+  }
+  processes_[pid].state = Process::State::kStarting;
+  processes_[pid].seed_for = e.reseed_id;
+  after(rng_.millis(1000, 3000), [this, pid, id = e.reseed_id] { seed_restart(pid, id); });
+}
+
+void World::seed_restart(int pid, uint64_t reseed_id) {
+  Process& p = processes_[pid];
+  if (p.state != Process::State::kStarting || p.seed_for != reseed_id || p.cluster < 0) {
+    return;
+  }
+  const Cluster& old = clusters_[p.cluster];
+  Cluster fork;
+  fork.token = old.token + "+seed" + std::to_string(reseed_id);
+  fork.voters.push_back(Voter{p.member_id, p.name, p.peer_url, p.client_url, pid});
+  fork.raft_index = p.raft_index + 1;
+  fork.term = p.raft_term + 1;
+  fork.leader = p.member_id;
+  for (auto& v : clusters_[p.cluster].voters) {
+    if (v.id == p.member_id) {
+      v.process = kMovedToFork;
+    }
+  }
+  clusters_[p.cluster].forked_out.push_back(pid);
+  clusters_.push_back(std::move(fork));
+  p.cluster = static_cast<int>(clusters_.size() - 1);
+  p.state = Process::State::kRunning;
+  p.ready_reported = false;
+  if (tracing()) {
+    trace("etcd " + p.name + " restarted with --force-new-cluster");
+  }
+}
+
+}  // namespace etcdmesos::sim

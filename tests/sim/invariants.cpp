@@ -1,0 +1,385 @@
+#include "invariants.hpp"
+
+#include "core/rng.hpp"
+#include "world.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace etcdmesos::sim {
+
+namespace {
+
+using core::Effect;
+using core::Event;
+
+template <class T>
+const T* as(const Effect& e) {
+  return std::get_if<T>(&e);
+}
+template <class T>
+const T* as(const Event& e) {
+  return std::get_if<T>(&e);
+}
+
+const core::Member* core_member(const World& w, const std::string& task_id) {
+  for (const auto& m : w.core().members()) {
+    if (m.task_id == task_id) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+// etcd never lists more voters than the desired size plus the one change in
+// flight.
+class MembershipBound final : public Invariant {
+ public:
+  const char* name() const override { return "membership-bound"; }
+  std::optional<std::string> after_step(const World& w) override {
+    const std::size_t limit = w.config().cluster_size + 1;
+    for (const auto& c : w.clusters()) {
+      if (c.voters.size() > limit) {
+        return "cluster " + c.token + " has " + std::to_string(c.voters.size()) +
+               " voters, more than " + std::to_string(limit);
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+// What the core started and has not seen finish: an etcd add or remove (until
+// answered, or until the core's own timeout gives it up) and launched members
+// (until the core hears TASK_RUNNING or their loss, or kills them).
+class ChangeLedger {
+ public:
+  void before_event(const Event& ev, const World& w) {
+    expire(w.now());
+    just_added_.clear();
+    if (const auto* e = as<core::MemberAdded>(ev); e && add_ && add_->name == e->name) {
+      add_.reset();
+      if (e->ok) {
+        just_added_ = e->name;
+      }
+    } else if (const auto* r = as<core::MemberRemoved>(ev);
+               r && remove_ && *remove_ == r->etcd_id) {
+      remove_.reset();
+      remove_deadline_ = core::Millis{0};
+    } else if (const auto* s = as<core::StatusUpdate>(ev)) {
+      if (s->state == core::TaskState::kRunning || core::means_member_lost(s->state)) {
+        launching_.erase(s->task_id);
+      }
+    } else if (const auto* l = as<core::AgentLost>(ev)) {
+      std::erase_if(launching_, [&](const auto& entry) { return entry.second == l->agent_id; });
+    } else if (as<core::OperatorUnlock>(ev) != nullptr) {
+      add_.reset();
+      remove_.reset();
+      launching_.clear();
+    }
+  }
+
+  // Describes what is in flight, or "" when nothing is.
+  std::string in_flight(const World& w) {
+    expire(w.now());
+    if (add_) {
+      return "the add of " + add_->name;
+    }
+    if (remove_) {
+      return "the removal of etcd member " + core::to_hex(*remove_, 16);
+    }
+    if (!launching_.empty()) {
+      return "the launch of task " + launching_.begin()->first;
+    }
+    return "";
+  }
+
+  void started_add(const core::AddEtcdMember& e, const World& w) {
+    add_ = AddInFlight{e.name, w.now() + w.config().membership_change_timeout};
+  }
+  void started_remove(const core::RemoveEtcdMember& e, const World& w) {
+    remove_ = e.etcd_id;
+    remove_deadline_ = w.now() + w.config().membership_change_timeout;
+  }
+  void launched(const core::LaunchMember& e) {
+    launching_[e.spec.member.task_id] = e.spec.member.agent_id;
+  }
+  void killed(const std::string& task_id) { launching_.erase(task_id); }
+  const std::string& just_added() const { return just_added_; }
+
+ private:
+  struct AddInFlight {
+    std::string name;
+    core::Millis deadline{0};
+  };
+  void expire(core::Millis now) {
+    if (add_ && now >= add_->deadline) {
+      add_.reset();
+    }
+    if (remove_ && now >= remove_deadline_) {
+      remove_.reset();
+    }
+  }
+
+  std::optional<AddInFlight> add_;
+  std::optional<uint64_t> remove_;
+  core::Millis remove_deadline_{0};
+  std::map<std::string, std::string> launching_;  // task id -> agent id
+  std::string just_added_;                        // the add answered ok in the current step
+};
+
+// One membership change at a time: no add, remove or launch while another
+// is in flight; a launch into an existing cluster only right after its add.
+class OneChangeAtATime final : public Invariant {
+ public:
+  const char* name() const override { return "one-change-at-a-time"; }
+  void before_event(const Event& ev, const World& w) override { ledger_.before_event(ev, w); }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    if (const auto* k = as<core::KillTask>(effect)) {
+      ledger_.killed(k->task_id);
+      return std::nullopt;
+    }
+    if (const auto* add = as<core::AddEtcdMember>(effect)) {
+      if (auto busy = ledger_.in_flight(w); !busy.empty()) {
+        return "add of " + add->name + " while " + busy + " is in flight";
+      }
+      ledger_.started_add(*add, w);
+    } else if (const auto* rm = as<core::RemoveEtcdMember>(effect)) {
+      if (auto busy = ledger_.in_flight(w); !busy.empty()) {
+        return "removal while " + busy + " is in flight";
+      }
+      ledger_.started_remove(*rm, w);
+    } else if (const auto* launch = as<core::LaunchMember>(effect)) {
+      const auto& name = launch->spec.member.name;
+      if (auto busy = ledger_.in_flight(w); !busy.empty()) {
+        return "launch of " + name + " while " + busy + " is in flight";
+      }
+      if (launch->spec.cluster_state == "existing" && ledger_.just_added() != name) {
+        return "launch of " + name + " into the existing cluster without its etcd add";
+      }
+      ledger_.launched(*launch);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  ChangeLedger ledger_;
+};
+
+// No member is added (and so launched) unless a health check that started
+// after the last membership change found the cluster healthy. A new cluster
+// is bootstrapped (without a check) only while no member of the current one
+// has run, or after an operator's unlock.
+class GrowOnlyWhenFreshlyHealthy final : public Invariant {
+ public:
+  const char* name() const override { return "grow-after-fresh-healthy-check"; }
+
+  void before_event(const Event& ev, const World& w) override {
+    if (const auto* h = as<core::HealthChecked>(ev)) {
+      auto it = checks_.find(h->check_id);
+      if (it != checks_.end() && it->second == epoch_ && h->result.healthy) {
+        fresh_healthy_ = true;
+      }
+      return;
+    }
+    if (const auto* s = as<core::StatusUpdate>(ev);
+        s && s->state == core::TaskState::kRunning && core_member(w, s->task_id) != nullptr) {
+      may_bootstrap_ = false;  // the cluster holds data from now on
+    }
+    if (changes_membership(ev, w)) {
+      ++epoch_;
+      fresh_healthy_ = false;
+    }
+    if (as<core::OperatorUnlock>(ev) != nullptr) {
+      may_bootstrap_ = true;
+    }
+  }
+
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    if (const auto* c = as<core::CheckHealth>(effect)) {
+      checks_[c->check_id] = epoch_;
+    } else if (const auto* add = as<core::AddEtcdMember>(effect)) {
+      pending_add_ = add->name;
+      if (!fresh_healthy_) {
+        return "add of " + add->name +
+               " without a healthy check started after the last membership change";
+      }
+    } else if (const auto* rm = as<core::RemoveEtcdMember>(effect)) {
+      pending_remove_ = rm->etcd_id;
+    } else if (const auto* launch = as<core::LaunchMember>(effect);
+               launch && launch->spec.cluster_state == "new") {
+      if (!may_bootstrap_) {
+        return "bootstrap of a new cluster (" + launch->spec.member.name +
+               ") after a member ran, without an operator's unlock";
+      }
+    }
+    (void)w;
+    return std::nullopt;
+  }
+
+ private:
+  // The events after which the core must look at the cluster again.
+  bool changes_membership(const Event& ev, const World& w) {
+    if (const auto* a = as<core::MemberAdded>(ev)) {
+      const bool ours = pending_add_ == a->name;
+      pending_add_.reset();
+      return ours;
+    }
+    if (const auto* r = as<core::MemberRemoved>(ev)) {
+      const bool ours = pending_remove_ == r->etcd_id;
+      pending_remove_.reset();
+      return ours;
+    }
+    if (const auto* s = as<core::StatusUpdate>(ev)) {
+      const core::Member* m = core_member(w, s->task_id);
+      if (m == nullptr) {
+        return false;
+      }
+      // The first TASK_RUNNING completes a launch; a later one (after a
+      // stale TASK_STARTING, say) changes nothing.
+      return core::means_member_lost(s->state) ||
+             (s->state == core::TaskState::kRunning && ran_.insert(s->task_id).second);
+    }
+    if (const auto* l = as<core::AgentLost>(ev)) {
+      const auto& members = w.core().members();
+      return std::any_of(members.begin(), members.end(),
+                         [&](const core::Member& m) { return m.agent_id == l->agent_id; });
+    }
+    if (const auto* r = as<core::ReseedReport>(ev)) {
+      return r->action == core::ReseedAction::kSeed && r->ok &&
+             core_member(w, r->task_id) != nullptr;
+    }
+    return as<core::OperatorUnlock>(ev) != nullptr;
+  }
+
+  uint64_t epoch_ = 0;
+  bool fresh_healthy_ = false;
+  bool may_bootstrap_ = true;
+  std::map<uint64_t, uint64_t> checks_;  // check id -> epoch when it started
+  std::set<std::string> ran_;            // tasks the core saw TASK_RUNNING of
+  std::optional<std::string> pending_add_;
+  std::optional<uint64_t> pending_remove_;
+};
+
+// A removal never takes a cluster that has quorum below it.
+class QuorumSafeRemoval final : public Invariant {
+ public:
+  const char* name() const override { return "quorum-safe-removal"; }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    const auto* rm = as<core::RemoveEtcdMember>(effect);
+    if (rm == nullptr) {
+      return std::nullopt;
+    }
+    for (const auto& c : w.clusters()) {
+      auto it = std::find_if(c.voters.begin(), c.voters.end(),
+                             [&](const Voter& v) { return v.id == rm->etcd_id; });
+      if (it == c.voters.end() || !w.has_quorum(c)) {
+        continue;
+      }
+      std::size_t connected = w.connected_voters(c);
+      if (it->process >= 0 && w.connected(w.processes()[it->process])) {
+        --connected;
+      }
+      const std::size_t size_after = c.voters.size() - 1;
+      if (connected * 2 <= size_after) {
+        return "removing " + (it->name.empty() ? std::string("an unstarted member") : it->name) +
+               " leaves " + std::to_string(connected) + " of " + std::to_string(size_after) +
+               " members connected in cluster " + c.token;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+// Never two clusters that could each accept writes (split brain). Counted
+// are clusters the scheduler exposed (a member of it was running as far as
+// the core knew) and that no operator gave up with an unlock: a member that
+// bootstrapped on an agent partitioned before its TASK_RUNNING arrived holds
+// a cluster nobody was ever told about, and the core kills it on sight.
+class SingleLiveCluster final : public Invariant {
+ public:
+  const char* name() const override { return "single-live-cluster"; }
+  void before_event(const Event& ev, const World& w) override {
+    if (as<core::OperatorUnlock>(ev) != nullptr) {
+      for (const auto& c : w.clusters()) {
+        abandoned_.insert(c.token);
+      }
+    }
+  }
+  std::optional<std::string> after_step(const World& w) override {
+    std::vector<std::string> live;
+    for (const auto& c : w.clusters()) {
+      if (exposed(c, w)) {
+        exposed_.insert(c.token);
+      }
+      if (w.has_quorum(c) && exposed_.contains(c.token) && !abandoned_.contains(c.token)) {
+        live.push_back(c.token);
+      }
+    }
+    if (live.size() > 1) {
+      return "clusters " + live[0] + " and " + live[1] + " both have quorum";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static bool exposed(const Cluster& c, const World& w) {
+    return std::any_of(c.voters.begin(), c.voters.end(), [&](const Voter& v) {
+      if (v.process < 0) {
+        return false;
+      }
+      const core::Member* m = core_member(w, w.processes()[v.process].task_id);
+      return m != nullptr && m->state == core::TaskState::kRunning;
+    });
+  }
+
+  std::set<std::string> exposed_;
+  std::set<std::string> abandoned_;
+};
+
+// While not subscribed the core's picture may be stale: no launch, kill,
+// membership change or reseed order. One exception, documented in the core:
+// a voter whose add is answered after the connection was lost never starts
+// (its offer is void) and would count against the quorum, so it is removed
+// again at once; that removal may go out while not subscribed.
+class ImmutableWhileDisconnected final : public Invariant {
+ public:
+  const char* name() const override { return "immutable-while-disconnected"; }
+  void before_event(const Event& ev, const World&) override {
+    const auto* added = as<core::MemberAdded>(ev);
+    just_added_ =
+        added != nullptr && added->ok ? std::optional<uint64_t>(added->etcd_id) : std::nullopt;
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    if (w.subscribed()) {
+      return std::nullopt;
+    }
+    if (const auto* rm = as<core::RemoveEtcdMember>(effect); rm && just_added_ == rm->etcd_id) {
+      return std::nullopt;
+    }
+    if (as<core::LaunchMember>(effect) || as<core::KillTask>(effect) ||
+        as<core::AddEtcdMember>(effect) || as<core::RemoveEtcdMember>(effect) ||
+        as<core::ReseedOrder>(effect)) {
+      return core::describe(effect) + " while not subscribed";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<uint64_t> just_added_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Invariant>> default_invariants() {
+  std::vector<std::unique_ptr<Invariant>> list;
+  list.push_back(std::make_unique<MembershipBound>());
+  list.push_back(std::make_unique<OneChangeAtATime>());
+  list.push_back(std::make_unique<GrowOnlyWhenFreshlyHealthy>());
+  list.push_back(std::make_unique<QuorumSafeRemoval>());
+  list.push_back(std::make_unique<SingleLiveCluster>());
+  list.push_back(std::make_unique<ImmutableWhileDisconnected>());
+  return list;
+}
+
+}  // namespace etcdmesos::sim

@@ -1,0 +1,37 @@
+// Safety properties the simulator checks after every core step. Each one is
+// an object with hooks: it sees every event before the core does (with the
+// core still in its state before the step), every effect the core emits,
+// and the world after the step. A hook returns a description of the
+// violation, or nothing.
+//
+// Adding a property: write a class here and list it in
+// default_invariants(). Still to come, once the core supports them:
+//  - persistence: nothing is acted upon before the framework id is
+//    persisted; every launched task is persisted before its launch.
+#pragma once
+
+#include "core/types.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::sim {
+
+class World;
+
+class Invariant {
+ public:
+  virtual ~Invariant() = default;
+  virtual const char* name() const = 0;
+  virtual void before_event(const core::Event&, const World&) {}
+  virtual std::optional<std::string> on_effect(const core::Effect&, const World&) {
+    return std::nullopt;
+  }
+  virtual std::optional<std::string> after_step(const World&) { return std::nullopt; }
+};
+
+std::vector<std::unique_ptr<Invariant>> default_invariants();
+
+}  // namespace etcdmesos::sim

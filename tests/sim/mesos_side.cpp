@@ -1,0 +1,449 @@
+// The simulated Mesos master and agents (shared/reference/mesos-v1-http-api.md):
+// offers of free resources, launches, reliable status updates (retried until
+// acknowledged, later ones held back until then, duplicated after agent
+// re-registration), master-generated updates without uuid, agent loss and
+// return, master failover.
+#include "world.hpp"
+
+#include <algorithm>
+
+namespace etcdmesos::sim {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr Millis kAgentRemovalDelay = 3200ms;  // reference §13.7
+constexpr Millis kMaxRetryInterval = 60000ms;  // Mesos: 10 min; shortened for the bound
+
+bool terminal(core::TaskState s) {
+  return core::means_member_lost(s) && s != core::TaskState::kUnreachable &&
+         s != core::TaskState::kUnknown;
+}
+}  // namespace
+
+Agent* World::agent(const std::string& id) {
+  for (auto& a : agents_) {
+    if (a.id == id) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+Task* World::find_task(const std::string& task_id) {
+  for (auto& t : tasks_) {
+    if (t.id == task_id) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+const Task* World::task(const std::string& task_id) const {
+  for (const auto& t : tasks_) {
+    if (t.id == task_id) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<core::PortRange> World::free_ports(const Agent& a) const {
+  std::vector<bool> used(a.ports.end - a.ports.begin + 1, false);
+  for (const auto& t : tasks_) {
+    if (t.agent_id != a.id || terminal(t.state)) {
+      continue;
+    }
+    for (uint64_t port : {uint64_t{t.spec.member.peer_port}, uint64_t{t.spec.member.client_port}}) {
+      if (port >= a.ports.begin && port <= a.ports.end) {
+        used[port - a.ports.begin] = true;
+      }
+    }
+  }
+  std::vector<core::PortRange> ranges;
+  for (uint64_t p = a.ports.begin; p <= a.ports.end; ++p) {
+    if (used[p - a.ports.begin]) {
+      continue;
+    }
+    if (!ranges.empty() && ranges.back().end + 1 == p) {
+      ranges.back().end = p;
+    } else {
+      ranges.push_back(core::PortRange{p, p});
+    }
+  }
+  return ranges;
+}
+
+void World::offer_round() {
+  if (!subscribed_) {
+    return;
+  }
+  core::OffersReceived event;
+  for (auto& a : agents_) {
+    if (a.state != Agent::State::kUp || a.removed || a.offered || a.refuse_until > now_) {
+      continue;
+    }
+    core::OfferView o;
+    o.offer_id = numbered("o", next_offer_++);
+    o.agent_id = a.id;
+    o.hostname = a.host;
+    o.cpus = a.cpus;
+    o.mem_mb = a.mem_mb;
+    o.disk_mb = a.disk_mb;
+    for (const auto& t : tasks_) {
+      if (t.agent_id == a.id && !terminal(t.state)) {
+        o.cpus -= 1;
+        o.mem_mb -= 256;
+        o.disk_mb -= 1024;
+      }
+    }
+    o.ports = free_ports(a);
+    if (o.cpus <= 0 || o.mem_mb <= 0) {
+      continue;
+    }
+    a.offered = true;
+    offers_.push_back(Offer{o.offer_id, a.id});
+    event.offers.push_back(std::move(o));
+  }
+  if (!event.offers.empty()) {
+    deliver(event);
+  }
+}
+
+void World::perform(const core::LaunchMember& e) {
+  if (!subscribed_) {
+    return;  // the call fails (403); the invariant reports it
+  }
+  const auto& m = e.spec.member;
+  auto it = std::find_if(offers_.begin(), offers_.end(),
+                         [&](const Offer& o) { return o.id == e.offer_id; });
+  if (it == offers_.end() || it->agent_id != m.agent_id) {
+    // Rescinded, declined or voided by a failover: the master drops the task.
+    master_update(m.task_id, m.agent_id, core::TaskState::kLost, "REASON_INVALID_OFFERS");
+    return;
+  }
+  offers_.erase(it);
+  if (auto* a = agent(m.agent_id)) {
+    a->offered = false;
+  }
+  Task t;
+  t.id = m.task_id;
+  t.agent_id = m.agent_id;
+  t.spec = e.spec;
+  tasks_.push_back(std::move(t));
+  const std::string task_id = m.task_id;
+  after(rng_.millis(100, 800), [this, task_id] { executor_start(task_id); });
+}
+
+void World::executor_start(const std::string& task_id) {
+  Task* t = find_task(task_id);
+  Agent* a = t ? agent(t->agent_id) : nullptr;
+  if (t == nullptr || a == nullptr || a->state == Agent::State::kCrashed ||
+      t->state != core::TaskState::kStaging) {
+    return;
+  }
+  if (faults_on_ && rng_.chance(rates_.launch_failure)) {
+    agent_update(task_id, core::TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
+                 "simulated launch failure");
+    return;
+  }
+  agent_update(task_id, core::TaskState::kStarting, "", "");
+  Process p;
+  p.task_id = task_id;
+  p.agent_id = t->agent_id;
+  p.name = t->spec.member.name;
+  p.peer_url = t->spec.member.peer_url();
+  p.client_url = t->spec.member.client_url();
+  t->process = static_cast<int>(processes_.size());
+  processes_.push_back(std::move(p));
+  const int pid = t->process;
+  const std::string state = t->spec.cluster_state;
+  after(rng_.millis(200, 2000), [this, pid, state] { process_start(pid, state); });
+}
+
+void World::agent_update(const std::string& task_id, core::TaskState state, std::string reason,
+                         std::string message, std::optional<core::ReseedReport> report) {
+  Task* t = find_task(task_id);
+  if (t == nullptr) {
+    return;
+  }
+  t->state = state;
+  Update u;
+  u.uuid = numbered("u", next_uuid_++);
+  u.state = state;
+  u.reason = std::move(reason);
+  u.message = std::move(message);
+  u.report = std::move(report);
+  t->pending.push_back(std::move(u));
+  if (t->pending.size() == 1) {
+    send_head(task_id);
+  }
+}
+
+// Sends the unacknowledged head update and arms its retry; later updates of
+// the task wait until the head is acknowledged.
+void World::send_head(const std::string& task_id) {
+  Task* t = find_task(task_id);
+  if (t == nullptr || t->pending.empty()) {
+    return;
+  }
+  const uint64_t generation = ++t->retry_generation;
+  const Update head = t->pending.front();
+  after(rng_.millis(1, 50), [this, task_id, head] { deliver_update(task_id, head, true); });
+  after(t->retry_interval, [this, task_id, generation] {
+    Task* task = find_task(task_id);
+    if (task == nullptr || task->retry_generation != generation) {
+      return;
+    }
+    task->retry_interval = std::min(task->retry_interval * 2, kMaxRetryInterval);
+    send_head(task_id);
+  });
+}
+
+void World::deliver_update(const std::string& task_id, const Update& u, bool allow_faults) {
+  Task* t = find_task(task_id);
+  Agent* a = t ? agent(t->agent_id) : nullptr;
+  if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || !subscribed_) {
+    return;  // the retry timer sends it again
+  }
+  if (t->pending.empty() || t->pending.front().uuid != u.uuid) {
+    return;  // acknowledged meanwhile
+  }
+  if (allow_faults && faults_on_) {
+    if (rng_.chance(rates_.drop_update)) {
+      if (tracing()) {
+        trace("fault: update " + u.uuid + " of " + task_id + " lost");
+      }
+      return;
+    }
+    if (rng_.chance(rates_.delay_update)) {
+      after(rng_.millis(500, 5000), [this, task_id, u] { deliver_update(task_id, u, false); });
+      return;
+    }
+    if (rng_.chance(rates_.duplicate_update)) {
+      after(rng_.millis(0, 100), [this, task_id, u] { deliver_update(task_id, u, false); });
+    }
+  }
+  deliver(core::StatusUpdate{task_id, t->agent_id, u.state, u.uuid, u.message, u.reason});
+  if (u.report) {
+    deliver(*u.report);
+  }
+}
+
+void World::master_update(const std::string& task_id, const std::string& agent_id,
+                          core::TaskState state, std::string reason) {
+  const uint64_t connection = connection_;
+  after(rng_.millis(1, 200), [this, task_id, agent_id, state, reason, connection] {
+    if (subscribed_ && connection == connection_) {
+      deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason});
+    }
+  });
+}
+
+void World::perform(const core::DeclineOffer& e) {
+  auto it = std::find_if(offers_.begin(), offers_.end(),
+                         [&](const Offer& o) { return o.id == e.offer_id; });
+  if (it == offers_.end()) {
+    return;
+  }
+  if (auto* a = agent(it->agent_id)) {
+    a->offered = false;
+    a->refuse_until = now_ + Millis{static_cast<int64_t>(e.refuse_seconds * 1000)};
+  }
+  offers_.erase(it);
+}
+
+void World::perform(const core::KillTask& e) {
+  Task* t = find_task(e.task_id);
+  if (!subscribed_ || t == nullptr || terminal(t->state)) {
+    return;
+  }
+  Agent* a = agent(t->agent_id);
+  if (a == nullptr || a->state != Agent::State::kUp) {
+    return;  // the master cannot reach the agent; the task shows up again later
+  }
+  const std::string task_id = e.task_id;
+  after(rng_.millis(50, 500), [this, task_id] {
+    Task* task = find_task(task_id);
+    if (task == nullptr || terminal(task->state)) {
+      return;
+    }
+    if (task->process >= 0) {
+      processes_[task->process].state = Process::State::kExited;
+    }
+    agent_update(task_id, core::TaskState::kKilled, "REASON_TASK_KILLED", "killed");
+  });
+}
+
+void World::perform(const core::Acknowledge& e) {
+  if (!subscribed_) {
+    return;
+  }
+  const std::string task_id = e.task_id;
+  const std::string uuid = e.uuid;
+  after(rng_.millis(1, 30), [this, task_id, uuid] {
+    Task* t = find_task(task_id);
+    Agent* a = t ? agent(t->agent_id) : nullptr;
+    if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || t->pending.empty() ||
+        t->pending.front().uuid != uuid) {
+      return;
+    }
+    t->pending.pop_front();
+    t->retry_interval = 10000ms;
+    ++t->retry_generation;
+    send_head(task_id);
+  });
+}
+
+// Answers without uuid and with REASON_RECONCILIATION (reference §6, §13):
+// explicit requests get every named task (unknown ones, and tasks of removed
+// agents, TASK_LOST); implicit ones only the active tasks: unreachable and
+// finished tasks are not reported.
+void World::perform(const core::Reconcile& e) {
+  if (!subscribed_) {
+    return;
+  }
+  auto answer = [&](const Task& t) {
+    const core::TaskState state = t.master_knows_lost ? core::TaskState::kLost : t.state;
+    master_update(t.id, t.agent_id, state, "REASON_RECONCILIATION");
+  };
+  if (e.tasks.empty()) {
+    for (const auto& t : tasks_) {
+      if (!terminal(t.state) && !t.master_knows_lost) {
+        answer(t);
+      }
+    }
+    return;
+  }
+  for (const auto& [task_id, agent_id] : e.tasks) {
+    if (const Task* t = task(task_id)) {
+      answer(*t);
+    } else {
+      master_update(task_id, agent_id, core::TaskState::kLost, "REASON_RECONCILIATION");
+    }
+  }
+}
+
+void World::rescind_offers_of(Agent& a) {
+  a.offered = false;
+  std::vector<std::string> rescinded;
+  std::erase_if(offers_, [&](const Offer& o) {
+    if (o.agent_id == a.id) {
+      rescinded.push_back(o.id);
+      return true;
+    }
+    return false;
+  });
+  for (const auto& id : rescinded) {
+    deliver(core::OfferRescinded{id});
+  }
+}
+
+// Partition: processes keep running, unreachable. Crash: they die with the
+// agent; its executors are gone when it comes back.
+void World::agent_down(std::size_t index, bool crash, Millis duration) {
+  Agent& a = agents_[index];
+  a.state = crash ? Agent::State::kCrashed : Agent::State::kPartitioned;
+  const uint64_t outage = ++a.outage;
+  ++agents_down_;
+  if (tracing()) {
+    trace("fault: agent " + a.id + (crash ? " crashes" : " partitioned") + " for " +
+          core::describe_duration(duration));
+  }
+  if (crash) {
+    for (auto& t : tasks_) {
+      if (t.agent_id == a.id && !terminal(t.state)) {
+        if (t.process >= 0) {
+          processes_[t.process].state = Process::State::kExited;
+        }
+        agent_update(t.id, core::TaskState::kFailed, "REASON_EXECUTOR_TERMINATED",
+                     "the agent restarted");
+      }
+    }
+  }
+  if (subscribed_) {
+    rescind_offers_of(a);
+  } else {
+    a.offered = false;
+  }
+  after(kAgentRemovalDelay, [this, index, outage] {
+    Agent& down = agents_[index];
+    if (down.outage != outage || down.state == Agent::State::kUp) {
+      return;
+    }
+    down.removed = true;
+    for (auto& t : tasks_) {
+      if (t.agent_id == down.id && !t.master_knows_lost) {
+        t.master_knows_lost = true;
+        master_update(t.id, t.agent_id, core::TaskState::kLost, "REASON_AGENT_REMOVED");
+      }
+    }
+    const std::string id = down.id;
+    const uint64_t connection = connection_;
+    after(rng_.millis(200, 400), [this, id, connection] {
+      if (subscribed_ && connection == connection_) {
+        deliver(core::AgentLost{id});
+      }
+    });
+  });
+  after(duration, [this, index, outage] { agent_up(index, outage); });
+}
+
+void World::agent_up(std::size_t index, uint64_t outage) {
+  Agent& a = agents_[index];
+  if (a.outage != outage || a.state == Agent::State::kUp) {
+    return;
+  }
+  if (tracing()) {
+    trace("agent " + a.id + " is back");
+  }
+  a.state = Agent::State::kUp;
+  a.removed = false;
+  --agents_down_;
+  for (auto& t : tasks_) {
+    if (t.agent_id != a.id) {
+      continue;
+    }
+    if (t.master_knows_lost && !terminal(t.state)) {
+      // Re-registration: the master reports what the agent still runs.
+      master_update(t.id, t.agent_id, t.state, "REASON_AGENT_REREGISTERED");
+    }
+    t.master_knows_lost = false;
+    if (!t.pending.empty()) {
+      t.retry_interval = 10000ms;
+      send_head(t.id);
+    }
+  }
+}
+
+void World::master_failover(Millis duration) {
+  if (tracing()) {
+    trace("fault: master fails over; back in " + core::describe_duration(duration));
+  }
+  subscribed_ = false;
+  ++connection_;
+  offers_.clear();
+  for (auto& a : agents_) {
+    a.offered = false;
+    a.refuse_until = Millis{0};  // filters do not survive a disconnection
+  }
+  deliver(core::Disconnected{});
+  after(duration, [this] { resubscribe(); });
+}
+
+void World::resubscribe() {
+  if (subscribed_) {
+    return;
+  }
+  subscribed_ = true;
+  ++connection_;
+  deliver(core::Subscribed{"fw-sim"});
+  // Agents retry their unacknowledged updates on the new connection.
+  for (auto& t : tasks_) {
+    if (!t.pending.empty()) {
+      send_head(t.id);
+    }
+  }
+}
+
+}  // namespace etcdmesos::sim

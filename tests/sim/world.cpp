@@ -1,0 +1,352 @@
+// The simulation loop: a queue of timed actions plus a core tick every
+// second; the fault schedule; the liveness phase and its convergence test.
+#include "world.hpp"
+
+#include "invariants.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace etcdmesos::sim {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr Millis kTickInterval = 1000ms;
+constexpr Millis kOfferInterval = 1000ms;
+// Operator unlocks the liveness phase may perform after total losses.
+constexpr uint64_t kMaxUnlocks = 3;
+}  // namespace
+
+core::Config sim_config(std::size_t cluster_size) {
+  core::Config c;
+  c.framework_name = "etcd-sim";
+  c.cluster_size = cluster_size;
+  c.task_cpus = 1;
+  c.task_mem_mb = 256;
+  c.task_disk_mb = 1024;
+  c.health_check_interval = 5000ms;
+  c.health_check_timeout = 10000ms;
+  c.launch_timeout = 30000ms;
+  c.membership_change_timeout = 20000ms;
+  c.failed_agent_cooldown = 20000ms;
+  c.reseed_timeout = 60000ms;
+  c.seed_timeout = 30000ms;
+  c.status_query_timeout = 10000ms;
+  return c;
+}
+
+World::World(const SimOptions& options)
+    : options_(options),
+      rng_(options.seed),
+      core_(sim_config(options.cluster_size), options.seed ^ 0x5eedULL),
+      invariants_(default_invariants()) {
+  const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
+  for (std::size_t i = 0; i < n; ++i) {
+    Agent a;
+    a.id = numbered("a", i + 1);
+    a.host = numbered("10.0.0.", i + 1);
+    agents_.push_back(std::move(a));
+  }
+  // Now and then one agent too small for a member, to exercise matching;
+  // enough others remain for the whole cluster and a spare.
+  if (n > options.cluster_size + 1 && rng_.chance(0.3)) {
+    agents_[rng_.below(n)].mem_mb = 128;
+  }
+  faults_on_ = options.faults;
+  if (faults_on_) {
+    rates_.mean_interval = rng_.millis(3000, 20000);
+    rates_.drop_update = static_cast<double>(rng_.below(20)) / 100;
+    rates_.duplicate_update = static_cast<double>(rng_.below(20)) / 100;
+    rates_.delay_update = static_cast<double>(rng_.below(20)) / 100;
+    rates_.drop_check = static_cast<double>(rng_.below(10)) / 100;
+    rates_.drop_change_answer = static_cast<double>(rng_.below(10)) / 100;
+    rates_.launch_failure = static_cast<double>(rng_.below(20)) / 100;
+    rates_.election_in_check = static_cast<double>(rng_.below(10)) / 100;
+  }
+}
+
+World::~World() = default;
+
+void World::after(Millis delay, std::function<void()> action) {
+  queue_.push(Scheduled{now_ + delay, seq_++, std::move(action)});
+}
+
+void World::trace(const std::string& line) {
+  char stamp[32];
+  std::snprintf(stamp, sizeof(stamp), "[%9.3fs] ", static_cast<double>(now_.count()) / 1000.0);
+  outcome_.trace.push_back(stamp + line);
+}
+
+void World::fail(const std::string& what) {
+  if (failed_) {
+    return;
+  }
+  failed_ = true;
+  outcome_.ok = false;
+  char stamp[32];
+  std::snprintf(stamp, sizeof(stamp), "at %.3fs: ", static_cast<double>(now_.count()) / 1000.0);
+  outcome_.failure = stamp + what;
+  if (tracing()) {
+    trace("VIOLATION " + what);
+  }
+}
+
+void World::deliver(const core::Event& event) {
+  if (failed_) {
+    return;
+  }
+  if (tracing()) {
+    trace("-> " + core::describe(event));
+  }
+  for (auto& inv : invariants_) {
+    inv->before_event(event, *this);
+  }
+  ++outcome_.steps;
+  perform(core_.step(event, now_));
+  check_after_step();
+}
+
+void World::tick_core() {
+  ++outcome_.steps;
+  perform(core_.tick(now_));
+  check_after_step();
+}
+
+void World::perform(const std::vector<core::Effect>& effects) {
+  for (const auto& effect : effects) {
+    if (tracing()) {
+      trace("<- " + core::describe(effect));
+    }
+    for (auto& inv : invariants_) {
+      if (auto violation = inv->on_effect(effect, *this)) {
+        fail(std::string(inv->name()) + ": " + *violation);
+      }
+    }
+    std::visit([&](const auto& e) { perform(e); }, effect);
+  }
+  settle();
+}
+
+void World::check_after_step() {
+  for (auto& inv : invariants_) {
+    if (auto violation = inv->after_step(*this)) {
+      fail(std::string(inv->name()) + ": " + *violation);
+    }
+  }
+}
+
+Outcome World::run() {
+  fault_end_ = options_.fault_phase;
+  const Millis end = fault_end_ + options_.liveness_bound;
+  Millis next_tick{0};
+  Millis next_offers{0};
+  after(rng_.millis(0, 2000), [this] {
+    subscribed_ = true;
+    deliver(core::Subscribed{"fw-sim"});
+  });
+  if (faults_on_) {
+    // Some runs let the cluster form before the first fault, some do not.
+    after(rng_.millis(0, 40000), [this] { schedule_next_fault(); });
+  }
+  after(fault_end_, [this] { end_fault_phase(); });
+  bool liveness = false;
+  while (!failed_ && now_ <= end) {
+    const Millis next_action = queue_.empty() ? end + 1ms : queue_.top().at;
+    const Millis next = std::min({next_action, next_tick, next_offers});
+    if (next > end) {
+      break;
+    }
+    now_ = next;
+    if (next == next_tick) {
+      next_tick += kTickInterval;
+      tick_core();
+    } else if (next == next_offers) {
+      next_offers += kOfferInterval;
+      offer_round();
+    } else {
+      auto action = std::move(const_cast<Scheduled&>(queue_.top()).action);
+      queue_.pop();
+      action();
+      settle();
+    }
+    liveness = liveness || now_ >= fault_end_;
+    if (liveness && !failed_) {
+      if (converged()) {
+        outcome_.converged_after = now_ - fault_end_;
+        return std::move(outcome_);
+      }
+      operator_steps();
+    }
+  }
+  if (!failed_) {
+    fail("liveness: not converged " + core::describe_duration(options_.liveness_bound) +
+         " after the faults ended; core says: " + core_.plan_reason());
+  }
+  return std::move(outcome_);
+}
+
+// ------------------------------------------------------------------ faults
+
+void World::schedule_next_fault() {
+  const auto mean = rates_.mean_interval.count();
+  after(rng_.millis(mean / 4, mean * 7 / 4), [this] {
+    if (!faults_on_) {
+      return;
+    }
+    inject_fault();
+    schedule_next_fault();
+  });
+}
+
+void World::inject_fault() {
+  ++outcome_.faults;
+  switch (rng_.below(9)) {
+    case 0: {  // rescind an outstanding offer
+      if (offers_.empty() || !subscribed_) {
+        return;
+      }
+      const auto pick = rng_.below(offers_.size());
+      const Offer o = offers_[pick];
+      offers_.erase(offers_.begin() + static_cast<std::ptrdiff_t>(pick));
+      if (auto* a = agent(o.agent_id)) {
+        a->offered = false;
+      }
+      if (tracing()) {
+        trace("fault: rescind offer " + o.id);
+      }
+      deliver(core::OfferRescinded{o.id});
+      return;
+    }
+    case 1:
+    case 2: {  // an agent is lost (partition or crash) for a while
+      if (agents_down_ >= 2) {
+        return;
+      }
+      const auto i = rng_.below(agents_.size());
+      if (agents_[i].state != Agent::State::kUp) {
+        return;
+      }
+      agent_down(i, rng_.chance(0.5), rng_.millis(1000, 90000));
+      return;
+    }
+    case 3:  // the master fails over
+      if (subscribed_) {
+        master_failover(rng_.millis(1000, 30000));
+      }
+      return;
+    case 4:
+      if (auto* p = random_running_process()) {
+        if (tracing()) {
+          trace("fault: etcd " + p->name + " crashes");
+        }
+        crash_process(static_cast<int>(p - processes_.data()));
+      }
+      return;
+    case 5:
+    case 6: {  // freeze (SIGSTOP) or isolate a member for a while
+      auto* p = random_running_process();
+      if (p == nullptr || p->frozen || p->isolated) {
+        return;
+      }
+      const bool freeze = rng_.chance(0.5);
+      (freeze ? p->frozen : p->isolated) = true;
+      if (tracing()) {
+        trace(std::string("fault: etcd ") + p->name + (freeze ? " frozen" : " isolated"));
+      }
+      const int pid = static_cast<int>(p - processes_.data());
+      after(rng_.millis(2000, 40000), [this, pid, freeze] {
+        (freeze ? processes_[pid].frozen : processes_[pid].isolated) = false;
+      });
+      return;
+    }
+    case 7: {  // an election in some cluster
+      for (auto& c : clusters_) {
+        if (has_quorum(c) && rng_.chance(0.5)) {
+          if (tracing()) {
+            trace("fault: election in cluster " + c.token);
+          }
+          elect(c);
+        }
+      }
+      return;
+    }
+    default:  // a quiet spell
+      return;
+  }
+}
+
+void World::end_fault_phase() {
+  faults_on_ = false;
+  rates_ = FaultRates{};
+  if (tracing()) {
+    trace("== faults end; liveness phase");
+  }
+  for (std::size_t i = 0; i < agents_.size(); ++i) {
+    if (agents_[i].state != Agent::State::kUp) {
+      const uint64_t outage = agents_[i].outage;
+      after(rng_.millis(0, 5000), [this, i, outage] { agent_up(i, outage); });
+    }
+  }
+  for (auto& p : processes_) {
+    p.frozen = false;
+    p.isolated = false;
+  }
+  if (!subscribed_) {
+    after(rng_.millis(0, 2000), [this] { resubscribe(); });
+  }
+}
+
+// ---------------------------------------------------------------- liveness
+
+bool World::converged() const {
+  if (core_.locked() || !core_.subscribed() || core_.reseeding() || core_.change_in_flight()) {
+    return false;
+  }
+  const auto& members = core_.members();
+  if (members.size() != options_.cluster_size) {
+    return false;
+  }
+  if (std::any_of(members.begin(), members.end(),
+                  [](const core::Member& m) { return m.state != core::TaskState::kRunning; })) {
+    return false;
+  }
+  const auto& health = core_.last_health();
+  if (!health || !health->healthy) {
+    return false;
+  }
+  // etcd agrees: one cluster with quorum, exactly our members, all connected.
+  const Cluster* live = nullptr;
+  for (const auto& c : clusters_) {
+    if (has_quorum(c)) {
+      if (live != nullptr) {
+        return false;
+      }
+      live = &c;
+    }
+  }
+  if (live == nullptr || live->voters.size() != options_.cluster_size ||
+      connected_voters(*live) != live->voters.size()) {
+    return false;
+  }
+  return std::all_of(members.begin(), members.end(), [&](const core::Member& m) {
+    return std::any_of(live->voters.begin(), live->voters.end(),
+                       [&](const Voter& v) { return v.name == m.name; });
+  });
+}
+
+// What an operator does when the scheduler asks for one: after a total loss
+// the cluster's data is gone, and only an unlock lets it start over.
+void World::operator_steps() {
+  if (core_.locked() && subscribed_ && outcome_.unlocks < kMaxUnlocks && !core_.why_not_unlock()) {
+    ++outcome_.unlocks;
+    deliver(core::OperatorUnlock{});
+  }
+}
+
+Outcome run_simulation(const SimOptions& options) {
+  World world(options);
+  return world.run();
+}
+
+}  // namespace etcdmesos::sim

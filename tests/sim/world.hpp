@@ -1,0 +1,280 @@
+// A seeded simulation of everything around the scheduler core: a Mesos
+// master with agents (offers, tasks, reliable status updates, agent loss,
+// failover) and etcd clusters (membership, raft index and term, leader,
+// the strict reconfiguration rules of etcd 3.4). The real SchedulerCore is
+// driven with simulated time; the world answers its effects the way Mesos
+// and etcd would (facts in shared/reference/*.md), and a list of invariants
+// is checked after every step.
+//
+// A run has two phases: faults (random, from the seed), then liveness with
+// faults off, in which the cluster must reach its desired size and health
+// within a bound. Same seed, same run: every choice comes from one Rng.
+//
+// Not thread-safe; one World per run.
+#pragma once
+
+#include "core/health.hpp"
+#include "core/scheduler_core.hpp"
+#include "sim_rng.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::sim {
+
+using core::Millis;
+
+// "a" + 7 -> "a7" (appending: GCC 12 at -O3 warns falsely on `"a" + to_string(n)`).
+inline std::string numbered(const char* prefix, uint64_t n) {
+  std::string out(prefix);
+  out += std::to_string(n);
+  return out;
+}
+
+struct SimOptions {
+  uint64_t seed = 1;
+  std::size_t cluster_size = 3;
+  std::size_t agents = 0;  // 0: cluster_size + 2
+  Millis fault_phase{120000};
+  Millis liveness_bound{600000};
+  bool faults = true;
+  bool trace = false;
+};
+
+struct Outcome {
+  bool ok = true;
+  std::string failure;        // the broken invariant or the liveness failure
+  Millis converged_after{0};  // from the end of the fault phase
+  uint64_t steps = 0;         // core steps and ticks
+  uint64_t faults = 0;
+  uint64_t unlocks = 0;  // operator unlocks the liveness phase needed
+  uint64_t reseeds = 0;
+  std::vector<std::string> trace;  // only with SimOptions::trace
+};
+
+// The core configuration the simulator runs with: production rules, timers
+// shortened so that a run covers many of them.
+core::Config sim_config(std::size_t cluster_size);
+
+Outcome run_simulation(const SimOptions& options);
+
+// ------------------------------------------------------------ world state
+
+struct Agent {
+  std::string id;
+  std::string host;
+  double cpus = 4;
+  double mem_mb = 4096;
+  double disk_mb = 20000;
+  core::PortRange ports{31000, 31009};
+  enum class State { kUp, kPartitioned, kCrashed } state = State::kUp;
+  bool removed = false;  // the master declared it lost (TASK_LOST + FAILURE sent)
+  Millis refuse_until{0};
+  bool offered = false;  // an offer of it is outstanding
+  uint64_t outage = 0;   // counts outages, to match delayed actions to one
+};
+
+// One reliable status update (through the agent's status update manager).
+struct Update {
+  std::string uuid;
+  core::TaskState state = core::TaskState::kStaging;
+  std::string reason;
+  std::string message;
+  std::optional<core::ReseedReport> report;  // an executor's reseed answer
+};
+
+struct Task {
+  std::string id;
+  std::string agent_id;
+  core::LaunchSpec spec;
+  core::TaskState state = core::TaskState::kStaging;  // the agent's truth
+  bool master_knows_lost = false;                     // agent removed meanwhile
+  std::deque<Update> pending;                         // head in flight until acked
+  uint64_t retry_generation = 0;
+  Millis retry_interval{10000};
+  int process = -1;  // index into processes, once the executor started etcd
+};
+
+struct Process {
+  std::string task_id;
+  std::string agent_id;
+  std::string name;
+  std::string peer_url;
+  std::string client_url;
+  int cluster = -1;  // index into clusters once joined
+  uint64_t member_id = 0;
+  enum class State { kStarting, kRunning, kExited } state = State::kStarting;
+  bool frozen = false;    // SIGSTOPped: answers nobody
+  bool isolated = false;  // cut off from its peers, still answers the scheduler
+  bool was_connected = false;
+  Millis connected_since{0};
+  uint64_t raft_index = 0;
+  uint64_t raft_term = 0;
+  bool ready_reported = false;
+  uint64_t seed_for = 0;  // a reseed id while restarting/serving as a seed
+};
+
+struct Voter {
+  uint64_t id = 0;
+  std::string name;  // empty until started
+  std::string peer_url;
+  std::string client_url;  // empty until started
+  int process = -1;
+};
+
+struct Cluster {
+  std::string token;
+  std::vector<Voter> voters;
+  uint64_t raft_index = 1;
+  uint64_t term = 1;
+  uint64_t leader = 0;
+  // Processes that left this cluster with --force-new-cluster: a member that
+  // reaches one of them is told it was removed, and exits.
+  std::vector<int> forked_out;
+};
+
+class Invariant;
+
+class World {
+ public:
+  explicit World(const SimOptions& options);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  Outcome run();
+
+  // Read-only views for invariants.
+  const core::SchedulerCore& core() const { return core_; }
+  const core::Config& config() const { return core_.config(); }
+  Millis now() const { return now_; }
+  bool subscribed() const { return subscribed_; }
+  const std::vector<Cluster>& clusters() const { return clusters_; }
+  const std::vector<Process>& processes() const { return processes_; }
+  const Task* task(const std::string& task_id) const;
+  // The process answers the scheduler (running, not frozen, agent reachable).
+  bool reachable(const Process& p) const;
+  // The process takes part in its cluster's raft (reachable, not isolated,
+  // still a voter).
+  bool connected(const Process& p) const;
+  std::size_t connected_voters(const Cluster& c) const;
+  bool has_quorum(const Cluster& c) const;
+  const Process* process_at(const std::string& client_url) const;
+
+ private:
+  struct Scheduled {
+    Millis at;
+    uint64_t seq;
+    std::function<void()> action;
+    bool operator>(const Scheduled& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  struct FaultRates {
+    Millis mean_interval{10000};
+    double drop_update = 0;
+    double duplicate_update = 0;
+    double delay_update = 0;
+    double drop_check = 0;
+    double drop_change_answer = 0;
+    double launch_failure = 0;
+    double election_in_check = 0;
+  };
+
+  // --- loop (world.cpp)
+  void after(Millis delay, std::function<void()> action);
+  void deliver(const core::Event& event);
+  void tick_core();
+  void perform(const std::vector<core::Effect>& effects);
+  void check_after_step();
+  void fail(const std::string& what);
+  void trace(const std::string& line);
+  bool tracing() const { return options_.trace; }
+  void schedule_next_fault();
+  void inject_fault();
+  void end_fault_phase();
+  bool converged() const;
+  void operator_steps();
+
+  // --- Mesos side (mesos_side.cpp)
+  void offer_round();
+  void perform(const core::LaunchMember& e);
+  void perform(const core::DeclineOffer& e);
+  void perform(const core::KillTask& e);
+  void perform(const core::Acknowledge& e);
+  void perform(const core::Reconcile& e);
+  void executor_start(const std::string& task_id);
+  void agent_update(const std::string& task_id, core::TaskState state, std::string reason,
+                    std::string message, std::optional<core::ReseedReport> report = {});
+  void send_head(const std::string& task_id);
+  void deliver_update(const std::string& task_id, const Update& u, bool allow_faults);
+  void master_update(const std::string& task_id, const std::string& agent_id, core::TaskState state,
+                     std::string reason);
+  void rescind_offers_of(Agent& agent);
+  void agent_down(std::size_t index, bool crash, Millis duration);
+  void agent_up(std::size_t index, uint64_t outage);
+  void master_failover(Millis duration);
+  void resubscribe();
+  Agent* agent(const std::string& id);
+  Task* find_task(const std::string& task_id);
+  std::vector<core::PortRange> free_ports(const Agent& a) const;
+
+  // --- etcd side (etcd_side.cpp)
+  void settle();
+  void settle_once();
+  void process_start(int pid, const std::string& cluster_state);
+  void process_exit(int pid, core::TaskState report, const std::string& why);
+  void perform(const core::CheckHealth& e);
+  void perform(const core::AddEtcdMember& e);
+  void perform(const core::RemoveEtcdMember& e);
+  void perform(const core::QueryMemberStatus& e);
+  void perform(const core::ReseedOrder& e);
+  void seed_restart(int pid, uint64_t reseed_id);
+  void elect(Cluster& c);
+  core::StatusSample sample(const std::string& client_url) const;
+  Process* via(const std::vector<std::string>& client_urls);
+  std::vector<core::EtcdMember> member_list(const Cluster& c) const;
+  bool connected_fully_since(const Cluster& c, const Process& via, Millis since) const;
+  std::size_t connected_since_count(const Cluster& c, const Process& via, Millis since) const;
+  std::optional<std::string> may_add(const Cluster& c, const Process& via) const;
+  std::optional<std::string> may_remove(const Cluster& c, const Process& via, uint64_t id) const;
+  void crash_process(int pid);
+  Process* random_running_process();
+
+  SimOptions options_;
+  Rng rng_;
+  core::SchedulerCore core_;
+  FaultRates rates_;
+  Millis now_{0};
+  Millis fault_end_{0};
+  bool faults_on_ = true;
+  uint64_t seq_ = 0;
+  std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue_;
+  std::vector<std::unique_ptr<Invariant>> invariants_;
+  Outcome outcome_;
+  bool failed_ = false;
+
+  // Mesos
+  bool subscribed_ = false;
+  uint64_t connection_ = 0;  // bumped on every failover, to void delayed deliveries
+  std::vector<Agent> agents_;
+  std::vector<Task> tasks_;
+  struct Offer {
+    std::string id;
+    std::string agent_id;
+  };
+  std::vector<Offer> offers_;
+  uint64_t next_offer_ = 1;
+  uint64_t next_uuid_ = 1;
+  int agents_down_ = 0;
+
+  // etcd
+  std::vector<Process> processes_;
+  std::vector<Cluster> clusters_;
+};
+
+}  // namespace etcdmesos::sim
