@@ -1,0 +1,18 @@
+// Mesos executor API calls (what the dev cluster's agent reads from an
+// executor): decoding never throws; whatever decodes round-trips.
+#include "codec/mesos.hpp"
+#include "fuzz_check.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  const std::string_view json(reinterpret_cast<const char*>(data), size);
+  auto call = etcdmesos::mesos::decode_executor_call(json);
+  if (call) {
+    auto again = etcdmesos::mesos::decode_executor_call(etcdmesos::mesos::encode(*call));
+    FUZZ_CHECK(again && *again == *call);
+  }
+  return 0;
+}
