@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -230,6 +231,63 @@ TEST(Proxy, FollowsAReplacedMemberWithoutRestarting) {
   EXPECT_LE(Clock::now() - healthy_at, 10s);
   EXPECT_TRUE(proxy.process().running());
   EXPECT_EQ(proxy.process().pid(), proxy_pid);
+}
+
+// Two of three members killed: the scheduler reseeds from the survivor and
+// grows the cluster back; the same proxy process follows the new cluster and
+// serves a key written before the loss.
+TEST(Proxy, FollowsTheClusterThroughAReseed) {
+  StackOptions options;
+  options.agents = 3;
+  options.scheduler_args = {"-etcd-restart-attempts=0", "-reseed-timeout=5"};
+  LocalStack stack(options);
+  ASSERT_TRUE(wait_until([&] { return healthy_with_running(stack, 3); }, 90s)) << stack.logs();
+  const auto before = stack.members();
+
+  Proxy proxy(stack.work_dir() / "proxy",
+              {"-master=" + stack.zookeeper().url("/mesos"), "-framework-name=etcd"});
+  ASSERT_TRUE(wait_until([&] { return proxy.endpoints() == client_endpoints(before); }, 20s))
+      << proxy.log();
+  ASSERT_TRUE(wait_until([&] { return serves(stack.work_dir(), proxy, "before-reseed"); }, 20s))
+      << proxy.log();
+  const pid_t proxy_pid = proxy.process().pid();
+
+  for (int i = 0; i < 2; ++i) {
+    auto pid = etcd_pid(std::string(before[i].at("client_url").as_string()));
+    ASSERT_TRUE(pid);
+    ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  }
+  auto reseeded = [&] {
+    auto stats = stack.stats();
+    return stats.contains("cluster_reseeds") && stats.at("cluster_reseeds").as_int64() == 1 &&
+           stats.at("reseeding").as_int64() == 0 && healthy_with_running(stack, 3);
+  };
+  ASSERT_TRUE(wait_until(reseeded, 150s)) << stack.logs();
+  const auto healthy_at = Clock::now();
+  // A new cluster: the seed and two new members (their addresses may be the
+  // old ones again, on the same agents and ports).
+  const auto now_members = stack.members();
+  std::set<std::string> old_names;
+  for (const auto& m : before) {
+    old_names.insert(std::string(m.at("name").as_string()));
+  }
+  int new_members = 0;
+  for (const auto& m : now_members) {
+    new_members += old_names.count(std::string(m.at("name").as_string())) ? 0 : 1;
+  }
+  ASSERT_EQ(new_members, 2) << stack.logs();
+  const auto after = client_endpoints(now_members);
+
+  ASSERT_TRUE(wait_until([&] { return proxy.endpoints() == after; }, 10s)) << proxy.log();
+  auto get = [&] {
+    auto r = etcdctl(stack.work_dir(), proxy.endpoint(), {"get", "proxied", "--print-value-only"});
+    return r.ok && r.output.find("before-reseed") != std::string::npos;
+  };
+  ASSERT_TRUE(wait_until(get, 10s)) << proxy.log();
+  EXPECT_LE(Clock::now() - healthy_at, 10s);
+  EXPECT_TRUE(serves(stack.work_dir(), proxy, "after-reseed")) << proxy.log();
+  EXPECT_EQ(proxy.process().pid(), proxy_pid);
+  EXPECT_TRUE(proxy.process().running());
 }
 
 // The pieces of a LocalStack started one at a time, so that the proxy can be
