@@ -157,6 +157,56 @@ TEST(Reseed, AFrozenSurvivorIsRetiredOnlyAfterTheSeedIsHealthy) {
   expect_keys_everywhere(stack);
 }
 
+// Five members; one (the laggard) is frozen while keys are written, then
+// three others die and the laggard resumes: two survivors, and only one of
+// them holds the keys. The seed must be that one (highest raft index).
+TEST(Reseed, TheSurvivorWithTheHighestRaftIndexIsTheSeed) {
+  StackOptions o = options({"-etcd-restart-attempts=0", "-reseed-timeout=10"});
+  o.agents = 5;
+  o.cluster_size = 5;
+  LocalStack stack(o);
+  auto complete5 = [&] { return stack.healthy_with(5) && etcd_agrees(stack.members()); };
+  ASSERT_TRUE(wait_until(complete5, 2 * kBringUp)) << stack.logs();
+  const auto before = stack.members();
+  // The laggard launched first: on equal raft indices the ranking prefers the
+  // older member, so only a real index difference makes `best` the seed.
+  const auto& laggard = before[0];
+  const auto& best = before[1];
+  ASSERT_TRUE(signal_member(laggard, SIGSTOP));
+  // Four of five still make a majority: the writes commit without the
+  // laggard (retried while a new leader is elected, if it led).
+  for (int n = 0; n < kKeys; ++n) {
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto put = etcd_post(str(best, "client_url"), "/v3/kv/put",
+                               R"({"key":")" + key(n) + R"(","value":"c3Vydml2ZQ=="})");
+          return put && put->status == 200;
+        },
+        20s))
+        << "put " << n;
+  }
+  for (int i = 2; i < 5; ++i) {
+    ASSERT_TRUE(signal_member(before[i], SIGKILL));
+  }
+  // Let the best survivor notice it lost the majority (and stop leading)
+  // before the laggard comes back, so nothing is replicated to it.
+  ASSERT_TRUE(wait_until([&] { return stat(stack, "livelocked") == 1; }, 30s)) << stack.logs();
+  ASSERT_TRUE(signal_member(laggard, SIGCONT));
+
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return stat(stack, "cluster_reseeds") == 1 && stat(stack, "reseeding") == 0 && complete5();
+      },
+      2 * kRecovery))
+      << stack.logs();
+  const auto names = names_of(stack.members());
+  EXPECT_TRUE(names.contains(str(best, "name"))) << "the up-to-date survivor is the seed";
+  EXPECT_FALSE(names.contains(str(laggard, "name"))) << "the laggard was retired";
+  const auto last = str(stack.health().at("scheduler"), "last_reseed");
+  EXPECT_NE(last.find(str(best, "name") + " seeded a new cluster"), std::string::npos) << last;
+  expect_keys_everywhere(stack);
+}
+
 TEST(Reseed, WithoutAutoReseedTheClusterStaysLivelockedUntilAnOperatorReseeds) {
   TempDir secret_dir("etcd-mesos-secret");
   const auto secret_file = secret_dir.path() / "admin-secret";
