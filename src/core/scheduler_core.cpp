@@ -120,6 +120,11 @@ void SchedulerCore::start_member(NextStep step, const std::vector<OfferView>& of
     plan_reason_ += ": no running member to ask";
     return;
   }
+  if (step == NextStep::kGrow && last_join_ && now < *last_join_ + config_.join_settle) {
+    // etcd would answer "unhealthy cluster" and the add would be wasted.
+    plan_reason_ += ": waiting for etcd's 5-second reconfiguration check after the last join";
+    return;
+  }
   used[choice->index] = true;
   Member member = new_member(choice->placement);
   if (step == NextStep::kBootstrap) {

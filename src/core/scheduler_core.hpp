@@ -202,6 +202,8 @@ class SchedulerCore {
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;
   bool ever_ran_ = false;
+  // When the last member that joined an existing cluster started running.
+  std::optional<Millis> last_join_;
   bool locked_ = false;
   std::string lock_reason_;
   std::string plan_reason_;

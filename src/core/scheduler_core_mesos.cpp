@@ -42,9 +42,15 @@ void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
 void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
   std::vector<bool> used(e.offers.size(), false);
   reconcile(now, &e.offers, &used, out);
+  // Below size, the next member needs an offer soon: decline only briefly.
+  const double refuse =
+      members_.size() < config_.cluster_size && !locked_ &&
+              config_.offer_refuse_seconds_while_growing
+          ? std::min(config_.offer_refuse_seconds, *config_.offer_refuse_seconds_while_growing)
+          : config_.offer_refuse_seconds;
   for (std::size_t i = 0; i < e.offers.size(); ++i) {
     if (!used[i]) {
-      out.push_back(DeclineOffer{e.offers[i].offer_id, config_.offer_refuse_seconds});
+      out.push_back(DeclineOffer{e.offers[i].offer_id, refuse});
     }
   }
 }
@@ -101,6 +107,9 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects&) {
 
 void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   tracked_[task_id].ran = true;
+  if (members_.size() > 1) {
+    last_join_ = now;  // it joined others: etcd's 5-second check applies
+  }
   ever_ran_ = true;
   // The launch is complete; the next decision needs a check that sees it.
   membership_changed(now);

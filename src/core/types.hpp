@@ -63,6 +63,15 @@ struct Config {
   double task_disk_mb = 1024;
   bool single_instance_per_agent = true;
   double offer_refuse_seconds = 5;
+  // While the cluster is below its size, unused offers are declined for at
+  // most this long, so that the next member's offer is not held back for
+  // offer_refuse_seconds (the scheduler sets 1 s; unset: no difference).
+  std::optional<double> offer_refuse_seconds_while_growing;
+  // etcd (strict reconfiguration check) refuses `member add` until every
+  // member has been connected for 5 s; the next add waits this long after
+  // the last member that joined an existing cluster started running (the
+  // scheduler sets 5.5 s; 0: add at once and let etcd refuse).
+  Millis join_settle{0};
   Millis health_check_interval{5000};
   Millis health_check_timeout{10000};
   // How long a launched member may take to report TASK_RUNNING.

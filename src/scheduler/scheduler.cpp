@@ -108,6 +108,10 @@ core::Config Scheduler::core_config() const {
   c.task_disk_mb = options_.sandbox_disk_limit_mb;
   c.single_instance_per_agent = options_.single_instance_per_slave;
   c.offer_refuse_seconds = options_.mesos_offer_refuse_seconds;
+  // Bring-up and repair speed: re-offers within 1 s while a member is
+  // missing, and no `member add` that etcd's 5-second check would refuse.
+  c.offer_refuse_seconds_while_growing = 1;
+  c.join_settle = core::Millis{5500};
   // Offers must also hold the executor, which Mesos charges on top of the task.
   c.executor_cpus = ExecutorTemplate{}.executor_cpus;
   c.executor_mem_mb = ExecutorTemplate{}.executor_mem_mb;
