@@ -152,6 +152,21 @@ std::set<std::string> client_endpoints(const json::array& members) {
   return out;
 }
 
+// A proxy following `stack` through the master, once it points at exactly
+// `members` and has served a put of `value` (`out` stays empty otherwise).
+void start_serving_proxy(LocalStack& stack, const json::array& members, const std::string& value,
+                         std::unique_ptr<Proxy>& out) {
+  auto proxy =
+      std::make_unique<Proxy>(stack.work_dir() / "proxy",
+                              std::vector<std::string>{"-master=" + stack.zookeeper().url("/mesos"),
+                                                       "-framework-name=etcd"});
+  ASSERT_TRUE(wait_until([&] { return proxy->endpoints() == client_endpoints(members); }, 20s))
+      << proxy->log();
+  ASSERT_TRUE(wait_until([&] { return serves(stack.work_dir(), *proxy, value); }, 20s))
+      << proxy->log();
+  out = std::move(proxy);
+}
+
 TEST(Proxy, ServesEtcdctlAndTheJsonApiOfARunningCluster) {
   LocalStack stack;
   ASSERT_TRUE(wait_until([&] { return healthy_with_running(stack, 3); }, 90s)) << stack.logs();
@@ -186,12 +201,10 @@ TEST(Proxy, FollowsAReplacedMemberWithoutRestarting) {
   ASSERT_TRUE(wait_until([&] { return healthy_with_running(stack, 3); }, 90s)) << stack.logs();
   const auto before = stack.members();
 
-  Proxy proxy(stack.work_dir() / "proxy",
-              {"-master=" + stack.zookeeper().url("/mesos"), "-framework-name=etcd"});
-  ASSERT_TRUE(wait_until([&] { return proxy.endpoints() == client_endpoints(before); }, 20s))
-      << proxy.log();
-  ASSERT_TRUE(wait_until([&] { return serves(stack.work_dir(), proxy, "before"); }, 20s))
-      << proxy.log();
+  std::unique_ptr<Proxy> started;
+  start_serving_proxy(stack, before, "before", started);
+  ASSERT_TRUE(started);
+  Proxy& proxy = *started;
   const pid_t proxy_pid = proxy.process().pid();
 
   // Lose the host of one member.
@@ -244,12 +257,10 @@ TEST(Proxy, FollowsTheClusterThroughAReseed) {
   ASSERT_TRUE(wait_until([&] { return healthy_with_running(stack, 3); }, 90s)) << stack.logs();
   const auto before = stack.members();
 
-  Proxy proxy(stack.work_dir() / "proxy",
-              {"-master=" + stack.zookeeper().url("/mesos"), "-framework-name=etcd"});
-  ASSERT_TRUE(wait_until([&] { return proxy.endpoints() == client_endpoints(before); }, 20s))
-      << proxy.log();
-  ASSERT_TRUE(wait_until([&] { return serves(stack.work_dir(), proxy, "before-reseed"); }, 20s))
-      << proxy.log();
+  std::unique_ptr<Proxy> started;
+  start_serving_proxy(stack, before, "before-reseed", started);
+  ASSERT_TRUE(started);
+  Proxy& proxy = *started;
   const pid_t proxy_pid = proxy.process().pid();
 
   for (int i = 0; i < 2; ++i) {

@@ -3,6 +3,7 @@
 // index; without it the cluster stays livelocked until an operator sends an
 // authenticated POST /reseed. Either way the keys written before the loss
 // survive and the cluster grows back to full size.
+#include "support/member_checks.hpp"
 #include "support/stack.hpp"
 
 #include <gtest/gtest.h>
@@ -23,38 +24,8 @@ constexpr auto kBringUp = 90s;
 constexpr auto kRecovery = 120s;
 constexpr int kKeys = 20;
 
-std::string str(const json::value& v, const char* key) {
-  return std::string(v.at(key).as_string());
-}
-
-int64_t stat(LocalStack& stack, const char* key) {
-  auto s = stack.stats();
-  return s.contains(key) ? s.at(key).as_int64() : -1;
-}
-
-std::set<std::string> names_of(const json::array& members) {
-  std::set<std::string> names;
-  for (const auto& m : members) {
-    names.insert(str(m, "name"));
-  }
-  return names;
-}
-
 bool etcd_agrees(const json::array& members) {
-  const auto names = names_of(members);
-  for (const auto& m : members) {
-    auto listed = etcd_member_names(str(m, "client_url"));
-    if (!listed || listed->size() != names.size() ||
-        std::set<std::string>(listed->begin(), listed->end()) != names) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool signal_member(const json::value& member, int signo) {
-  auto pid = etcd_pid(str(member, "client_url"));
-  return pid && ::kill(*pid, signo) == 0;
+  return etcd_lists_exactly(members, names_of(members));
 }
 
 // "kk" and six digits: eight base64 characters (six bytes) per key.

@@ -3,6 +3,7 @@
 // member blocks every launch until the cluster is healthy again, no
 // acknowledged write is lost on the way, and a total loss locks the
 // scheduler until an operator unlocks it.
+#include "support/member_checks.hpp"
 #include "support/stack.hpp"
 
 #include <gtest/gtest.h>
@@ -24,40 +25,6 @@ namespace json = boost::json;
 // reconfiguration pause (5 s) plus a start.
 constexpr auto kBringUp = 90s;
 constexpr auto kRepair = 90s;
-
-std::string str(const json::value& v, const char* key) {
-  return std::string(v.at(key).as_string());
-}
-
-int64_t stat(LocalStack& stack, const char* key) {
-  auto s = stack.stats();
-  return s.contains(key) ? s.at(key).as_int64() : -1;
-}
-
-std::set<std::string> names_of(const json::array& members) {
-  std::set<std::string> names;
-  for (const auto& m : members) {
-    names.insert(str(m, "name"));
-  }
-  return names;
-}
-
-// etcd's own member list, as every member serves it, has exactly `names`.
-bool etcd_lists_exactly(const json::array& members, const std::set<std::string>& names) {
-  for (const auto& m : members) {
-    auto listed = etcd_member_names(str(m, "client_url"));
-    if (!listed || std::set<std::string>(listed->begin(), listed->end()) != names ||
-        listed->size() != names.size()) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool signal_member(const json::value& member, int signo) {
-  auto pid = etcd_pid(str(member, "client_url"));
-  return pid && ::kill(*pid, signo) == 0;
-}
 
 // Waits for a complete, healthy cluster that etcd agrees on.
 ::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,

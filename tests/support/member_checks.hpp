@@ -1,0 +1,28 @@
+// Small checks on a running stack's members, shared by the integration
+// tests: fields of GET /members entries, /stats counters, etcd's own member
+// list, and signals to a member's etcd process.
+#pragma once
+
+#include "support/stack.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+namespace etcdmesos::testing {
+
+// A string field of a JSON object (throws if absent: a test bug).
+std::string str(const boost::json::value& v, const char* key);
+// A GET /stats counter, -1 when unavailable.
+int64_t stat(LocalStack& stack, const char* key);
+// The "name" of every member.
+std::set<std::string> names_of(const boost::json::array& members);
+// etcd's own member list, as every one of `members` serves it, is exactly
+// `names`.
+bool etcd_lists_exactly(const boost::json::array& members, const std::set<std::string>& names);
+// Sends `signo` to the etcd process serving the member's client URL.
+bool signal_member(const boost::json::value& member, int signo);
+
+}  // namespace etcdmesos::testing
