@@ -34,6 +34,7 @@ auto log() {
 }
 
 constexpr std::chrono::seconds kZkConnectTimeout{15};
+constexpr int kMaxZkRemoveAttempts = 60;
 constexpr std::chrono::seconds kReapTimeout{5};
 
 // Objects with their keys in alphabetical order, as in the node a real
@@ -516,10 +517,18 @@ void Cluster::replace_master(std::size_t slot) {
 // leads.
 asio::awaitable<void> Cluster::finish_failover(std::size_t slot, std::chrono::milliseconds gap) {
   if (zk_ && !masters_[slot].zk_node.empty()) {
-    auto removed = co_await zk_->remove(zk_path_ + "/" + masters_[slot].zk_node);
-    if (!removed) {
-      log()->error("ZooKeeper: cannot delete {}: {}", masters_[slot].zk_node,
-                   removed.error().message);
+    // Retried over a connection loss: while the node stays, it leads.
+    const std::string node = zk_path_ + "/" + masters_[slot].zk_node;
+    asio::steady_timer retry(ex_);
+    for (int attempt = 0; attempt < kMaxZkRemoveAttempts; ++attempt) {
+      auto removed = co_await zk_->remove(node);
+      if (removed) {
+        break;
+      }
+      log()->warn("ZooKeeper: cannot delete {}: {}", node, removed.error().message);
+      retry.expires_after(std::chrono::milliseconds(500));
+      boost::system::error_code ec;
+      co_await retry.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     masters_[slot].zk_node.clear();
   }
@@ -684,6 +693,13 @@ asio::awaitable<void> Cluster::refresh_leader() {
         if (auto info = mesos::decode_master_info(**data); info && info->address) {
           elsewhere = io::Endpoint{info->address->ip.value_or(info->address->hostname.value_or("")),
                                    static_cast<uint16_t>(info->address->port)};
+        }
+        // A node left by an earlier incarnation of one of our masters (its
+        // deletion failed): nobody serves there as leader.
+        for (const auto& other : masters_) {
+          if (elsewhere && elsewhere->to_string() == other.endpoint.to_string()) {
+            elsewhere.reset();
+          }
         }
       }
     }

@@ -337,5 +337,48 @@ TEST(DevclusterMasters, ZooKeeperBlipWithinTheSessionIsSurvived) {
   EXPECT_EQ(location(redirect), "//" + cluster.master().to_string());
 }
 
+TEST(DevclusterMasters, SeveralMastersNeedZooKeeper) {
+  etcdmesos::testing::TempDir dir("devcluster-test");
+  etcdmesos::testing::ChildProcess process(
+      {DEVCLUSTER_BINARY, "--masters", "2", "--port", "0", "--agents", "0"}, dir.path() / "log");
+  auto status = process.wait(10s);
+  ASSERT_TRUE(status);
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_NE(process.stderr_text().find("--masters > 1 requires --zk"), std::string::npos)
+      << process.stderr_text();
+}
+
+TEST(DevclusterMasters, SingleMasterFailoverComesBackWithANewId) {
+  Loop loop;
+  DevCluster cluster(options(75, 0));
+  const std::string before =
+      std::string(get_json(loop, cluster.master(), "/state").at("id").as_string());
+  Scheduler scheduler(loop, cluster.master());
+  ASSERT_EQ(scheduler.subscribe(framework_info()), 200u);
+  auto answer = http(loop, cluster.master(), verb::post, "/control/masters/failover?gap=1", "", "");
+  ASSERT_EQ(answer.result_int(), 200) << answer.body();
+  EXPECT_EQ(json::parse(answer.body()).at("previous_id").as_string(), before);
+  EXPECT_TRUE(scheduler.wait_ended(10s));
+  EXPECT_EQ(http(loop, cluster.master(), verb::get, "/redirect", "", "").result_int(), 503);
+  EXPECT_EQ(
+      http(loop, cluster.master(), verb::post, "/control/masters/failover", "", "").result_int(),
+      409);
+  ASSERT_TRUE(etcdmesos::testing::wait_until(
+      [&] {
+        return http(loop, cluster.master(), verb::get, "/redirect", "", "").result_int() == 307;
+      },
+      10s));
+  auto state = get_json(loop, cluster.master(), "/state");
+  EXPECT_NE(state.at("id").as_string(), before);
+  EXPECT_TRUE(state.at("frameworks").as_array().empty());
+  EXPECT_EQ(http(loop, cluster.master(), verb::get, "/control/masters/failover?gap=x", "", "")
+                .result_int(),
+            405);
+  EXPECT_EQ(http(loop, cluster.master(), verb::post, "/control/masters/failover?gap=-1", "", "")
+                .result_int(),
+            400);
+}
+
 }  // namespace
 }  // namespace etcdmesos::devcluster::testing
