@@ -519,7 +519,8 @@ void Master::agent_reregistered(Agent& agent, const AgentReport& report) {
                 framework_id, agent.id());
     start_failover_timer(*frameworks_.at(framework_id));
   }
-  log()->info("agent '{}' re-registered with {} executor(s)", agent.id(), report.executors.size());
+  log()->info("agent '{}' registered with master '{}': {} executor(s), {}", agent.id(), info_.id,
+              report.executors.size(), agent.running() ? "running" : "down");
   allocate_soon();
 }
 

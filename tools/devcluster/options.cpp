@@ -121,6 +121,9 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   if (o.masters > 1 && o.zk.empty()) {
     throw std::runtime_error("--masters > 1 requires --zk");
   }
+  if (o.port != 0 && o.port + o.masters - 1 > 65535) {
+    throw std::runtime_error("--port + --masters - 1 must not exceed 65535");
+  }
   check_ipv4("master-ip", o.master_ip);
   check_ipv4("first-agent-ip", o.first_agent_ip);
   if (o.agent_resources.cpus < 0 || o.agent_resources.mem < 0 || o.agent_resources.disk < 0) {
