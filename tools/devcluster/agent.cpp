@@ -107,6 +107,7 @@ void Agent::stop() {
   }
   runs_.clear();
   tasks_.clear();
+  frameworks_.clear();
 }
 
 std::size_t Agent::kill_all() {
@@ -160,6 +161,7 @@ void Agent::launch(const mesos::FrameworkInfo& framework, mesos::TaskInfo task) 
   const std::string executor_id = task.executor->executor_id;
   const std::string task_id = task.task_id;
   auto run = find_run(framework_id, executor_id);
+  frameworks_[framework_id] = framework;
   Task& record = tasks_[{framework_id, task_id}];
   record = Task{};
   record.info = std::move(task);
@@ -244,6 +246,7 @@ void Agent::shutdown_framework(const std::string& framework_id) {
     }
   }
   std::erase_if(tasks_, [&](const auto& entry) { return entry.first.first == framework_id; });
+  frameworks_.erase(framework_id);
 }
 
 void Agent::begin_shutdown(const std::shared_ptr<ExecutorRun>& run) {
@@ -394,6 +397,68 @@ std::optional<mesos::TaskState> Agent::acknowledge(const std::string& framework_
     tasks_.erase({framework_id, task_id});
   }
   return acked;
+}
+
+AgentReport Agent::report() const {
+  AgentReport out;
+  if (!running_) {
+    return out;
+  }
+  // Executors that run, and tasks whose updates are not acknowledged yet
+  // even when their executor has ended (the new master must know them to
+  // forward those updates).
+  std::map<ExecutorKey, AgentReport::Executor> grouped;
+  auto entry = [&](const std::string& framework_id,
+                   const mesos::ExecutorInfo& info) -> AgentReport::Executor* {
+    auto framework = frameworks_.find(framework_id);
+    if (framework == frameworks_.end()) {
+      return nullptr;
+    }
+    auto [it, inserted] = grouped.try_emplace({framework_id, info.executor_id});
+    if (inserted) {
+      it->second.framework = framework->second;
+      it->second.framework.id = framework_id;
+      it->second.info = info;
+    }
+    return &it->second;
+  };
+  for (const auto& [key, run] : runs_) {
+    if (run->state != ExecutorRun::State::kTerminated && !run->silent) {
+      if (auto* executor = entry(run->framework_id, run->info)) {
+        executor->running = true;
+      }
+    }
+  }
+  for (const auto& [key, task] : tasks_) {
+    auto run = find_run(key.first, task.executor_id);
+    const mesos::ExecutorInfo& info = run ? run->info : *task.info.executor;
+    if (auto* executor = entry(key.first, info)) {
+      executor->tasks.emplace_back(task.info, task.state);
+    }
+  }
+  for (auto& [key, executor] : grouped) {
+    out.executors.push_back(std::move(executor));
+  }
+  return out;
+}
+
+void Agent::master_changed() {
+  if (!running_) {
+    return;
+  }
+  // Collected first: forwarding may make the master change this agent's
+  // tasks (a framework that is gone drops its updates).
+  std::vector<TaskKey> pending;
+  for (const auto& [key, task] : tasks_) {
+    if (!task.pending.empty()) {
+      pending.push_back(key);
+    }
+  }
+  for (const auto& key : pending) {
+    if (auto it = tasks_.find(key); it != tasks_.end() && !it->second.pending.empty()) {
+      forward_head(key.first, it->second);
+    }
+  }
 }
 
 asio::awaitable<void> Agent::resend_loop(uint64_t generation) {

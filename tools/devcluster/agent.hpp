@@ -32,6 +32,18 @@
 
 namespace etcdmesos::devcluster {
 
+// What an agent tells a newly elected master when it re-registers: its
+// frameworks, executors and tasks with the newest state it knows.
+struct AgentReport {
+  struct Executor {
+    mesos::FrameworkInfo framework;  // id set
+    mesos::ExecutorInfo info;
+    bool running = false;  // false: ended, tasks with unacknowledged updates remain
+    std::vector<std::pair<mesos::TaskInfo, mesos::TaskState>> tasks;
+  };
+  std::vector<Executor> executors;
+};
+
 struct AgentConfig {
   std::string id;
   std::string ip;
@@ -90,6 +102,13 @@ class Agent {
   // update, nullopt when it was not the one in flight (stale or duplicate).
   std::optional<mesos::TaskState> acknowledge(const std::string& framework_id,
                                               const std::string& task_id, const std::string& uuid);
+
+  // Re-registration with a newly elected master: what the agent runs
+  // (executors that have not terminated and their tasks).
+  AgentReport report() const;
+  // A new master leads: every unacknowledged update is sent again at once
+  // (a real agent's status update manager resumes on re-registration).
+  void master_changed();
 
   // For /control/agents: [{framework_id, executor_id, container_id, pid, state, tasks}].
   boost::json::array executors_json() const;
@@ -177,6 +196,8 @@ class Agent {
   uint64_t generation_ = 0;  // increases at every start and stop
   std::map<ExecutorKey, std::shared_ptr<ExecutorRun>> runs_;
   std::map<TaskKey, Task> tasks_;
+  // FrameworkInfo of every framework with tasks here, for re-registration.
+  std::map<std::string, mesos::FrameworkInfo> frameworks_;
   // Runs whose process may still be alive after a stop (for kill_all).
   std::vector<std::weak_ptr<ExecutorRun>> orphans_;
 };

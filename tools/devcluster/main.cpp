@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
         asio::detached);
   };
 
+  cluster->on_fatal([&](int code) { stop(code); });
+
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (!ec) {

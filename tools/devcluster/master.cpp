@@ -403,18 +403,26 @@ void Master::framework_disconnected(const std::string& framework_id,
   framework->unregistered_time = wall_clock_seconds();
   framework->filters.clear();
   recover_offers_of_framework(*framework);
-  double timeout_s = std::min(framework->info.failover_timeout, 365.0 * 24 * 3600);
+  start_failover_timer(*framework);
+}
+
+void Master::start_failover_timer(Framework& framework) {
+  const std::string framework_id = framework.id;
+  double timeout_s = std::min(framework.info.failover_timeout, 365.0 * 24 * 3600);
   log()->info("framework '{}' disconnected; failover timeout {}s", framework_id, timeout_s);
   if (!(timeout_s > 0)) {
     remove_framework(framework_id, "disconnected with failover_timeout 0");
     return;
   }
-  framework->failover_timer = std::make_unique<asio::steady_timer>(ex_);
-  auto* timer = framework->failover_timer.get();
+  framework.failover_timer = std::make_unique<asio::steady_timer>(ex_);
+  auto* timer = framework.failover_timer.get();
   timer->expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
   timer->async_wait([this, framework_id, timer](boost::system::error_code ec) {
+    if (ec) {
+      return;  // cancelled: the timer is gone, so is perhaps this master
+    }
     Framework* f = find_framework(framework_id);
-    if (ec || f == nullptr || f->failover_timer.get() != timer || f->connected()) {
+    if (f == nullptr || f->failover_timer.get() != timer || f->connected()) {
       return;
     }
     remove_framework(framework_id, "failover timeout expired");
@@ -459,6 +467,80 @@ void Master::remove_framework(const std::string& framework_id, const std::string
     completed_frameworks_.pop_front();
   }
   allocate_soon();
+}
+
+void Master::agent_reregistered(Agent& agent, const AgentReport& report) {
+  if (find_agent(agent.id()) == nullptr) {
+    add_agent(agent);
+  }
+  AgentRecord& record = *find_agent(agent.id());
+  record.active = agent.running();
+  // An agent that is down now is not known to this master until it comes
+  // back (as with a real leader, which learns agents as they re-register).
+  record.removed = !agent.running();
+  std::vector<std::string> recovered;
+  for (const auto& executor : report.executors) {
+    const std::string& framework_id = *executor.framework.id;
+    Framework* framework = find_framework(framework_id);
+    if (framework == nullptr) {
+      auto created = std::make_unique<Framework>();
+      created->id = framework_id;
+      created->info = executor.framework;
+      created->registered_time = wall_clock_seconds();
+      framework = created.get();
+      frameworks_[framework_id] = std::move(created);
+      recovered.push_back(framework_id);
+    }
+    if (executor.running) {
+      auto executor_resources = ResourceBag::from_mesos(executor.info.resources);
+      framework->executors[{agent.id(), executor.info.executor_id}] =
+          Executor{executor.info, executor_resources ? *executor_resources : ResourceBag{}};
+    }
+    for (const auto& [info, state] : executor.tasks) {
+      Task task;
+      task.info = info;
+      task.info.data.reset();
+      task.framework_id = framework_id;
+      task.agent_id = agent.id();
+      task.executor_id = executor.info.executor_id;
+      for (const auto& resource : info.resources) {
+        if (resource.allocation_role) {
+          task.role = resource.allocation_role;
+        }
+      }
+      auto resources = ResourceBag::from_mesos(info.resources);
+      task.resources = resources ? *resources : ResourceBag{};
+      task.state = state;
+      framework->tasks[info.task_id] = std::move(task);
+    }
+  }
+  for (const auto& framework_id : recovered) {
+    log()->info("framework '{}' recovered from agent '{}'; waiting for it to re-subscribe",
+                framework_id, agent.id());
+    start_failover_timer(*frameworks_.at(framework_id));
+  }
+  log()->info("agent '{}' registered with master '{}': {} executor(s), {}", agent.id(), info_.id,
+              report.executors.size(), agent.running() ? "running" : "down");
+  allocate_soon();
+}
+
+void Master::retire() {
+  if (retired_) {
+    return;
+  }
+  retired_ = true;
+  log()->info("master '{}' stops leading", info_.id);
+  close_all_streams();
+  for (auto& [id, framework] : frameworks_) {
+    framework->stream = nullptr;
+  }
+  // Destroying the timers cancels them; their handlers check the error
+  // first and touch nothing else.
+  frameworks_.clear();
+  completed_frameworks_.clear();
+  offers_.clear();
+  agents_.clear();
+  agent_order_.clear();
 }
 
 void Master::close_all_streams() {

@@ -61,6 +61,18 @@ class Master final : public MasterLink {
   // Dev cluster exit: ends every subscription with the zero chunk.
   void close_all_streams();
 
+  // Leader election: a newly elected master learns an agent, its
+  // frameworks, executors and tasks from the agent's re-registration.
+  // Frameworks it did not know are recovered disconnected, and their
+  // failover timeout starts now (the leader change).
+  void agent_reregistered(Agent& agent, const AgentReport& report);
+  // This master stops leading for good: every subscription stream ends
+  // (the zero chunk), and it forgets frameworks, agents and offers so that
+  // none of its timers or streams can reach an agent afterwards. The object
+  // stays alive until its coroutines have ended.
+  void retire();
+  bool retired() const { return retired_; }
+
   // MasterLink.
   bool forward_status_update(const std::string& agent_id, const std::string& framework_id,
                              const mesos::TaskStatus& status,
@@ -150,6 +162,7 @@ class Master final : public MasterLink {
   void framework_disconnected(const std::string& framework_id,
                               const std::shared_ptr<EventStream>& stream);
   void remove_framework(const std::string& framework_id, const std::string& why);
+  void start_failover_timer(Framework& framework);
   void send(Framework& framework, const mesos::Event& event);
 
   // --- allocation (master_offers.cpp)
@@ -209,6 +222,7 @@ class Master final : public MasterLink {
   uint64_t next_offer_ = 0;
   std::size_t round_robin_ = 0;
   bool allocation_posted_ = false;
+  bool retired_ = false;
   std::map<std::string, std::unique_ptr<Framework>> frameworks_;
   std::deque<std::unique_ptr<Framework>> completed_frameworks_;
   std::map<std::string, AgentRecord> agents_;

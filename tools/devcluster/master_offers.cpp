@@ -59,7 +59,7 @@ asio::awaitable<void> Master::allocation_loop() {
     timer.expires_after(options_.allocation_interval);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
+    if (ec || retired_) {
       co_return;
     }
     allocate();

@@ -57,7 +57,7 @@ void parse_port_range(const std::string& text, AgentResources& out) {
 std::optional<Options> parse_options(int argc, const char* const argv[]) {
   Options o;
   double heartbeat_s = 15, removal_s = 3, registration_s = 60, grace_s = 5, retry_s = 10,
-         allocation_s = 1;
+         allocation_s = 1, zk_session_s = 10;
   std::string ports = "31000-31999";
   po::options_description desc("mesos-devcluster: one Mesos-compatible master and K agents");
   auto add = desc.add_options();
@@ -67,6 +67,10 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   add("endpoint-file", po::value(&o.endpoint_file),
       "write IP:PORT of the master to this file once listening");
   add("zk", po::value(&o.zk), "register as leading master in ZooKeeper (zk://host:port/path)");
+  add("zk-session-timeout", po::value(&zk_session_s)->default_value(zk_session_s),
+      "seconds of ZooKeeper session timeout (a master whose session expires exits)");
+  add("masters", po::value(&o.masters)->default_value(o.masters),
+      "number of masters contending through ZooKeeper (> 1 requires --zk)");
   add("agents", po::value(&o.agents)->default_value(o.agents), "number of agents");
   add("first-agent-ip", po::value(&o.first_agent_ip)->default_value(o.first_agent_ip),
       "IP of agent 0; agent i gets the i-th following address");
@@ -111,6 +115,15 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   if (o.agents < 0 || o.agents > 100) {
     throw std::runtime_error("--agents must be between 0 and 100");
   }
+  if (o.masters < 1 || o.masters > 9) {
+    throw std::runtime_error("--masters must be between 1 and 9");
+  }
+  if (o.masters > 1 && o.zk.empty()) {
+    throw std::runtime_error("--masters > 1 requires --zk");
+  }
+  if (o.port != 0 && o.port + o.masters - 1 > 65535) {
+    throw std::runtime_error("--port + --masters - 1 must not exceed 65535");
+  }
   check_ipv4("master-ip", o.master_ip);
   check_ipv4("first-agent-ip", o.first_agent_ip);
   if (o.agent_resources.cpus < 0 || o.agent_resources.mem < 0 || o.agent_resources.disk < 0) {
@@ -123,6 +136,10 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   o.executor_shutdown_grace_period = seconds_flag("executor-shutdown-grace-period", grace_s);
   o.status_update_retry_interval = seconds_flag("status-update-retry-interval", retry_s);
   o.allocation_interval = seconds_flag("allocation-interval", allocation_s);
+  o.zk_session_timeout = seconds_flag("zk-session-timeout", zk_session_s);
+  if (o.zk_session_timeout < std::chrono::seconds(1)) {
+    throw std::runtime_error("--zk-session-timeout must be at least 1 second");
+  }
   if (o.heartbeat_interval.count() == 0 || o.allocation_interval.count() == 0 ||
       o.status_update_retry_interval.count() == 0) {
     throw std::runtime_error("intervals must be > 0");

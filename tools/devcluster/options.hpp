@@ -21,6 +21,8 @@ struct Options {
   uint16_t port = 5050;  // 0 = ephemeral
   std::string endpoint_file;
   std::string zk;  // zk://host:port/path, empty = no ZooKeeper registration
+  std::chrono::milliseconds zk_session_timeout{10000};
+  int masters = 1;  // > 1 requires zk
   int agents = 3;
   std::string first_agent_ip = "127.0.0.2";
   uint16_t agent_port = 0;

@@ -173,6 +173,17 @@ TEST(DevclusterControl, FailoverTimeoutRemovesTheFramework) {
   EXPECT_TRUE(state.at("frameworks").as_array().empty());
   ASSERT_EQ(state.at("completed_frameworks").as_array().size(), 1u);
   EXPECT_EQ(state.at("completed_frameworks").as_array()[0].at("id").as_string(), id);
+
+  // Coming back too late: 200, then ERROR and the end of the stream (reference §13.3).
+  Scheduler late(r.loop, r.cluster.master());
+  info.id = id;
+  ASSERT_EQ(late.subscribe(info), 200u);
+  auto error = late.next(10s);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->type, "ERROR");
+  EXPECT_EQ(error->error_message, "Framework has been removed");
+  EXPECT_TRUE(late.wait_ended(10s));
+  EXPECT_TRUE(late.framework_id().empty());
 }
 
 TEST(DevclusterControl, StoppingAnAgentRescindsItsOffer) {
