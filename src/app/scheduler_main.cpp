@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
       io.stop();
     });
     io.run();
+    if (sched.exit_code() != 0) {
+      return sched.exit_code();
+    }
   } catch (const std::exception& e) {
     logger("scheduler")->critical("fatal: {}", e.what());
     return 1;

@@ -121,6 +121,26 @@ std::string event_line(const OperatorUnlock&) {
   return "operator unlocks";
 }
 
+std::string event_line(const Recovered& e) {
+  std::vector<std::string> names;
+  for (const auto& m : e.members) {
+    names.push_back(m.name + "(" + m.task_id + "@" + m.agent_id + ")");
+  }
+  return "recovered framework " + (e.framework_id.empty() ? "(none)" : e.framework_id) +
+         " members=[" + join(names, ",") + "]";
+}
+std::string event_line(const FrameworkIdPersisted& e) {
+  return e.ok ? "framework id " + e.framework_id + " persisted"
+              : "persisting framework id " + e.framework_id + " failed: " + e.error;
+}
+std::string event_line(const TaskPersisted& e) {
+  const std::string what = (e.removed ? "forgetting task " : "persisting task ") + e.task_id;
+  return e.ok ? what + " done" : what + " failed: " + e.error;
+}
+std::string event_line(const StoreAvailability& e) {
+  return e.available ? "store available" : "store unavailable";
+}
+
 std::string effect_line(const LaunchMember& e) {
   const auto& m = e.spec.member;
   return "launch " + m.name + " on agent " + m.agent_id + " (" + m.host + ") offer " + e.offer_id +
@@ -171,6 +191,20 @@ std::string effect_line(const QueryMemberStatus& e) {
 std::string effect_line(const ReseedOrder& e) {
   return "reseed " + std::to_string(e.reseed_id) + ": order " + to_string(e.action) + " to " +
          e.task_id + " on agent " + e.agent_id;
+}
+
+std::string effect_line(const PersistFrameworkId& e) {
+  return "persist framework id " + e.framework_id;
+}
+std::string effect_line(const PersistTask& e) {
+  return "persist task " + e.member.task_id + " (" + e.member.name + ") on agent " +
+         e.member.agent_id;
+}
+std::string effect_line(const ForgetTask& e) {
+  return "forget task " + e.task_id;
+}
+std::string effect_line(const ExitScheduler& e) {
+  return "exit: " + e.reason;
 }
 
 }  // namespace

@@ -10,13 +10,27 @@ namespace etcdmesos::core {
 namespace {
 // Enough for every update of a busy cluster between two subscriptions.
 constexpr std::size_t kAckLedgerCapacity = 4096;
+// "Never" for a periodic implicit reconciliation that is off: far enough
+// that now + it cannot overflow.
+constexpr Millis kNever{int64_t{1} << 52};
+
+ReconcileConfig reconcile_config(const Config& c) {
+  ReconcileConfig r;
+  r.first_retry_after = c.reconcile_first_retry;
+  r.max_retry_interval = c.reconcile_max_retry_interval;
+  r.max_retries = c.reconcile_max_retries;
+  r.implicit_interval =
+      c.implicit_reconcile_interval > Millis{0} ? c.implicit_reconcile_interval : kNever;
+  return r;
+}
 }  // namespace
 
 SchedulerCore::SchedulerCore(Config config, uint64_t seed)
     : config_(std::move(config)),
       rng_(seed),
       acks_(config_.ack_retry_after, kAckLedgerCapacity),
-      checks_(config_.health_check_interval, config_.health_check_timeout) {}
+      checks_(config_.health_check_interval, config_.health_check_timeout),
+      reconcile_(reconcile_config(config_)) {}
 
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   Effects out;
@@ -25,6 +39,7 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   if (!std::holds_alternative<OffersReceived>(event)) {
     reconcile(now, nullptr, nullptr, out);
   }
+  flush_writes(out);
   stats_.running_servers = count_running();
   return out;
 }
@@ -35,9 +50,12 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   expire_pending_change(now, out);
   expire_launches(now, out);
   std::erase_if(agent_cooldown_, [&](const auto& entry) { return entry.second <= now; });
+  tick_reconciliation(now, out);
+  retry_writes(now, out);
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);
   start_health_check(now, out);
+  flush_writes(out);
   stats_.running_servers = count_running();
   return out;
 }
@@ -94,8 +112,17 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
       break;
   }
   if (immutable()) {
-    // The picture may be stale while the master is away: act on nothing.
-    plan_reason_ = "not subscribed to the master; would " + plan.reason;
+    // The picture may be stale while the master is away, or until Mesos has
+    // answered about every member after a (re-)subscription: act on nothing.
+    plan_reason_ =
+        (subscribed_ ? reconcile_.describe() : std::string("not subscribed to the master")) +
+        "; would " + plan.reason;
+    return;
+  }
+  if (plan.step != NextStep::kRemove && !can_persist()) {
+    // A member launched now could not be recorded: a restarted scheduler
+    // would not know it.
+    plan_reason_ = "cannot persist (" + persist_status() + "); would " + plan.reason;
     return;
   }
   if (plan.step == NextStep::kRemove) {

@@ -13,6 +13,7 @@
 #include "core/check_schedule.hpp"
 #include "core/cluster_plan.hpp"
 #include "core/offer_match.hpp"
+#include "core/reconciliation.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
 
@@ -68,8 +69,16 @@ class SchedulerCore {
   std::optional<std::string> why_not_reseed() const;
   std::optional<std::string> why_not_unlock() const;
   // No launches, kills or membership changes: the core's picture may be stale
-  // (not subscribed; later also: not yet reconciled after a restart).
-  bool immutable() const { return !subscribed_; }
+  // (not subscribed, or Mesos has not yet answered about every known task
+  // since the last subscription).
+  bool immutable() const { return !subscribed_ || !reconcile_.in_sync(); }
+  // Persist mode: whether a new member may be launched as far as the store
+  // is concerned (framework ID persisted, store reachable, no failed write
+  // outstanding). Always true without persistence.
+  bool can_persist() const;
+  // One line each, for logs and the admin interface.
+  std::string reconcile_status() const { return reconcile_.describe(); }
+  std::string persist_status() const;
   // What the last reconcile pass decided, or why it is waiting (one line).
   const std::string& plan_reason() const { return plan_reason_; }
   // Token of the cluster bootstrapped last (empty before the first launch).
@@ -133,6 +142,20 @@ class SchedulerCore {
   void on(const ReseedReport& e, Millis now, Effects& out);
   void on(const OperatorReseed& e, Millis now, Effects& out);
   void on(const OperatorUnlock& e, Millis now, Effects& out);
+  void on(const Recovered& e, Millis now, Effects& out);
+  void on(const FrameworkIdPersisted& e, Millis now, Effects& out);
+  void on(const TaskPersisted& e, Millis now, Effects& out);
+  void on(const StoreAvailability& e, Millis now, Effects& out);
+
+  // Persistence (scheduler_core_persist.cpp).
+  // Records the wish to write (or remove) a member's record; flush_writes()
+  // emits it at the end of the step, so that handlers without an effect
+  // list (fail_member) can ask for writes too.
+  void write_task(const Member& member, bool remove);
+  void flush_writes(Effects& out);
+  void persist_framework_id(Effects& out);
+  void retry_writes(Millis now, Effects& out);
+  void tick_reconciliation(Millis now, Effects& out);
 
   // The reconcile pass: picks at most one next step. `offers` are the offers
   // of the current event (null outside OffersReceived); `used` marks the one
@@ -216,6 +239,25 @@ class SchedulerCore {
   std::string last_reseed_outcome_;
   uint64_t next_reseed_id_ = 1;
   uint64_t next_query_id_ = 1;
+
+  // Persistence and reconciliation (persist mode; see Config::persist).
+  // A pending write of one task's record: the latest wish (put or remove)
+  // and how many writes for it are in flight.
+  struct TaskWrite {
+    bool remove = false;
+    Member member;
+    int in_flight = 0;
+    bool failed = false;  // the last answer was a failure: retry at retry_at
+    bool unsent = false;  // wished for, not emitted yet
+    Millis retry_at{0};
+  };
+  ReconcileTracker reconcile_;
+  std::string persisted_framework_id_;  // what the store holds
+  bool framework_id_in_flight_ = false;
+  Millis framework_id_retry_at_{0};
+  bool store_available_ = true;
+  std::map<std::string, TaskWrite> task_writes_;  // by task id
+  bool exit_sent_ = false;
 };
 
 }  // namespace etcdmesos::core

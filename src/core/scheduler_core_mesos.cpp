@@ -28,11 +28,24 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
       tracked.launch_deadline = now + config_.launch_timeout;
     }
   }
-  out.push_back(Reconcile{});
+  // Ask about every member known (persist mode: the picture may be stale, a
+  // restart or failover may have lost updates) and stay immutable until
+  // Mesos answered about each; without persistence only implicitly.
+  std::vector<ReconcileTask> tasks;
+  if (config_.persist) {
+    for (const auto& m : members_) {
+      tasks.push_back(ReconcileTask{m.task_id, m.agent_id});
+    }
+  }
+  for (auto& r : reconcile_.start(tasks, now)) {
+    out.push_back(std::move(r));
+  }
+  persist_framework_id(out);
 }
 
 void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
   subscribed_ = false;
+  reconcile_.stop();
   // Offers never survive a disconnection.
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     add->offer_valid = false;
@@ -62,6 +75,8 @@ void SchedulerCore::on(const OfferRescinded& e, Millis, Effects&) {
 }
 
 void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
+  // Any answer counts for the reconcile gate, a duplicate one included.
+  reconcile_.heard(e.task_id);
   if (e.uuid) {
     const auto verdict = acks_.record(*e.uuid, now);
     if (verdict != AckLedger::Verdict::kDuplicate) {
@@ -110,6 +125,9 @@ void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   if (members_.size() > 1) {
     last_join_ = now;  // it joined others: etcd's 5-second check applies
   }
+  if (const Member* m = find_member(task_id)) {
+    write_task(*m, false);
+  }
   ever_ran_ = true;
   // The launch is complete; the next decision needs a check that sees it.
   membership_changed(now);
@@ -120,6 +138,9 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
                          [&](const Member& m) { return m.task_id == task_id; });
   if (it == members_.end()) {
     return;
+  }
+  if (tracked_[task_id].ran) {
+    write_task(*it, true);  // only members that ran were persisted
   }
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new

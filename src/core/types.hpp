@@ -97,6 +97,21 @@ struct Config {
   Millis seed_timeout{60000};
   // How long a QueryMemberStatus may stay unanswered.
   Millis status_query_timeout{15000};
+
+  // Persistence (-zk-framework-persist). When on, the framework ID must be
+  // persisted before anything is launched, every member that reached
+  // TASK_RUNNING is persisted (and forgotten when it ends), nothing new is
+  // launched while the store cannot persist, and after every subscription
+  // the core stays immutable until Mesos answered about every known task.
+  bool persist = false;
+  // A failed persistence write is tried again after this long.
+  Millis persist_retry_interval{2000};
+  // Reconciliation after a subscription (see reconciliation.hpp).
+  Millis reconcile_first_retry{10000};
+  Millis reconcile_max_retry_interval{120000};
+  int reconcile_max_retries = 8;
+  // Periodic implicit reconciliation while subscribed; zero = none.
+  Millis implicit_reconcile_interval{0};
 };
 
 // A member as the scheduler knows it.
@@ -214,9 +229,36 @@ struct OperatorReseed {};
 // forgets the lost cluster and bootstraps a new, empty one.
 struct OperatorUnlock {};
 
+// What the store held when the scheduler started (persist mode; fed once,
+// before the first Subscribed): the framework ID to re-subscribe with and
+// the members that were running, to be reconciled and adopted.
+struct Recovered {
+  std::string framework_id;     // empty when none was persisted
+  std::vector<Member> members;  // state as persisted (TASK_RUNNING)
+};
+// Answer to PersistFrameworkId.
+struct FrameworkIdPersisted {
+  std::string framework_id;
+  bool ok = false;
+  std::string error;
+};
+// Answer to PersistTask (removed = false) or ForgetTask (removed = true).
+struct TaskPersisted {
+  std::string task_id;
+  bool removed = false;
+  bool ok = false;
+  std::string error;
+};
+// The store's session to ZooKeeper came or went: while it is down nothing
+// new is launched (its record could not be written).
+struct StoreAvailability {
+  bool available = false;
+};
+
 using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
                            AgentLost, HealthChecked, MemberAdded, MemberRemoved, MemberStatuses,
-                           ReseedReport, OperatorReseed, OperatorUnlock>;
+                           ReseedReport, OperatorReseed, OperatorUnlock, Recovered,
+                           FrameworkIdPersisted, TaskPersisted, StoreAvailability>;
 
 // ----------------------------------------------------------------- effects
 
@@ -283,9 +325,35 @@ struct ReseedOrder {
   bool operator==(const ReseedOrder&) const = default;
 };
 
+// Persist mode: write the framework ID the master assigned; answer with
+// FrameworkIdPersisted. Nothing is launched before it succeeded.
+struct PersistFrameworkId {
+  std::string framework_id;
+  bool operator==(const PersistFrameworkId&) const = default;
+};
+// Persist mode: write which member runs where (it reached TASK_RUNNING);
+// answer with TaskPersisted.
+struct PersistTask {
+  Member member;
+  bool operator==(const PersistTask&) const = default;
+};
+// Persist mode: remove a member's record (its task ended); answer with
+// TaskPersisted{removed = true}.
+struct ForgetTask {
+  std::string task_id;
+  bool operator==(const ForgetTask&) const = default;
+};
+// The core cannot go on safely (reconciliation never completed): the shell
+// logs `reason` and exits non-zero, to be restarted by its supervisor.
+struct ExitScheduler {
+  std::string reason;
+  bool operator==(const ExitScheduler&) const = default;
+};
+
 using Effect =
     std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile, CheckHealth,
-                 AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder>;
+                 AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
+                 PersistFrameworkId, PersistTask, ForgetTask, ExitScheduler>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

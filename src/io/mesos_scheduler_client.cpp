@@ -257,10 +257,10 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
                                                                  std::unique_ptr<HttpStream> owned,
                                                                  const Endpoint& to,
                                                                  const std::string& path) {
+  // A refused subscription ("Framework has been removed") is a 200 without a
+  // stream id whose body is one ERROR event: read it, so that the scheduler
+  // learns why. Anything else without a stream id is refused below.
   const std::string sid = owned->header("Mesos-Stream-Id");
-  if (sid.empty()) {
-    co_return Outcome{false, "SUBSCRIBE answer from " + to.to_string() + " has no Mesos-Stream-Id"};
-  }
   stream_ = owned.get();
   struct Forget {
     Impl& impl;
@@ -308,6 +308,10 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
       auto event = mesos::decode_event(record);
       if (!event) {
         co_return Outcome{subscribed, "malformed event: " + event.error().message};
+      }
+      if (sid.empty() && event->type != "ERROR") {
+        co_return Outcome{false,
+                          "SUBSCRIBE answer from " + to.to_string() + " has no Mesos-Stream-Id"};
       }
       if (event->type == "SUBSCRIBED" && event->subscribed) {
         stream_id_ = sid;

@@ -43,6 +43,11 @@ namespace {
 
 json::object scheduler_state(const AdminSnapshot& s) {
   json::object out{{"plan", s.plan},
+                   {"role", s.role},
+                   {"framework_id", s.framework_id},
+                   {"subscribed", s.subscribed},
+                   {"reconcile", s.reconcile},
+                   {"persistence", s.persistence},
                    {"locked", s.locked},
                    {"livelocked", s.livelocked},
                    {"auto_reseed", s.auto_reseed}};
@@ -93,6 +98,10 @@ std::string health_json(const AdminSnapshot& snapshot) {
   }
   out["scheduler"] = scheduler_state(snapshot);
   return json::serialize(out);
+}
+
+std::string standby_json(const AdminSnapshot& snapshot) {
+  return json::serialize(json::object{{"role", "standby"}, {"leader", snapshot.leader}});
 }
 
 }  // namespace etcdmesos::scheduler

@@ -27,6 +27,11 @@ struct AdminSnapshot {
   std::optional<double> reseed_in_seconds;  // when an automatic reseed starts
   std::string reseed;                       // the running reseed's step ("" = none)
   std::string last_reseed;                  // how the last reseed ended
+  std::string reconcile;                    // the reconcile gate (one line)
+  std::string persistence;                  // "off", "ok", or why it cannot persist
+  // "leader", or "standby" while another scheduler leads (-zk-framework-persist).
+  std::string role = "leader";
+  std::string leader;  // the leader's admin address "host:port" ("" when unknown)
 };
 
 // [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",
@@ -38,5 +43,8 @@ std::string stats_json(const AdminSnapshot& snapshot);
 // "reason":"no health check has completed yet"}), plus "scheduler": the
 // plan, lock, livelock and reseed state.
 std::string health_json(const AdminSnapshot& snapshot);
+// {"role":"standby","leader":"host:port"}: what a standby answers to every
+// admin request.
+std::string standby_json(const AdminSnapshot& snapshot);
 
 }  // namespace etcdmesos::scheduler

@@ -125,6 +125,10 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
                                 const AdminActionHandler& act, const std::string& secret) {
   std::string_view target = req.target();
   target = target.substr(0, target.find('?'));
+  if (snapshot.role == "standby") {
+    // A standby knows nothing current: it says so and names who does.
+    return io::make_response(req, http::status::service_unavailable, standby_json(snapshot));
+  }
   for (const auto& path : kActionPaths) {
     if (target == path.target) {
       return route_action(req, path, act, secret);

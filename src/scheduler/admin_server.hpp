@@ -9,6 +9,8 @@
 //                  when the scheduler refuses)
 //   POST /unlock   leave the total-loss lock and bootstrap a new, empty
 //                  cluster (202; 409 when not locked)
+// A standby scheduler (another one leads) answers every request with 503 and
+// {"role":"standby","leader":"host:port"}.
 // With a secret configured, POST requests need "Authorization: Bearer
 // <secret>" (401 otherwise). Unknown paths get 404, other methods 405 with an
 // Allow header and a line saying what the path is for.

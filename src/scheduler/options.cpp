@@ -1,5 +1,7 @@
 #include "scheduler/options.hpp"
 
+#include "io/framework_store.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <cctype>
@@ -83,6 +85,20 @@ po::options_description describe_options(Options& o) {
      "how often an executor restarts an etcd that exited unexpectedly, on its data directory "
      "and with growing pauses, before the task fails and the member is replaced (0 = never; "
      "a member removed from the cluster is never restarted)")
+    ("zk-framework-persist", po::value(&o.zk_framework_persist),
+     "zk://h1:p1,h2:p2/chroot: keep the framework ID and which member runs on which agent "
+     "in ZooKeeper under <chroot>/<framework-name>, so that a restarted scheduler re-subscribes "
+     "as the same framework and adopts the running members after reconciling with Mesos. "
+     "Schedulers started with the same URL and framework name elect one leader; the others "
+     "wait as standbys and take over when it goes. Without it a restarted scheduler starts "
+     "a new framework")
+    ("zk-session-timeout",
+     po::value(&o.zk_session_timeout_seconds)->default_value(o.zk_session_timeout_seconds),
+     "ZooKeeper session timeout in seconds (with --zk-framework-persist): a standby takes "
+     "over within about this long after the leader died")
+    ("reconcile-interval",
+     po::value(&o.reconcile_interval_seconds)->default_value(o.reconcile_interval_seconds),
+     "seconds between implicit reconciliations with the master while subscribed")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level),
      "trace, debug, info, warn or error");
   // clang-format on
@@ -131,6 +147,17 @@ Result<void> validate(const Options& o) {
           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
           std::string::npos) {
     return make_error("--framework-name must be 1-64 characters of [A-Za-z0-9._-]");
+  }
+  if (!o.zk_framework_persist.empty()) {
+    if (auto location = io::persist_location(o.zk_framework_persist, o.framework_name); !location) {
+      return location.error();
+    }
+  }
+  if (o.zk_session_timeout_seconds < 1 || o.zk_session_timeout_seconds > 600) {
+    return make_error("--zk-session-timeout must be between 1 and 600 seconds");
+  }
+  if (o.reconcile_interval_seconds <= 0) {
+    return make_error("--reconcile-interval must be positive");
   }
   if (o.mesos_authentication_principal.empty() != o.mesos_authentication_secret_file.empty()) {
     return make_error(

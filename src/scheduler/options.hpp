@@ -41,6 +41,13 @@ struct Options {
   // How often an executor restarts an etcd that exited unexpectedly, on its
   // data directory, before the task fails (0 = never; the member is replaced).
   int etcd_restart_attempts = 3;
+  // zk://h1:p1,h2:p2/chroot: persist the framework ID and which member runs
+  // where in ZooKeeper, and elect one leader among schedulers of the same
+  // framework name (standbys). Empty = no persistence, no standbys.
+  std::string zk_framework_persist;
+  double zk_session_timeout_seconds = 10;
+  // Periodic implicit reconciliation with the master.
+  double reconcile_interval_seconds = 300;
   std::string log_level = "info";
 };
 

@@ -119,6 +119,9 @@ core::Config Scheduler::core_config() const {
       core::Millis(static_cast<int64_t>(options_.health_check_interval_seconds * 1000));
   c.reseed_timeout = core::Millis(static_cast<int64_t>(options_.reseed_timeout_seconds * 1000));
   c.auto_reseed = options_.auto_reseed;
+  c.persist = !options_.zk_framework_persist.empty();
+  c.implicit_reconcile_interval =
+      core::Millis(static_cast<int64_t>(options_.reconcile_interval_seconds * 1000));
   return c;
 }
 
@@ -167,12 +170,26 @@ Result<void> Scheduler::start() {
   executor_template_.etcd_restart_attempts = options_.etcd_restart_attempts;
   log()->info("admin interface on http://{}, artifacts on http://{}", admin_endpoint->to_string(),
               artifact_endpoint->to_string());
+  admin_endpoint_ = *admin_endpoint;
 
   auto detector = io::MasterDetector::from_spec(io_.get_executor(), options_.master);
   if (!detector) {
     return make_error("--master: " + detector.error().message);
   }
   detector_ = std::move(*detector);
+  asio::co_spawn(io_, tick_loop(), asio::detached);
+  if (!options_.zk_framework_persist.empty()) {
+    // Mesos is contacted only once elected and the persisted state is loaded.
+    return start_persistence();
+  }
+  start_mesos();
+  return {};
+}
+
+void Scheduler::start_mesos() {
+  if (mesos_ || stopped_) {
+    return;
+  }
 
   io::MesosSchedulerClient::Config config;
   config.framework_info = framework_info();
@@ -181,8 +198,13 @@ Result<void> Scheduler::start() {
   };
   if (!options_.mesos_authentication_principal.empty()) {
     config.principal = options_.mesos_authentication_principal;
-    config.secret = read_secret(options_.mesos_authentication_secret_file,
-                                "--mesos-authentication-secret-file");
+    try {
+      config.secret = read_secret(options_.mesos_authentication_secret_file,
+                                  "--mesos-authentication-secret-file");
+    } catch (const std::exception& e) {
+      fatal(e.what());
+      return;
+    }
   }
   io::MesosSchedulerClient::Callbacks callbacks;
   callbacks.on_event = [this](const mesos::Event& e) { on_mesos_event(e); };
@@ -190,8 +212,6 @@ Result<void> Scheduler::start() {
   mesos_ = std::make_unique<io::MesosSchedulerClient>(io_.get_executor(), std::move(config),
                                                       std::move(callbacks));
   mesos_->start();
-  asio::co_spawn(io_, tick_loop(), asio::detached);
-  return {};
 }
 
 void Scheduler::stop() {
@@ -201,6 +221,15 @@ void Scheduler::stop() {
   stopped_ = true;
   if (mesos_) {
     mesos_->stop();
+  }
+  if (election_) {
+    election_->stop();
+  }
+  if (store_) {
+    store_->close();
+  }
+  if (load_retry_) {
+    load_retry_->cancel();
   }
   admin_.stop();
   artifacts_.stop();
@@ -228,6 +257,12 @@ AdminSnapshot Scheduler::snapshot() const {
   }
   s.reseed = core_.reseed_status();
   s.last_reseed = core_.last_reseed_outcome();
+  s.reconcile = core_.reconcile_status();
+  s.persistence = core_.persist_status();
+  if (election_ && !election_->leading() && !mesos_) {
+    s.role = "standby";
+    s.leader = election_->leader_info().value_or("");
+  }
   return s;
 }
 
@@ -317,7 +352,7 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
              !event.failure->executor_id) {
     feed(core::AgentLost{*event.failure->agent_id});
   } else if (event.type == "ERROR") {
-    log()->error("the master reported an error: {}", event.error_message.value_or("(none)"));
+    on_framework_error(event.error_message.value_or("(no message)"));
   }
 }
 
@@ -385,6 +420,12 @@ void Scheduler::perform_one(const core::Effect& effect) {
           query_statuses(e);
         } else if constexpr (std::is_same_v<T, core::ReseedOrder>) {
           send_reseed_order(e);
+        } else if constexpr (std::is_same_v<T, core::PersistFrameworkId> ||
+                             std::is_same_v<T, core::PersistTask> ||
+                             std::is_same_v<T, core::ForgetTask>) {
+          persist(e);
+        } else if constexpr (std::is_same_v<T, core::ExitScheduler>) {
+          fatal(e.reason);
         }
       },
       effect);

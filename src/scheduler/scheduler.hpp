@@ -12,8 +12,11 @@
 #include "common/error.hpp"
 #include "core/scheduler_core.hpp"
 #include "io/etcd_client.hpp"
+#include "io/framework_store.hpp"
+#include "io/leader_election.hpp"
 #include "io/master_detector.hpp"
 #include "io/mesos_scheduler_client.hpp"
+#include "io/zk.hpp"
 #include "scheduler/admin_server.hpp"
 #include "scheduler/artifact_server.hpp"
 #include "scheduler/convert.hpp"
@@ -38,8 +41,26 @@ class Scheduler {
   void stop();
 
   AdminSnapshot snapshot() const;
+  // Non-zero once the scheduler gave up (see fatal()); main returns it.
+  int exit_code() const { return exit_code_; }
 
  private:
+  // Persistence and leadership (-zk-framework-persist; scheduler_persist.cpp).
+  Result<void> start_persistence();
+  void on_elected();
+  void on_deposed();
+  void on_zk_state(io::ZkSessionState state);
+  void load_state();
+  void recovered(io::PersistedState state);
+  void persist(const core::PersistFrameworkId& e);
+  void persist(const core::PersistTask& e);
+  void persist(const core::ForgetTask& e);
+  void on_framework_error(const std::string& message);
+  // Logs `why`, stops everything and makes the process exit non-zero (to be
+  // restarted by its supervisor).
+  void fatal(const std::string& why);
+
+  void start_mesos();
   void on_mesos_event(const mesos::Event& event);
   void on_mesos_disconnected(const std::string& reason);
   void feed(const core::Event& event);
@@ -74,6 +95,15 @@ class Scheduler {
   std::unique_ptr<io::MasterDetector> detector_;
   std::unique_ptr<io::MesosScheduler> mesos_;
   std::string framework_id_;
+  io::Endpoint admin_endpoint_;
+  // Persistence and leadership; null without -zk-framework-persist.
+  std::unique_ptr<io::ZkClient> zk_;
+  std::unique_ptr<io::FrameworkStore> store_;
+  std::unique_ptr<io::LeaderElection> election_;
+  std::unique_ptr<boost::asio::steady_timer> load_retry_;
+  bool elected_ = false;  // elected at least once (leadership is not given back)
+  int exit_code_ = 0;
+  bool exiting_ = false;  // the framework was removed; its state is being deleted
   // What log_state_changes() last logged.
   std::string logged_state_;
   std::string logged_plan_;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -148,21 +149,56 @@ LocalStack::~LocalStack() {
     cluster_->stop();
 }
 
-void LocalStack::start_scheduler() {
-  admin_port_ = free_port();
+std::vector<std::string> LocalStack::scheduler_argv(uint16_t admin_port) const {
   std::vector<std::string> argv{project_binary("etcd-mesos-scheduler"),
                                 "-master=" + zookeeper_->url("/mesos"),
                                 "-cluster-size=" + std::to_string(options_.cluster_size),
-                                "-admin-port=" + std::to_string(admin_port_),
+                                "-admin-port=" + std::to_string(admin_port),
                                 "-address=127.0.0.1",
                                 "-executor-bin=" + project_binary("etcd-mesos-executor"),
                                 "-health-check-interval=1",
                                 "-mesos-offer-refuse-seconds=1"};
+  if (!options_.persist_path.empty()) {
+    argv.push_back("-zk-framework-persist=" + zookeeper_->url(options_.persist_path));
+  }
   argv.insert(argv.end(), options_.scheduler_args.begin(), options_.scheduler_args.end());
-  scheduler_ = std::make_unique<ChildProcess>(argv, dir_.path() / "scheduler-log");
+  return argv;
+}
+
+std::unique_ptr<ChildProcess> LocalStack::spawn_scheduler(uint16_t admin_port,
+                                                          const std::string& name,
+                                                          bool wait_for_admin) {
+  auto process = std::make_unique<ChildProcess>(scheduler_argv(admin_port), dir_.path() / name);
+  if (wait_for_admin &&
+      !wait_until([&] { return http_call("GET", "127.0.0.1", admin_port, "/stats").has_value(); },
+                  30s)) {
+    throw std::runtime_error("the scheduler's admin interface did not come up:\n" +
+                             process->stderr_text());
+  }
+  return process;
+}
+
+void LocalStack::start_scheduler() {
+  admin_port_ = free_port();
+  scheduler_ =
+      std::make_unique<ChildProcess>(scheduler_argv(admin_port_), dir_.path() / "scheduler-log");
   if (!wait_until([&] { return admin("/stats").has_value(); }, 30s)) {
     throw std::runtime_error("the scheduler's admin interface did not come up:\n" + logs());
   }
+}
+
+void LocalStack::kill_scheduler() {
+  if (scheduler_) {
+    scheduler_->kill(SIGKILL);
+    scheduler_->wait(10s);
+  }
+}
+
+std::unique_ptr<ChildProcess> LocalStack::swap_scheduler(std::unique_ptr<ChildProcess> other,
+                                                         uint16_t admin_port) {
+  admin_port_ = admin_port;
+  std::swap(scheduler_, other);
+  return other;
 }
 
 void LocalStack::stop_scheduler() {

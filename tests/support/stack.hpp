@@ -55,6 +55,9 @@ struct StackOptions {
   int agents = 3;
   std::size_t cluster_size = 3;
   std::vector<std::string> scheduler_args;  // extra flags
+  // When set, the scheduler persists in the stack's ZooKeeper under this
+  // path (-zk-framework-persist=zk://.../<persist_path>).
+  std::string persist_path;
   std::chrono::milliseconds heartbeat_interval{2000};
 };
 
@@ -87,7 +90,20 @@ class LocalStack {
 
   void start_scheduler();
   void stop_scheduler();
+  // SIGKILL, reaped: the scheduler gets no chance to clean up.
+  void kill_scheduler();
   ChildProcess* scheduler() { return scheduler_.get(); }
+  // The scheduler's full command line for an admin port (scheduler_args
+  // included), and another scheduler started with it (a standby), whose
+  // admin interface answers before this returns. Logs go to `name` in the
+  // stack's directory.
+  std::vector<std::string> scheduler_argv(uint16_t admin_port) const;
+  std::unique_ptr<ChildProcess> spawn_scheduler(uint16_t admin_port, const std::string& name,
+                                                bool wait_for_admin = true);
+  // Hands the stack's scheduler over to the caller (and `other` in), so that
+  // a test can swap which process the stack's admin() talks to.
+  std::unique_ptr<ChildProcess> swap_scheduler(std::unique_ptr<ChildProcess> other,
+                                               uint16_t admin_port);
   std::string logs() const;  // dev cluster + scheduler output, for failure messages
   std::string scheduler_log() const;
 

@@ -87,6 +87,7 @@ class FakeMaster {
   struct Answer {
     http::status status;
     std::string location;  // for 307
+    std::string body = "No leader elected";
   };
 
   explicit FakeMaster(asio::io_context& ioc)
@@ -131,7 +132,9 @@ class FakeMaster {
     if (!scripted.empty()) {
       auto answer = scripted.front();
       scripted.pop_front();
-      auto res = make_response(ex.request(), answer.status, "No leader elected", "text/plain");
+      auto res =
+          make_response(ex.request(), answer.status, answer.body,
+                        answer.status == http::status::ok ? "application/json" : "text/plain");
       if (!answer.location.empty()) {
         res.set(http::field::location, answer.location);
       }
@@ -370,6 +373,26 @@ TEST_F(MesosSchedulerClientTest, RetriesAfter503WithGrowingBackoff) {
   EXPECT_GE(master_.subscribe_times[1] - master_.subscribe_times[0], milliseconds(10));
   EXPECT_GE(master_.subscribe_times[2] - master_.subscribe_times[1], milliseconds(20));
   EXPECT_TRUE(disconnects_.empty()) << "never subscribed, so never disconnected";
+}
+
+// A removed framework's SUBSCRIBE is answered 200 with one ERROR event and
+// no Mesos-Stream-Id (reference §13); the scheduler must hear that ERROR.
+TEST_F(MesosSchedulerClientTest, ARefusedSubscriptionWithoutStreamIdDeliversItsError) {
+  master_.scripted.push_back(
+      {http::status::ok, "",
+       recordio::encode(R"({"type":"ERROR","error":{"message":"Framework has been removed"}})")});
+  start();
+  ASSERT_TRUE(wait_for([&] { return !events_.empty(); }));
+  EXPECT_EQ(events_[0].type, "ERROR");
+  EXPECT_EQ(events_[0].error_message.value_or(""), "Framework has been removed");
+  EXPECT_NE(client_->state_name(), "SUBSCRIBED");
+}
+
+TEST_F(MesosSchedulerClientTest, AnyOtherEventWithoutStreamIdIsRefused) {
+  master_.scripted.push_back({http::status::ok, "", record(subscribed_event("fw-1", 15))});
+  start();
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
+  EXPECT_TRUE(events_.empty()) << "a SUBSCRIBED without a stream id is not believed";
 }
 
 TEST_F(MesosSchedulerClientTest, MalformedRecordDropsTheConnectionAndResubscribes) {

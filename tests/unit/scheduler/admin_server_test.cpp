@@ -31,6 +31,32 @@ AdminSnapshot two_members(bool healthy) {
   return s;
 }
 
+TEST(AdminServer, AStandbyAnswersEveryRequestWithWhoLeads) {
+  auto s = two_members(true);
+  s.role = "standby";
+  s.leader = "10.0.0.5:23400";
+  for (const char* target : {"/members", "/stats", "/healthz", "/health"}) {
+    auto res = AdminServer::route(get(target), s);
+    EXPECT_EQ(res.result(), http::status::service_unavailable) << target;
+    auto body = json::parse(res.body()).as_object();
+    EXPECT_EQ(body.at("role").as_string(), "standby");
+    EXPECT_EQ(body.at("leader").as_string(), "10.0.0.5:23400");
+  }
+  auto reseed = AdminServer::route(get("/reseed", http::verb::post), s);
+  EXPECT_EQ(reseed.result(), http::status::service_unavailable);
+}
+
+TEST(AdminServer, HealthSaysTheRoleAndTheReconcileGate) {
+  auto s = two_members(true);
+  s.reconcile = "waiting for Mesos to answer about 1 of 3 persisted task(s)";
+  s.persistence = "ok";
+  auto res = AdminServer::route(get("/health"), s);
+  auto scheduler = json::parse(res.body()).as_object().at("scheduler").as_object();
+  EXPECT_EQ(scheduler.at("role").as_string(), "leader");
+  EXPECT_EQ(scheduler.at("reconcile").as_string(), s.reconcile);
+  EXPECT_EQ(scheduler.at("persistence").as_string(), "ok");
+}
+
 TEST(AdminServer, MembersListsEveryFieldClientsNeed) {
   auto res = AdminServer::route(get("/members"), two_members(true));
   ASSERT_EQ(res.result(), http::status::ok);

@@ -60,17 +60,60 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
 }
 
+TEST(Options, ZkFrameworkPersistTakesBothSpellingsAndRefusesBadUrls) {
+  auto go = parse({"-zk-framework-persist=zk://h1:2181,h2:2182/etcd-mesos", "-zk-session-timeout=4",
+                   "-reconcile-interval=60"});
+  ASSERT_TRUE(go) << go.error().message;
+  EXPECT_EQ(go->zk_framework_persist, "zk://h1:2181,h2:2182/etcd-mesos");
+  EXPECT_EQ(go->zk_session_timeout_seconds, 4);
+  EXPECT_EQ(go->reconcile_interval_seconds, 60);
+  auto gnu = parse({"--zk-framework-persist", "zk://h1:2181/a/b"});
+  ASSERT_TRUE(gnu) << gnu.error().message;
+  EXPECT_EQ(gnu->zk_framework_persist, "zk://h1:2181/a/b");
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->zk_framework_persist.empty());
+  EXPECT_EQ(defaults->reconcile_interval_seconds, 300);
+
+  for (const char* bad :
+       {"-zk-framework-persist=zk://h1:2181/", "-zk-framework-persist=zk://h1:2181",
+        "-zk-framework-persist=http://h1:2181/x", "-zk-framework-persist=zk:///x",
+        "-zk-framework-persist=zk://h1:port/x"}) {
+    auto refused = parse({bad});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().message.find("zk-framework-persist"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_FALSE(parse({"-zk-session-timeout=0"}));
+  EXPECT_FALSE(parse({"-reconcile-interval=0"}));
+}
+
 TEST(Options, HelpIsAnEmptyErrorAndHelpTextNamesEveryFlag) {
   auto help = parse({"-help"});
   ASSERT_FALSE(help);
   EXPECT_TRUE(help.error().message.empty());
   auto text = help_text();
-  for (const char* flag :
-       {"--master", "--framework-name", "--cluster-size", "--admin-port", "--address",
-        "--artifact-port", "--executor-bin", "--etcd-bin", "--etcdctl-bin", "--sandbox-cpu-limit",
-        "--sandbox-mem-limit", "--sandbox-disk-limit", "--single-instance-per-slave",
-        "--failover-timeout-seconds", "--framework-weburi", "--mesos-offer-refuse-seconds",
-        "--mesos-authentication-principal", "--mesos-authentication-secret-file"}) {
+  for (const char* flag : {"--master",
+                           "--framework-name",
+                           "--cluster-size",
+                           "--admin-port",
+                           "--address",
+                           "--artifact-port",
+                           "--executor-bin",
+                           "--etcd-bin",
+                           "--etcdctl-bin",
+                           "--sandbox-cpu-limit",
+                           "--sandbox-mem-limit",
+                           "--sandbox-disk-limit",
+                           "--single-instance-per-slave",
+                           "--failover-timeout-seconds",
+                           "--framework-weburi",
+                           "--mesos-offer-refuse-seconds",
+                           "--mesos-authentication-principal",
+                           "--mesos-authentication-secret-file",
+                           "--zk-framework-persist",
+                           "--zk-session-timeout",
+                           "--reconcile-interval"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }

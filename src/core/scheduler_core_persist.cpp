@@ -1,0 +1,180 @@
+// Persistence and reconciliation (persist mode, Config::persist): what is
+// written to the store and when, what the store's answers change, and the
+// reconcile gate that keeps the core immutable after every subscription
+// until Mesos has answered about every member it knows.
+//
+// Why the framework ID comes first: a member launched under a framework ID
+// that was never persisted is lost to a restarted scheduler, which would
+// register as a new framework and launch a second cluster beside it.
+#include "core/scheduler_core.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace etcdmesos::core {
+
+namespace {
+
+// "etcd-12" -> 12; 0 for a name of another shape.
+uint64_t member_number(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos) {
+    return 0;
+  }
+  uint64_t n = 0;
+  const char* first = name.data() + dash + 1;
+  const char* last = name.data() + name.size();
+  auto [end, ec] = std::from_chars(first, last, n);
+  return ec == std::errc{} && end == last ? n : 0;
+}
+
+}  // namespace
+
+bool SchedulerCore::can_persist() const {
+  if (!config_.persist) {
+    return true;
+  }
+  if (!store_available_ || framework_id_.empty() || persisted_framework_id_ != framework_id_) {
+    return false;
+  }
+  return std::none_of(task_writes_.begin(), task_writes_.end(),
+                      [](const auto& entry) { return entry.second.failed; });
+}
+
+std::string SchedulerCore::persist_status() const {
+  if (!config_.persist) {
+    return "off";
+  }
+  if (!store_available_) {
+    return "ZooKeeper unreachable: launching nothing new until it returns";
+  }
+  if (framework_id_.empty()) {
+    return "waiting for the master to assign a framework id";
+  }
+  if (persisted_framework_id_ != framework_id_) {
+    return "persisting framework id " + framework_id_;
+  }
+  const auto failed = std::count_if(task_writes_.begin(), task_writes_.end(),
+                                    [](const auto& entry) { return entry.second.failed; });
+  if (failed > 0) {
+    return std::to_string(failed) + " task record write(s) failed, retrying";
+  }
+  return "ok";
+}
+
+void SchedulerCore::on(const Recovered& e, Millis, Effects&) {
+  persisted_framework_id_ = e.framework_id;
+  for (const auto& m : e.members) {
+    if (m.task_id.empty() || find_member(m.task_id) != nullptr) {
+      continue;
+    }
+    members_.push_back(m);
+    // It reached TASK_RUNNING before (that is when it was persisted); the
+    // reconcile gate holds every decision until Mesos confirms or denies it.
+    tracked_[m.task_id] = Tracked{Millis{0}, true};
+    ever_ran_ = true;
+    next_member_number_ = std::max(next_member_number_, member_number(m.name) + 1);
+  }
+}
+
+void SchedulerCore::on(const FrameworkIdPersisted& e, Millis now, Effects&) {
+  framework_id_in_flight_ = false;
+  if (e.ok) {
+    persisted_framework_id_ = e.framework_id;
+  } else {
+    framework_id_retry_at_ = now + config_.persist_retry_interval;
+  }
+}
+
+void SchedulerCore::on(const TaskPersisted& e, Millis now, Effects&) {
+  auto it = task_writes_.find(e.task_id);
+  if (it == task_writes_.end()) {
+    return;
+  }
+  auto& write = it->second;
+  write.in_flight = std::max(0, write.in_flight - 1);
+  if (!e.ok) {
+    write.failed = true;
+    write.retry_at = now + config_.persist_retry_interval;
+    return;
+  }
+  if (write.in_flight == 0 && write.remove == e.removed) {
+    task_writes_.erase(it);
+  }
+}
+
+void SchedulerCore::on(const StoreAvailability& e, Millis now, Effects&) {
+  store_available_ = e.available;
+  if (e.available) {
+    // Writes that failed while it was away need not wait for their retry.
+    for (auto& [task_id, write] : task_writes_) {
+      write.retry_at = std::min(write.retry_at, now);
+    }
+    framework_id_retry_at_ = std::min(framework_id_retry_at_, now);
+  }
+}
+
+void SchedulerCore::write_task(const Member& member, bool remove) {
+  if (!config_.persist) {
+    return;
+  }
+  auto& write = task_writes_[member.task_id];
+  write.remove = remove;
+  write.member = member;
+  write.failed = false;
+  write.unsent = true;
+}
+
+void SchedulerCore::flush_writes(Effects& out) {
+  for (auto& [task_id, write] : task_writes_) {
+    if (!write.unsent) {
+      continue;
+    }
+    write.unsent = false;
+    ++write.in_flight;
+    if (write.remove) {
+      out.push_back(ForgetTask{task_id});
+    } else {
+      out.push_back(PersistTask{write.member});
+    }
+  }
+}
+
+void SchedulerCore::persist_framework_id(Effects& out) {
+  if (!config_.persist || framework_id_.empty() || framework_id_in_flight_ ||
+      persisted_framework_id_ == framework_id_) {
+    return;
+  }
+  framework_id_in_flight_ = true;
+  out.push_back(PersistFrameworkId{framework_id_});
+}
+
+void SchedulerCore::retry_writes(Millis now, Effects& out) {
+  if (!config_.persist) {
+    return;
+  }
+  if (now >= framework_id_retry_at_) {
+    persist_framework_id(out);
+  }
+  for (auto& [task_id, write] : task_writes_) {
+    if (write.failed && write.in_flight == 0 && now >= write.retry_at) {
+      write.failed = false;
+      write.unsent = true;
+    }
+  }
+}
+
+void SchedulerCore::tick_reconciliation(Millis now, Effects& out) {
+  for (auto& r : reconcile_.tick(now)) {
+    out.push_back(std::move(r));
+  }
+  if (reconcile_.failed() && !exit_sent_) {
+    exit_sent_ = true;
+    out.push_back(ExitScheduler{
+        "cannot get in sync with Mesos after a subscription: " + reconcile_.failure_reason() +
+        ". Nothing was launched or killed meanwhile; restart the scheduler once the master "
+        "and its agents are back"});
+  }
+}
+
+}  // namespace etcdmesos::core

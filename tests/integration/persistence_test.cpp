@@ -1,0 +1,316 @@
+// End to end, with real ZooKeeper, the dev cluster, the scheduler, executors
+// and etcd: a scheduler persisting in ZooKeeper (-zk-framework-persist)
+// survives its own SIGKILL, a lost member while it was away, a ZooKeeper
+// outage and a removed framework; a standby takes over from a killed leader.
+#include "io/zk.hpp"
+#include "support/stack.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <sys/wait.h>
+#include <csignal>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace etcdmesos::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+constexpr auto kBringUp = 120s;
+constexpr auto kRepair = 120s;
+constexpr auto kSessionTimeout = 4s;
+
+std::string str(const json::value& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
+
+int64_t stat(LocalStack& stack, const char* key) {
+  auto s = stack.stats();
+  return s.contains(key) ? s.at(key).as_int64() : -1;
+}
+
+// task id -> name of every member /members lists.
+std::map<std::string, std::string> tasks_of(const json::array& members) {
+  std::map<std::string, std::string> out;
+  for (const auto& m : members) {
+    out[str(m, "task_id")] = str(m, "name");
+  }
+  return out;
+}
+
+// client url -> etcd pid of every member.
+std::map<std::string, pid_t> etcd_pids(const json::array& members) {
+  std::map<std::string, pid_t> out;
+  for (const auto& m : members) {
+    if (auto pid = etcd_pid(str(m, "client_url"))) {
+      out[str(m, "client_url")] = *pid;
+    }
+  }
+  return out;
+}
+
+// The master's view: frameworks (active ones) as (id, connected).
+std::vector<std::pair<std::string, bool>> master_frameworks(LocalStack& stack) {
+  std::vector<std::pair<std::string, bool>> out;
+  auto answer = stack.master("GET", "/state");
+  if (!answer || answer->status != 200) {
+    return out;
+  }
+  boost::system::error_code ec;
+  auto parsed = json::parse(answer->body, ec);
+  if (ec || !parsed.is_object()) {
+    return out;
+  }
+  for (const auto& f : parsed.at("frameworks").as_array()) {
+    out.emplace_back(str(f, "id"), f.at("connected").as_bool());
+  }
+  return out;
+}
+
+std::string framework_id_of(LocalStack& stack) {
+  auto h = stack.health();
+  if (!h.contains("scheduler")) {
+    return "";
+  }
+  return str(h.at("scheduler"), "framework_id");
+}
+
+// One node's data in ZooKeeper (nullopt when absent or unreachable).
+std::optional<std::string> zk_get(const std::string& servers, const std::string& path) {
+  boost::asio::io_context io;
+  io::ZkClient zk(io.get_executor(), servers, 5s);
+  auto fetch = [&]() -> boost::asio::awaitable<std::optional<std::string>> {
+    if (!co_await zk.wait_connected(10s)) {
+      co_return std::nullopt;
+    }
+    auto got = co_await zk.get(path);
+    if (!got) {
+      co_return std::nullopt;
+    }
+    co_return *got;
+  };
+  auto future = boost::asio::co_spawn(io, fetch(), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+// Children of a node (empty when absent or unreachable).
+std::vector<std::string> zk_children(const std::string& servers, const std::string& path) {
+  boost::asio::io_context io;
+  io::ZkClient zk(io.get_executor(), servers, 5s);
+  auto fetch = [&]() -> boost::asio::awaitable<std::vector<std::string>> {
+    if (!co_await zk.wait_connected(10s)) {
+      co_return std::vector<std::string>{};
+    }
+    auto got = co_await zk.children(path);
+    co_return got ? *got : std::vector<std::string>{};
+  };
+  auto future = boost::asio::co_spawn(io, fetch(), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+// Waits until the stack's cluster is complete and healthy.
+::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
+                                    std::chrono::milliseconds timeout) {
+  if (wait_until([&] { return stack.healthy_with(size); }, timeout)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
+}
+
+// A stack whose scheduler persists under /etcd-mesos, with a short
+// ZooKeeper session timeout.
+struct PersistStack {
+  explicit PersistStack(int agents, std::vector<std::string> extra = {}, std::size_t size = 3)
+      : stack(make(agents, std::move(extra), size)) {}
+  static StackOptions make(int agents, std::vector<std::string> extra, std::size_t size) {
+    StackOptions o;
+    o.agents = agents;
+    o.cluster_size = size;
+    o.persist_path = "/etcd-mesos";
+    o.scheduler_args = {"-zk-session-timeout=" + std::to_string(kSessionTimeout.count())};
+    o.scheduler_args.insert(o.scheduler_args.end(), extra.begin(), extra.end());
+    return o;
+  }
+  // Starts the stack's scheduler again (after kill_scheduler()).
+  void restart() {
+    const uint16_t port = free_port();
+    stack.swap_scheduler(stack.spawn_scheduler(port, "scheduler-" + std::to_string(++starts)),
+                         port);
+  }
+
+  LocalStack stack;
+  int starts = 0;
+};
+
+TEST(Persistence, AKilledSchedulerComesBackAsTheSameFrameworkAndTouchesNoMember) {
+  PersistStack p(3);
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const std::string framework_id = framework_id_of(stack);
+  ASSERT_FALSE(framework_id.empty());
+  const auto before = stack.members();
+  const auto pids = etcd_pids(before);
+  ASSERT_EQ(pids.size(), 3u);
+  // Every running member is recorded before the scheduler dies.
+  const auto servers = stack.zookeeper().connect_string();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return zk_get(servers, "/etcd-mesos/etcd/framework_id").has_value() &&
+               zk_children(servers, "/etcd-mesos/etcd/tasks").size() == 3;
+      },
+      10s));
+
+  stack.kill_scheduler();
+  p.restart();
+  ASSERT_TRUE(comes_up(stack, 3, kRepair));
+  EXPECT_EQ(framework_id_of(stack), framework_id);
+  EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
+  EXPECT_EQ(etcd_pids(stack.members()), pids) << "no member was restarted";
+  EXPECT_EQ(stat(stack, "launched_servers"), 0) << stack.logs();
+  const auto frameworks = master_frameworks(stack);
+  ASSERT_EQ(frameworks.size(), 1u);
+  EXPECT_EQ(frameworks[0].first, framework_id);
+  EXPECT_TRUE(frameworks[0].second);
+  EXPECT_EQ(stack.scheduler_log().find("effect: kill task"), std::string::npos) << stack.logs();
+}
+
+TEST(Persistence, AMemberLostWhileTheSchedulerWasDownIsReplacedAlone) {
+  PersistStack p(4, {"-etcd-restart-attempts=0"});
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  const auto victim = str(before[1], "task_id");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return zk_children(stack.zookeeper().connect_string(), "/etcd-mesos/etcd/tasks").size() ==
+               3;
+      },
+      10s));
+  stack.kill_scheduler();
+  auto pid = etcd_pid(str(before[1], "client_url"));
+  ASSERT_TRUE(pid);
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  std::this_thread::sleep_for(3s);  // the task fails while nobody listens
+
+  p.restart();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = tasks_of(stack.members());
+        return stack.healthy_with(3) && !now.contains(victim);
+      },
+      kRepair))
+      << stack.logs();
+  auto now = tasks_of(stack.members());
+  for (const auto& m : before) {
+    if (str(m, "task_id") != victim) {
+      EXPECT_TRUE(now.contains(str(m, "task_id"))) << str(m, "name") << " was replaced too";
+    }
+  }
+  EXPECT_EQ(stat(stack, "launched_servers"), 1) << stack.logs();
+}
+
+TEST(Persistence, ZooKeeperAwayForThirtySecondsStopsNothing) {
+  PersistStack p(3);
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const auto before = stack.members();
+  const auto pids = etcd_pids(before);
+  stack.zookeeper().kill(SIGKILL);
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  int served = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(stack.scheduler()->running()) << stack.logs();
+    auto put = etcd_post(str(before[0], "client_url"), "/v3/kv/put",
+                         R"({"key":"a2V5","value":"dmFsdWU="})");
+    served += put && put->status == 200 ? 1 : 0;
+    EXPECT_LE(stat(stack, "launched_servers"), 3);
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_GT(served, 20) << "etcd kept serving";
+  stack.zookeeper().restart();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto h = stack.health();
+        return h.contains("scheduler") && str(h.at("scheduler"), "persistence") == "ok" &&
+               stack.healthy_with(3);
+      },
+      60s))
+      << stack.logs();
+  EXPECT_TRUE(stack.scheduler()->running());
+  EXPECT_EQ(etcd_pids(stack.members()), pids);
+}
+
+TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {
+  PersistStack p(3);
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const std::string framework_id = framework_id_of(stack);
+  const auto before = stack.members();
+  const auto pids = etcd_pids(before);
+  const uint16_t leader_port = stack.admin_port();
+
+  const uint16_t standby_port = free_port();
+  auto standby = stack.spawn_scheduler(standby_port, "scheduler-standby");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto answer = http_call("GET", "127.0.0.1", standby_port, "/healthz");
+        return answer && answer->status == 503 &&
+               answer->body.find("\"role\":\"standby\"") != std::string::npos &&
+               answer->body.find("127.0.0.1:" + std::to_string(leader_port)) != std::string::npos;
+      },
+      30s))
+      << standby->stderr_text();
+  std::this_thread::sleep_for(3s);
+  auto frameworks = master_frameworks(stack);
+  ASSERT_EQ(frameworks.size(), 1u);
+  EXPECT_TRUE(frameworks[0].second);
+  EXPECT_EQ(standby->stderr_text().find("subscribed as framework"), std::string::npos);
+
+  stack.kill_scheduler();
+  const auto killed = std::chrono::steady_clock::now();
+  stack.swap_scheduler(std::move(standby), standby_port);
+  ASSERT_TRUE(
+      wait_until([&] { return framework_id_of(stack) == framework_id && stack.healthy_with(3); },
+                 kSessionTimeout + 30s))
+      << stack.logs();
+  const auto took = std::chrono::steady_clock::now() - killed;
+  EXPECT_LE(took, kSessionTimeout + 5s + 5s)  // + 5 s for the first health check to pass
+      << std::chrono::duration_cast<std::chrono::seconds>(took).count() << " s";
+  EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
+  EXPECT_EQ(etcd_pids(stack.members()), pids);
+  EXPECT_EQ(stat(stack, "launched_servers"), 0);
+}
+
+TEST(Persistence, ASchedulerBackAfterTheFailoverTimeoutExitsAndClearsItsState) {
+  PersistStack p(3, {"-failover-timeout-seconds=3"}, 1);
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 1, kBringUp));
+  ASSERT_TRUE(zk_get(stack.zookeeper().connect_string(), "/etcd-mesos/etcd/framework_id"));
+  stack.kill_scheduler();
+  // The master removes the framework 3 s after it disconnected.
+  ASSERT_TRUE(wait_until([&] { return master_frameworks(stack).empty(); }, 30s)) << stack.logs();
+
+  p.restart();
+  auto status = stack.scheduler()->wait(60s);
+  ASSERT_TRUE(status) << "the scheduler did not exit:\n" << stack.logs();
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  const auto log = stack.scheduler_log();
+  EXPECT_NE(log.find("Mesos removed framework"), std::string::npos) << log;
+  EXPECT_NE(log.find("was deleted"), std::string::npos) << log;
+  EXPECT_FALSE(zk_get(stack.zookeeper().connect_string(), "/etcd-mesos/etcd/framework_id"));
+  EXPECT_EQ(zk_children(stack.zookeeper().connect_string(), "/etcd-mesos/etcd/tasks"),
+            std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace etcdmesos::testing

@@ -1,0 +1,274 @@
+// Persist mode of the core: the framework ID is persisted before anything is
+// launched, members are recorded when they run and forgotten when they end,
+// nothing new is launched while the store cannot persist, and after every
+// subscription the core stays immutable until Mesos answered about every
+// member it knows (the reconcile gate).
+#include "core_harness.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etcdmesos::core::testing {
+namespace {
+
+Config persist_config() {
+  Config c = test_config();
+  c.persist = true;
+  c.persist_retry_interval = 2000ms;
+  c.reconcile_first_retry = 10000ms;
+  c.reconcile_max_retry_interval = 20000ms;
+  c.reconcile_max_retries = 2;
+  return c;
+}
+
+Member persisted_member(int n) {
+  Member m;
+  m.name = "etcd-" + std::to_string(n);
+  m.task_id = m.name + "-abcd";
+  m.agent_id = "a" + std::to_string(n);
+  m.host = "127.0.0." + std::to_string(n + 1);
+  m.peer_port = 31000;
+  m.client_port = 31001;
+  m.state = TaskState::kRunning;
+  return m;
+}
+
+std::vector<Member> three_persisted() {
+  return {persisted_member(1), persisted_member(2), persisted_member(3)};
+}
+
+TEST(Persistence, NothingIsLaunchedBeforeTheFrameworkIdIsPersisted) {
+  Harness h(persist_config());
+  h.step(Recovered{"", {}});
+  auto fx = h.step(Subscribed{"fw-1"});
+  ASSERT_EQ(only<PersistFrameworkId>(fx).size(), 1u);
+  EXPECT_EQ(only<PersistFrameworkId>(fx)[0].framework_id, "fw-1");
+  EXPECT_FALSE(h.core.can_persist());
+
+  fx = h.offers({offer("o1", 1)});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_EQ(count<DeclineOffer>(fx), 1u);
+  EXPECT_NE(h.core.plan_reason().find("cannot persist"), std::string::npos) << h.core.plan_reason();
+
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  EXPECT_TRUE(h.core.can_persist());
+  fx = h.offers({offer("o2", 1)});
+  EXPECT_EQ(count<LaunchMember>(fx), 1u);
+}
+
+TEST(Persistence, AFailedFrameworkIdWriteIsRetriedAndBlocksLaunchesMeanwhile) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", false, "connection loss"});
+  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o1", 1)})), 0u);
+  EXPECT_EQ(count<PersistFrameworkId>(h.advance(1000ms)), 0u);  // not before the retry interval
+  EXPECT_EQ(count<PersistFrameworkId>(h.advance(1500ms)), 1u);
+  EXPECT_EQ(count<PersistFrameworkId>(h.advance(5000ms)), 0u);  // one in flight at a time
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o2", 1)})), 1u);
+}
+
+TEST(Persistence, TheSameFrameworkIdIsNotWrittenAgainAfterARestart) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", {}});
+  auto fx = h.step(Subscribed{"fw-1"});
+  EXPECT_EQ(count<PersistFrameworkId>(fx), 0u);
+  EXPECT_TRUE(h.core.can_persist());
+}
+
+TEST(Persistence, AMemberIsRecordedWhenRunningAndForgottenWhenItEnds) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  ASSERT_EQ(launches.size(), 1u);
+  const Member m = launches[0].spec.member;
+  auto fx = h.report(m, TaskState::kStarting);
+  EXPECT_EQ(count<PersistTask>(fx), 0u);
+  fx = h.report(m, TaskState::kRunning);
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  EXPECT_EQ(only<PersistTask>(fx)[0].member.task_id, m.task_id);
+  EXPECT_EQ(only<PersistTask>(fx)[0].member.agent_id, "a1");
+  h.step(TaskPersisted{m.task_id, false, true, ""});
+
+  fx = h.report(m, TaskState::kFailed);
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, m.task_id);
+}
+
+TEST(Persistence, AMemberThatNeverRanIsNotForgotten) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  ASSERT_EQ(launches.size(), 1u);
+  auto fx = h.report(launches[0].spec.member, TaskState::kFailed);
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);
+}
+
+TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  ASSERT_EQ(launches.size(), 1u);
+  const Member m = launches[0].spec.member;
+  h.report(m, TaskState::kRunning);
+  h.step(TaskPersisted{m.task_id, false, false, "connection loss"});
+  EXPECT_FALSE(h.core.can_persist());
+  auto fx = h.advance(2500ms);
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  h.step(TaskPersisted{m.task_id, false, true, ""});
+  EXPECT_TRUE(h.core.can_persist());
+}
+
+TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  h.step(StoreAvailability{false});
+  auto fx = h.offers({offer("o1", 1)});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_NE(h.core.plan_reason().find("ZooKeeper unreachable"), std::string::npos)
+      << h.core.plan_reason();
+  h.step(StoreAvailability{true});
+  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o2", 1)})), 1u);
+}
+
+TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted()});
+  EXPECT_EQ(h.core.members().size(), 3u);
+  auto fx = h.step(Subscribed{"fw-1"});
+  auto reconciles = only<Reconcile>(fx);
+  ASSERT_EQ(reconciles.size(), 2u);
+  EXPECT_EQ(reconciles[0].tasks.size(), 3u);
+  EXPECT_EQ(reconciles[0].tasks[0], std::make_pair(std::string("etcd-1-abcd"), std::string("a1")));
+  EXPECT_TRUE(reconciles[1].tasks.empty());  // implicit
+  EXPECT_TRUE(h.core.immutable());
+
+  // A task nobody persisted is not killed while the gate is closed.
+  fx = h.step(status("stranger", "a9", TaskState::kRunning));
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  fx = h.offers({offer("o1", 4)});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_EQ(count<AddEtcdMember>(fx), 0u);
+
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  EXPECT_TRUE(h.core.immutable());
+  h.step(status("etcd-3-abcd", "a3", TaskState::kRunning));
+  EXPECT_FALSE(h.core.immutable());
+  // Adopted as they were: nothing launched, killed or written again.
+  EXPECT_EQ(h.core.members().size(), 3u);
+  for (const auto& e : h.history) {
+    EXPECT_FALSE(std::holds_alternative<LaunchMember>(e)) << describe(e);
+    EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
+    EXPECT_FALSE(std::holds_alternative<PersistTask>(e)) << describe(e);
+  }
+}
+
+TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Subscribed{"fw-1"});
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kLost));
+  EXPECT_FALSE(h.core.immutable());
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, "etcd-3-abcd");
+  ASSERT_EQ(h.core.members().size(), 2u);
+
+  // etcd still lists etcd-3: it is removed first, then a member is added
+  // under a name never used before.
+  h.tick_until_check();
+  fx = h.answer_check(true, {EtcdMember{Harness::etcd_id_of("etcd-3"), "etcd-3", {}, {}}});
+  ASSERT_EQ(count<RemoveEtcdMember>(fx), 1u);
+  h.step(MemberRemoved{Harness::etcd_id_of("etcd-3"), true, ""});
+  h.tick_until_check();
+  h.answer_check(true);
+  fx = h.offers({offer("o4", 4)});
+  auto adds = only<AddEtcdMember>(fx);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0].name, "etcd-4");
+  fx = h.step(MemberAdded{"etcd-4", true, Harness::etcd_id_of("etcd-4"), ""});
+  EXPECT_EQ(count<LaunchMember>(fx), 1u);
+  for (const auto& e : h.history) {
+    EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
+  }
+}
+
+TEST(ReconcileGate, SilentTasksAreAskedAgainThenTheCoreGivesUp) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Subscribed{"fw-1"});
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  std::vector<Reconcile> retries;
+  std::vector<ExitScheduler> exits;
+  for (int i = 0; i < 120; ++i) {
+    auto fx = h.advance(1000ms);
+    for (auto& r : only<Reconcile>(fx)) {
+      retries.push_back(r);
+    }
+    for (auto& x : only<ExitScheduler>(fx)) {
+      exits.push_back(x);
+    }
+  }
+  ASSERT_EQ(retries.size(), 2u);
+  EXPECT_EQ(retries[0].tasks.size(), 2u);  // only the silent ones
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_NE(exits[0].reason.find("etcd-2-abcd"), std::string::npos) << exits[0].reason;
+  EXPECT_TRUE(h.core.immutable());
+}
+
+TEST(ReconcileGate, LosingTheSubscriptionClosesTheGateUntilMesosAnsweredAgain) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Subscribed{"fw-1"});
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
+                  TaskState::kRunning));
+  }
+  EXPECT_FALSE(h.core.immutable());
+  h.step(Disconnected{});
+  EXPECT_TRUE(h.core.immutable());
+  auto fx = h.step(Subscribed{"fw-1"});
+  ASSERT_EQ(count<Reconcile>(fx), 2u);
+  EXPECT_EQ(only<Reconcile>(fx)[0].tasks.size(), 3u);
+  EXPECT_TRUE(h.core.immutable());
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
+                  TaskState::kRunning));
+  }
+  EXPECT_FALSE(h.core.immutable());
+}
+
+TEST(ReconcileGate, ImplicitReconciliationRunsPeriodicallyWhenConfigured) {
+  Config c = test_config();
+  c.implicit_reconcile_interval = 60000ms;
+  Harness h(c);
+  h.step(Subscribed{"fw-1"});
+  std::size_t implicit = 0;
+  for (int i = 0; i < 150; ++i) {
+    for (const auto& r : only<Reconcile>(h.advance(1000ms))) {
+      implicit += r.tasks.empty() ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(implicit, 2u);
+}
+
+TEST(ReconcileGate, WithoutPersistenceASubscriptionOnlyReconcilesImplicitly) {
+  Harness h;
+  auto fx = h.step(Subscribed{"fw-1"});
+  ASSERT_EQ(count<Reconcile>(fx), 1u);
+  EXPECT_TRUE(only<Reconcile>(fx)[0].tasks.empty());
+  EXPECT_EQ(count<PersistFrameworkId>(fx), 0u);
+  EXPECT_FALSE(h.core.immutable());
+  h.bring_up(3);
+  for (const auto& e : h.history) {
+    EXPECT_FALSE(std::holds_alternative<PersistTask>(e)) << describe(e);
+  }
+}
+
+}  // namespace
+}  // namespace etcdmesos::core::testing
