@@ -312,5 +312,43 @@ TEST(Persistence, ASchedulerBackAfterTheFailoverTimeoutExitsAndClearsItsState) {
             std::vector<std::string>{});
 }
 
+// Two masters: the leader gives up (as when its process dies), nobody leads
+// for 2 s, then the other master leads. The scheduler, following the leader
+// through ZooKeeper, re-subscribes to it as the same framework, reconciles,
+// and neither launches nor kills a member.
+TEST(Persistence, AMasterFailoverIsFollowedWithoutLosingAMember) {
+  StackOptions o = PersistStack::make(3, {}, 3);
+  o.masters = 2;
+  LocalStack stack(o);
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const std::string framework_id = framework_id_of(stack);
+  const auto before = stack.members();
+  const auto pids = etcd_pids(before);
+  ASSERT_EQ(pids.size(), 3u);
+  const uint16_t old_leader = stack.master_port();
+  const auto launched = stat(stack, "launched_servers");
+
+  auto failover = stack.master("POST", "/control/masters/failover?gap=2");
+  ASSERT_TRUE(failover && failover->status == 200) << (failover ? failover->body : "no answer");
+  ASSERT_TRUE(wait_until([&] { return stack.master_port() != old_leader; }, 30s)) << stack.logs();
+
+  // The new leader has the framework back, connected, with its 3 tasks; the
+  // scheduler is subscribed again and the cluster healthy.
+  auto resubscribed = [&] {
+    const auto frameworks = master_frameworks(stack);
+    const auto h = stack.health();
+    return frameworks.size() == 1 && frameworks[0].first == framework_id && frameworks[0].second &&
+           h.contains("scheduler") && h.at("scheduler").as_object().contains("subscribed") &&
+           h.at("scheduler").at("subscribed").as_bool() && stack.healthy_with(3);
+  };
+  ASSERT_TRUE(wait_until(resubscribed, 60s)) << stack.logs();
+  EXPECT_EQ(framework_id_of(stack), framework_id);
+  EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
+  EXPECT_EQ(etcd_pids(stack.members()), pids) << "no member was restarted";
+  EXPECT_EQ(stat(stack, "launched_servers"), launched);
+  EXPECT_EQ(stack.scheduler_log().find("effect: kill task"), std::string::npos) << stack.logs();
+  EXPECT_EQ(stat(stack, "failed_servers"), 0);
+}
+
 }  // namespace
 }  // namespace etcdmesos::testing

@@ -125,7 +125,8 @@ LocalStack::LocalStack(StackOptions options)
                                std::to_string(options_.agents), "--first-agent-ip", first_agent_ip_,
                                "--zk", zookeeper_->url("/mesos"), "--work-dir",
                                (dir_.path() / "cluster").string(), "--heartbeat-interval",
-                               std::to_string(options_.heartbeat_interval.count() / 1000.0)},
+                               std::to_string(options_.heartbeat_interval.count() / 1000.0),
+                               "--masters", std::to_string(options_.masters)},
       dir_.path() / "cluster-log");
   bool up = wait_until(
       [&] {
@@ -210,8 +211,21 @@ std::optional<HttpResult> LocalStack::admin(const std::string& target) {
   return http_call("GET", "127.0.0.1", admin_port_, target);
 }
 
+uint16_t LocalStack::master_port() {
+  const auto text = read_file(dir_.path() / "master.endpoint");
+  const auto colon = text.rfind(':');
+  if (colon != std::string::npos) {
+    try {
+      master_port_ = static_cast<uint16_t>(std::stoi(text.substr(colon + 1)));
+    } catch (const std::exception&) {
+      // A file being replaced: keep the last port read.
+    }
+  }
+  return master_port_;
+}
+
 std::optional<HttpResult> LocalStack::master(const std::string& method, const std::string& target) {
-  return http_call(method, "127.0.0.1", master_port_, target);
+  return http_call(method, "127.0.0.1", master_port(), target);
 }
 
 boost::json::array LocalStack::members() {

@@ -58,6 +58,8 @@ struct StackOptions {
   // When set, the scheduler persists in the stack's ZooKeeper under this
   // path (-zk-framework-persist=zk://.../<persist_path>).
   std::string persist_path;
+  // Masters of the dev cluster contending through ZooKeeper (--masters).
+  int masters = 1;
   std::chrono::milliseconds heartbeat_interval{2000};
 };
 
@@ -68,7 +70,9 @@ class LocalStack {
 
   ZooKeeperServer& zookeeper() { return *zookeeper_; }
   std::string master_host() const { return "127.0.0.1"; }
-  uint16_t master_port() const { return master_port_; }
+  // The leading master's port, as the dev cluster's endpoint file says now
+  // (it is rewritten when the leader changes).
+  uint16_t master_port();
   uint16_t admin_port() const { return admin_port_; }
   const std::filesystem::path& work_dir() const { return dir_.path(); }
 
