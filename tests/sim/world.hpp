@@ -233,6 +233,12 @@ class World {
   void perform(const core::RemoveEtcdMember& e);
   void perform(const core::QueryMemberStatus& e);
   void perform(const core::ReseedOrder& e);
+  // Persistence effects: the simulated scheduler runs without
+  // -zk-framework-persist, so the core never emits them.
+  void perform(const core::PersistFrameworkId&) {}
+  void perform(const core::PersistTask&) {}
+  void perform(const core::ForgetTask&) {}
+  void perform(const core::ExitScheduler&) {}
   void seed_restart(int pid, uint64_t reseed_id);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
