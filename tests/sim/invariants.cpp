@@ -369,6 +369,34 @@ class ImmutableWhileDisconnected final : public Invariant {
   std::optional<uint64_t> just_added_;
 };
 
+// A reseed throws away every member but the seed, so it starts (the status
+// query) and orders a seed only while the newest health verdict the core has
+// says the cluster lacks quorum. Verdicts can arrive out of order; the newest
+// is the one from the check started last.
+class NoReseedWhileHealthy final : public Invariant {
+ public:
+  const char* name() const override { return "no-reseed-while-healthy"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* h = as<core::HealthChecked>(ev); h && h->check_id >= newest_check_) {
+      newest_check_ = h->check_id;
+      newest_healthy_ = h->result.healthy;
+    }
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    const auto* order = as<core::ReseedOrder>(effect);
+    const bool seeds = order != nullptr && order->action == core::ReseedAction::kSeed;
+    if ((seeds || as<core::QueryMemberStatus>(effect) != nullptr) && newest_healthy_) {
+      return core::describe(effect) + " while the newest health check (" +
+             std::to_string(newest_check_) + ") found the cluster healthy";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  uint64_t newest_check_ = 0;
+  bool newest_healthy_ = false;
+};
+
 // The seed of a reseed is the member with the highest raft index among those
 // that answered the status query and are still running (a seed that failed
 // is followed by the next best): any other choice loses acknowledged writes.
@@ -477,7 +505,7 @@ class NoOldMemberStoppedEarly final : public Invariant {
 
 }  // namespace
 
-std::vector<std::unique_ptr<Invariant>> default_invariants() {
+std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
   list.push_back(std::make_unique<OneChangeAtATime>());
@@ -487,6 +515,9 @@ std::vector<std::unique_ptr<Invariant>> default_invariants() {
   list.push_back(std::make_unique<ImmutableWhileDisconnected>());
   list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
   list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
+  if (pending) {
+    list.push_back(std::make_unique<NoReseedWhileHealthy>());
+  }
   return list;
 }
 

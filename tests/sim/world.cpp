@@ -40,7 +40,7 @@ World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
       core_(sim_config(options.cluster_size), options.seed ^ 0x5eedULL),
-      invariants_(default_invariants()) {
+      invariants_(default_invariants(options.pending_invariants)) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
   for (std::size_t i = 0; i < n; ++i) {
     Agent a;
