@@ -79,6 +79,16 @@ std::string replay_command(const Flags& flags, uint64_t seed) {
   if (flags.sim.agents != 0) {
     cmd += " --agents " + std::to_string(flags.sim.agents);
   }
+  const SimOptions defaults;
+  if (flags.sim.fault_phase != defaults.fault_phase) {
+    cmd += " --fault-seconds " + std::to_string(flags.sim.fault_phase.count() / 1000);
+  }
+  if (flags.sim.liveness_bound != defaults.liveness_bound) {
+    cmd += " --liveness-seconds " + std::to_string(flags.sim.liveness_bound.count() / 1000);
+  }
+  if (!flags.sim.faults) {
+    cmd += " --no-faults";
+  }
   if (flags.sim.pending_invariants) {
     cmd += " --pending";
   }
