@@ -550,7 +550,8 @@ void World::seed_restart(int pid, uint64_t reseed_id) {
   }
   const Cluster& old = clusters_[p.cluster];
   Cluster fork;
-  fork.token = old.token + "+seed" + std::to_string(reseed_id);
+  // Named after the seed too: two candidates of one reseed fork two clusters.
+  fork.token = old.token + "+seed" + std::to_string(reseed_id) + "-" + p.name;
   fork.voters.push_back(Voter{p.member_id, p.name, p.peer_url, p.client_url, pid});
   fork.raft_index = p.raft_index + 1;
   fork.term = p.raft_term + 1;

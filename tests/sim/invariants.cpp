@@ -369,9 +369,143 @@ class ImmutableWhileDisconnected final : public Invariant {
   std::optional<uint64_t> just_added_;
 };
 
+// A reseed throws away every member but the seed, so it starts (the status
+// query) and orders a seed only while the newest health verdict the core has
+// says the cluster lacks quorum. Verdicts can arrive out of order; the newest
+// is the one from the check started last.
+class NoReseedWhileHealthy final : public Invariant {
+ public:
+  const char* name() const override { return "no-reseed-while-healthy"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* h = as<core::HealthChecked>(ev); h && h->check_id >= newest_check_) {
+      newest_check_ = h->check_id;
+      newest_healthy_ = h->result.healthy;
+    }
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    const auto* order = as<core::ReseedOrder>(effect);
+    const bool seeds = order != nullptr && order->action == core::ReseedAction::kSeed;
+    if ((seeds || as<core::QueryMemberStatus>(effect) != nullptr) && newest_healthy_) {
+      return core::describe(effect) + " while the newest health check (" +
+             std::to_string(newest_check_) + ") found the cluster healthy";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  uint64_t newest_check_ = 0;
+  bool newest_healthy_ = false;
+};
+
+// The seed of a reseed is the member with the highest raft index among those
+// that answered the status query and are still running (a seed that failed
+// is followed by the next best): any other choice loses acknowledged writes.
+class SeedHasHighestRaftIndex final : public Invariant {
+ public:
+  const char* name() const override { return "seed-has-highest-raft-index"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* s = as<core::MemberStatuses>(ev)) {
+      answers_.clear();
+      tried_.clear();
+      for (const auto& m : s->members) {
+        if (m.reachable) {
+          answers_[m.name] = m.raft_index;
+        }
+      }
+    }
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    const auto* order = as<core::ReseedOrder>(effect);
+    if (order == nullptr || order->action != core::ReseedAction::kSeed) {
+      return std::nullopt;
+    }
+    tried_.insert(order->task_id);
+    const core::Member* seed = core_member(w, order->task_id);
+    if (seed == nullptr || !answers_.contains(seed->name)) {
+      return "seed " + order->task_id + " did not answer the status query";
+    }
+    const uint64_t index = answers_.at(seed->name);
+    for (const auto& m : w.core().members()) {
+      auto it = answers_.find(m.name);
+      if (m.state != core::TaskState::kRunning || tried_.contains(m.task_id) ||
+          it == answers_.end() || it->second <= index) {
+        continue;
+      }
+      return "seed " + seed->name + " has raft index " + std::to_string(index) + ", but " + m.name +
+             " answered " + std::to_string(it->second);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, uint64_t> answers_;  // member name -> raft index
+  std::set<std::string> tried_;              // seeds ordered since the query
+};
+
+// No old member is stopped before a health check that started after the seed
+// reported serving has found the seed healthy: until then the old members'
+// data is the only copy that is known to work. A member the core had already
+// given up as lost (its agent was removed) and that shows up again is killed
+// like any unknown task; that is not counted.
+class NoOldMemberStoppedEarly final : public Invariant {
+ public:
+  const char* name() const override { return "no-old-member-stopped-before-seed-healthy"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* r = as<core::ReseedReport>(ev);
+        r && seed_ && r->task_id == *seed_ && r->action == core::ReseedAction::kSeed && r->ok) {
+      seed_reported_ = true;
+    } else if (const auto* h = as<core::HealthChecked>(ev);
+               h && h->result.healthy && fresh_checks_.contains(h->check_id)) {
+      seed_healthy_ = true;
+    }
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    if (const auto* order = as<core::ReseedOrder>(effect);
+        order && order->action == core::ReseedAction::kSeed) {
+      seed_ = order->task_id;
+      old_.clear();
+      for (const auto& m : w.core().members()) {
+        if (m.task_id != order->task_id) {
+          old_.insert(m.task_id);
+        }
+      }
+      seed_reported_ = false;
+      seed_healthy_ = false;
+      fresh_checks_.clear();
+    } else if (const auto* c = as<core::CheckHealth>(effect); c && seed_reported_) {
+      fresh_checks_.insert(c->check_id);
+    } else if (const auto* k = as<core::KillTask>(effect);
+               k && seed_ && old_.contains(k->task_id) && tracked_.contains(k->task_id) &&
+               !seed_healthy_) {
+      return "kill of old member task " + k->task_id + " before a health check of seed " + *seed_ +
+             (seed_reported_ ? " passed" : " started (the seed has not reported)");
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> after_step(const World& w) override {
+    if (seed_ && !w.core().reseeding()) {
+      seed_.reset();  // done or given up: the next reseed starts afresh
+      old_.clear();
+    }
+    tracked_.clear();  // for the next step (event or tick)
+    for (const auto& m : w.core().members()) {
+      tracked_.insert(m.task_id);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<std::string> seed_;  // the current seed's task id
+  std::set<std::string> old_;        // every other member when it was ordered
+  bool seed_reported_ = false;
+  bool seed_healthy_ = false;
+  std::set<uint64_t> fresh_checks_;  // checks started after the seed's report
+  std::set<std::string> tracked_;    // the core's members before the current step
+};
+
 }  // namespace
 
-std::vector<std::unique_ptr<Invariant>> default_invariants() {
+std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
   list.push_back(std::make_unique<OneChangeAtATime>());
@@ -379,6 +513,11 @@ std::vector<std::unique_ptr<Invariant>> default_invariants() {
   list.push_back(std::make_unique<QuorumSafeRemoval>());
   list.push_back(std::make_unique<SingleLiveCluster>());
   list.push_back(std::make_unique<ImmutableWhileDisconnected>());
+  list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
+  list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
+  if (pending) {
+    list.push_back(std::make_unique<NoReseedWhileHealthy>());
+  }
   return list;
 }
 

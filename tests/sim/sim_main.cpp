@@ -45,7 +45,9 @@ bool parse(int argc, char** argv, Flags& flags) {
       "no-faults", "no faults at all (a plain bring-up)")("quiet,q", po::bool_switch(&flags.quiet),
                                                           "print only failures and the summary")(
       "determinism", po::bool_switch(&flags.determinism),
-      "run every seed twice and fail when the two traces differ");
+      "run every seed twice and fail when the two traces differ")(
+      "pending", po::bool_switch(&flags.sim.pending_invariants),
+      "also check the invariants the core does not keep yet (docs/testing.md)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -76,6 +78,19 @@ std::string replay_command(const Flags& flags, uint64_t seed) {
   }
   if (flags.sim.agents != 0) {
     cmd += " --agents " + std::to_string(flags.sim.agents);
+  }
+  const SimOptions defaults;
+  if (flags.sim.fault_phase != defaults.fault_phase) {
+    cmd += " --fault-seconds " + std::to_string(flags.sim.fault_phase.count() / 1000);
+  }
+  if (flags.sim.liveness_bound != defaults.liveness_bound) {
+    cmd += " --liveness-seconds " + std::to_string(flags.sim.liveness_bound.count() / 1000);
+  }
+  if (!flags.sim.faults) {
+    cmd += " --no-faults";
+  }
+  if (flags.sim.pending_invariants) {
+    cmd += " --pending";
   }
   return cmd + " --trace";
 }

@@ -40,7 +40,7 @@ World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
       core_(sim_config(options.cluster_size), options.seed ^ 0x5eedULL),
-      invariants_(default_invariants()) {
+      invariants_(default_invariants(options.pending_invariants)) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
   for (std::size_t i = 0; i < n; ++i) {
     Agent a;
@@ -201,7 +201,7 @@ void World::schedule_next_fault() {
 
 void World::inject_fault() {
   ++outcome_.faults;
-  switch (rng_.below(9)) {
+  switch (rng_.below(10)) {
     case 0: {  // rescind an outstanding offer
       if (offers_.empty() || !subscribed_) {
         return;
@@ -271,6 +271,15 @@ void World::inject_fault() {
       }
       return;
     }
+    case 8:  // an operator asks for a reseed (POST /reseed); the admin
+             // server feeds it only when the core has no objection
+      if (!core_.why_not_reseed()) {
+        if (tracing()) {
+          trace("fault: an operator asks for a reseed");
+        }
+        deliver(core::OperatorReseed{});
+      }
+      return;
     default:  // a quiet spell
       return;
   }

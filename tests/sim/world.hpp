@@ -45,6 +45,7 @@ struct SimOptions {
   Millis liveness_bound{600000};
   bool faults = true;
   bool trace = false;
+  bool pending_invariants = false;  // also those the core does not keep yet
 };
 
 struct Outcome {
