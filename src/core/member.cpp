@@ -56,4 +56,19 @@ bool means_member_lost(TaskState state) {
   }
 }
 
+bool process_gone(TaskState state) {
+  switch (state) {
+    case TaskState::kFinished:
+    case TaskState::kFailed:
+    case TaskState::kKilled:
+    case TaskState::kError:
+    case TaskState::kDropped:
+    case TaskState::kGone:
+    case TaskState::kGoneByOperator:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace etcdmesos::core

@@ -121,6 +121,8 @@ class SchedulerCore {
     std::size_t next = 0;                 // index of the next candidate to try
     std::string seed_task;                // the current seed (kSeeding)
     bool seed_reported = false;           // its executor said etcd serves again
+    bool giving_up = false;               // the seed was told to stop; waiting for its end
+    bool seed_may_live = false;           // it ended ambiguously (lost with its agent)
     std::string why;                      // "automatic ..." or "operator request"
   };
   // Why a member leaves members_.
@@ -194,6 +196,9 @@ class SchedulerCore {
   void give_up_seed(Millis now, const std::string& why, Effects& out);
   void seed_healthy(Millis now, Effects& out);
   void end_reseed(Millis now, const std::string& outcome);
+  // A member's task ended (definitive: its process is known to be gone);
+  // matters when it is the current seed.
+  void note_seed_end(const std::string& task_id, bool definitive);
 
   Member* find_member(const std::string& task_id);
   std::set<std::string> excluded_agents(Millis now) const;

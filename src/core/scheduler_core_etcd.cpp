@@ -22,7 +22,7 @@ void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
   // Only the seed is checked while seeding, and only after it restarted: a
   // fresh healthy verdict means it serves as a one-member cluster.
   if (fresh && e.result.healthy && reseed_ && reseed_->phase == Reseed::Phase::kSeeding &&
-      reseed_->seed_reported && may_act()) {
+      reseed_->seed_reported && !reseed_->giving_up && may_act()) {
     seed_healthy(now, out);
   }
 }

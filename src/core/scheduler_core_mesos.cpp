@@ -96,7 +96,15 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
     return;
   }
   if (means_member_lost(e.state)) {
+    note_seed_end(e.task_id, process_gone(e.state));
     fail_member(e.task_id, now);
+    return;
+  }
+  if (tracked_[e.task_id].ran &&
+      (e.state == TaskState::kStaging || e.state == TaskState::kStarting)) {
+    // A late update from before TASK_RUNNING (reordered, or resent by the
+    // master): a member never goes back to starting. Taking it would hide
+    // the member from health checks for good (found by the simulator).
     return;
   }
   member->state = e.state;
@@ -116,6 +124,7 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects&) {
     }
   }
   for (const auto& task_id : lost) {
+    note_seed_end(task_id, false);  // the agent may come back with it
     fail_member(task_id, now);
   }
 }

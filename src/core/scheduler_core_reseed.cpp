@@ -178,6 +178,12 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
   if (!reseed_ || reseed_->phase != Reseed::Phase::kRanking || e.query_id != reseed_->query_id) {
     return;
   }
+  if (!livelock_since_) {
+    // A majority came back while the members were asked: nothing to repair,
+    // and a seed would tear down a healthy cluster (found by the simulator).
+    end_reseed(now, "abandoned: a majority of members is back");
+    return;
+  }
   auto candidates = rank_seed_candidates(e.members, members_);
   if (candidates.empty()) {
     end_reseed(now, "failed: no live member answered the status query");
@@ -198,6 +204,12 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::try_next_seed(Millis now, Effects& out) {
+  if (!livelock_since_) {
+    // The old cluster has a majority again (the previous seed, if any, is
+    // gone): keep it rather than seed a new one.
+    end_reseed(now, "abandoned: a majority of members is back");
+    return;
+  }
   while (reseed_->next < reseed_->candidates.size()) {
     const std::string task_id = reseed_->candidates[reseed_->next++];
     const Member* m = find_member(task_id);
@@ -207,6 +219,8 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     reseed_->phase = Reseed::Phase::kSeeding;
     reseed_->seed_task = task_id;
     reseed_->seed_reported = false;
+    reseed_->giving_up = false;
+    reseed_->seed_may_live = false;
     reseed_->deadline = now + config_.seed_timeout;
     out.push_back(ReseedOrder{ReseedAction::kSeed, reseed_->id, m->task_id, m->agent_id});
     membership_changed(now);
@@ -252,24 +266,49 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
   }
   const Member* seed = find_member(reseed_->seed_task);
   if (seed == nullptr) {
-    try_next_seed(now, out);  // the seed's task ended (reported by Mesos)
+    // The seed's task ended (reported by Mesos). Another member may only
+    // become a seed once this one surely stopped: two one-member clusters
+    // must never serve at once.
+    if (reseed_->seed_may_live) {
+      end_reseed(now, "failed: seed task " + reseed_->seed_task +
+                          " was lost with its agent and may still serve as a one-member "
+                          "cluster; no other member is seeded before --reseed-timeout passes "
+                          "(Mesos shuts the agent's tasks down when it returns)");
+      return;
+    }
+    try_next_seed(now, out);
     return;
   }
   if (now >= reseed_->deadline) {
-    give_up_seed(now, "not healthy within " + describe_duration(config_.seed_timeout), out);
+    give_up_seed(now,
+                 reseed_->giving_up
+                     ? "still running after the kill"
+                     : "not healthy within " + describe_duration(config_.seed_timeout),
+                 out);
+  }
+}
+
+void SchedulerCore::note_seed_end(const std::string& task_id, bool definitive) {
+  if (reseed_ && reseed_->phase == Reseed::Phase::kSeeding && task_id == reseed_->seed_task &&
+      !definitive) {
+    reseed_->seed_may_live = true;
   }
 }
 
 void SchedulerCore::give_up_seed(Millis now, const std::string& why, Effects& out) {
   // It may already run as a one-member cluster: it must be gone before the
   // next candidate becomes one. Its data copy stays in its sandbox.
+  // The next candidate is tried once Mesos reports the kill's end.
   last_reseed_outcome_ = "reseed " + std::to_string(reseed_->id) + ": gave up on seed task " +
                          reseed_->seed_task + " (" + why + ")";
-  if (const Member* seed = find_member(reseed_->seed_task)) {
-    out.push_back(KillTask{seed->task_id, seed->agent_id});
-    fail_member(reseed_->seed_task, now);
+  const Member* seed = find_member(reseed_->seed_task);
+  if (seed == nullptr) {
+    advance_reseed(now, out);
+    return;
   }
-  try_next_seed(now, out);
+  out.push_back(KillTask{seed->task_id, seed->agent_id});
+  reseed_->giving_up = true;
+  reseed_->deadline = now + config_.seed_timeout;  // then the kill is sent again
 }
 
 void SchedulerCore::seed_healthy(Millis now, Effects& out) {

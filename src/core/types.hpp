@@ -53,6 +53,10 @@ const char* to_string(TaskState state);
 // and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
 // later is killed, never re-admitted).
 bool means_member_lost(TaskState state);
+// Whether the task's process is known to have ended (or never started):
+// FINISHED, FAILED, KILLED, ERROR, DROPPED, GONE, GONE_BY_OPERATOR. LOST,
+// UNREACHABLE and UNKNOWN do not say so: a partitioned agent may still run it.
+bool process_gone(TaskState state);
 
 struct Config {
   std::string framework_name = "etcd";

@@ -515,8 +515,9 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending) {
   list.push_back(std::make_unique<ImmutableWhileDisconnected>());
   list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
   list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
+  list.push_back(std::make_unique<NoReseedWhileHealthy>());
   if (pending) {
-    list.push_back(std::make_unique<NoReseedWhileHealthy>());
+    // Invariants the core does not keep yet go here (none at the moment).
   }
   return list;
 }
