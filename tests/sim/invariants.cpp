@@ -505,7 +505,40 @@ class NoOldMemberStoppedEarly final : public Invariant {
 
 }  // namespace
 
-std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending) {
+// Persist mode: no member is launched or added to etcd before the store
+// confirmed the framework ID, nor while the store is known to be down.
+class NothingBeforeFrameworkIdPersisted : public Invariant {
+ public:
+  const char* name() const override { return "nothing-before-framework-id-persisted"; }
+  void before_event(const core::Event& event, const World&) override {
+    if (const auto* p = std::get_if<core::FrameworkIdPersisted>(&event); p && p->ok) {
+      persisted_ = true;
+    }
+    if (const auto* a = std::get_if<core::StoreAvailability>(&event)) {
+      store_up_ = a->available;
+    }
+  }
+  std::optional<std::string> on_effect(const core::Effect& effect, const World&) override {
+    const bool acts = std::holds_alternative<core::LaunchMember>(effect) ||
+                      std::holds_alternative<core::AddEtcdMember>(effect);
+    if (!acts) {
+      return std::nullopt;
+    }
+    if (!persisted_) {
+      return core::describe(effect) + " before the framework ID was persisted";
+    }
+    if (!store_up_) {
+      return core::describe(effect) + " while the ZooKeeper store is down";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool persisted_ = false;
+  bool store_up_ = true;
+};
+
+std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool persist) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
   list.push_back(std::make_unique<OneChangeAtATime>());
@@ -516,6 +549,9 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending) {
   list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
   list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
   list.push_back(std::make_unique<NoReseedWhileHealthy>());
+  if (persist) {
+    list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
+  }
   if (pending) {
     // Invariants the core does not keep yet go here (none at the moment).
   }

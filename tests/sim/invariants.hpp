@@ -5,9 +5,7 @@
 // violation, or nothing.
 //
 // Adding a property: write a class in invariants.cpp and list it in
-// default_invariants(). Still to come, once the core supports them:
-//  - persistence: nothing is acted upon before the framework id is
-//    persisted; every launched task is persisted before its launch.
+// default_invariants().
 #pragma once
 
 #include "core/types.hpp"
@@ -34,6 +32,8 @@ class Invariant {
 
 // With `pending`, also the invariants that the core does not keep yet (each
 // one names the seeds that break it; docs/testing.md): `sim --pending`.
-std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending = false);
+// With `persist` (sim --persist), also the persistence invariants.
+std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending = false,
+                                                           bool persist = false);
 
 }  // namespace etcdmesos::sim

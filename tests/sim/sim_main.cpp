@@ -47,7 +47,10 @@ bool parse(int argc, char** argv, Flags& flags) {
       "determinism", po::bool_switch(&flags.determinism),
       "run every seed twice and fail when the two traces differ")(
       "pending", po::bool_switch(&flags.sim.pending_invariants),
-      "also check the invariants the core does not keep yet (docs/testing.md)");
+      "also check the invariants the core does not keep yet (docs/testing.md)")(
+      "persist", po::bool_switch(&flags.sim.persist),
+      "run the core with -zk-framework-persist against a simulated ZooKeeper store (slow and "
+      "failing writes, outages)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -91,6 +94,9 @@ std::string replay_command(const Flags& flags, uint64_t seed) {
   }
   if (flags.sim.pending_invariants) {
     cmd += " --pending";
+  }
+  if (flags.sim.persist) {
+    cmd += " --persist";
   }
   return cmd + " --trace";
 }

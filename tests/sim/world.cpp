@@ -39,8 +39,15 @@ core::Config sim_config(std::size_t cluster_size) {
 World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
-      core_(sim_config(options.cluster_size), options.seed ^ 0x5eedULL),
-      invariants_(default_invariants(options.pending_invariants)) {
+      core_(
+          [&] {
+            auto c = sim_config(options.cluster_size);
+            c.persist = options.persist;
+            return c;
+          }(),
+          options.seed ^ 0x5eedULL),
+      invariants_(default_invariants(options.pending_invariants, options.persist)),
+      store_rng_(options.seed ^ 0x2c00c0ffeeULL) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
   for (std::size_t i = 0; i < n; ++i) {
     Agent a;
@@ -148,6 +155,9 @@ Outcome World::run() {
   if (faults_on_) {
     // Some runs let the cluster form before the first fault, some do not.
     after(rng_.millis(0, 40000), [this] { schedule_next_fault(); });
+    if (options_.persist) {
+      schedule_store_outage();
+    }
   }
   after(fault_end_, [this] { end_fault_phase(); });
   bool liveness = false;
@@ -288,6 +298,10 @@ void World::inject_fault() {
 void World::end_fault_phase() {
   faults_on_ = false;
   rates_ = FaultRates{};
+  if (!store_up_) {
+    store_up_ = true;
+    deliver(core::StoreAvailability{true});
+  }
   if (tracing()) {
     trace("== faults end; liveness phase");
   }

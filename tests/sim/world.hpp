@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -46,6 +47,10 @@ struct SimOptions {
   bool faults = true;
   bool trace = false;
   bool pending_invariants = false;  // also those the core does not keep yet
+  // Run the core with -zk-framework-persist against a simulated ZooKeeper
+  // store: writes answered in order after a delay, some failing, and store
+  // outages (connection loss, session expiry) during the fault phase.
+  bool persist = false;
 };
 
 struct Outcome {
@@ -234,12 +239,16 @@ class World {
   void perform(const core::RemoveEtcdMember& e);
   void perform(const core::QueryMemberStatus& e);
   void perform(const core::ReseedOrder& e);
-  // Persistence effects: the simulated scheduler runs without
-  // -zk-framework-persist, so the core never emits them.
-  void perform(const core::PersistFrameworkId&) {}
-  void perform(const core::PersistTask&) {}
-  void perform(const core::ForgetTask&) {}
-  void perform(const core::ExitScheduler&) {}
+  // --- ZooKeeper store (store_side.cpp), with SimOptions::persist
+  void perform(const core::PersistFrameworkId& e);
+  void perform(const core::PersistTask& e);
+  void perform(const core::ForgetTask& e);
+  void perform(const core::ExitScheduler& e);
+  // Answers a write after the ones before it, ok unless the store is down
+  // (or a random failure); `apply` changes the stored state on success.
+  void store_write(std::function<core::Event(bool ok, const std::string& error)> answer,
+                   std::function<void()> apply);
+  void schedule_store_outage();
   void seed_restart(int pid, uint64_t reseed_id);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
@@ -278,6 +287,14 @@ class World {
   uint64_t next_offer_ = 1;
   uint64_t next_uuid_ = 1;
   int agents_down_ = 0;
+
+  // ZooKeeper store (its own random stream: runs without --persist stay
+  // exactly as they were)
+  Rng store_rng_;
+  bool store_up_ = true;
+  Millis store_busy_until_{0};
+  std::string stored_framework_id_;
+  std::map<std::string, core::Member> stored_tasks_;
 
   // etcd
   std::vector<Process> processes_;
