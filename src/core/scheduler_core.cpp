@@ -33,6 +33,7 @@ SchedulerCore::SchedulerCore(Config config, uint64_t seed)
       reconcile_(reconcile_config(config_)) {}
 
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
+  last_now_ = now;
   Effects out;
   std::visit([&](const auto& e) { on(e, now, out); }, event);
   // OffersReceived runs its own pass, with the offers in hand.
@@ -45,6 +46,7 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
 }
 
 std::vector<Effect> SchedulerCore::tick(Millis now) {
+  last_now_ = now;
   Effects out;
   expire_health_check(now);
   expire_pending_change(now, out);

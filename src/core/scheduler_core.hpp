@@ -120,6 +120,7 @@ class SchedulerCore {
     std::vector<std::string> candidates;  // task ids, best first
     std::size_t next = 0;                 // index of the next candidate to try
     std::string seed_task;                // the current seed (kSeeding)
+    std::string seed_agent;               // and its agent
     bool seed_reported = false;           // its executor said etcd serves again
     bool giving_up = false;               // the seed was told to stop; waiting for its end
     bool seed_may_live = false;           // it ended ambiguously (lost with its agent)
@@ -199,6 +200,8 @@ class SchedulerCore {
   // A member's task ended (definitive: its process is known to be gone);
   // matters when it is the current seed.
   void note_seed_end(const std::string& task_id, bool definitive);
+  // Mesos reported that a task's process ended for sure.
+  void note_task_gone(const std::string& task_id);
 
   Member* find_member(const std::string& task_id);
   std::set<std::string> excluded_agents(Millis now) const;
@@ -241,6 +244,15 @@ class SchedulerCore {
   std::optional<Reseed> reseed_;
   // After a failed reseed the next automatic one waits this long.
   std::optional<Millis> reseed_retry_at_;
+  // A seed that may still serve behind a partition (see Config).
+  struct StraySeed {
+    std::string task_id;
+    std::string agent_id;
+    Millis since{0};
+  };
+  std::optional<StraySeed> stray_seed_;
+  Millis last_now_{0};  // of the latest step or tick, for the const queries
+  bool stray_seed_blocks(Millis now) const;
   std::string last_reseed_outcome_;
   uint64_t next_reseed_id_ = 1;
   uint64_t next_query_id_ = 1;

@@ -86,6 +86,9 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
       return;  // already acted upon
     }
   }
+  if (process_gone(e.state)) {
+    note_task_gone(e.task_id);
+  }
   Member* member = find_member(e.task_id);
   if (member == nullptr) {
     // A member that failed or was replaced came back (its agent re-registered):

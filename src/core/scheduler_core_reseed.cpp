@@ -63,12 +63,19 @@ std::optional<Millis> SchedulerCore::auto_reseed_at() const {
   if (reseed_retry_at_) {
     at = std::max(at, *reseed_retry_at_);
   }
+  if (stray_seed_) {
+    at = std::max(at, stray_seed_->since + config_.stray_seed_quarantine);
+  }
   return at;
+}
+
+bool SchedulerCore::stray_seed_blocks(Millis now) const {
+  return stray_seed_ && now < stray_seed_->since + config_.stray_seed_quarantine;
 }
 
 void SchedulerCore::maybe_auto_reseed(Millis now, Effects& out) {
   const auto at = auto_reseed_at();
-  if (!at || now < *at || !may_act() || change_in_flight()) {
+  if (!at || now < *at || !may_act() || change_in_flight() || stray_seed_blocks(now)) {
     return;
   }
   start_reseed(now,
@@ -86,6 +93,14 @@ std::optional<std::string> SchedulerCore::why_not_reseed() const {
   }
   if (reseed_) {
     return "a reseed is already under way: " + reseed_status();
+  }
+  if (stray_seed_ && last_now_ < stray_seed_->since + config_.stray_seed_quarantine) {
+    return "the last seed (task " + stray_seed_->task_id + ") was lost with its agent " +
+           stray_seed_->agent_id +
+           " and may still serve as a one-member cluster behind a partition; a new seed now "
+           "could make two clusters. Waiting until Mesos reports that task ended, or " +
+           describe_duration(stray_seed_->since + config_.stray_seed_quarantine - last_now_) +
+           " more";
   }
   if (!livelock_since_) {
     std::string state = last_health_
@@ -128,7 +143,7 @@ std::string SchedulerCore::reseed_status() const {
 }
 
 void SchedulerCore::on(const OperatorReseed&, Millis now, Effects& out) {
-  if (why_not_reseed()) {
+  if (why_not_reseed() || stray_seed_blocks(now)) {
     return;
   }
   start_reseed(now, "operator request", out);
@@ -218,6 +233,7 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     }
     reseed_->phase = Reseed::Phase::kSeeding;
     reseed_->seed_task = task_id;
+    reseed_->seed_agent = m->agent_id;
     reseed_->seed_reported = false;
     reseed_->giving_up = false;
     reseed_->seed_may_live = false;
@@ -270,6 +286,7 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
     // become a seed once this one surely stopped: two one-member clusters
     // must never serve at once.
     if (reseed_->seed_may_live) {
+      stray_seed_ = StraySeed{reseed_->seed_task, reseed_->seed_agent, now};
       end_reseed(now, "failed: seed task " + reseed_->seed_task +
                           " was lost with its agent and may still serve as a one-member "
                           "cluster; no other member is seeded before --reseed-timeout passes "
@@ -285,6 +302,12 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
                      ? "still running after the kill"
                      : "not healthy within " + describe_duration(config_.seed_timeout),
                  out);
+  }
+}
+
+void SchedulerCore::note_task_gone(const std::string& task_id) {
+  if (stray_seed_ && stray_seed_->task_id == task_id) {
+    stray_seed_.reset();
   }
 }
 

@@ -101,6 +101,10 @@ struct Config {
   Millis seed_timeout{60000};
   // How long a QueryMemberStatus may stay unanswered.
   Millis status_query_timeout{15000};
+  // A seed lost with its agent (TASK_LOST, agent removed) may still serve as
+  // a one-member cluster behind a partition: no new reseed starts until
+  // Mesos reports its task ended for sure, or this long has passed.
+  Millis stray_seed_quarantine{300000};
 
   // Persistence (-zk-framework-persist). When on, the framework ID must be
   // persisted before anything is launched, every member that reached

@@ -331,6 +331,16 @@ TEST(CoreReseed, ASeedLostWithItsAgentEndsTheReseedInsteadOfSeedingAnother) {
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(count<ReseedOrder>(h.advance(1000ms)), 0u);
   }
+  // An operator cannot start another reseed while that seed may serve ...
+  const auto why = h.core.why_not_reseed();
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("may still serve"), std::string::npos) << *why;
+  EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 0u);
+  // ... until Mesos reports its task ended for sure (its agent came back and
+  // the task was killed on sight).
+  h.step(StatusUpdate{first.task_id, first.agent_id, TaskState::kKilled, "u-stray", "", ""});
+  EXPECT_FALSE(h.core.why_not_reseed()) << *h.core.why_not_reseed();
+  EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 1u);
 }
 
 TEST(CoreReseed, StaleOrRepeatedReportsChangeNothing) {
