@@ -278,13 +278,24 @@ TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {
   stack.kill_scheduler();
   const auto killed = std::chrono::steady_clock::now();
   stack.swap_scheduler(std::move(standby), standby_port);
-  ASSERT_TRUE(
-      wait_until([&] { return framework_id_of(stack) == framework_id && stack.healthy_with(3); },
-                 kSessionTimeout + 30s))
-      << stack.logs();
+  // Leads and has adopted the members: subscribed as the same framework and
+  // reconciled with Mesos about every persisted member.
+  auto adopted = [&] {
+    auto h = stack.health();
+    if (!h.contains("scheduler")) {
+      return false;
+    }
+    const auto& s = h.at("scheduler").as_object();
+    return s.contains("subscribed") && s.at("subscribed").as_bool() &&
+           framework_id_of(stack) == framework_id && s.contains("reconcile") &&
+           str(h.at("scheduler"), "reconcile").starts_with("in sync") &&
+           tasks_of(stack.members()) == tasks_of(before);
+  };
+  ASSERT_TRUE(wait_until(adopted, kSessionTimeout + 30s)) << stack.logs();
   const auto took = std::chrono::steady_clock::now() - killed;
-  EXPECT_LE(took, kSessionTimeout + 5s + 5s)  // + 5 s for the first health check to pass
+  EXPECT_LE(took, kSessionTimeout + 5s)
       << std::chrono::duration_cast<std::chrono::seconds>(took).count() << " s";
+  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, 30s)) << stack.logs();
   EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
   EXPECT_EQ(etcd_pids(stack.members()), pids);
   EXPECT_EQ(stat(stack, "launched_servers"), 0);
