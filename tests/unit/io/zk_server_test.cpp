@@ -34,6 +34,10 @@ TEST(ZooKeeperServerTest, FrozenServerDoesNotServe) {
   ZooKeeperServer zk;
   zk.kill(SIGSTOP);
   EXPECT_TRUE(zk.running());
+  // kill() returns before every thread of the JVM has stopped; an answer
+  // already on its way may still arrive. Once silent, it stays silent.
+  EXPECT_TRUE(wait_until([&] { return !zk.serving(std::chrono::milliseconds(300)); },
+                         std::chrono::seconds(10)));
   EXPECT_FALSE(zk.serving(std::chrono::milliseconds(300)));
   zk.kill(SIGCONT);
   EXPECT_TRUE(wait_until([&] { return zk.serving(); }, std::chrono::seconds(10)));
