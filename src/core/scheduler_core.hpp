@@ -274,6 +274,9 @@ class SchedulerCore {
   Millis framework_id_retry_at_{0};
   bool store_available_ = true;
   std::map<std::string, TaskWrite> task_writes_;  // by task id
+  // Records of the last members that ran, kept while locked after a total
+  // loss (forgotten on OperatorUnlock): they make a restarted core lock too.
+  std::vector<Member> lost_records_;
   bool exit_sent_ = false;
 };
 

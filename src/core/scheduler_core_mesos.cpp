@@ -152,7 +152,19 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     return;
   }
   if (tracked_[task_id].ran) {
-    write_task(*it, true);  // only members that ran were persisted
+    const bool last_that_ran = std::none_of(tracked_.begin(), tracked_.end(), [&](const auto& t) {
+      return t.first != task_id && t.second.ran;
+    });
+    if (last_that_ran && config_.persist) {
+      // Every member that held the data is gone: the core locks. Its record
+      // stays until the operator unlocks, so that a restarted scheduler
+      // (which hears that it is lost) locks too, instead of taking an empty
+      // store for a new framework and bootstrapping an empty cluster (found
+      // by the simulator with scheduler restarts, seed 300993).
+      lost_records_.push_back(*it);
+    } else {
+      write_task(*it, true);  // only members that ran were persisted
+    }
   }
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new
