@@ -183,6 +183,8 @@ class SchedulerCore {
 
   void expire_health_check(Millis now);
   void expire_launches(Millis now, Effects& out);
+  // Kills the unknown tasks reported while the core was immutable.
+  void kill_strangers(Effects& out);
   void expire_pending_change(Millis now, Effects& out);
   void start_health_check(Millis now, Effects& out);
   std::vector<Member> health_check_targets();
@@ -229,6 +231,9 @@ class SchedulerCore {
   // a member launched meanwhile must name them in its initial cluster, or etcd
   // refuses to start it ("member count is unequal").
   std::vector<Member> departed_;
+  // Unknown tasks reported running while the core was immutable (task id ->
+  // agent id): killed as soon as it may act.
+  std::map<std::string, std::string> strangers_;
 
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;

@@ -10,6 +10,10 @@ namespace {
 // More failed members than this awaiting removal means etcd lost quorum long
 // ago; the oldest are forgotten rather than kept without bound.
 constexpr std::size_t kMaxDeparted = 32;
+// Unknown tasks remembered while the core may not kill them; more than this
+// means something else is wrong, and the periodic implicit reconciliation
+// reports the rest again.
+constexpr std::size_t kMaxStrangers = 64;
 }  // namespace
 
 void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
@@ -41,6 +45,16 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
     out.push_back(std::move(r));
   }
   persist_framework_id(out);
+}
+
+void SchedulerCore::kill_strangers(Effects& out) {
+  if (immutable() || strangers_.empty()) {
+    return;
+  }
+  for (const auto& [task_id, agent_id] : strangers_) {
+    out.push_back(KillTask{task_id, agent_id});
+  }
+  strangers_.clear();
 }
 
 void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
@@ -93,8 +107,16 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
   if (member == nullptr) {
     // A member that failed or was replaced came back (its agent re-registered):
     // it must never be re-admitted, the cluster has moved on without it.
-    if (!means_member_lost(e.state) && !immutable()) {
+    if (means_member_lost(e.state)) {
+      strangers_.erase(e.task_id);
+    } else if (!immutable()) {
       out.push_back(KillTask{e.task_id, e.agent_id});
+    } else if (strangers_.size() < kMaxStrangers) {
+      // Acknowledged, it is not reported again: kill it once the core may
+      // (found by the simulator, persist seed 1201: a stray one-member
+      // cluster reported while a restarted core waited for reconciliation
+      // lived on beside the real one).
+      strangers_[e.task_id] = e.agent_id;
     }
     return;
   }
