@@ -41,6 +41,7 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
     reconcile(now, nullptr, nullptr, out);
   }
   kill_strangers(out);
+  release_stray_record(now);
   flush_writes(out);
   stats_.running_servers = count_running();
   return out;
@@ -58,6 +59,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);
   kill_strangers(out);
+  release_stray_record(now);
   start_health_check(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();

@@ -159,6 +159,8 @@ class SchedulerCore {
   void persist_framework_id(Effects& out);
   void retry_writes(Millis now, Effects& out);
   void tick_reconciliation(Millis now, Effects& out);
+  // Forgets the stray seed's record once its quarantine is over.
+  void release_stray_record(Millis now);
 
   // The reconcile pass: picks at most one next step. `offers` are the offers
   // of the current event (null outside OffersReceived); `used` marks the one
@@ -282,6 +284,12 @@ class SchedulerCore {
   // Records of the last members that ran, kept while locked after a total
   // loss (forgotten on OperatorUnlock): they make a restarted core lock too.
   std::vector<Member> lost_records_;
+  // The record of a seed that may still serve (stray_seed_), kept while it
+  // is quarantined: a restarted core recovers it, hears it is lost, and
+  // quarantines it too.
+  std::optional<Member> stray_record_;
+  // Recovered members Mesos has not reported on since (task ids).
+  std::set<std::string> unconfirmed_;
   bool exit_sent_ = false;
 };
 

@@ -120,8 +120,16 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
     }
     return;
   }
+  const bool unconfirmed = unconfirmed_.erase(e.task_id) > 0;
   if (means_member_lost(e.state)) {
     note_seed_end(e.task_id, process_gone(e.state));
+    if (unconfirmed && !process_gone(e.state) && !stray_seed_) {
+      // A recovered member lost with its agent before Mesos confirmed it may
+      // have been the seed of the dead scheduler's reseed, serving behind a
+      // partition: quarantined as one (found by the simulator, persist seed
+      // 314418: a restarted core seeded a second one-member cluster).
+      stray_seed_ = StraySeed{e.task_id, e.agent_id, now};
+    }
     fail_member(e.task_id, now);
     return;
   }
@@ -177,6 +185,9 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     const bool last_that_ran = std::none_of(tracked_.begin(), tracked_.end(), [&](const auto& t) {
       return t.first != task_id && t.second.ran;
     });
+    const bool may_serve_as_seed =
+        (reseed_ && reseed_->seed_task == task_id && reseed_->seed_may_live) ||
+        (stray_seed_ && stray_seed_->task_id == task_id);
     if (last_that_ran && config_.persist) {
       // Every member that held the data is gone: the core locks. Its record
       // stays until the operator unlocks, so that a restarted scheduler
@@ -184,6 +195,12 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
       // store for a new framework and bootstrapping an empty cluster (found
       // by the simulator with scheduler restarts, seed 300993).
       lost_records_.push_back(*it);
+    } else if (may_serve_as_seed && config_.persist) {
+      // Kept while quarantined, so that a restarted core quarantines it too.
+      if (stray_record_) {
+        write_task(*stray_record_, true);
+      }
+      stray_record_ = *it;
     } else {
       write_task(*it, true);  // only members that ran were persisted
     }
