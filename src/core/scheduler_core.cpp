@@ -40,6 +40,8 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   if (!std::holds_alternative<OffersReceived>(event)) {
     reconcile(now, nullptr, nullptr, out);
   }
+  kill_strangers(out);
+  release_stray_record(now);
   flush_writes(out);
   stats_.running_servers = count_running();
   return out;
@@ -56,6 +58,8 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   retry_writes(now, out);
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);
+  kill_strangers(out);
+  release_stray_record(now);
   start_health_check(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();

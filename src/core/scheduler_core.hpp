@@ -159,6 +159,8 @@ class SchedulerCore {
   void persist_framework_id(Effects& out);
   void retry_writes(Millis now, Effects& out);
   void tick_reconciliation(Millis now, Effects& out);
+  // Forgets the stray seed's record once its quarantine is over.
+  void release_stray_record(Millis now);
 
   // The reconcile pass: picks at most one next step. `offers` are the offers
   // of the current event (null outside OffersReceived); `used` marks the one
@@ -183,6 +185,8 @@ class SchedulerCore {
 
   void expire_health_check(Millis now);
   void expire_launches(Millis now, Effects& out);
+  // Kills the unknown tasks reported while the core was immutable.
+  void kill_strangers(Effects& out);
   void expire_pending_change(Millis now, Effects& out);
   void start_health_check(Millis now, Effects& out);
   std::vector<Member> health_check_targets();
@@ -229,6 +233,9 @@ class SchedulerCore {
   // a member launched meanwhile must name them in its initial cluster, or etcd
   // refuses to start it ("member count is unequal").
   std::vector<Member> departed_;
+  // Unknown tasks reported running while the core was immutable (task id ->
+  // agent id): killed as soon as it may act.
+  std::map<std::string, std::string> strangers_;
 
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;
@@ -274,6 +281,15 @@ class SchedulerCore {
   Millis framework_id_retry_at_{0};
   bool store_available_ = true;
   std::map<std::string, TaskWrite> task_writes_;  // by task id
+  // Records of the last members that ran, kept while locked after a total
+  // loss (forgotten on OperatorUnlock): they make a restarted core lock too.
+  std::vector<Member> lost_records_;
+  // The record of a seed that may still serve (stray_seed_), kept while it
+  // is quarantined: a restarted core recovers it, hears it is lost, and
+  // quarantines it too.
+  std::optional<Member> stray_record_;
+  // Recovered members Mesos has not reported on since (task ids).
+  std::set<std::string> unconfirmed_;
   bool exit_sent_ = false;
 };
 

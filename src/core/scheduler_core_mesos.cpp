@@ -10,6 +10,10 @@ namespace {
 // More failed members than this awaiting removal means etcd lost quorum long
 // ago; the oldest are forgotten rather than kept without bound.
 constexpr std::size_t kMaxDeparted = 32;
+// Unknown tasks remembered while the core may not kill them; more than this
+// means something else is wrong, and the periodic implicit reconciliation
+// reports the rest again.
+constexpr std::size_t kMaxStrangers = 64;
 }  // namespace
 
 void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
@@ -41,6 +45,16 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
     out.push_back(std::move(r));
   }
   persist_framework_id(out);
+}
+
+void SchedulerCore::kill_strangers(Effects& out) {
+  if (immutable() || strangers_.empty()) {
+    return;
+  }
+  for (const auto& [task_id, agent_id] : strangers_) {
+    out.push_back(KillTask{task_id, agent_id});
+  }
+  strangers_.clear();
 }
 
 void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
@@ -93,13 +107,29 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
   if (member == nullptr) {
     // A member that failed or was replaced came back (its agent re-registered):
     // it must never be re-admitted, the cluster has moved on without it.
-    if (!means_member_lost(e.state) && !immutable()) {
+    if (means_member_lost(e.state)) {
+      strangers_.erase(e.task_id);
+    } else if (!immutable()) {
       out.push_back(KillTask{e.task_id, e.agent_id});
+    } else if (strangers_.size() < kMaxStrangers) {
+      // Acknowledged, it is not reported again: kill it once the core may
+      // (found by the simulator, persist seed 1201: a stray one-member
+      // cluster reported while a restarted core waited for reconciliation
+      // lived on beside the real one).
+      strangers_[e.task_id] = e.agent_id;
     }
     return;
   }
+  const bool unconfirmed = unconfirmed_.erase(e.task_id) > 0;
   if (means_member_lost(e.state)) {
     note_seed_end(e.task_id, process_gone(e.state));
+    if (unconfirmed && !process_gone(e.state) && !stray_seed_) {
+      // A recovered member lost with its agent before Mesos confirmed it may
+      // have been the seed of the dead scheduler's reseed, serving behind a
+      // partition: quarantined as one (found by the simulator, persist seed
+      // 314418: a restarted core seeded a second one-member cluster).
+      stray_seed_ = StraySeed{e.task_id, e.agent_id, now};
+    }
     fail_member(e.task_id, now);
     return;
   }
@@ -152,7 +182,28 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     return;
   }
   if (tracked_[task_id].ran) {
-    write_task(*it, true);  // only members that ran were persisted
+    const bool last_that_ran = std::none_of(tracked_.begin(), tracked_.end(), [&](const auto& t) {
+      return t.first != task_id && t.second.ran;
+    });
+    const bool may_serve_as_seed =
+        (reseed_ && reseed_->seed_task == task_id && reseed_->seed_may_live) ||
+        (stray_seed_ && stray_seed_->task_id == task_id);
+    if (last_that_ran && config_.persist) {
+      // Every member that held the data is gone: the core locks. Its record
+      // stays until the operator unlocks, so that a restarted scheduler
+      // (which hears that it is lost) locks too, instead of taking an empty
+      // store for a new framework and bootstrapping an empty cluster (found
+      // by the simulator with scheduler restarts, seed 300993).
+      lost_records_.push_back(*it);
+    } else if (may_serve_as_seed && config_.persist) {
+      // Kept while quarantined, so that a restarted core quarantines it too.
+      if (stray_record_) {
+        write_task(*stray_record_, true);
+      }
+      stray_record_ = *it;
+    } else {
+      write_task(*it, true);  // only members that ran were persisted
+    }
   }
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new

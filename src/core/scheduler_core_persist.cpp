@@ -74,6 +74,15 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects&) {
     tracked_[m.task_id] = Tracked{Millis{0}, true};
     ever_ran_ = true;
     next_member_number_ = std::max(next_member_number_, member_number(m.name) + 1);
+    unconfirmed_.insert(m.task_id);
+  }
+}
+
+void SchedulerCore::release_stray_record(Millis now) {
+  if (stray_record_ &&
+      (!stray_seed_ || stray_seed_->task_id != stray_record_->task_id || !stray_seed_blocks(now))) {
+    write_task(*stray_record_, true);
+    stray_record_.reset();
   }
 }
 

@@ -164,6 +164,10 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   members_.clear();
   tracked_.clear();
   departed_.clear();
+  for (const auto& m : lost_records_) {
+    write_task(m, true);
+  }
+  lost_records_.clear();
   locked_ = false;
   lock_reason_.clear();
   ever_ran_ = false;  // the next member bootstraps a new cluster

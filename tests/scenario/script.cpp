@@ -126,7 +126,9 @@ class Runner {
   };
 
   void configure(const std::vector<std::string>& w);
+  void restart_scheduler();
   void feed(const core::Event& event);
+  void answer_store_writes();
   void observe(const std::vector<core::Effect>& effects);
   std::vector<std::string> take_effects();
   std::vector<std::string> state() const;
@@ -154,6 +156,12 @@ class Runner {
   std::optional<core::CheckHealth> check_;
   std::optional<core::QueryMemberStatus> query_;
   std::vector<Listed> etcd_;
+  // The ZooKeeper store (config persist=on): what the core's writes left,
+  // and the writes not answered yet (answered at once, successfully).
+  std::string stored_framework_id_;
+  std::map<std::string, core::Member> stored_tasks_;  // by task id
+  std::vector<core::Effect> store_writes_;
+  uint64_t restarts_ = 0;
   uint64_t uuids_ = 0;
   uint64_t offers_ = 0;
 };
@@ -168,10 +176,7 @@ std::vector<std::string> Runner::execute(const std::string& line) {
   } else if (cmd == "disconnected") {
     feed(core::Disconnected{});
   } else if (cmd == "restart-scheduler") {
-    // A new process: everything the core held in memory is gone.
-    core_ = std::make_unique<core::SchedulerCore>(config_, kCoreSeed + 1);
-    check_.reset();
-    query_.reset();
+    restart_scheduler();
   } else if (cmd == "offer") {
     offer(w);
   } else if (cmd == "rescind" && w.size() == 2) {
@@ -227,6 +232,8 @@ void Runner::configure(const std::vector<std::string>& w) {
       config_.failed_agent_cooldown = duration(value);
     } else if (key == "membership-change-timeout") {
       config_.membership_change_timeout = duration(value);
+    } else if (key == "persist") {
+      config_.persist = value == "on";
     } else {
       throw BadCommand("unknown config key '" + key + "'");
     }
@@ -234,9 +241,51 @@ void Runner::configure(const std::vector<std::string>& w) {
   core_ = std::make_unique<core::SchedulerCore>(config_, kCoreSeed);
 }
 
+// A new scheduler process: everything the core held in memory is gone. With
+// persistence it loads what the store holds and feeds it as Recovered before
+// it subscribes, as src/scheduler/scheduler_persist.cpp does; answers the
+// old process was waiting for never reach the new one.
+void Runner::restart_scheduler() {
+  core_ = std::make_unique<core::SchedulerCore>(config_, kCoreSeed + ++restarts_);
+  check_.reset();
+  query_.reset();
+  adding_.clear();
+  store_writes_.clear();
+  if (config_.persist) {
+    core::Recovered recovered{stored_framework_id_, {}};
+    for (const auto& [task_id, m] : stored_tasks_) {
+      recovered.members.push_back(m);
+      recovered.members.back().state = core::TaskState::kRunning;
+    }
+    feed(recovered);
+  }
+}
+
 void Runner::feed(const core::Event& event) {
   fed_ = true;
   observe(core_->step(event, now_));
+  answer_store_writes();
+}
+
+// The store answers every write at once and successfully (the simulator
+// covers slow, failing and unreachable stores).
+void Runner::answer_store_writes() {
+  while (!store_writes_.empty()) {
+    const core::Effect write = store_writes_.front();
+    store_writes_.erase(store_writes_.begin());
+    core::Event answer;
+    if (const auto* f = std::get_if<core::PersistFrameworkId>(&write)) {
+      stored_framework_id_ = f->framework_id;
+      answer = core::FrameworkIdPersisted{f->framework_id, true, ""};
+    } else if (const auto* t = std::get_if<core::PersistTask>(&write)) {
+      stored_tasks_[t->member.task_id] = t->member;
+      answer = core::TaskPersisted{t->member.task_id, false, true, ""};
+    } else if (const auto* g = std::get_if<core::ForgetTask>(&write)) {
+      stored_tasks_.erase(g->task_id);
+      answer = core::TaskPersisted{g->task_id, true, true, ""};
+    }
+    observe(core_->step(answer, now_));
+  }
 }
 
 void Runner::tick(Millis by) {
@@ -244,6 +293,7 @@ void Runner::tick(Millis by) {
   for (const Millis until = now_ + by; now_ < until;) {
     now_ = std::min(now_ + kTickInterval, until);
     observe(core_->tick(now_));
+    answer_store_writes();
   }
 }
 
@@ -299,6 +349,10 @@ void Runner::observe(const std::vector<core::Effect>& effects) {
       adding_[a->name] = a->peer_url;
     } else if (const auto* r = std::get_if<core::ReseedOrder>(&effect)) {
       reseed_ids_[r->task_id] = r->reseed_id;
+    } else if (std::holds_alternative<core::PersistFrameworkId>(effect) ||
+               std::holds_alternative<core::PersistTask>(effect) ||
+               std::holds_alternative<core::ForgetTask>(effect)) {
+      store_writes_.push_back(effect);
     }
   }
 }
@@ -333,6 +387,16 @@ std::vector<std::string> Runner::state() const {
     listed += " " + (l.name.empty() ? core::to_hex(l.id, 16) + "(unstarted)" : l.name);
   }
   out.push_back("etcd lists:" + (listed.empty() ? std::string(" nothing") : listed));
+  if (config_.persist) {
+    std::string stored;
+    for (const auto& [task_id, m] : stored_tasks_) {
+      stored += " " + m.name;
+    }
+    out.push_back("store: framework " +
+                  (stored_framework_id_.empty() ? std::string("(none)") : stored_framework_id_) +
+                  ", members" + (stored.empty() ? std::string(" none") : stored));
+    out.push_back("reconcile: " + c.reconcile_status());
+  }
   return out;
 }
 

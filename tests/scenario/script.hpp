@@ -15,8 +15,12 @@
 // Commands (durations like 500ms, 30s, 5m):
 //   config key=value...        before any event: cluster-size, launch-timeout,
 //                              health-check-interval, reseed-timeout, auto-reseed,
-//                              failed-agent-cooldown, membership-change-timeout
-//   subscribed [framework-id]  | disconnected | restart-scheduler
+//                              failed-agent-cooldown, membership-change-timeout,
+//                              persist=on (-zk-framework-persist: a store that
+//                              answers every write at once, successfully)
+//   subscribed [framework-id]  | disconnected
+//   restart-scheduler          a new core; with persist=on it is fed Recovered
+//                              from the store first (then: subscribed ...)
 //   offer AGENT cpus= mem= disk= ports=B-E[,B-E] [id=] [host=]
 //   rescind OFFER-ID           | agent-lost AGENT
 //   status TASK-OR-MEMBER STATE [uuid=U | no-uuid] [reason=R] [message=M]

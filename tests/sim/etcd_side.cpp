@@ -365,7 +365,7 @@ void World::perform(const core::CheckHealth& e) {
     }
     return;
   }
-  after(rng_.millis(20, 800), [this, answer] { deliver(answer); });
+  answer_later(rng_.millis(20, 800), answer);
 }
 
 bool World::connected_fully_since(const Cluster& c, const Process& p, Millis since) const {
@@ -470,7 +470,7 @@ void World::perform(const core::AddEtcdMember& e) {
     }
     return;
   }
-  after(delay, [this, answer] { deliver(answer); });
+  answer_later(delay, answer);
 }
 
 void World::perform(const core::RemoveEtcdMember& e) {
@@ -499,7 +499,7 @@ void World::perform(const core::RemoveEtcdMember& e) {
     }
     return;
   }
-  after(delay, [this, answer] { deliver(answer); });
+  answer_later(delay, answer);
 }
 
 void World::perform(const core::QueryMemberStatus& e) {
@@ -516,7 +516,7 @@ void World::perform(const core::QueryMemberStatus& e) {
     h.error = s.error;
     answer.members.push_back(std::move(h));
   }
-  after(rng_.millis(20, 500), [this, answer] { deliver(answer); });
+  answer_later(rng_.millis(20, 500), answer);
 }
 
 // The executor's part of a reseed: a backup is reported at once; the seed
@@ -526,7 +526,7 @@ void World::perform(const core::ReseedOrder& e) {
   Task* t = find_task(e.task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
   if (!subscribed_ || t == nullptr || a == nullptr || a->state != Agent::State::kUp ||
-      core::means_member_lost(t->state)) {
+      core::means_member_lost(t->state) || t->framework_id != framework_id_) {
     return;
   }
   const int pid = t->process;

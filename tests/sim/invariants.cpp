@@ -134,6 +134,9 @@ class OneChangeAtATime final : public Invariant {
  public:
   const char* name() const override { return "one-change-at-a-time"; }
   void before_event(const Event& ev, const World& w) override { ledger_.before_event(ev, w); }
+  // The new core cannot know what the dead one had in flight (its answers
+  // are void); membership-bound still judges what etcd ends up with.
+  void on_scheduler_restart(const World&) override { ledger_ = ChangeLedger{}; }
   std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
     if (const auto* k = as<core::KillTask>(effect)) {
       ledger_.killed(k->task_id);
@@ -184,14 +187,14 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
     }
     if (const auto* s = as<core::StatusUpdate>(ev);
         s && s->state == core::TaskState::kRunning && core_member(w, s->task_id) != nullptr) {
-      may_bootstrap_ = false;  // the cluster holds data from now on
+      held_data_.insert(s->task_id);  // the cluster holds data from now on
     }
     if (changes_membership(ev, w)) {
       ++epoch_;
       fresh_healthy_ = false;
     }
     if (as<core::OperatorUnlock>(ev) != nullptr) {
-      may_bootstrap_ = true;
+      held_data_.clear();
     }
   }
 
@@ -208,7 +211,7 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
       pending_remove_ = rm->etcd_id;
     } else if (const auto* launch = as<core::LaunchMember>(effect);
                launch && launch->spec.cluster_state == "new") {
-      if (!may_bootstrap_) {
+      if (held_data(w)) {
         return "bootstrap of a new cluster (" + launch->spec.member.name +
                ") after a member ran, without an operator's unlock";
       }
@@ -216,6 +219,16 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
     (void)w;
     return std::nullopt;
   }
+  // A new core numbers its checks afresh, and no check of the old one counts.
+  void on_scheduler_restart(const World&) override {
+    ++epoch_;
+    fresh_healthy_ = false;
+    checks_.clear();
+    pending_add_.reset();
+    pending_remove_.reset();
+  }
+  // Mesos killed every member: a new framework starts a new cluster.
+  void on_framework_removed(const World&) override { held_data_.clear(); }
 
  private:
   // The events after which the core must look at the cluster again.
@@ -246,7 +259,9 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
                          [&](const core::Member& m) { return m.agent_id == l->agent_id; });
     }
     if (const auto* r = as<core::ReseedReport>(ev)) {
-      return r->action == core::ReseedAction::kSeed && r->ok &&
+      // A report of a dead scheduler's reseed reaches a core that has none
+      // and ignores it (its own checks see the seed as it is).
+      return r->action == core::ReseedAction::kSeed && r->ok && w.core().reseeding() &&
              core_member(w, r->task_id) != nullptr;
     }
     return as<core::OperatorUnlock>(ev) != nullptr;
@@ -254,7 +269,20 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
 
   uint64_t epoch_ = 0;
   bool fresh_healthy_ = false;
-  bool may_bootstrap_ = true;
+  // Members the core saw running since the last unlock or framework removal.
+  std::set<std::string> held_data_;
+  // Whether a new cluster would replace one that held data. In persist
+  // mode only a member whose record reached the store counts: a restarted
+  // scheduler cannot know one whose record was never written (it reached
+  // TASK_RUNNING while the store was unreachable, and the scheduler died
+  // before it could write it); it kills that one as a stranger.
+  bool held_data(const World& w) const {
+    if (!w.config().persist) {
+      return !held_data_.empty();
+    }
+    return std::any_of(held_data_.begin(), held_data_.end(),
+                       [&](const std::string& id) { return w.ever_stored(id); });
+  }
   std::map<uint64_t, uint64_t> checks_;  // check id -> epoch when it started
   std::set<std::string> ran_;            // tasks the core saw TASK_RUNNING of
   std::optional<std::string> pending_add_;
@@ -306,6 +334,12 @@ class SingleLiveCluster final : public Invariant {
       }
     }
   }
+  // Mesos killed every member of the removed framework.
+  void on_framework_removed(const World& w) override {
+    for (const auto& c : w.clusters()) {
+      abandoned_.insert(c.token);
+    }
+  }
   std::optional<std::string> after_step(const World& w) override {
     std::vector<std::string> live;
     for (const auto& c : w.clusters()) {
@@ -350,6 +384,7 @@ class ImmutableWhileDisconnected final : public Invariant {
     just_added_ =
         added != nullptr && added->ok ? std::optional<uint64_t>(added->etcd_id) : std::nullopt;
   }
+  void on_scheduler_restart(const World&) override { just_added_.reset(); }
   std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
     if (w.subscribed()) {
       return std::nullopt;
@@ -382,6 +417,11 @@ class NoReseedWhileHealthy final : public Invariant {
       newest_healthy_ = h->result.healthy;
     }
   }
+  // A new core numbers its checks afresh and has judged none yet.
+  void on_scheduler_restart(const World&) override {
+    newest_check_ = 0;
+    newest_healthy_ = false;
+  }
   std::optional<std::string> on_effect(const Effect& effect, const World&) override {
     const auto* order = as<core::ReseedOrder>(effect);
     const bool seeds = order != nullptr && order->action == core::ReseedAction::kSeed;
@@ -413,6 +453,10 @@ class SeedHasHighestRaftIndex final : public Invariant {
         }
       }
     }
+  }
+  void on_scheduler_restart(const World&) override {
+    answers_.clear();
+    tried_.clear();
   }
   std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
     const auto* order = as<core::ReseedOrder>(effect);
@@ -482,6 +526,16 @@ class NoOldMemberStoppedEarly final : public Invariant {
     }
     return std::nullopt;
   }
+  // The new core knows nothing of the dead one's reseed (and numbers its
+  // checks afresh): a reseed it starts is judged from its own order on.
+  void on_scheduler_restart(const World&) override {
+    seed_.reset();
+    old_.clear();
+    seed_reported_ = false;
+    seed_healthy_ = false;
+    fresh_checks_.clear();
+    tracked_.clear();
+  }
   std::optional<std::string> after_step(const World& w) override {
     if (seed_ && !w.core().reseeding()) {
       seed_.reset();  // done or given up: the next reseed starts afresh
@@ -506,7 +560,9 @@ class NoOldMemberStoppedEarly final : public Invariant {
 }  // namespace
 
 // Persist mode: no member is launched or added to etcd before the store
-// confirmed the framework ID, nor while the store is known to be down.
+// confirmed the framework ID (to this scheduler process, or it loaded it at
+// start), nor while the store is known to be down; and the store really
+// holds the ID of the framework the core is subscribed as.
 class NothingBeforeFrameworkIdPersisted : public Invariant {
  public:
   const char* name() const override { return "nothing-before-framework-id-persisted"; }
@@ -514,11 +570,20 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
     if (const auto* p = std::get_if<core::FrameworkIdPersisted>(&event); p && p->ok) {
       persisted_ = true;
     }
+    if (const auto* r = std::get_if<core::Recovered>(&event); r && !r->framework_id.empty()) {
+      persisted_ = true;
+    }
     if (const auto* a = std::get_if<core::StoreAvailability>(&event)) {
       store_up_ = a->available;
     }
   }
-  std::optional<std::string> on_effect(const core::Effect& effect, const World&) override {
+  // A new process: it learns only from its own answers and what it loaded,
+  // and it could load only from a reachable store.
+  void on_scheduler_restart(const World&) override {
+    persisted_ = false;
+    store_up_ = true;
+  }
+  std::optional<std::string> on_effect(const core::Effect& effect, const World& w) override {
     const bool acts = std::holds_alternative<core::LaunchMember>(effect) ||
                       std::holds_alternative<core::AddEtcdMember>(effect);
     if (!acts) {
@@ -526,6 +591,10 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
     }
     if (!persisted_) {
       return core::describe(effect) + " before the framework ID was persisted";
+    }
+    if (w.stored_framework_id() != w.core().framework_id()) {
+      return core::describe(effect) + " while the store holds framework ID '" +
+             w.stored_framework_id() + "', not '" + w.core().framework_id() + "'";
     }
     if (!store_up_) {
       return core::describe(effect) + " while the ZooKeeper store is down";

@@ -28,6 +28,11 @@ class Invariant {
     return std::nullopt;
   }
   virtual std::optional<std::string> after_step(const World&) { return std::nullopt; }
+  // Persist mode: a new scheduler process (a new core, its ids starting
+  // afresh) replaces one that died; called before it hears anything.
+  virtual void on_scheduler_restart(const World&) {}
+  // Mesos removed the framework (failover timeout): every member was killed.
+  virtual void on_framework_removed(const World&) {}
 };
 
 // With `pending`, also the invariants that the core does not keep yet (each

@@ -3,6 +3,7 @@
 // acknowledged, later ones held back until then, duplicated after agent
 // re-registration), master-generated updates without uuid, agent loss and
 // return, master failover.
+#include "invariants.hpp"
 #include "world.hpp"
 
 #include <algorithm>
@@ -129,6 +130,7 @@ void World::perform(const core::LaunchMember& e) {
   Task t;
   t.id = m.task_id;
   t.agent_id = m.agent_id;
+  t.framework_id = framework_id_;
   t.spec = e.spec;
   tasks_.push_back(std::move(t));
   const std::string task_id = m.task_id;
@@ -203,8 +205,9 @@ void World::send_head(const std::string& task_id) {
 void World::deliver_update(const std::string& task_id, const Update& u, bool allow_faults) {
   Task* t = find_task(task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
-  if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || !subscribed_) {
-    return;  // the retry timer sends it again
+  if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || !subscribed_ ||
+      t->framework_id != framework_id_) {
+    return;  // the retry timer sends it again (a removed framework's are gone)
   }
   if (t->pending.empty() || t->pending.front().uuid != u.uuid) {
     return;  // acknowledged meanwhile
@@ -234,7 +237,9 @@ void World::master_update(const std::string& task_id, const std::string& agent_i
                           core::TaskState state, std::string reason) {
   const uint64_t connection = connection_;
   after(rng_.millis(1, 200), [this, task_id, agent_id, state, reason, connection] {
-    if (subscribed_ && connection == connection_) {
+    const Task* t = task(task_id);
+    if (subscribed_ && connection == connection_ &&
+        (t == nullptr || t->framework_id == framework_id_)) {
       deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason});
     }
   });
@@ -255,7 +260,7 @@ void World::perform(const core::DeclineOffer& e) {
 
 void World::perform(const core::KillTask& e) {
   Task* t = find_task(e.task_id);
-  if (!subscribed_ || t == nullptr || terminal(t->state)) {
+  if (!subscribed_ || t == nullptr || terminal(t->state) || t->framework_id != framework_id_) {
     return;
   }
   Agent* a = agent(t->agent_id);
@@ -309,14 +314,14 @@ void World::perform(const core::Reconcile& e) {
   };
   if (e.tasks.empty()) {
     for (const auto& t : tasks_) {
-      if (!terminal(t.state) && !t.master_knows_lost) {
+      if (!terminal(t.state) && !t.master_knows_lost && t.framework_id == framework_id_) {
         answer(t);
       }
     }
     return;
   }
   for (const auto& [task_id, agent_id] : e.tasks) {
-    if (const Task* t = task(task_id)) {
+    if (const Task* t = task(task_id); t != nullptr && t->framework_id == framework_id_) {
       answer(*t);
     } else {
       master_update(task_id, agent_id, core::TaskState::kLost, "REASON_RECONCILIATION");
@@ -421,6 +426,7 @@ void World::master_failover(Millis duration) {
     trace("fault: master fails over; back in " + core::describe_duration(duration));
   }
   subscribed_ = false;
+  master_up_ = false;
   ++connection_;
   offers_.clear();
   for (auto& a : agents_) {
@@ -428,21 +434,60 @@ void World::master_failover(Millis duration) {
     a.refuse_until = Millis{0};  // filters do not survive a disconnection
   }
   deliver(core::Disconnected{});
-  after(duration, [this] { resubscribe(); });
+  after(duration, [this] {
+    master_up_ = true;
+    resubscribe();
+  });
 }
 
 void World::resubscribe() {
-  if (subscribed_) {
+  if (subscribed_ || !master_up_ || !scheduler_up_) {
     return;
+  }
+  if (!framework_id_.empty() && frameworks_[framework_id_].removed) {
+    framework_refused(framework_id_);
+    return;
+  }
+  if (framework_id_.empty()) {
+    // Registration: the master assigns a new framework ID.
+    framework_id_ =
+        next_framework_ == 1 ? std::string("fw-sim") : numbered("fw-sim-", next_framework_);
+    ++next_framework_;
   }
   subscribed_ = true;
   ++connection_;
-  deliver(core::Subscribed{"fw-sim"});
+  ++frameworks_[framework_id_].away_epoch;  // a scheduler is back: no removal
+  deliver(core::Subscribed{framework_id_});
   // Agents retry their unacknowledged updates on the new connection.
   for (auto& t : tasks_) {
-    if (!t.pending.empty()) {
+    if (!t.pending.empty() && t.framework_id == framework_id_) {
       send_head(t.id);
     }
+  }
+}
+
+// The failover timeout passed without a scheduler (reference §13): the
+// master kills every task of the framework and forgets it; its status
+// updates are never delivered, and a subscription with its ID is refused.
+void World::remove_framework(const std::string& framework_id) {
+  frameworks_[framework_id].removed = true;
+  ++outcome_.frameworks_removed;
+  if (tracing()) {
+    trace("Mesos removes framework " + framework_id + " (failover timeout): its tasks are killed");
+  }
+  for (auto& t : tasks_) {
+    if (t.framework_id != framework_id || terminal(t.state)) {
+      continue;
+    }
+    if (t.process >= 0) {
+      processes_[t.process].state = Process::State::kExited;
+    }
+    t.state = core::TaskState::kKilled;
+    t.pending.clear();
+    ++t.retry_generation;
+  }
+  for (auto& inv : invariants_) {
+    inv->on_framework_removed(*this);
   }
 }
 

@@ -50,7 +50,7 @@ bool parse(int argc, char** argv, Flags& flags) {
       "also check the invariants the core does not keep yet (docs/testing.md)")(
       "persist", po::bool_switch(&flags.sim.persist),
       "run the core with -zk-framework-persist against a simulated ZooKeeper store (slow and "
-      "failing writes, outages)");
+      "failing writes, outages) and restart the scheduler process now and then");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
   uint64_t passed = 0;
   uint64_t failed = 0;
   uint64_t unlocks = 0;
+  uint64_t restarts = 0;
+  uint64_t removed = 0;
   const auto began = std::chrono::steady_clock::now();
   for (uint64_t seed = flags.first; seed < flags.first + flags.seeds; ++seed) {
     SimOptions options = flags.sim;
@@ -131,6 +133,8 @@ int main(int argc, char** argv) {
       std::cout << line << "\n";
     }
     unlocks += outcome.unlocks;
+    restarts += outcome.restarts;
+    removed += outcome.frameworks_removed;
     if (outcome.ok) {
       ++passed;
       if (flags.single) {
@@ -149,11 +153,17 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (!flags.quiet || failed > 0) {
-    std::printf("sim: seeds %llu..%llu, %.0f seeds/s, %llu operator unlocks after total loss\n",
+    std::printf("sim: seeds %llu..%llu, %.0f seeds/s, %llu operator unlocks after total loss",
                 static_cast<unsigned long long>(flags.first),
                 static_cast<unsigned long long>(flags.first + flags.seeds - 1),
                 seconds > 0 ? static_cast<double>(flags.seeds) / seconds : 0.0,
                 static_cast<unsigned long long>(unlocks));
+    if (flags.sim.persist) {
+      std::printf(", %llu scheduler restarts, %llu frameworks removed by Mesos",
+                  static_cast<unsigned long long>(restarts),
+                  static_cast<unsigned long long>(removed));
+    }
+    std::printf("\n");
   }
   std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(passed),
               static_cast<unsigned long long>(failed));

@@ -4,18 +4,51 @@
 // delay; a write fails while the store is down and now and then at random.
 // Outages (connection loss, session expiry) come and go during the fault
 // phase and are told to the core as StoreAvailability, as the shell does.
+//
+// Also here, because only a persisting scheduler survives one: scheduler
+// restarts. The process dies (at random, when its ZooKeeper session expires,
+// when the core asks to exit, or when Mesos refused its framework ID), and
+// its supervisor starts a new one, which loads the store once it can, feeds
+// the new core Recovered and subscribes with the stored framework ID, as
+// src/scheduler/scheduler_persist.cpp does. A framework left without a
+// scheduler longer than its failover timeout is removed by Mesos
+// (mesos_side.cpp); the next scheduler is refused, clears the store and
+// exits, and the one after it registers a new framework.
+#include "invariants.hpp"
 #include "world.hpp"
 
 namespace etcdmesos::sim {
 
 using namespace std::chrono_literals;
 
+namespace {
+// -zk-session-timeout (the scheduler's default): a store outage longer than
+// this expires the session, and a leading scheduler exits.
+constexpr Millis kZkSessionTimeout = 10000ms;
+// -failover-timeout-seconds, shortened from its week so that some absences
+// outlast it.
+constexpr Millis kFailoverTimeout = 90000ms;
+// The shell retries loading the store this often while it cannot.
+constexpr Millis kLoadRetry = 2000ms;
+}  // namespace
+
 void World::store_write(std::function<core::Event(bool ok, const std::string& error)> answer,
                         std::function<void()> apply) {
   const Millis start = std::max(now_, store_busy_until_);
   const Millis at = start + store_rng_.millis(2, 200);
   store_busy_until_ = at;
-  after(at - now_, [this, answer = std::move(answer), apply = std::move(apply)] {
+  const uint64_t incarnation = incarnation_;
+  after(at - now_, [this, incarnation, answer = std::move(answer), apply = std::move(apply)] {
+    if (incarnation != incarnation_) {
+      // Its process died: ZooKeeper may still have applied it (in order),
+      // but nobody hears the answer.
+      if (incarnation > store_cut_incarnation_ && store_up_ && store_rng_.chance(0.5)) {
+        apply();
+      } else {
+        store_cut_incarnation_ = std::max(store_cut_incarnation_, incarnation);
+      }
+      return;
+    }
     std::string error;
     if (!store_up_) {
       error = "ZooKeeper: connection loss";
@@ -44,7 +77,10 @@ void World::perform(const core::PersistTask& e) {
       [id = e.member.task_id](bool ok, const std::string& error) -> core::Event {
         return core::TaskPersisted{id, false, ok, error};
       },
-      [this, m = e.member] { stored_tasks_[m.task_id] = m; });
+      [this, m = e.member] {
+        stored_tasks_[m.task_id] = m;
+        ever_stored_.insert(m.task_id);
+      });
 }
 
 void World::perform(const core::ForgetTask& e) {
@@ -56,9 +92,112 @@ void World::perform(const core::ForgetTask& e) {
 }
 
 void World::perform(const core::ExitScheduler& e) {
-  // The shell exits to be restarted; the simulated scheduler never restarts,
-  // so an exit is a failure of the run.
-  fail("the core asked the scheduler to exit: " + e.reason);
+  if (!options_.persist) {
+    // Only reconciliation of persisted tasks can fail: not expected here.
+    fail("the core asked the scheduler to exit: " + e.reason);
+    return;
+  }
+  scheduler_dies("the core asked to exit: " + e.reason, store_rng_.millis(1000, 10000));
+}
+
+void World::schedule_scheduler_death() {
+  after(store_rng_.millis(15000, 120000), [this] {
+    if (!faults_on_) {
+      return;
+    }
+    if (scheduler_up_) {
+      // Mostly back well within the failover timeout; now and then not.
+      const Millis away =
+          store_rng_.chance(0.1)
+              ? store_rng_.millis(kFailoverTimeout.count() + 10000, 3 * kFailoverTimeout.count())
+              : store_rng_.millis(500, 60000);
+      scheduler_dies("fault: the scheduler process is killed", away);
+    }
+    schedule_scheduler_death();
+  });
+}
+
+void World::scheduler_dies(const std::string& why, Millis away) {
+  if (!scheduler_up_) {
+    return;
+  }
+  if (tracing()) {
+    trace(why + "; scheduler process down, restarted in " + core::describe_duration(away));
+  }
+  ++outcome_.restarts;
+  scheduler_up_ = false;
+  ++incarnation_;
+  subscribed_ = false;
+  ++connection_;
+  // The framework's offers are rescinded and its filters dropped.
+  offers_.clear();
+  for (auto& a : agents_) {
+    a.offered = false;
+    a.refuse_until = Millis{0};
+  }
+  if (!framework_id_.empty() && !frameworks_[framework_id_].removed) {
+    const std::string id = framework_id_;
+    const uint64_t epoch = frameworks_[id].away_epoch;
+    after(kFailoverTimeout, [this, id, epoch] {
+      const Framework& f = frameworks_[id];
+      if (!f.removed && f.away_epoch == epoch && !(subscribed_ && framework_id_ == id)) {
+        remove_framework(id);
+      }
+    });
+  }
+  after(away, [this, incarnation = incarnation_] {
+    if (incarnation == incarnation_) {
+      scheduler_starts();
+    }
+  });
+}
+
+void World::scheduler_starts() {
+  if (scheduler_up_) {
+    return;
+  }
+  if (!store_up_) {
+    // Neither elected nor able to load: the shell retries.
+    after(kLoadRetry, [this, incarnation = incarnation_] {
+      if (incarnation == incarnation_) {
+        scheduler_starts();
+      }
+    });
+    return;
+  }
+  // Whatever the dead processes had in flight is settled by now.
+  store_cut_incarnation_ = incarnation_ - 1;
+  core_ = std::make_unique<core::SchedulerCore>(
+      core_config(), options_.seed ^ 0x5eedULL ^ (incarnation_ * 0x9e3779b97f4a7c15ULL));
+  for (auto& inv : invariants_) {
+    inv->on_scheduler_restart(*this);
+  }
+  scheduler_up_ = true;
+  framework_id_ = stored_framework_id_;
+  core::Recovered recovered{stored_framework_id_, {}};
+  for (const auto& [task_id, m] : stored_tasks_) {
+    recovered.members.push_back(m);
+    recovered.members.back().state = core::TaskState::kRunning;
+  }
+  if (tracing()) {
+    trace("a new scheduler process starts and loads the store");
+  }
+  deliver(recovered);
+  resubscribe();
+}
+
+// Mesos answers the subscription with ERROR "Framework has been removed":
+// the scheduler deletes the persisted state and exits (docs/administration.md).
+void World::framework_refused(const std::string& framework_id) {
+  const bool cleared = store_up_;
+  if (cleared) {
+    stored_framework_id_.clear();
+    stored_tasks_.clear();
+  }
+  scheduler_dies("Mesos refuses framework " + framework_id + " (removed); the scheduler " +
+                     (cleared ? "deleted the persisted state" : "could not delete the state") +
+                     " and exits",
+                 store_rng_.millis(1000, 10000));
 }
 
 void World::schedule_store_outage() {
@@ -68,11 +207,20 @@ void World::schedule_store_outage() {
     }
     if (store_up_) {
       store_up_ = false;
+      const uint64_t outage_id = ++store_outage_;
       const Millis outage = store_rng_.millis(1000, 30000);
       if (tracing()) {
         trace("fault: ZooKeeper store unreachable for " + core::describe_duration(outage));
       }
       deliver(core::StoreAvailability{false});
+      if (options_.persist && outage > kZkSessionTimeout) {
+        after(kZkSessionTimeout, [this, outage_id] {
+          if (!store_up_ && store_outage_ == outage_id) {
+            scheduler_dies("ZooKeeper session expired while leading: the scheduler exits",
+                           store_rng_.millis(1000, 10000));
+          }
+        });
+      }
       after(outage, [this] {
         if (!store_up_) {
           store_up_ = true;

@@ -36,16 +36,22 @@ core::Config sim_config(std::size_t cluster_size) {
   return c;
 }
 
+core::Config World::core_config() const {
+  auto c = sim_config(options_.cluster_size);
+  c.persist = options_.persist;
+  return c;
+}
+
 World::World(const SimOptions& options)
     : options_(options),
       rng_(options.seed),
-      core_(
+      core_(std::make_unique<core::SchedulerCore>(
           [&] {
             auto c = sim_config(options.cluster_size);
             c.persist = options.persist;
             return c;
           }(),
-          options.seed ^ 0x5eedULL),
+          options.seed ^ 0x5eedULL)),
       invariants_(default_invariants(options.pending_invariants, options.persist)),
       store_rng_(options.seed ^ 0x2c00c0ffeeULL) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
@@ -79,6 +85,14 @@ void World::after(Millis delay, std::function<void()> action) {
   queue_.push(Scheduled{now_ + delay, seq_++, std::move(action)});
 }
 
+void World::answer_later(Millis delay, core::Event answer) {
+  after(delay, [this, incarnation = incarnation_, answer = std::move(answer)] {
+    if (incarnation == incarnation_) {
+      deliver(answer);
+    }
+  });
+}
+
 void World::trace(const std::string& line) {
   char stamp[32];
   std::snprintf(stamp, sizeof(stamp), "[%9.3fs] ", static_cast<double>(now_.count()) / 1000.0);
@@ -100,8 +114,8 @@ void World::fail(const std::string& what) {
 }
 
 void World::deliver(const core::Event& event) {
-  if (failed_) {
-    return;
+  if (failed_ || !scheduler_up_) {
+    return;  // a dead scheduler process hears nothing
   }
   if (tracing()) {
     trace("-> " + core::describe(event));
@@ -110,18 +124,25 @@ void World::deliver(const core::Event& event) {
     inv->before_event(event, *this);
   }
   ++outcome_.steps;
-  perform(core_.step(event, now_));
+  perform(core_->step(event, now_));
   check_after_step();
 }
 
 void World::tick_core() {
+  if (!scheduler_up_) {
+    return;
+  }
   ++outcome_.steps;
-  perform(core_.tick(now_));
+  perform(core_->tick(now_));
   check_after_step();
 }
 
 void World::perform(const std::vector<core::Effect>& effects) {
+  const uint64_t incarnation = incarnation_;
   for (const auto& effect : effects) {
+    if (incarnation != incarnation_) {
+      break;  // the process died (ExitScheduler): the rest never happens
+    }
     if (tracing()) {
       trace("<- " + core::describe(effect));
     }
@@ -148,15 +169,17 @@ Outcome World::run() {
   const Millis end = fault_end_ + options_.liveness_bound;
   Millis next_tick{0};
   Millis next_offers{0};
-  after(rng_.millis(0, 2000), [this] {
-    subscribed_ = true;
-    deliver(core::Subscribed{"fw-sim"});
-  });
+  if (options_.persist) {
+    // The shell loads the (empty) store and feeds it before subscribing.
+    deliver(core::Recovered{});
+  }
+  after(rng_.millis(0, 2000), [this] { resubscribe(); });
   if (faults_on_) {
     // Some runs let the cluster form before the first fault, some do not.
     after(rng_.millis(0, 40000), [this] { schedule_next_fault(); });
     if (options_.persist) {
       schedule_store_outage();
+      schedule_scheduler_death();
     }
   }
   after(fault_end_, [this] { end_fault_phase(); });
@@ -191,7 +214,7 @@ Outcome World::run() {
   }
   if (!failed_) {
     fail("liveness: not converged " + core::describe_duration(options_.liveness_bound) +
-         " after the faults ended; core says: " + core_.plan_reason());
+         " after the faults ended; core says: " + core_->plan_reason());
   }
   return std::move(outcome_);
 }
@@ -283,7 +306,7 @@ void World::inject_fault() {
     }
     case 8:  // an operator asks for a reseed (POST /reseed); the admin
              // server feeds it only when the core has no objection
-      if (!core_.why_not_reseed()) {
+      if (scheduler_up_ && !core_->why_not_reseed()) {
         if (tracing()) {
           trace("fault: an operator asks for a reseed");
         }
@@ -297,6 +320,7 @@ void World::inject_fault() {
 
 void World::end_fault_phase() {
   faults_on_ = false;
+  master_up_ = true;
   rates_ = FaultRates{};
   if (!store_up_) {
     store_up_ = true;
@@ -323,10 +347,10 @@ void World::end_fault_phase() {
 // ---------------------------------------------------------------- liveness
 
 bool World::converged() const {
-  if (core_.locked() || !core_.subscribed() || core_.reseeding() || core_.change_in_flight()) {
+  if (core_->locked() || !core_->subscribed() || core_->reseeding() || core_->change_in_flight()) {
     return false;
   }
-  const auto& members = core_.members();
+  const auto& members = core_->members();
   if (members.size() != options_.cluster_size) {
     return false;
   }
@@ -334,7 +358,7 @@ bool World::converged() const {
                   [](const core::Member& m) { return m.state != core::TaskState::kRunning; })) {
     return false;
   }
-  const auto& health = core_.last_health();
+  const auto& health = core_->last_health();
   if (!health || !health->healthy) {
     return false;
   }
@@ -361,7 +385,8 @@ bool World::converged() const {
 // What an operator does when the scheduler asks for one: after a total loss
 // the cluster's data is gone, and only an unlock lets it start over.
 void World::operator_steps() {
-  if (core_.locked() && subscribed_ && outcome_.unlocks < kMaxUnlocks && !core_.why_not_unlock()) {
+  if (scheduler_up_ && core_->locked() && subscribed_ && outcome_.unlocks < kMaxUnlocks &&
+      !core_->why_not_unlock()) {
     ++outcome_.unlocks;
     deliver(core::OperatorUnlock{});
   }

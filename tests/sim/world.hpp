@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ struct SimOptions {
   bool pending_invariants = false;  // also those the core does not keep yet
   // Run the core with -zk-framework-persist against a simulated ZooKeeper
   // store: writes answered in order after a delay, some failing, and store
-  // outages (connection loss, session expiry) during the fault phase.
+  // outages (connection loss, session expiry) during the fault phase; the
+  // scheduler process dies now and then and a new core starts from what the
+  // store holds (store_side.cpp), and Mesos removes the framework when no
+  // scheduler came back within its failover timeout.
   bool persist = false;
 };
 
@@ -61,7 +65,9 @@ struct Outcome {
   uint64_t faults = 0;
   uint64_t unlocks = 0;  // operator unlocks the liveness phase needed
   uint64_t reseeds = 0;
-  std::vector<std::string> trace;  // only with SimOptions::trace
+  uint64_t restarts = 0;            // scheduler processes that died (persist mode)
+  uint64_t frameworks_removed = 0;  // by Mesos, after the failover timeout
+  std::vector<std::string> trace;   // only with SimOptions::trace
 };
 
 // The core configuration the simulator runs with: production rules, timers
@@ -98,6 +104,7 @@ struct Update {
 struct Task {
   std::string id;
   std::string agent_id;
+  std::string framework_id;  // the framework that launched it
   core::LaunchSpec spec;
   core::TaskState state = core::TaskState::kStaging;  // the agent's truth
   bool master_knows_lost = false;                     // agent removed meanwhile
@@ -156,9 +163,13 @@ class World {
 
   Outcome run();
 
-  // Read-only views for invariants.
-  const core::SchedulerCore& core() const { return core_; }
-  const core::Config& config() const { return core_.config(); }
+  // Read-only views for invariants. core() is the current scheduler
+  // process's core (a new one after every restart).
+  const core::SchedulerCore& core() const { return *core_; }
+  const core::Config& config() const { return core_->config(); }
+  const std::string& stored_framework_id() const { return stored_framework_id_; }
+  // Persist mode: the store held this task's record at some time.
+  bool ever_stored(const std::string& task_id) const { return ever_stored_.contains(task_id); }
   Millis now() const { return now_; }
   bool subscribed() const { return subscribed_; }
   const std::vector<Cluster>& clusters() const { return clusters_; }
@@ -192,8 +203,12 @@ class World {
   };
 
   // --- loop (world.cpp)
+  core::Config core_config() const;
   void after(Millis delay, std::function<void()> action);
   void deliver(const core::Event& event);
+  // An answer to the current scheduler process, delivered after `delay`
+  // unless that process died meanwhile.
+  void answer_later(Millis delay, core::Event answer);
   void tick_core();
   void perform(const std::vector<core::Effect>& effects);
   void check_after_step();
@@ -224,7 +239,11 @@ class World {
   void agent_down(std::size_t index, bool crash, Millis duration);
   void agent_up(std::size_t index, uint64_t outage);
   void master_failover(Millis duration);
+  // Subscribes when a scheduler process runs, the master is up and no
+  // subscription exists: with the framework ID the process knows, or as a
+  // new framework.
   void resubscribe();
+  void remove_framework(const std::string& framework_id);
   Agent* agent(const std::string& id);
   Task* find_task(const std::string& task_id);
   std::vector<core::PortRange> free_ports(const Agent& a) const;
@@ -249,6 +268,13 @@ class World {
   void store_write(std::function<core::Event(bool ok, const std::string& error)> answer,
                    std::function<void()> apply);
   void schedule_store_outage();
+  // Scheduler restarts (persist mode): the process dies (every answer on
+  // its way to it is void), its supervisor starts a new one after `away`,
+  // which loads the store, feeds the core Recovered and subscribes.
+  void schedule_scheduler_death();
+  void scheduler_dies(const std::string& why, Millis away);
+  void scheduler_starts();
+  void framework_refused(const std::string& framework_id);
   void seed_restart(int pid, uint64_t reseed_id);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
@@ -263,7 +289,7 @@ class World {
 
   SimOptions options_;
   Rng rng_;
-  core::SchedulerCore core_;
+  std::unique_ptr<core::SchedulerCore> core_;
   FaultRates rates_;
   Millis now_{0};
   Millis fault_end_{0};
@@ -274,9 +300,24 @@ class World {
   Outcome outcome_;
   bool failed_ = false;
 
+  // The scheduler process
+  bool scheduler_up_ = true;
+  uint64_t incarnation_ = 0;  // bumped when the process dies, to void answers to it
+  std::string framework_id_;  // what it subscribes with ("" = register anew)
+
   // Mesos
   bool subscribed_ = false;
+  bool master_up_ = true;
   uint64_t connection_ = 0;  // bumped on every failover, to void delayed deliveries
+  // Frameworks the master knows: removed ones refuse a subscription; one
+  // without a subscribed scheduler is removed after the failover timeout
+  // unless a subscription bumps its epoch first.
+  struct Framework {
+    bool removed = false;
+    uint64_t away_epoch = 0;
+  };
+  std::map<std::string, Framework> frameworks_;
+  uint64_t next_framework_ = 1;
   std::vector<Agent> agents_;
   std::vector<Task> tasks_;
   struct Offer {
@@ -293,8 +334,14 @@ class World {
   Rng store_rng_;
   bool store_up_ = true;
   Millis store_busy_until_{0};
+  uint64_t store_outage_ = 0;  // counts outages, to match the session expiry to one
+  // Writes of a dead process still in flight are applied in order until the
+  // first one that is not (the connection closed): incarnations up to this
+  // one apply nothing more.
+  uint64_t store_cut_incarnation_ = 0;
   std::string stored_framework_id_;
   std::map<std::string, core::Member> stored_tasks_;
+  std::set<std::string> ever_stored_;  // task ids
 
   // etcd
   std::vector<Process> processes_;

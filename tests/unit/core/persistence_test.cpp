@@ -90,9 +90,26 @@ TEST(Persistence, AMemberIsRecordedWhenRunningAndForgottenWhenItEnds) {
   EXPECT_EQ(only<PersistTask>(fx)[0].member.agent_id, "a1");
   h.step(TaskPersisted{m.task_id, false, true, ""});
 
+  // The only member: its loss is a total loss, and its record stays until
+  // the operator unlocks, so that a restarted scheduler locks as well.
   fx = h.report(m, TaskState::kFailed);
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);
+  fx = h.step(OperatorUnlock{});
   ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
   EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, m.task_id);
+}
+
+TEST(Persistence, ARestartedCoreLocksWhenTheLastMemberLostIsStillRecorded) {
+  Harness h(persist_config());
+  auto one = three_persisted();
+  one.resize(1);
+  h.step(Recovered{"fw-1", one});
+  h.step(Subscribed{"fw-1"});
+  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed));
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);
+  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o1", 4)})), 0u);
 }
 
 TEST(Persistence, AMemberThatNeverRanIsNotForgotten) {
@@ -146,7 +163,8 @@ TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable
   EXPECT_TRUE(reconciles[1].tasks.empty());  // implicit
   EXPECT_TRUE(h.core.immutable());
 
-  // A task nobody persisted is not killed while the gate is closed.
+  // A task nobody persisted is not killed while the gate is closed, but
+  // once the core is in sync (its update is not sent again).
   fx = h.step(status("stranger", "a9", TaskState::kRunning));
   EXPECT_EQ(count<KillTask>(fx), 0u);
   fx = h.offers({offer("o1", 4)});
@@ -156,13 +174,16 @@ TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable
   h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
   h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
   EXPECT_TRUE(h.core.immutable());
-  h.step(status("etcd-3-abcd", "a3", TaskState::kRunning));
+  fx = h.step(status("etcd-3-abcd", "a3", TaskState::kRunning));
   EXPECT_FALSE(h.core.immutable());
+  ASSERT_EQ(only<KillTask>(fx).size(), 1u);
+  EXPECT_EQ(only<KillTask>(fx)[0].task_id, "stranger");
   // Adopted as they were: nothing launched, killed or written again.
   EXPECT_EQ(h.core.members().size(), 3u);
   for (const auto& e : h.history) {
     EXPECT_FALSE(std::holds_alternative<LaunchMember>(e)) << describe(e);
-    EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
+    const auto* kill = std::get_if<KillTask>(&e);
+    EXPECT_TRUE(kill == nullptr || kill->task_id == "stranger") << describe(e);
     EXPECT_FALSE(std::holds_alternative<PersistTask>(e)) << describe(e);
   }
 }
@@ -173,7 +194,7 @@ TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
   h.step(Subscribed{"fw-1"});
   h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
   h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
-  auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kLost));
+  auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kFailed));
   EXPECT_FALSE(h.core.immutable());
   ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
   EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, "etcd-3-abcd");
@@ -196,6 +217,30 @@ TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
   for (const auto& e : h.history) {
     EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
   }
+}
+
+// Lost with its agent before Mesos confirmed it, a recovered member may have
+// been the dead scheduler's reseed seed, serving behind a partition: it is
+// quarantined like one (its record kept) until Mesos reports it ended.
+TEST(ReconcileGate, ARecoveredMemberLostBeforeConfirmationIsQuarantinedAsAPossibleSeed) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Subscribed{"fw-1"});
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kLost));
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);
+  h.step(status("etcd-2-abcd", "a2", TaskState::kLost));
+  h.tick_until_check();
+  h.answer_check(false);
+  const auto why = h.core.why_not_reseed();
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("etcd-3-abcd"), std::string::npos) << *why;
+  EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 0u);
+
+  fx = h.step(status("etcd-3-abcd", "a3", TaskState::kKilled));
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, "etcd-3-abcd");
 }
 
 TEST(ReconcileGate, SilentTasksAreAskedAgainThenTheCoreGivesUp) {
