@@ -72,6 +72,7 @@ TaskRecord read_task(codec::JsonReader& r, const object& o) {
   record.peer_port = read_port(r, o, "peer_port");
   record.client_port = read_port(r, o, "client_port");
   record.etcd_id = codec::opt_uint64(r, o, "etcd_id");
+  record.launching = codec::opt_bool(r, o, "launching").value_or(false);
   record.sequence = codec::req_uint64(r, o, "sequence");
   return record;
 }
@@ -120,6 +121,9 @@ std::string encode(const TaskRecord& record) {
            {"peer_port", record.peer_port},
            {"client_port", record.client_port},
            {"sequence", record.sequence}};
+  if (record.launching) {
+    o["launching"] = true;  // absent otherwise: records of running members stay as they were
+  }
   if (record.etcd_id) {
     // A string: etcd ids use all 64 bits, beyond what a JSON double holds.
     o["etcd_id"] = std::to_string(*record.etcd_id);

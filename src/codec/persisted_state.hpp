@@ -1,7 +1,7 @@
 // The records the scheduler keeps in ZooKeeper (see io/framework_store.hpp for
-// where they live): the framework ID, and one record per member task that
-// reached TASK_RUNNING, so that a restarted or standby scheduler knows which
-// tasks to reconcile and adopt.
+// where they live): the framework ID, and one record per member task, written
+// before the task is launched and again once it reached TASK_RUNNING, so that
+// a restarted or standby scheduler knows every task that may run.
 //
 // Format: a JSON object with "format": 1. Unknown keys are ignored (a newer
 // scheduler may add some); a missing or different format is an error, as is
@@ -39,7 +39,10 @@ struct TaskRecord {
   uint32_t peer_port = 0;
   uint32_t client_port = 0;
   std::optional<uint64_t> etcd_id;  // etcd member id once known
-  uint64_t sequence = 0;            // assigned by the store when written
+  // Written before the launch, not yet seen TASK_RUNNING ("launching": true;
+  // absent means running, as in records of earlier versions).
+  bool launching = false;
+  uint64_t sequence = 0;  // assigned by the store when written
   bool operator==(const TaskRecord&) const = default;
 };
 

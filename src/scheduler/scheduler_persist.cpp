@@ -32,6 +32,8 @@ persisted::TaskRecord task_record(const core::Member& m) {
   r.host = m.host;
   r.peer_port = m.peer_port;
   r.client_port = m.client_port;
+  // Written before the launch too (the core holds the offer until it is).
+  r.launching = m.state != core::TaskState::kRunning;
   return r;
 }
 
@@ -43,7 +45,9 @@ core::Member member_of(const persisted::TaskRecord& r) {
   m.host = r.host;
   m.peer_port = r.peer_port;
   m.client_port = r.client_port;
-  m.state = core::TaskState::kRunning;  // persisted when it reached TASK_RUNNING
+  // A record written before the launch, never updated at TASK_RUNNING: the
+  // core reconciles it like the others and forgets it if Mesos never ran it.
+  m.state = r.launching ? core::TaskState::kStaging : core::TaskState::kRunning;
   return m;
 }
 
