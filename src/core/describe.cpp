@@ -198,7 +198,7 @@ std::string effect_line(const PersistFrameworkId& e) {
 }
 std::string effect_line(const PersistTask& e) {
   return "persist task " + e.member.task_id + " (" + e.member.name + ") on agent " +
-         e.member.agent_id;
+         e.member.agent_id + (e.member.state == TaskState::kRunning ? "" : " before its launch");
 }
 std::string effect_line(const ForgetTask& e) {
   return "forget task " + e.task_id;

@@ -210,8 +210,17 @@ void SchedulerCore::launch(Member member, const std::string& offer_id,
                            const std::string& cluster_state, const std::string& initial, Millis now,
                            Effects& out) {
   member.state = TaskState::kStaging;
-  out.push_back(LaunchMember{offer_id, LaunchSpec{member, initial, cluster_state, cluster_token_}});
+  LaunchSpec spec{member, initial, cluster_state, cluster_token_};
   tracked_[member.task_id] = Tracked{now + config_.launch_timeout, false};
+  if (config_.persist) {
+    // Its record first: the launch waits, with the offer held, for
+    // TaskPersisted (release_launch); the member counts as launching meanwhile.
+    write_task(member, false);
+    held_launches_[member.task_id] = HeldLaunch{offer_id, std::move(spec)};
+    members_.push_back(std::move(member));
+    return;
+  }
+  out.push_back(LaunchMember{offer_id, std::move(spec)});
   members_.push_back(std::move(member));
   ++stats_.launched_servers;
 }

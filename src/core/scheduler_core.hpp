@@ -95,6 +95,10 @@ class SchedulerCore {
   struct Tracked {
     Millis launch_deadline{0};  // until RUNNING
     bool ran = false;           // reached TASK_RUNNING at least once
+    // Recovered from a record written before its launch: it may have run
+    // (and held data) under the dead scheduler, whose write at TASK_RUNNING
+    // never landed. Lost, it counts as a member that ran.
+    bool may_have_run = false;
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
   struct PendingAdd {
@@ -182,6 +186,14 @@ class SchedulerCore {
   void membership_changed(Millis now);
   void forget_departed(const HealthResult& fresh);
   void abandon_add(const PendingAdd& add, Effects& out);
+  // Persist mode: the held launch's record was written; launch it now, or
+  // give it up if the core may not act any more.
+  void release_launch(const std::string& task_id, Millis now, Effects& out);
+  // Persist mode: gives up a launch whose record was not (or not yet)
+  // written: the member is forgotten (its record too), and the offer is
+  // declined when `decline` and it is still ours.
+  void abandon_launch(const std::string& task_id, bool decline, Millis now, Effects& out);
+  void abandon_all_launches(Millis now, Effects& out);
 
   void expire_health_check(Millis now);
   void expire_launches(Millis now, Effects& out);
@@ -281,6 +293,16 @@ class SchedulerCore {
   Millis framework_id_retry_at_{0};
   bool store_available_ = true;
   std::map<std::string, TaskWrite> task_writes_;  // by task id
+  // A launch decided but not sent (persist mode): its offer is held until
+  // the member's record is written, so that a restarted scheduler knows
+  // every task that may run (found by the simulator, persist seed 315612:
+  // a member that reached TASK_RUNNING while the store was down was never
+  // recorded, and a restarted core bootstrapped a second cluster).
+  struct HeldLaunch {
+    std::string offer_id;
+    LaunchSpec spec;
+  };
+  std::map<std::string, HeldLaunch> held_launches_;  // by task id
   // Records of the last members that ran, kept while locked after a total
   // loss (forgotten on OperatorUnlock): they make a restarted core lock too.
   std::vector<Member> lost_records_;

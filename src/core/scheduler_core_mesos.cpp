@@ -25,6 +25,7 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     add->offer_valid = false;
   }
+  abandon_all_launches(now, out);
   // No status update could arrive while the master was away: a member still
   // starting gets its full launch timeout from now on.
   for (auto& [task_id, tracked] : tracked_) {
@@ -57,13 +58,14 @@ void SchedulerCore::kill_strangers(Effects& out) {
   strangers_.clear();
 }
 
-void SchedulerCore::on(const Disconnected&, Millis, Effects&) {
+void SchedulerCore::on(const Disconnected&, Millis now, Effects& out) {
   subscribed_ = false;
   reconcile_.stop();
   // Offers never survive a disconnection.
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     add->offer_valid = false;
   }
+  abandon_all_launches(now, out);
 }
 
 void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
@@ -82,9 +84,17 @@ void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
   }
 }
 
-void SchedulerCore::on(const OfferRescinded& e, Millis, Effects&) {
+void SchedulerCore::on(const OfferRescinded& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_); add && add->offer_id == e.offer_id) {
     add->offer_valid = false;
+  }
+  // A launch waiting for its record loses its offer: forgotten, and the
+  // next pass picks another offer.
+  for (const auto& [task_id, held] : held_launches_) {
+    if (held.offer_id == e.offer_id) {
+      abandon_launch(task_id, false, now, out);
+      break;
+    }
   }
 }
 
@@ -123,7 +133,7 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
   const bool unconfirmed = unconfirmed_.erase(e.task_id) > 0;
   if (means_member_lost(e.state)) {
     note_seed_end(e.task_id, process_gone(e.state));
-    if (unconfirmed && !process_gone(e.state) && !stray_seed_) {
+    if (unconfirmed && tracked_[e.task_id].ran && !process_gone(e.state) && !stray_seed_) {
       // A recovered member lost with its agent before Mesos confirmed it may
       // have been the seed of the dead scheduler's reseed, serving behind a
       // partition: quarantined as one (found by the simulator, persist seed
@@ -140,15 +150,27 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
     // the member from health checks for good (found by the simulator).
     return;
   }
+  if (e.state == TaskState::kStaging || e.state == TaskState::kStarting) {
+    tracked_[e.task_id].may_have_run = false;  // it has not run yet
+  }
   member->state = e.state;
   if (e.state == TaskState::kRunning && !tracked_[e.task_id].ran) {
     member_ran(e.task_id, now);
   }
 }
 
-void SchedulerCore::on(const AgentLost& e, Millis now, Effects&) {
+void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_); add && add->member.agent_id == e.agent_id) {
     add->offer_valid = false;
+  }
+  std::vector<std::string> held;
+  for (const auto& [task_id, launch] : held_launches_) {
+    if (launch.spec.member.agent_id == e.agent_id) {
+      held.push_back(task_id);
+    }
+  }
+  for (const auto& task_id : held) {
+    abandon_launch(task_id, false, now, out);  // its offer went with the agent
   }
   std::vector<std::string> lost;
   for (const auto& m : members_) {
@@ -181,7 +203,15 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
   if (it == members_.end()) {
     return;
   }
-  if (tracked_[task_id].ran) {
+  const Tracked tracked = tracked_[task_id];
+  if (tracked.may_have_run && !tracked.ran) {
+    // A recovered record of a launch Mesos reports lost: it may have run
+    // and held the data under the dead scheduler (found by the simulator,
+    // persist seed 301117), so a new cluster is not bootstrapped after it
+    // without an operator's unlock.
+    ever_ran_ = true;
+  }
+  if (tracked.ran || tracked.may_have_run) {
     const bool last_that_ran = std::none_of(tracked_.begin(), tracked_.end(), [&](const auto& t) {
       return t.first != task_id && t.second.ran;
     });
@@ -202,9 +232,12 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
       }
       stray_record_ = *it;
     } else {
-      write_task(*it, true);  // only members that ran were persisted
+      write_task(*it, true);
     }
+  } else {
+    write_task(*it, true);  // persisted before its launch
   }
+  held_launches_.erase(task_id);
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new
     // cluster never listed it, so there is nothing to remove from etcd.
@@ -238,6 +271,11 @@ void SchedulerCore::expire_launches(Millis now, Effects& out) {
     }
   }
   for (const auto& m : late) {
+    if (held_launches_.contains(m.task_id)) {
+      // Its record was never confirmed: it was not launched.
+      abandon_launch(m.task_id, true, now, out);
+      continue;
+    }
     out.push_back(KillTask{m.task_id, m.agent_id});
     fail_member(m.task_id, now);
   }

@@ -68,11 +68,18 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects&) {
     if (m.task_id.empty() || find_member(m.task_id) != nullptr) {
       continue;
     }
-    members_.push_back(m);
-    // It reached TASK_RUNNING before (that is when it was persisted); the
+    // A record is written before the launch and again at TASK_RUNNING; one
+    // not yet running is a launch (its deadline starts on Subscribed). The
     // reconcile gate holds every decision until Mesos confirms or denies it.
-    tracked_[m.task_id] = Tracked{Millis{0}, true};
-    ever_ran_ = true;
+    // Lost, it is failed like a member that ran (fail_member): the dead
+    // scheduler may have seen it run without recording that.
+    const bool ran = m.state == TaskState::kRunning;
+    members_.push_back(m);
+    if (!ran) {
+      members_.back().state = TaskState::kStaging;
+    }
+    tracked_[m.task_id] = Tracked{Millis{0}, ran, !ran};
+    ever_ran_ = ever_ran_ || ran;
     next_member_number_ = std::max(next_member_number_, member_number(m.name) + 1);
     unconfirmed_.insert(m.task_id);
   }
@@ -95,20 +102,75 @@ void SchedulerCore::on(const FrameworkIdPersisted& e, Millis now, Effects&) {
   }
 }
 
-void SchedulerCore::on(const TaskPersisted& e, Millis now, Effects&) {
+void SchedulerCore::on(const TaskPersisted& e, Millis now, Effects& out) {
   auto it = task_writes_.find(e.task_id);
   if (it == task_writes_.end()) {
     return;
   }
   auto& write = it->second;
   write.in_flight = std::max(0, write.in_flight - 1);
+  const bool record_of_held_launch =
+      !e.removed && !write.remove && held_launches_.contains(e.task_id);
   if (!e.ok) {
     write.failed = true;
     write.retry_at = now + config_.persist_retry_interval;
+    if (record_of_held_launch) {
+      // Not retried with the offer held: the offer goes back, and the
+      // member (and whatever record may have been written) is forgotten.
+      abandon_launch(e.task_id, true, now, out);
+    }
     return;
   }
   if (write.in_flight == 0 && write.remove == e.removed) {
     task_writes_.erase(it);
+  }
+  if (record_of_held_launch) {
+    release_launch(e.task_id, now, out);
+  }
+}
+
+void SchedulerCore::release_launch(const std::string& task_id, Millis now, Effects& out) {
+  if (!may_act() || !can_persist()) {
+    // Locked, or the store went away meanwhile: launch nothing now.
+    abandon_launch(task_id, true, now, out);
+    return;
+  }
+  auto it = held_launches_.find(task_id);
+  out.push_back(LaunchMember{it->second.offer_id, std::move(it->second.spec)});
+  held_launches_.erase(it);
+  ++stats_.launched_servers;
+}
+
+void SchedulerCore::abandon_launch(const std::string& task_id, bool decline, Millis now,
+                                   Effects& out) {
+  auto held = held_launches_.find(task_id);
+  if (held == held_launches_.end()) {
+    return;
+  }
+  if (decline && subscribed_) {
+    out.push_back(DeclineOffer{held->second.offer_id, config_.offer_refuse_seconds});
+  }
+  const bool added_to_etcd = held->second.spec.cluster_state == "existing";
+  held_launches_.erase(held);
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const Member& m) { return m.task_id == task_id; });
+  if (it == members_.end()) {
+    return;
+  }
+  write_task(*it, true);
+  if (added_to_etcd) {
+    // etcd lists it: the next launch names it, the next fresh check finds it
+    // unknown and the reconcile pass removes it.
+    departed_.push_back(*it);
+  }
+  members_.erase(it);
+  tracked_.erase(task_id);
+  membership_changed(now);
+}
+
+void SchedulerCore::abandon_all_launches(Millis now, Effects& out) {
+  while (!held_launches_.empty()) {
+    abandon_launch(held_launches_.begin()->first, false, now, out);
   }
 }
 

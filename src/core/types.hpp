@@ -107,8 +107,8 @@ struct Config {
   Millis stray_seed_quarantine{300000};
 
   // Persistence (-zk-framework-persist). When on, the framework ID must be
-  // persisted before anything is launched, every member that reached
-  // TASK_RUNNING is persisted (and forgotten when it ends), nothing new is
+  // persisted before anything is launched, every member is persisted before
+  // its launch and again at TASK_RUNNING (and forgotten when it ends), nothing new is
   // launched while the store cannot persist, and after every subscription
   // the core stays immutable until Mesos answered about every known task.
   bool persist = false;
@@ -242,7 +242,7 @@ struct OperatorUnlock {};
 // the members that were running, to be reconciled and adopted.
 struct Recovered {
   std::string framework_id;     // empty when none was persisted
-  std::vector<Member> members;  // state as persisted (TASK_RUNNING)
+  std::vector<Member> members;  // kRunning, or kStaging for a record written before its launch
 };
 // Answer to PersistFrameworkId.
 struct FrameworkIdPersisted {
@@ -339,8 +339,9 @@ struct PersistFrameworkId {
   std::string framework_id;
   bool operator==(const PersistFrameworkId&) const = default;
 };
-// Persist mode: write which member runs where (it reached TASK_RUNNING);
-// answer with TaskPersisted.
+// Persist mode: write which member runs where, before its launch (state not
+// kRunning: the record says "launching"; the launch waits for the answer) and
+// again once it reached TASK_RUNNING; answer with TaskPersisted.
 struct PersistTask {
   Member member;
   bool operator==(const PersistTask&) const = default;

@@ -84,6 +84,20 @@ class Harness {
     return step(OffersReceived{std::move(list)});
   }
 
+  // Persist mode: answers every PersistTask in `fx` with success (as the
+  // store would); returns `fx` followed by what the answers brought (a launch
+  // held for its record). Without persistence `fx` unchanged.
+  std::vector<Effect> acked(std::vector<Effect> fx) {
+    std::vector<Effect> all = fx;
+    for (const auto& e : fx) {
+      if (const auto* p = std::get_if<PersistTask>(&e)) {
+        auto more = step(TaskPersisted{p->member.task_id, false, true, ""});
+        all.insert(all.end(), more.begin(), more.end());
+      }
+    }
+    return all;
+  }
+
   // Answers the in-flight check (from the last CheckHealth seen) with a
   // verdict listing every member the core knows, ids from `etcd_ids`.
   std::vector<Effect> answer_check(bool healthy, std::vector<EtcdMember> extra = {}) {
@@ -146,7 +160,7 @@ class Harness {
       const std::string offer_id = "o" + std::to_string(k);
       std::vector<Effect> launched;
       if (core.members().empty()) {
-        launched = keep(offers({offer(offer_id, agent)}));
+        launched = keep(acked(offers({offer(offer_id, agent)})));
       } else {
         keep(tick_until_check());
         keep(answer_check(true));
@@ -155,7 +169,7 @@ class Harness {
         if (adds.size() != 1) {
           return all;
         }
-        launched = keep(step(MemberAdded{adds[0].name, true, etcd_id_of(adds[0].name), ""}));
+        launched = keep(acked(step(MemberAdded{adds[0].name, true, etcd_id_of(adds[0].name), ""})));
       }
       auto launches = only<LaunchMember>(launched);
       if (launches.size() != 1) {

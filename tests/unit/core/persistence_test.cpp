@@ -1,5 +1,6 @@
 // Persist mode of the core: the framework ID is persisted before anything is
-// launched, members are recorded when they run and forgotten when they end,
+// launched, members are recorded before their launch (which waits for the
+// record) and again when they run, and forgotten when they end,
 // nothing new is launched while the store cannot persist, and after every
 // subscription the core stays immutable until Mesos answered about every
 // member it knows (the reconcile gate).
@@ -51,7 +52,7 @@ TEST(Persistence, NothingIsLaunchedBeforeTheFrameworkIdIsPersisted) {
 
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
   EXPECT_TRUE(h.core.can_persist());
-  fx = h.offers({offer("o2", 1)});
+  fx = h.acked(h.offers({offer("o2", 1)}));
   EXPECT_EQ(count<LaunchMember>(fx), 1u);
 }
 
@@ -64,7 +65,7 @@ TEST(Persistence, AFailedFrameworkIdWriteIsRetriedAndBlocksLaunchesMeanwhile) {
   EXPECT_EQ(count<PersistFrameworkId>(h.advance(1500ms)), 1u);
   EXPECT_EQ(count<PersistFrameworkId>(h.advance(5000ms)), 0u);  // one in flight at a time
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
-  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o2", 1)})), 1u);
+  EXPECT_EQ(count<LaunchMember>(h.acked(h.offers({offer("o2", 1)}))), 1u);
 }
 
 TEST(Persistence, TheSameFrameworkIdIsNotWrittenAgainAfterARestart) {
@@ -79,7 +80,7 @@ TEST(Persistence, AMemberIsRecordedWhenRunningAndForgottenWhenItEnds) {
   Harness h(persist_config());
   h.step(Subscribed{"fw-1"});
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
-  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   const Member m = launches[0].spec.member;
   auto fx = h.report(m, TaskState::kStarting);
@@ -112,21 +113,22 @@ TEST(Persistence, ARestartedCoreLocksWhenTheLastMemberLostIsStillRecorded) {
   EXPECT_EQ(count<LaunchMember>(h.offers({offer("o1", 4)})), 0u);
 }
 
-TEST(Persistence, AMemberThatNeverRanIsNotForgotten) {
+TEST(Persistence, AMemberThatFailsBeforeRunningIsForgotten) {
   Harness h(persist_config());
   h.step(Subscribed{"fw-1"});
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
-  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   auto fx = h.report(launches[0].spec.member, TaskState::kFailed);
-  EXPECT_EQ(count<ForgetTask>(fx), 0u);
+  EXPECT_FALSE(h.core.locked());               // it held no data
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);  // its record was written before its launch
 }
 
 TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
   Harness h(persist_config());
   h.step(Subscribed{"fw-1"});
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
-  auto launches = only<LaunchMember>(h.offers({offer("o1", 1)}));
+  auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   const Member m = launches[0].spec.member;
   h.report(m, TaskState::kRunning);
@@ -148,7 +150,201 @@ TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
   EXPECT_NE(h.core.plan_reason().find("ZooKeeper unreachable"), std::string::npos)
       << h.core.plan_reason();
   h.step(StoreAvailability{true});
-  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o2", 1)})), 1u);
+  EXPECT_EQ(count<LaunchMember>(h.acked(h.offers({offer("o2", 1)}))), 1u);
+}
+
+// A member's record is written before its task is launched, so that a
+// restarted scheduler knows every task that may run (simulator, persist seed
+// 315612): the offer is held until the store confirmed the record.
+TEST(LaunchRecord, TheRecordIsWrittenBeforeTheLaunchWhichWaitsForIt) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto fx = h.offers({offer("o1", 1)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  const Member m = only<PersistTask>(fx)[0].member;
+  EXPECT_EQ(m.agent_id, "a1");
+  EXPECT_NE(m.state, TaskState::kRunning);  // recorded as launching
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_EQ(count<DeclineOffer>(fx), 0u);  // held
+  ASSERT_EQ(h.core.members().size(), 1u);
+  EXPECT_TRUE(h.core.change_in_flight());
+
+  // Nothing else starts meanwhile.
+  fx = h.offers({offer("o2", 2)});
+  EXPECT_EQ(count<PersistTask>(fx), 0u);
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_EQ(count<DeclineOffer>(fx), 1u);
+  EXPECT_EQ(count<LaunchMember>(h.advance(1000ms)), 0u);
+
+  fx = h.step(TaskPersisted{m.task_id, false, true, ""});
+  auto launches = only<LaunchMember>(fx);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].offer_id, "o1");
+  EXPECT_EQ(launches[0].spec.member.task_id, m.task_id);
+  EXPECT_EQ(launches[0].spec.cluster_state, "new");
+  EXPECT_EQ(h.core.stats().launched_servers, 1u);
+  // A second answer launches nothing more.
+  EXPECT_EQ(count<LaunchMember>(h.step(TaskPersisted{m.task_id, false, true, ""})), 0u);
+}
+
+TEST(LaunchRecord, AJoiningMemberIsRecordedAfterEtcdAcceptedItAndBeforeItsLaunch) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  h.bring_up(1);
+  h.tick_until_check();
+  h.answer_check(true);
+  auto adds = only<AddEtcdMember>(h.offers({offer("o2", 2)}));
+  ASSERT_EQ(adds.size(), 1u);
+  auto fx = h.step(MemberAdded{adds[0].name, true, Harness::etcd_id_of(adds[0].name), ""});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  EXPECT_EQ(only<PersistTask>(fx)[0].member.name, adds[0].name);
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  fx = h.acked(fx);
+  ASSERT_EQ(only<LaunchMember>(fx).size(), 1u);
+  EXPECT_EQ(only<LaunchMember>(fx)[0].offer_id, "o2");
+  EXPECT_EQ(only<LaunchMember>(fx)[0].spec.cluster_state, "existing");
+}
+
+TEST(LaunchRecord, ARescindedOfferForgetsTheMemberAndAnotherOfferIsTaken) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto fx = h.offers({offer("o1", 1)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  const Member m = only<PersistTask>(fx)[0].member;
+
+  fx = h.step(OfferRescinded{"o1"});
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, m.task_id);
+  EXPECT_EQ(count<DeclineOffer>(fx), 0u);  // no longer ours
+  EXPECT_TRUE(h.core.members().empty());
+  // The record landed after all: still nothing is launched on the lost offer.
+  EXPECT_EQ(count<LaunchMember>(h.step(TaskPersisted{m.task_id, false, true, ""})), 0u);
+  h.step(TaskPersisted{m.task_id, true, true, ""});
+
+  fx = h.offers({offer("o2", 1)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  EXPECT_NE(only<PersistTask>(fx)[0].member.task_id, m.task_id);
+  fx = h.acked(fx);
+  ASSERT_EQ(only<LaunchMember>(fx).size(), 1u);
+  EXPECT_EQ(only<LaunchMember>(fx)[0].offer_id, "o2");
+}
+
+TEST(LaunchRecord, AFailedRecordWriteDeclinesTheOfferAndForgetsTheMember) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto fx = h.offers({offer("o1", 1)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  const Member m = only<PersistTask>(fx)[0].member;
+
+  fx = h.step(TaskPersisted{m.task_id, false, false, "connection loss"});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  ASSERT_EQ(only<DeclineOffer>(fx).size(), 1u);
+  EXPECT_EQ(only<DeclineOffer>(fx)[0].offer_id, "o1");
+  // Whatever part of the write landed is removed.
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, m.task_id);
+  EXPECT_TRUE(h.core.members().empty());
+  EXPECT_FALSE(h.core.change_in_flight());
+
+  h.step(TaskPersisted{m.task_id, true, true, ""});
+  fx = h.acked(h.offers({offer("o2", 1)}));
+  EXPECT_EQ(count<LaunchMember>(fx), 1u);
+}
+
+TEST(LaunchRecord, DisconnectionWhileTheRecordIsWrittenGivesUpTheLaunch) {
+  Harness h(persist_config());
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  auto fx = h.offers({offer("o1", 1)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  const Member m = only<PersistTask>(fx)[0].member;
+  fx = h.step(Disconnected{});
+  EXPECT_EQ(count<ForgetTask>(fx), 1u);
+  h.step(Subscribed{"fw-1"});
+  EXPECT_EQ(count<LaunchMember>(h.step(TaskPersisted{m.task_id, false, true, ""})), 0u);
+  EXPECT_TRUE(h.core.members().empty());
+}
+
+// The scheduler died between a member's record and its launch (or before
+// the task ran): Mesos never heard of the task, so it is failed and its
+// record forgotten; the members that ran go on.
+TEST(LaunchRecord, ARecoveredRecordOfATaskMesosDoesNotKnowIsForgotten) {
+  Harness h(persist_config());
+  auto members = three_persisted();
+  members[2].state = TaskState::kStaging;  // written before its launch
+  h.step(Recovered{"fw-1", members});
+  ASSERT_EQ(h.core.members().size(), 3u);
+  EXPECT_NE(h.core.members()[2].state, TaskState::kRunning);
+  auto fx = h.step(Subscribed{"fw-1"});
+  ASSERT_FALSE(only<Reconcile>(fx).empty());
+  EXPECT_EQ(only<Reconcile>(fx)[0].tasks.size(), 3u);
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  EXPECT_TRUE(h.core.immutable());
+
+  fx = h.step(status("etcd-3-abcd", "a3", TaskState::kLost));
+  EXPECT_FALSE(h.core.immutable());
+  EXPECT_FALSE(h.core.locked());
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(only<ForgetTask>(fx)[0].task_id, "etcd-3-abcd");
+  EXPECT_EQ(h.core.members().size(), 2u);
+  EXPECT_FALSE(h.core.why_not_reseed() &&
+               h.core.why_not_reseed()->find("etcd-3-abcd") != std::string::npos);
+}
+
+// The only record is of a launch, and Mesos reports the task lost: the dead
+// scheduler may have seen it run (and its write at TASK_RUNNING failed), so
+// the core cannot tell an empty cluster from a lost one; it locks, as after
+// a total loss, rather than bootstrap over data (simulator, seed 301117).
+TEST(LaunchRecord, ALostRecoveredLaunchThatMayHaveHeldTheDataLocks) {
+  Harness h(persist_config());
+  Member launching = persisted_member(1);
+  launching.state = TaskState::kStaging;
+  h.step(Recovered{"fw-1", {launching}});
+  h.step(Subscribed{"fw-1"});
+  EXPECT_EQ(count<PersistTask>(h.offers({offer("o0", 4)})), 0u);
+  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed));
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);  // kept until the operator unlocks
+  fx = h.step(OperatorUnlock{});
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  fx = h.offers({offer("o1", 2)});
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  EXPECT_EQ(only<PersistTask>(fx)[0].member.name, "etcd-2");  // names are never reused
+}
+
+// Mesos reports it still starting: it never ran, and if it fails now no
+// data went with it.
+TEST(LaunchRecord, ARecoveredLaunchStillStartingThatFailsIsForgotten) {
+  Harness h(persist_config());
+  Member launching = persisted_member(1);
+  launching.state = TaskState::kStaging;
+  h.step(Recovered{"fw-1", {launching}});
+  h.step(Subscribed{"fw-1"});
+  h.step(status("etcd-1-abcd", "a1", TaskState::kStarting));
+  EXPECT_FALSE(h.core.immutable());
+  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed, "u1"));
+  EXPECT_FALSE(h.core.locked());
+  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
+  EXPECT_EQ(count<PersistTask>(h.offers({offer("o1", 2)})), 1u);
+}
+
+TEST(LaunchRecord, ARecoveredRecordOfATaskThatRunsIsAdoptedAndRewrittenAsRunning) {
+  Harness h(persist_config());
+  Member launching = persisted_member(1);
+  launching.state = TaskState::kStaging;
+  h.step(Recovered{"fw-1", {launching}});
+  h.step(Subscribed{"fw-1"});
+  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  EXPECT_FALSE(h.core.immutable());
+  ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
+  EXPECT_EQ(only<PersistTask>(fx)[0].member.state, TaskState::kRunning);
+  EXPECT_EQ(h.core.members().size(), 1u);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
 }
 
 TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable) {
@@ -212,7 +408,7 @@ TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
   auto adds = only<AddEtcdMember>(fx);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0].name, "etcd-4");
-  fx = h.step(MemberAdded{"etcd-4", true, Harness::etcd_id_of("etcd-4"), ""});
+  fx = h.acked(h.step(MemberAdded{"etcd-4", true, Harness::etcd_id_of("etcd-4"), ""}));
   EXPECT_EQ(count<LaunchMember>(fx), 1u);
   for (const auto& e : h.history) {
     EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
