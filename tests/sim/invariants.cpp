@@ -56,7 +56,12 @@ class ChangeLedger {
  public:
   void before_event(const Event& ev, const World& w) {
     expire(w.now());
-    just_added_.clear();
+    // In persist mode the launch waits for the member's record to be written
+    // after its add: it comes in a later step (the add stays "just added"
+    // until launched or another add starts).
+    if (!w.config().persist) {
+      just_added_.clear();
+    }
     if (const auto* e = as<core::MemberAdded>(ev); e && add_ && add_->name == e->name) {
       add_.reset();
       if (e->ok) {
@@ -96,6 +101,7 @@ class ChangeLedger {
 
   void started_add(const core::AddEtcdMember& e, const World& w) {
     add_ = AddInFlight{e.name, w.now() + w.config().membership_change_timeout};
+    just_added_.clear();
   }
   void started_remove(const core::RemoveEtcdMember& e, const World& w) {
     remove_ = e.etcd_id;
@@ -103,6 +109,7 @@ class ChangeLedger {
   }
   void launched(const core::LaunchMember& e) {
     launching_[e.spec.member.task_id] = e.spec.member.agent_id;
+    just_added_.clear();
   }
   void killed(const std::string& task_id) { launching_.erase(task_id); }
   const std::string& just_added() const { return just_added_; }
@@ -125,11 +132,12 @@ class ChangeLedger {
   std::optional<uint64_t> remove_;
   core::Millis remove_deadline_{0};
   std::map<std::string, std::string> launching_;  // task id -> agent id
-  std::string just_added_;                        // the add answered ok in the current step
+  std::string just_added_;  // the add answered ok in the current step (persist: not launched yet)
 };
 
 // One membership change at a time: no add, remove or launch while another
-// is in flight; a launch into an existing cluster only right after its add.
+// is in flight; a launch into an existing cluster only right after its add
+// (in persist mode, after its add and the write of its record).
 class OneChangeAtATime final : public Invariant {
  public:
   const char* name() const override { return "one-change-at-a-time"; }
@@ -273,9 +281,9 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
   std::set<std::string> held_data_;
   // Whether a new cluster would replace one that held data. In persist
   // mode only a member whose record reached the store counts: a restarted
-  // scheduler cannot know one whose record was never written (it reached
-  // TASK_RUNNING while the store was unreachable, and the scheduler died
-  // before it could write it); it kills that one as a stranger.
+  // scheduler cannot know one whose record was never written, and kills it
+  // as a stranger. Since records are written before the launch (checked by
+  // nothing-before-framework-id-persisted) every launched member has one.
   bool held_data(const World& w) const {
     if (!w.config().persist) {
       return !held_data_.empty();
@@ -561,8 +569,9 @@ class NoOldMemberStoppedEarly final : public Invariant {
 
 // Persist mode: no member is launched or added to etcd before the store
 // confirmed the framework ID (to this scheduler process, or it loaded it at
-// start), nor while the store is known to be down; and the store really
-// holds the ID of the framework the core is subscribed as.
+// start), nor while the store is known to be down; the store really holds
+// the ID of the framework the core is subscribed as; and a member is
+// launched only once the store holds its record.
 class NothingBeforeFrameworkIdPersisted : public Invariant {
  public:
   const char* name() const override { return "nothing-before-framework-id-persisted"; }
@@ -598,6 +607,12 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
     }
     if (!store_up_) {
       return core::describe(effect) + " while the ZooKeeper store is down";
+    }
+    // A restarted scheduler must know every task that may run: the record
+    // comes before the launch (persist seed 315612).
+    if (const auto* l = std::get_if<core::LaunchMember>(&effect);
+        l && !w.ever_stored(l->spec.member.task_id)) {
+      return core::describe(effect) + " before its record was written";
     }
     return std::nullopt;
   }

@@ -177,7 +177,10 @@ void World::scheduler_starts() {
   core::Recovered recovered{stored_framework_id_, {}};
   for (const auto& [task_id, m] : stored_tasks_) {
     recovered.members.push_back(m);
-    recovered.members.back().state = core::TaskState::kRunning;
+    // As the shell reads it: running, or written before its launch.
+    if (m.state != core::TaskState::kRunning) {
+      recovered.members.back().state = core::TaskState::kStaging;
+    }
   }
   if (tracing()) {
     trace("a new scheduler process starts and loads the store");
