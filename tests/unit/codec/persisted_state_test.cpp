@@ -65,6 +65,23 @@ TEST(PersistedState, WritesFormatAndEtcdIdAsDecimalString) {
   EXPECT_FALSE(boost::json::parse(encode(no_id)).as_object().contains("etcd_id"));
 }
 
+// A record written before the launch says so; one of a running member (and
+// every record of earlier versions) has no "launching" key.
+TEST(PersistedState, LaunchingIsWrittenOnlyWhenTrueAndReadBack) {
+  TaskRecord launching = sample_task();
+  launching.launching = true;
+  EXPECT_EQ(boost::json::parse(encode(launching)).at("launching"), true);
+  auto decoded = decode_task_record(encode(launching));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, launching);
+
+  EXPECT_FALSE(boost::json::parse(encode(sample_task())).as_object().contains("launching"));
+  decoded = decode_task_record(task_with("launching", ""));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_FALSE(decoded->launching);
+  EXPECT_FALSE(decode_task_record(task_with("launching", R"("yes")")));
+}
+
 TEST(PersistedState, IgnoresUnknownKeysAndAcceptsNumbersAsStrings) {
   auto decoded = decode_task_record(task_with("added_later", R"({"x":[1]})"));
   ASSERT_TRUE(decoded) << decoded.error().message;
