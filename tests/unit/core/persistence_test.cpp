@@ -37,6 +37,12 @@ std::vector<Member> three_persisted() {
   return {persisted_member(1), persisted_member(2), persisted_member(3)};
 }
 
+// Subscribed as fw-1, and the store has confirmed the framework ID.
+void subscribe_with_stored_id(Harness& h) {
+  h.step(Subscribed{"fw-1"});
+  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+}
+
 TEST(Persistence, NothingIsLaunchedBeforeTheFrameworkIdIsPersisted) {
   Harness h(persist_config());
   h.step(Recovered{"", {}});
@@ -78,8 +84,7 @@ TEST(Persistence, TheSameFrameworkIdIsNotWrittenAgainAfterARestart) {
 
 TEST(Persistence, AMemberIsRecordedWhenRunningAndForgottenWhenItEnds) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   const Member m = launches[0].spec.member;
@@ -115,8 +120,7 @@ TEST(Persistence, ARestartedCoreLocksWhenTheLastMemberLostIsStillRecorded) {
 
 TEST(Persistence, AMemberThatFailsBeforeRunningIsForgotten) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   auto fx = h.report(launches[0].spec.member, TaskState::kFailed);
@@ -126,8 +130,7 @@ TEST(Persistence, AMemberThatFailsBeforeRunningIsForgotten) {
 
 TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto launches = only<LaunchMember>(h.acked(h.offers({offer("o1", 1)})));
   ASSERT_EQ(launches.size(), 1u);
   const Member m = launches[0].spec.member;
@@ -142,8 +145,7 @@ TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
 
 TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   h.step(StoreAvailability{false});
   auto fx = h.offers({offer("o1", 1)});
   EXPECT_EQ(count<LaunchMember>(fx), 0u);
@@ -158,8 +160,7 @@ TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
 // 315612): the offer is held until the store confirmed the record.
 TEST(LaunchRecord, TheRecordIsWrittenBeforeTheLaunchWhichWaitsForIt) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto fx = h.offers({offer("o1", 1)});
   ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
   const Member m = only<PersistTask>(fx)[0].member;
@@ -190,8 +191,7 @@ TEST(LaunchRecord, TheRecordIsWrittenBeforeTheLaunchWhichWaitsForIt) {
 
 TEST(LaunchRecord, AJoiningMemberIsRecordedAfterEtcdAcceptedItAndBeforeItsLaunch) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   h.bring_up(1);
   h.tick_until_check();
   h.answer_check(true);
@@ -209,8 +209,7 @@ TEST(LaunchRecord, AJoiningMemberIsRecordedAfterEtcdAcceptedItAndBeforeItsLaunch
 
 TEST(LaunchRecord, ARescindedOfferForgetsTheMemberAndAnotherOfferIsTaken) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto fx = h.offers({offer("o1", 1)});
   ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
   const Member m = only<PersistTask>(fx)[0].member;
@@ -234,8 +233,7 @@ TEST(LaunchRecord, ARescindedOfferForgetsTheMemberAndAnotherOfferIsTaken) {
 
 TEST(LaunchRecord, AFailedRecordWriteDeclinesTheOfferAndForgetsTheMember) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto fx = h.offers({offer("o1", 1)});
   ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
   const Member m = only<PersistTask>(fx)[0].member;
@@ -257,8 +255,7 @@ TEST(LaunchRecord, AFailedRecordWriteDeclinesTheOfferAndForgetsTheMember) {
 
 TEST(LaunchRecord, DisconnectionWhileTheRecordIsWrittenGivesUpTheLaunch) {
   Harness h(persist_config());
-  h.step(Subscribed{"fw-1"});
-  h.step(FrameworkIdPersisted{"fw-1", true, ""});
+  subscribe_with_stored_id(h);
   auto fx = h.offers({offer("o1", 1)});
   ASSERT_EQ(only<PersistTask>(fx).size(), 1u);
   const Member m = only<PersistTask>(fx)[0].member;
