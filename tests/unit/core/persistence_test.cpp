@@ -43,6 +43,15 @@ void subscribe_with_stored_id(Harness& h) {
   h.step(FrameworkIdPersisted{"fw-1", true, ""});
 }
 
+// A restarted core recovered etcd-1..3 and re-subscribed; Mesos has so far
+// confirmed etcd-1 and etcd-2 running (etcd-3 is still unanswered).
+void recover_three_and_confirm_two(Harness& h) {
+  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Subscribed{"fw-1"});
+  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
+  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+}
+
 TEST(Persistence, NothingIsLaunchedBeforeTheFrameworkIdIsPersisted) {
   Harness h(persist_config());
   h.step(Recovered{"", {}});
@@ -383,10 +392,7 @@ TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable
 
 TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", three_persisted()});
-  h.step(Subscribed{"fw-1"});
-  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
-  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  recover_three_and_confirm_two(h);
   auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kFailed));
   EXPECT_FALSE(h.core.immutable());
   ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
@@ -417,10 +423,7 @@ TEST(ReconcileGate, AMemberLostWhileTheSchedulerWasAwayIsReplacedAfterSync) {
 // quarantined like one (its record kept) until Mesos reports it ended.
 TEST(ReconcileGate, ARecoveredMemberLostBeforeConfirmationIsQuarantinedAsAPossibleSeed) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", three_persisted()});
-  h.step(Subscribed{"fw-1"});
-  h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
-  h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
+  recover_three_and_confirm_two(h);
   auto fx = h.step(status("etcd-3-abcd", "a3", TaskState::kLost));
   EXPECT_EQ(count<ForgetTask>(fx), 0u);
   h.step(status("etcd-2-abcd", "a2", TaskState::kLost));
