@@ -192,7 +192,8 @@ class SchedulerCore {
   // Persist mode: gives up a launch whose record was not (or not yet)
   // written: the member is forgotten (its record too), and the offer is
   // declined when `decline` and it is still ours.
-  void abandon_launch(const std::string& task_id, bool decline, Millis now, Effects& out);
+  // `task_id` by value: callers pass keys of the maps it erases from.
+  void abandon_launch(std::string task_id, bool decline, Millis now, Effects& out);
   void abandon_all_launches(Millis now, Effects& out);
 
   void expire_health_check(Millis now);

@@ -141,8 +141,7 @@ void SchedulerCore::release_launch(const std::string& task_id, Millis now, Effec
   ++stats_.launched_servers;
 }
 
-void SchedulerCore::abandon_launch(const std::string& task_id, bool decline, Millis now,
-                                   Effects& out) {
+void SchedulerCore::abandon_launch(std::string task_id, bool decline, Millis now, Effects& out) {
   auto held = held_launches_.find(task_id);
   if (held == held_launches_.end()) {
     return;
