@@ -254,11 +254,9 @@ void Runner::restart_scheduler() {
   if (config_.persist) {
     core::Recovered recovered{stored_framework_id_, {}};
     for (const auto& [task_id, m] : stored_tasks_) {
+      // As stored: the core itself takes a record not of a running member
+      // for one written before its launch, as the shell reads "launching".
       recovered.members.push_back(m);
-      // As the shell reads it: running, or written before its launch.
-      if (m.state != core::TaskState::kRunning) {
-        recovered.members.back().state = core::TaskState::kStaging;
-      }
     }
     feed(recovered);
   }

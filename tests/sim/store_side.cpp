@@ -176,11 +176,9 @@ void World::scheduler_starts() {
   framework_id_ = stored_framework_id_;
   core::Recovered recovered{stored_framework_id_, {}};
   for (const auto& [task_id, m] : stored_tasks_) {
+    // As stored: the core itself takes a record not of a running member
+    // for one written before its launch, as the shell reads "launching".
     recovered.members.push_back(m);
-    // As the shell reads it: running, or written before its launch.
-    if (m.state != core::TaskState::kRunning) {
-      recovered.members.back().state = core::TaskState::kStaging;
-    }
   }
   if (tracing()) {
     trace("a new scheduler process starts and loads the store");
