@@ -189,6 +189,11 @@ struct MemberHealth {
 struct HealthResult {
   bool healthy = false;
   std::string reason;  // why unhealthy
+  // Some member the checker reached showed the cluster committing: the probe
+  // write succeeded, or a member that names a leader saw its commit index
+  // advance over the check. A majority that commits exists, even where the
+  // checker could not reach it.
+  bool commits = false;
   std::vector<MemberHealth> members;
   std::vector<EtcdMember> membership;  // member list as etcd reported it
 };
@@ -229,10 +234,20 @@ struct ReseedReport {
   ReseedAction action = ReseedAction::kSeed;
   bool ok = false;
   std::string message;
+  // A failed seed whose executor says its etcd still runs as a member of the
+  // old cluster on untouched data (it failed before --force-new-cluster):
+  // it is kept and the next candidate tried. Absent (older executors, or a
+  // failure after the forced start): it may serve as a one-member cluster.
+  bool data_untouched = false;
 };
 // An operator asked for a reseed (admin POST /reseed). The shell asks
 // why_not_reseed() first to answer the request.
-struct OperatorReseed {};
+// With skip_silent the operator accepts the risk named in the request: a
+// member Mesos reports running that does not answer (it may hold the
+// highest raft index, or serve behind a partition) is not waited for.
+struct OperatorReseed {
+  bool skip_silent = false;
+};
 // An operator leaves the total-loss lock (admin POST /unlock): the core
 // forgets the lost cluster and bootstraps a new, empty one.
 struct OperatorUnlock {};
