@@ -529,6 +529,23 @@ TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
   EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
 }
 
+TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched) {
+  // The scheduler would keep this member and seed another while this one
+  // becomes a one-member cluster.
+  options_.etcd_restart_attempts = 1;
+  start();
+  launch_running();
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 8}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "8") != nullptr; }));
+  const auto refused = *find_reseed_report(agent_, "8");
+  EXPECT_EQ(label_of(refused, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(refused, core::kLabelReseedData), "") << refused.message.value_or("");
+  ASSERT_TRUE(
+      wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "7"), core::kLabelReseedResult), "ok");
+}
+
 TEST_F(ExecutorRestartTest, ABackupThatDoesNotFitFailsWhileEtcdKeepsRunning) {
   options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
     return std::uintmax_t{0};
