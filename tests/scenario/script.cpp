@@ -384,7 +384,7 @@ std::vector<std::string> Runner::state() const {
   if (c.partitioned()) {
     out.push_back("partitioned: " + c.partition_reason());
   }
-  if (c.locked()) {
+  if (c.reseed_halted()) {
     out.push_back("lock: " + c.lock_reason());
   }
   for (const auto& m : c.members()) {
