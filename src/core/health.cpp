@@ -107,6 +107,24 @@ bool commits(const HealthObservations& obs) {
 
 }  // namespace
 
+std::vector<std::size_t> probe_order(const std::vector<StatusSample>& before) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (before[i].reachable) {
+      order.push_back(i);
+    }
+  }
+  auto rank = [&](std::size_t i) {
+    if (before[i].leader != 0 && before[i].member_id == before[i].leader) {
+      return 0;
+    }
+    return before[i].leader != 0 ? 1 : 2;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  return order;
+}
+
 HealthResult judge_health(const HealthObservations& observations) {
   HealthResult result;
   result.membership = observations.membership;

@@ -56,4 +56,12 @@ struct HealthObservations {
 
 HealthResult judge_health(const HealthObservations& observations);
 
+// Whom the checker writes its probe through, as indexes into `before`: the
+// members that answered, the leader first, then those that name a leader
+// (connected to a majority), then the rest. A write through a member that
+// cannot commit takes the whole probe budget, so the first choice is the
+// one that counts: a member cut off from the majority must not be tried
+// before one that reaches it, or a committing majority goes unseen.
+std::vector<std::size_t> probe_order(const std::vector<StatusSample>& before);
+
 }  // namespace etcdmesos::core

@@ -199,6 +199,7 @@ void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out) {
 
 void SchedulerCore::lock(const std::string& reason) {
   locked_ = true;
+  reseed_halt_.reset();  // the total loss supersedes it
   lock_reason_ = reason;
   plan_reason_ = reason;
   stats_.healthy = false;

@@ -156,8 +156,12 @@ class SchedulerCore {
     bool skip_silent = false;
     std::vector<std::string> skipped;  // names of the silent members left out
     // Candidates whose executor failed before changing anything: kept
-    // running as old members ("name: why").
+    // running as old members ("name: why"), and the highest raft index
+    // among them: a later candidate must hold as much, or the writes only
+    // the kept ones hold would be lost.
     std::vector<std::string> failures;
+    std::optional<uint64_t> kept_index;
+    std::map<std::string, uint64_t> raft_index;  // by task id, from the ranking
   };
   // Why a member leaves members_.
   enum class Departure {

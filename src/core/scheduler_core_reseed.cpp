@@ -65,8 +65,18 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
     livelock_reason_.clear();
     if (fresh) {
       partition_.reset();
+      reseed_halt_.reset();  // the majority is back: nothing to reseed
     }
     return;
+  }
+  // The scheduler's own view is no proof: a scheduler cut off from members
+  // that still serve must never reseed them (issue 9, case 1). A commit seen
+  // during a check proves a working majority however old the check: it
+  // ends a livelock even when the membership changed meanwhile.
+  const auto evidence = majority_evidence(result, members_);
+  if (evidence.commits) {
+    livelock_since_.reset();
+    livelock_reason_.clear();
   }
   // A stale verdict may predate a member's return; and a cluster that has
   // just added a voter lacks a majority until that voter starts (etcd §8):
@@ -74,9 +84,6 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
   if (!fresh || launch_or_add_in_flight() || locked_) {
     return;
   }
-  // The scheduler's own view is no proof: a scheduler cut off from members
-  // that still serve must never reseed them (issue 9, case 1).
-  const auto evidence = majority_evidence(result, members_);
   if (evidence.commits || !evidence.silent.empty()) {
     livelock_since_.reset();
     livelock_reason_.clear();
@@ -289,8 +296,9 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
     silent_retry_wait_ = wait;
     end_reseed(now, "postponed: " + join_names(silent) +
                         " did not answer the status query although Mesos reports their tasks "
-                        "running (they may hold the highest raft index); asking again in " +
-                        describe_duration(wait) +
+                        "running (they may hold the highest raft index); " +
+                        (config_.auto_reseed ? "asking again in " + describe_duration(wait)
+                                             : std::string("POST /reseed again to retry")) +
                         " (POST /reseed?skip-silent=true reseeds without them)");
     reseed_retry_at_ = now + wait;
     return;
@@ -311,6 +319,13 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
       out.push_back(ReseedOrder{ReseedAction::kBackup, reseed_->id, m.task_id, m.agent_id});
     }
   }
+  for (const auto& m : members_) {
+    for (const auto& s : e.members) {
+      if (s.reachable && s.name == m.name) {
+        reseed_->raft_index[m.task_id] = s.raft_index;
+      }
+    }
+  }
   reseed_->candidates = std::move(candidates);
   reseed_->next = 0;
   try_next_seed(now, out);
@@ -324,11 +339,22 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     return;
   }
   while (reseed_->next < reseed_->candidates.size()) {
-    const std::string task_id = reseed_->candidates[reseed_->next++];
+    const std::string task_id = reseed_->candidates[reseed_->next];
     const Member* m = find_member(task_id);
     if (m == nullptr || m->state != TaskState::kRunning) {
+      ++reseed_->next;
       continue;  // lost since the ranking
     }
+    if (reseed_->kept_index && reseed_->raft_index[task_id] < *reseed_->kept_index) {
+      // A kept candidate holds writes this one lacks (issue 9: no
+      // acknowledged write is thrown away while its holder runs).
+      reseed_->failures.push_back(
+          "next candidate " + m->name + " holds raft index " +
+          std::to_string(reseed_->raft_index[task_id]) + ", below the kept members' " +
+          std::to_string(*reseed_->kept_index) + ": seeding it would lose writes");
+      break;
+    }
+    ++reseed_->next;
     reseed_->phase = Reseed::Phase::kSeeding;
     reseed_->seed_task = task_id;
     reseed_->seed_agent = m->agent_id;
@@ -347,10 +373,11 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
   end_reseed(now, "failed: no candidate became a healthy seed");
 }
 
-// Every candidate left failed before changing its data: they all still hold
-// it, and a next round would fail the same way (disk full, say). Stop and
-// let the operator fix the cause (issue 9, case 2: each failed seed used to
-// be killed, until nothing was left).
+// The candidates failed before changing their data (or the next one holds
+// less than a failed one): they all still hold it, and a next round would
+// fail the same way (disk full, say). Stop and let the operator fix the
+// cause (issue 9, case 2: each failed seed used to be killed, until nothing
+// was left).
 void SchedulerCore::halt_reseeds(Millis now) {
   const std::string failures = [&] {
     std::string out;
@@ -360,9 +387,11 @@ void SchedulerCore::halt_reseeds(Millis now) {
     return out;
   }();
   reseed_halt_ = "reseed " + std::to_string(reseed_->id) +
-                 " failed on every candidate, and each was kept with its data (" + failures +
+                 " found no candidate that could seed without losing data, and kept every "
+                 "member with its data (" +
+                 failures +
                  "); no automatic reseed until an operator fixes the cause and sends POST /reseed";
-  end_reseed(now, "failed on every candidate, nothing killed: " + failures);
+  end_reseed(now, "stopped, nothing killed: " + failures);
 }
 
 void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
@@ -375,6 +404,8 @@ void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
     // Its etcd runs on as a member of the old cluster: keep it, try the next.
     const Member* seed = find_member(reseed_->seed_task);
     reseed_->failures.push_back((seed ? seed->name : e.task_id) + ": " + e.message);
+    reseed_->kept_index =
+        std::max(reseed_->kept_index.value_or(0), reseed_->raft_index[reseed_->seed_task]);
     reseed_->seed_task.clear();
     reseed_->seed_agent.clear();
     membership_changed(now);

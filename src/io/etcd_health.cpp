@@ -85,21 +85,6 @@ asio::awaitable<std::vector<core::StatusSample>> read_statuses(
   co_return std::move(gather->samples);
 }
 
-// Members to write the probe through: the leader first, then the others
-// that answered.
-std::vector<std::size_t> probe_order(const std::vector<core::StatusSample>& before) {
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < before.size(); ++i) {
-    if (before[i].reachable) {
-      order.push_back(i);
-    }
-  }
-  std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
-    return before[i].leader != 0 && before[i].member_id == before[i].leader;
-  });
-  return order;
-}
-
 std::string probe_value() {
   static std::atomic<uint64_t> counter{0};
   return "health check " + std::to_string(++counter);
@@ -111,7 +96,7 @@ asio::awaitable<void> write_probe(asio::any_io_executor ex,
                                   milliseconds budget, core::HealthObservations& obs) {
   auto deadline = Clock::now() + budget;
   obs.probe_error = "no member answered the status read";
-  for (std::size_t i : probe_order(before)) {
+  for (std::size_t i : core::probe_order(before)) {
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     if (left <= milliseconds(0)) {
       obs.probe_error += " (probe time spent)";

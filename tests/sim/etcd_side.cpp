@@ -42,20 +42,28 @@ std::vector<std::pair<std::string, std::string>> parse_initial(const std::string
 }
 }  // namespace
 
-bool World::reachable(const Process& p) const {
+bool World::alive(const Process& p) const {
   if (p.state != Process::State::kRunning || p.frozen) {
     return false;
   }
   for (const auto& a : agents_) {
     if (a.id == p.agent_id) {
-      return a.state == Agent::State::kUp;
+      return a.state == Agent::State::kUp || a.state == Agent::State::kMasterCut;
     }
   }
   return false;
 }
 
+bool World::reachable(const Process& p) const {
+  return alive(p) && p.link == Process::SchedulerLink::kUp;
+}
+
+bool World::receives(const Process& p) const {
+  return alive(p) && p.link != Process::SchedulerLink::kCut;
+}
+
 bool World::connected(const Process& p) const {
-  if (p.cluster < 0 || p.isolated || !reachable(p)) {
+  if (p.cluster < 0 || p.isolated || !alive(p)) {
     return false;
   }
   const auto& voters = clusters_[p.cluster].voters;
@@ -130,15 +138,15 @@ void World::settle_once() {
     Cluster& c = clusters_[p.cluster];
     const bool is_voter = std::any_of(c.voters.begin(), c.voters.end(),
                                       [&](const Voter& v) { return v.id == p.member_id; });
-    if (!is_voter && reachable(p) && !p.isolated) {
+    if (!is_voter && alive(p) && !p.isolated) {
       // "the member has been permanently removed from the cluster": exit 0.
       process_exit(static_cast<int>(pid), core::TaskState::kFailed,
                    "etcd exited with status 0: the member was removed from the cluster");
       continue;
     }
-    const bool seed_rejects = !p.isolated && reachable(p) &&
+    const bool seed_rejects = !p.isolated && alive(p) &&
                               std::any_of(c.forked_out.begin(), c.forked_out.end(),
-                                          [&](int seed) { return reachable(processes_[seed]); });
+                                          [&](int seed) { return alive(processes_[seed]); });
     if (seed_rejects) {
       // "rejected stream from remote peer because it was removed" (§9).
       process_exit(static_cast<int>(pid), core::TaskState::kFailed,
@@ -314,7 +322,7 @@ std::vector<core::EtcdMember> World::member_list(const Cluster& c) const {
 Process* World::via(const std::vector<std::string>& client_urls) {
   for (const auto& url : client_urls) {
     const Process* p = process_at(url);
-    if (p != nullptr && reachable(*p) && p->cluster >= 0) {
+    if (p != nullptr && receives(*p) && p->cluster >= 0) {
       return &processes_[static_cast<std::size_t>(p - processes_.data())];
     }
   }
@@ -338,14 +346,24 @@ void World::perform(const core::CheckHealth& e) {
   for (const auto& m : e.members) {
     urls.push_back(m.client_url());
   }
-  Process* p = via(urls);
-  if (p == nullptr) {
-    obs.probe_error = "no member reachable";
-  } else {
-    Cluster& c = clusters_[p->cluster];
-    obs.membership = member_list(c);
-    if (connected(*p) && has_quorum(c)) {
+  if (Process* listed = via(urls); listed != nullptr && reachable(*listed)) {
+    obs.membership = member_list(clusters_[listed->cluster]);
+  }
+  // The probe, in the checker's order (core::probe_order): a write through
+  // a member that cannot commit spends the whole budget, so only the first
+  // choice is tried unless it succeeds.
+  std::vector<core::StatusSample> before;
+  for (const auto& m : obs.members) {
+    before.push_back(m.before);
+  }
+  obs.probe_error = "no member answered the status read";
+  if (const auto order = core::probe_order(before); !order.empty()) {
+    const Process* first = process_at(e.members[order.front()].client_url());
+    Process* p = first == nullptr ? nullptr : &processes_[first - processes_.data()];
+    if (p != nullptr && p->cluster >= 0 && connected(*p) && has_quorum(clusters_[p->cluster])) {
+      Cluster& c = clusters_[p->cluster];
       obs.probe_ok = true;
+      obs.probe_error.clear();
       c.raft_index += 1;
       if (faults_on_ && rng_.chance(rates_.election_in_check)) {
         elect(c);
@@ -463,6 +481,9 @@ void World::perform(const core::AddEtcdMember& e) {
       c.raft_index += 1;
       answer = core::MemberAdded{e.name, true, id, ""};
     }
+    if (p->link == Process::SchedulerLink::kRepliesLost) {
+      return;  // applied (or not); the answer never arrives
+    }
   }
   if (faults_on_ && rng_.chance(rates_.drop_change_answer)) {
     if (tracing()) {
@@ -491,6 +512,9 @@ void World::perform(const core::RemoveEtcdMember& e) {
       c.voters.erase(it);
       c.raft_index += 1;
       answer = core::MemberRemoved{e.etcd_id, true, ""};
+    }
+    if (p->link == Process::SchedulerLink::kRepliesLost) {
+      return;
     }
   }
   if (faults_on_ && rng_.chance(rates_.drop_change_answer)) {
@@ -534,7 +558,20 @@ void World::perform(const core::ReseedOrder& e) {
                        processes_[pid].ready_reported && processes_[pid].seed_for == 0;
   core::ReseedReport report{e.task_id, e.reseed_id, e.action, serving,
                             serving ? "ok" : "etcd is not serving"};
-  if (e.action == core::ReseedAction::kBackup || !serving) {
+  // As the executor says: a refusal changed nothing, unless this member is
+  // (or was) a seed itself, whose data --force-new-cluster may have changed.
+  report.data_untouched = !serving && (pid < 0 || processes_[pid].seed_for == 0);
+  if (e.action == core::ReseedAction::kSeed && serving && faults_on_ &&
+      rng_.chance(seed_copy_failure_)) {
+    // The free-space check refuses the copy; etcd goes on as before.
+    report.ok = false;
+    report.data_untouched = true;
+    report.message = "not enough free space to copy the data directory aside";
+    if (tracing()) {
+      trace("fault: " + processes_[pid].name + " has no room to copy its data aside");
+    }
+  }
+  if (e.action == core::ReseedAction::kBackup || !report.ok) {
     agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
     return;
   }

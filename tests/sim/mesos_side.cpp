@@ -212,6 +212,11 @@ void World::deliver_update(const std::string& task_id, const Update& u, bool all
   if (t->pending.empty() || t->pending.front().uuid != u.uuid) {
     return;  // acknowledged meanwhile
   }
+  if (u.state == core::TaskState::kRunning && now_ < hold_running_until_) {
+    after(hold_running_until_ - now_ + rng_.millis(1, 200),
+          [this, task_id, u] { deliver_update(task_id, u, false); });
+    return;
+  }
   if (allow_faults && faults_on_) {
     if (rng_.chance(rates_.drop_update)) {
       if (tracing()) {
@@ -346,14 +351,18 @@ void World::rescind_offers_of(Agent& a) {
 
 // Partition: processes keep running, unreachable. Crash: they die with the
 // agent; its executors are gone when it comes back.
-void World::agent_down(std::size_t index, bool crash, Millis duration) {
+void World::agent_down(std::size_t index, Agent::State how, Millis duration) {
   Agent& a = agents_[index];
-  a.state = crash ? Agent::State::kCrashed : Agent::State::kPartitioned;
+  const bool crash = how == Agent::State::kCrashed;
+  a.state = how;
   const uint64_t outage = ++a.outage;
   ++agents_down_;
   if (tracing()) {
-    trace("fault: agent " + a.id + (crash ? " crashes" : " partitioned") + " for " +
-          core::describe_duration(duration));
+    trace("fault: agent " + a.id +
+          (crash                               ? " crashes"
+           : how == Agent::State::kPartitioned ? " partitioned"
+                                               : " cut off from the master only") +
+          " for " + core::describe_duration(duration));
   }
   if (crash) {
     for (auto& t : tasks_) {

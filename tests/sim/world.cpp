@@ -76,6 +76,9 @@ World::World(const SimOptions& options)
     rates_.drop_change_answer = static_cast<double>(rng_.below(10)) / 100;
     rates_.launch_failure = static_cast<double>(rng_.below(20)) / 100;
     rates_.election_in_check = static_cast<double>(rng_.below(10)) / 100;
+    // One run in four has members whose disks are too full for the seed's
+    // data copy (issue 9, case 2).
+    seed_copy_failure_ = rng_.chance(0.25) ? static_cast<double>(rng_.below(100)) / 100 : 0;
   }
 }
 
@@ -183,6 +186,7 @@ Outcome World::run() {
     }
   }
   after(fault_end_, [this] { end_fault_phase(); });
+  after(kClientWriteInterval, [this] { client_writes(); });
   bool liveness = false;
   while (!failed_ && now_ <= end) {
     const Millis next_action = queue_.empty() ? end + 1ms : queue_.top().at;
@@ -234,7 +238,7 @@ void World::schedule_next_fault() {
 
 void World::inject_fault() {
   ++outcome_.faults;
-  switch (rng_.below(10)) {
+  switch (rng_.below(13)) {
     case 0: {  // rescind an outstanding offer
       if (offers_.empty() || !subscribed_) {
         return;
@@ -260,7 +264,12 @@ void World::inject_fault() {
       if (agents_[i].state != Agent::State::kUp) {
         return;
       }
-      agent_down(i, rng_.chance(0.5), rng_.millis(1000, 90000));
+      const auto how = rng_.below(3);
+      agent_down(i,
+                 how == 0   ? Agent::State::kCrashed
+                 : how == 1 ? Agent::State::kPartitioned
+                            : Agent::State::kMasterCut,
+                 rng_.millis(1000, 90000));
       return;
     }
     case 3:  // the master fails over
@@ -313,9 +322,88 @@ void World::inject_fault() {
         deliver(core::OperatorReseed{});
       }
       return;
+    case 10:
+      cut_scheduler_links();
+      return;
+    case 11:
+      if (subscribed_) {
+        compound_failover();
+      }
+      return;
     default:  // a quiet spell
       return;
   }
+}
+
+void World::cut_scheduler_links() {
+  std::vector<int> running;
+  for (std::size_t pid = 0; pid < processes_.size(); ++pid) {
+    if (processes_[pid].state == Process::State::kRunning &&
+        processes_[pid].link == Process::SchedulerLink::kUp) {
+      running.push_back(static_cast<int>(pid));
+    }
+  }
+  if (running.empty()) {
+    return;
+  }
+  // One member, or a majority of them: the cut that looks like a lost
+  // majority from the scheduler's side.
+  const std::size_t n = rng_.chance(0.5) ? 1 : std::max<std::size_t>(1, running.size() / 2 + 1);
+  const auto link =
+      rng_.chance(0.7) ? Process::SchedulerLink::kCut : Process::SchedulerLink::kRepliesLost;
+  const Millis duration = rng_.millis(2000, 150000);
+  for (std::size_t k = 0; k < n && !running.empty(); ++k) {
+    const auto pick = rng_.below(running.size());
+    const int pid = running[pick];
+    running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
+    processes_[pid].link = link;
+    if (tracing()) {
+      trace("fault: the scheduler's link to etcd " + processes_[pid].name +
+            (link == Process::SchedulerLink::kCut ? " is cut" : " loses its replies") + " for " +
+            core::describe_duration(duration));
+    }
+    after(duration, [this, pid] { processes_[pid].link = Process::SchedulerLink::kUp; });
+  }
+}
+
+// Issue 9, case 4 (seen on real Mesos): the master restarts while members
+// fail, and a joining member's TASK_RUNNING reaches the scheduler only after
+// their failures.
+void World::compound_failover() {
+  if (tracing()) {
+    trace("fault: compound: master failover while members fail, RUNNING updates held back");
+  }
+  const Millis away = rng_.millis(1000, 15000);
+  hold_running_until_ = now_ + away + rng_.millis(500, 5000);
+  master_failover(away);
+  std::vector<int> running;
+  for (std::size_t pid = 0; pid < processes_.size(); ++pid) {
+    if (processes_[pid].state == Process::State::kRunning) {
+      running.push_back(static_cast<int>(pid));
+    }
+  }
+  for (std::size_t k = rng_.below(3); k > 0 && !running.empty(); --k) {
+    const auto pick = rng_.below(running.size());
+    const int pid = running[pick];
+    running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
+    after(rng_.millis(0, away.count()), [this, pid] {
+      if (processes_[pid].state == Process::State::kRunning) {
+        process_exit(pid, core::TaskState::kFailed, "etcd exited with status 2 (killed)");
+      }
+    });
+  }
+}
+
+// Clients write to every cluster that can commit: each write is committed
+// and acknowledged (the invariants check that reseeds keep them).
+void World::client_writes() {
+  for (auto& c : clusters_) {
+    if (has_quorum(c)) {
+      c.raft_index += 1;
+    }
+  }
+  settle_once();
+  after(kClientWriteInterval, [this] { client_writes(); });
 }
 
 void World::end_fault_phase() {
@@ -338,6 +426,7 @@ void World::end_fault_phase() {
   for (auto& p : processes_) {
     p.frozen = false;
     p.isolated = false;
+    p.link = Process::SchedulerLink::kUp;
   }
   if (!subscribed_) {
     after(rng_.millis(0, 2000), [this] { resubscribe(); });
@@ -389,6 +478,11 @@ void World::operator_steps() {
       !core_->why_not_unlock()) {
     ++outcome_.unlocks;
     deliver(core::OperatorUnlock{});
+  }
+  // Every seed failed for lack of disk: the operator frees space (the
+  // faults are over) and asks again.
+  if (scheduler_up_ && core_->reseed_halted() && subscribed_ && !core_->why_not_reseed()) {
+    deliver(core::OperatorReseed{});
   }
 }
 

@@ -57,6 +57,10 @@ struct SimOptions {
   bool persist = false;
 };
 
+// How often client writes land on a cluster with quorum (each one a
+// committed, acknowledged entry).
+inline constexpr std::chrono::milliseconds kClientWriteInterval{700};
+
 struct Outcome {
   bool ok = true;
   std::string failure;        // the broken invariant or the liveness failure
@@ -85,7 +89,10 @@ struct Agent {
   double mem_mb = 4096;
   double disk_mb = 20000;
   core::PortRange ports{31000, 31009};
-  enum class State { kUp, kPartitioned, kCrashed } state = State::kUp;
+  // kPartitioned: cut off from everyone; kMasterCut: only the master cannot
+  // reach it (it removes the agent and reports its tasks lost) while its
+  // members go on serving their peers and the scheduler.
+  enum class State { kUp, kPartitioned, kCrashed, kMasterCut } state = State::kUp;
   bool removed = false;  // the master declared it lost (TASK_LOST + FAILURE sent)
   Millis refuse_until{0};
   bool offered = false;  // an offer of it is outstanding
@@ -125,6 +132,10 @@ struct Process {
   enum class State { kStarting, kRunning, kExited } state = State::kStarting;
   bool frozen = false;    // SIGSTOPped: answers nobody
   bool isolated = false;  // cut off from its peers, still answers the scheduler
+  // The link between the scheduler and this member, apart from the links
+  // between members (issue 9: a scheduler cut off from members that serve).
+  // kRepliesLost: requests arrive and take effect, answers never come back.
+  enum class SchedulerLink { kUp, kCut, kRepliesLost } link = SchedulerLink::kUp;
   bool was_connected = false;
   Millis connected_since{0};
   uint64_t raft_index = 0;
@@ -175,8 +186,15 @@ class World {
   const std::vector<Cluster>& clusters() const { return clusters_; }
   const std::vector<Process>& processes() const { return processes_; }
   const Task* task(const std::string& task_id) const;
-  // The process answers the scheduler (running, not frozen, agent reachable).
+  // The process runs and talks to whoever can reach its host (running, not
+  // frozen, agent not partitioned or crashed).
+  bool alive(const Process& p) const;
+  // The process answers the scheduler (alive, and the scheduler's link to it
+  // is up).
   bool reachable(const Process& p) const;
+  // The process takes requests from the scheduler (alive, link up or only
+  // its replies lost).
+  bool receives(const Process& p) const;
   // The process takes part in its cluster's raft (reachable, not isolated,
   // still a voter).
   bool connected(const Process& p) const;
@@ -217,6 +235,13 @@ class World {
   bool tracing() const { return options_.trace; }
   void schedule_next_fault();
   void inject_fault();
+  // Issue 9's fault classes: the scheduler's links to some members cut (or
+  // their replies lost) while the members still talk to each other; an
+  // agent cut off from the master only; and a master failover while members
+  // fail and the RUNNING update of a joining member is held back.
+  void cut_scheduler_links();
+  void compound_failover();
+  void client_writes();
   void end_fault_phase();
   bool converged() const;
   void operator_steps();
@@ -236,7 +261,7 @@ class World {
   void master_update(const std::string& task_id, const std::string& agent_id, core::TaskState state,
                      std::string reason);
   void rescind_offers_of(Agent& agent);
-  void agent_down(std::size_t index, bool crash, Millis duration);
+  void agent_down(std::size_t index, Agent::State how, Millis duration);
   void agent_up(std::size_t index, uint64_t outage);
   void master_failover(Millis duration);
   // Subscribes when a scheduler process runs, the master is up and no
@@ -278,6 +303,7 @@ class World {
   void seed_restart(int pid, uint64_t reseed_id);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
+  // The first listed member that takes the scheduler's requests.
   Process* via(const std::vector<std::string>& client_urls);
   std::vector<core::EtcdMember> member_list(const Cluster& c) const;
   bool connected_fully_since(const Cluster& c, const Process& via, Millis since) const;
@@ -328,6 +354,12 @@ class World {
   uint64_t next_offer_ = 1;
   uint64_t next_uuid_ = 1;
   int agents_down_ = 0;
+  // Until then TASK_RUNNING updates are held back at the agent (a master
+  // failover reorders them behind later failures: issue 9, case 4).
+  Millis hold_running_until_{0};
+  // The seed's executor fails to copy its data aside (disk full) with this
+  // probability: it reports a failure with its data untouched.
+  double seed_copy_failure_ = 0;
 
   // ZooKeeper store (its own random stream: runs without --persist stay
   // exactly as they were)

@@ -170,5 +170,40 @@ TEST(HealthVerdictTest, QuorumIsJudgedBeforeLeader) {
   EXPECT_TRUE(starts_with(judge_health(obs).reason, "no quorum"));
 }
 
+TEST(HealthVerdictTest, ACommitSeenThroughOneReachableMemberIsRecordedDespiteNoQuorum) {
+  HealthObservations obs;
+  obs.members = {member("m0", answered(10), answered(12)), member("m1", silent(), silent()),
+                 member("m2", silent(), silent())};
+  obs.probe_ok = false;
+  auto r = judge_health(obs);
+  EXPECT_FALSE(r.healthy);
+  EXPECT_TRUE(r.reason.starts_with("no quorum")) << r.reason;
+  EXPECT_TRUE(r.commits);
+}
+
+TEST(HealthVerdictTest, NoCommitSeenWithoutAdvanceOrProbe) {
+  HealthObservations obs;
+  // The index stands still, and an advance without a leader proves nothing.
+  obs.members = {member("m0", answered(10), answered(10)),
+                 member("m1", answered(10, 2, 0), answered(14, 2, 0)),
+                 member("m2", silent(), silent())};
+  EXPECT_FALSE(judge_health(obs).commits);
+  obs.probe_ok = true;
+  EXPECT_TRUE(judge_health(obs).commits);
+}
+
+TEST(HealthProbeOrderTest, LeaderFirstThenMembersThatNameALeaderThenTheRest) {
+  StatusSample isolated = answered(5, 9, 0);  // answers, but has no leader
+  isolated.member_id = 1;
+  StatusSample follower = answered(10);
+  follower.member_id = 2;
+  StatusSample leader = answered(10);
+  leader.member_id = kLeader;
+  EXPECT_EQ(probe_order({isolated, silent(), follower, leader}),
+            (std::vector<std::size_t>{3, 2, 0}));
+  EXPECT_EQ(probe_order({isolated, follower}), (std::vector<std::size_t>{1, 0}));
+  EXPECT_TRUE(probe_order({silent(), silent()}).empty());
+}
+
 }  // namespace
 }  // namespace etcdmesos::core

@@ -207,17 +207,18 @@ TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackof
   EXPECT_EQ(orders.back().task_id, h.member("etcd-5")->task_id);
 }
 
-// Case 2: every candidate fails before touching its data (disk full).
+// Case 2: every candidate fails before touching its data (disk full). Both
+// hold the same raft index, so either may seed.
 TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHaltWithoutKills) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
   auto query = next_query(h, all);
   auto orders = only<ReseedOrder>(h.step(MemberStatuses{
       query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+      {MemberHealth{"etcd-4", true, 0, 120, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
   ASSERT_EQ(orders.size(), 2u);
   const auto first = orders.back();
-  ASSERT_EQ(first.task_id, h.member("etcd-5")->task_id);
+  ASSERT_EQ(first.task_id, h.member("etcd-4")->task_id);
   ReseedReport failed{first.task_id, first.reseed_id, ReseedAction::kSeed, false,
                       "not enough free space to copy the data directory aside"};
   failed.data_untouched = true;
@@ -225,7 +226,7 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   EXPECT_EQ(count<KillTask>(fx), 0u);
   auto next = only<ReseedOrder>(fx);
   ASSERT_EQ(next.size(), 1u);
-  EXPECT_EQ(next[0].task_id, h.member("etcd-4")->task_id);
+  EXPECT_EQ(next[0].task_id, h.member("etcd-5")->task_id);
   ReseedReport failed_too{next[0].task_id, next[0].reseed_id, ReseedAction::kSeed, false,
                           "not enough free space"};
   failed_too.data_untouched = true;
@@ -234,13 +235,13 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   EXPECT_TRUE(h.core.locked());
   EXPECT_TRUE(h.core.reseed_halted());
   EXPECT_FALSE(h.core.total_loss());
-  EXPECT_NE(h.core.lock_reason().find("etcd-5: not enough free space"), std::string::npos)
+  EXPECT_NE(h.core.lock_reason().find("etcd-4: not enough free space"), std::string::npos)
       << h.core.lock_reason();
-  EXPECT_NE(h.core.lock_reason().find("etcd-4: not enough free space"), std::string::npos);
+  EXPECT_NE(h.core.lock_reason().find("etcd-5: not enough free space"), std::string::npos);
   EXPECT_EQ(h.core.members().size(), 2u);
   // Nothing automatic any more; unlock would throw the data away: refused.
   EXPECT_FALSE(h.core.auto_reseed_at().has_value());
-  fx = hold(h, 120000ms, seen(all, {{"etcd-4", 100}, {"etcd-5", 120}}, false, false));
+  fx = hold(h, 120000ms, seen(all, {{"etcd-4", 120}, {"etcd-5", 120}}, false, false));
   EXPECT_EQ(count<QueryMemberStatus>(fx), 0u);
   EXPECT_EQ(count<KillTask>(fx), 0u);
   ASSERT_TRUE(h.core.why_not_unlock().has_value());
@@ -250,6 +251,28 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   EXPECT_FALSE(h.core.why_not_reseed().has_value());
   EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 1u);
   EXPECT_FALSE(h.core.locked());
+}
+
+// The best candidate failed and is kept; the next holds less: seeding it
+// would lose the writes only the kept one holds, so reseeds halt instead.
+TEST(CoreFailedSeed, ALowerCandidateIsNotSeededWhileAKeptOneHoldsMore) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  const auto first = orders.back();
+  ASSERT_EQ(first.task_id, h.member("etcd-5")->task_id);
+  ReseedReport failed{first.task_id, first.reseed_id, ReseedAction::kSeed, false, "disk full"};
+  failed.data_untouched = true;
+  auto fx = h.step(failed);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_TRUE(h.core.reseed_halted());
+  EXPECT_NE(h.core.lock_reason().find("next candidate etcd-4 holds raft index 100"),
+            std::string::npos)
+      << h.core.lock_reason();
 }
 
 TEST(CoreFailedSeed, ASeedThatMayHaveForkedIsStillStoppedBeforeTheNextCandidate) {
