@@ -530,7 +530,11 @@ void World::perform(const core::QueryMemberStatus& e) {
   core::MemberStatuses answer;
   answer.query_id = e.query_id;
   for (const auto& m : e.members) {
-    const auto s = sample(m.client_url());
+    auto s = sample(m.client_url());
+    if (s.reachable && faults_on_ && rng_.chance(rates_.drop_status_answer)) {
+      s = core::StatusSample{};  // a slow answer, past the query's timeout
+      s.error = "timed out";
+    }
     core::MemberHealth h;
     h.name = m.name;
     h.reachable = s.reachable;

@@ -679,6 +679,258 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
   bool store_up_ = true;
 };
 
+// Issue 9. Whether an operator forced the reseed under way past silent
+// members (POST /reseed?skip-silent=true): the invariants below then accept
+// what the operator accepted.
+class ForcedReseed {
+ public:
+  void before_event(const Event& ev) {
+    if (const auto* r = as<core::OperatorReseed>(ev)) {
+      pending_ = r->skip_silent;
+    }
+  }
+  void on_effect(const Effect& effect) {
+    if (as<core::QueryMemberStatus>(effect) != nullptr) {
+      forced_ = pending_;
+      pending_ = false;
+    }
+  }
+  void reset() { pending_ = forced_ = false; }
+  bool forced() const { return forced_; }
+
+ private:
+  bool pending_ = false;
+  bool forced_ = false;
+};
+
+// No reseed while a majority of the seed's cluster can commit and the
+// scheduler can see it: a voter connected to that majority is a member the
+// core lists as running. Judged by the cluster as the last answered health
+// check saw it (the core cannot know of a change after that). A majority
+// made only of members the core was told are lost (cut off from the master
+// and the scheduler alike) is the risk -reseed-timeout exists for
+// (docs/incident-response.md, "Partitions"), not counted here.
+class NoReseedWhileMajorityCommits final : public Invariant {
+ public:
+  const char* name() const override { return "no-reseed-while-majority-commits"; }
+  void before_event(const Event& ev, const World&) override {
+    forced_.before_event(ev);
+    if (const auto* h = as<core::HealthChecked>(ev)) {
+      if (auto it = seen_.find(h->check_id); it != seen_.end()) {
+        basis_ = it->second;
+        basis_check_ = h->check_id;
+        seen_.erase(seen_.begin(), std::next(it));
+      }
+    }
+  }
+  void on_scheduler_restart(const World&) override {
+    seen_.clear();
+    basis_.clear();
+    forced_.reset();
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    forced_.on_effect(effect);
+    if (as<core::CheckHealth>(effect) != nullptr) {
+      seen_[as<core::CheckHealth>(effect)->check_id] = committing(w);
+      return std::nullopt;
+    }
+    const auto* order = as<core::ReseedOrder>(effect);
+    if (order == nullptr || order->action != core::ReseedAction::kSeed || forced_.forced()) {
+      return std::nullopt;
+    }
+    const Task* t = w.task(order->task_id);
+    if (t == nullptr || t->process < 0 || w.processes()[t->process].cluster < 0) {
+      return std::nullopt;
+    }
+    const std::string& token = w.clusters()[w.processes()[t->process].cluster].token;
+    if (basis_.contains(token)) {
+      return "seed order to " + order->task_id + " while its cluster " + token +
+             " could commit with members the core lists as running (health check " +
+             std::to_string(basis_check_) + ")";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static std::set<std::string> committing(const World& w) {
+    std::set<std::string> out;
+    for (const auto& c : w.clusters()) {
+      if (!w.has_quorum(c)) {
+        continue;
+      }
+      for (const auto& v : c.voters) {
+        if (v.process < 0) {
+          continue;
+        }
+        const Process& p = w.processes()[v.process];
+        const core::Member* m = core_member(w, p.task_id);
+        if (p.cluster >= 0 && &w.clusters()[p.cluster] == &c && w.connected(p) && m != nullptr &&
+            m->state == core::TaskState::kRunning) {
+          out.insert(c.token);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  ForcedReseed forced_;
+  std::map<uint64_t, std::set<std::string>> seen_;  // by check id, until answered
+  std::set<std::string> basis_;
+  uint64_t basis_check_ = 0;
+};
+
+// No acknowledged write is lost while a majority of the old members runs:
+// every committed entry (client writes, probes, membership changes) is on
+// the member with the highest commit index, and the seed must hold as much
+// as every member of its cluster that Mesos reports running and the core
+// knows (the core cannot rank what it was told is lost). And no old member
+// retired after the seed holds a higher commit index than the seed had.
+class AcknowledgedWritesKept final : public Invariant {
+ public:
+  const char* name() const override { return "acknowledged-writes-kept"; }
+  void before_event(const Event& ev, const World& w) override {
+    forced_.before_event(ev);
+    members_.clear();
+    for (const auto& m : w.core().members()) {
+      members_.insert(m.task_id);
+    }
+  }
+  void on_scheduler_restart(const World&) override {
+    forced_.reset();
+    seed_.reset();
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World& w) override {
+    forced_.on_effect(effect);
+    if (forced_.forced()) {
+      return std::nullopt;
+    }
+    if (const auto* order = as<core::ReseedOrder>(effect);
+        order && order->action == core::ReseedAction::kSeed) {
+      return check_seed(*order, w);
+    }
+    if (const auto* kill = as<core::KillTask>(effect);
+        kill && seed_ && kill->task_id != seed_->task && members_.contains(kill->task_id)) {
+      const Task* t = w.task(kill->task_id);
+      if (t != nullptr && t->process >= 0) {
+        const Process& p = w.processes()[t->process];
+        if (p.cluster >= 0 && w.clusters()[p.cluster].token == seed_->cluster &&
+            p.raft_index > seed_->index) {
+          return "killing " + p.name + " (raft index " + std::to_string(p.raft_index) +
+                 ") of the cluster that seed " + seed_->task + " left at raft index " +
+                 std::to_string(seed_->index);
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Seed {
+    std::string task;
+    std::string cluster;  // the old cluster's token
+    uint64_t index = 0;
+  };
+
+  std::optional<std::string> check_seed(const core::ReseedOrder& order, const World& w) {
+    const Task* t = w.task(order.task_id);
+    if (t == nullptr || t->process < 0 || w.processes()[t->process].cluster < 0) {
+      return std::nullopt;
+    }
+    const Process& seed = w.processes()[t->process];
+    const Cluster& c = w.clusters()[seed.cluster];
+    seed_ = Seed{order.task_id, c.token, seed.raft_index};
+    std::size_t running = 0;
+    const Process* best = &seed;
+    for (const auto& v : c.voters) {
+      if (v.process < 0) {
+        continue;
+      }
+      const Process& p = w.processes()[v.process];
+      const Task* pt = w.task(p.task_id);
+      if (pt == nullptr || !World::mesos_reports_running(*pt) || !members_.contains(p.task_id)) {
+        continue;
+      }
+      ++running;
+      if (p.raft_index > best->raft_index) {
+        best = &p;
+      }
+    }
+    if (running * 2 > c.voters.size() && best != &seed) {
+      return "seed " + seed.name + " holds raft index " + std::to_string(seed.raft_index) +
+             ", but " + best->name + ", which Mesos reports running, holds " +
+             std::to_string(best->raft_index) + " (a majority of " + c.token + " runs)";
+    }
+    return std::nullopt;
+  }
+
+  ForcedReseed forced_;
+  std::set<std::string> members_;  // task ids the core knew before the step
+  std::optional<Seed> seed_;
+};
+
+// Never locked after a total loss while a member that holds the cluster's
+// data runs as far as Mesos knows (issue 9, case 4: a joining member's
+// TASK_RUNNING arrived after the older members' failures, across a master
+// restart, and the core locked while it ran). Counted are tasks the core
+// launched (or recovered), never killed and never heard were lost, whose
+// etcd holds data of an exposed cluster.
+class NeverLockedWhileDataRuns final : public Invariant {
+ public:
+  const char* name() const override { return "never-locked-while-data-runs"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* r = as<core::Recovered>(ev)) {
+      for (const auto& m : r->members) {
+        launched_.insert(m.task_id);
+      }
+    } else if (const auto* s = as<core::StatusUpdate>(ev); s && core::means_member_lost(s->state)) {
+      gone_.insert(s->task_id);
+    } else if (const auto* lost = as<core::AgentLost>(ev)) {
+      for (const auto& m : w_members_) {
+        if (m.second == lost->agent_id) {
+          gone_.insert(m.first);
+        }
+      }
+    }
+  }
+  void on_scheduler_restart(const World&) override { was_locked_ = false; }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    if (const auto* l = as<core::LaunchMember>(effect)) {
+      launched_.insert(l->spec.member.task_id);
+      w_members_[l->spec.member.task_id] = l->spec.member.agent_id;
+    } else if (const auto* k = as<core::KillTask>(effect)) {
+      gone_.insert(k->task_id);
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> after_step(const World& w) override {
+    const bool locked = w.core().total_loss();
+    const bool newly = locked && !was_locked_;
+    was_locked_ = locked;
+    if (!newly) {
+      return std::nullopt;
+    }
+    for (const auto& t : w.tasks()) {
+      if (!launched_.contains(t.id) || gone_.contains(t.id) || !World::mesos_reports_running(t) ||
+          t.process < 0) {
+        continue;
+      }
+      const Process& p = w.processes()[t.process];
+      if (p.state != Process::State::kExited && p.cluster >= 0 && p.raft_index > 0) {
+        return "locked as after a total loss while " + p.name + " (task " + t.id + ", raft index " +
+               std::to_string(p.raft_index) + ") runs";
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::set<std::string> launched_;
+  std::set<std::string> gone_;
+  std::map<std::string, std::string> w_members_;  // task id -> agent id
+  bool was_locked_ = false;
+};
+
 std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool persist) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
@@ -690,6 +942,9 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
   list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
   list.push_back(std::make_unique<NoReseedWhileHealthy>());
+  list.push_back(std::make_unique<NoReseedWhileMajorityCommits>());
+  list.push_back(std::make_unique<AcknowledgedWritesKept>());
+  list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
   }

@@ -79,6 +79,7 @@ World::World(const SimOptions& options)
     // One run in four has members whose disks are too full for the seed's
     // data copy (issue 9, case 2).
     seed_copy_failure_ = rng_.chance(0.25) ? static_cast<double>(rng_.below(100)) / 100 : 0;
+    rates_.drop_status_answer = static_cast<double>(rng_.below(30)) / 100;
   }
 }
 

@@ -186,6 +186,12 @@ class World {
   const std::vector<Cluster>& clusters() const { return clusters_; }
   const std::vector<Process>& processes() const { return processes_; }
   const Task* task(const std::string& task_id) const;
+  const std::vector<Task>& tasks() const { return tasks_; }
+  // Mesos (the master) reports the task running: it has not ended on its
+  // agent and the master has not declared it lost.
+  static bool mesos_reports_running(const Task& t) {
+    return !core::means_member_lost(t.state) && !t.master_knows_lost;
+  }
   // The process runs and talks to whoever can reach its host (running, not
   // frozen, agent not partitioned or crashed).
   bool alive(const Process& p) const;
@@ -218,6 +224,7 @@ class World {
     double drop_change_answer = 0;
     double launch_failure = 0;
     double election_in_check = 0;
+    double drop_status_answer = 0;  // one member's answer to a status query times out
   };
 
   // --- loop (world.cpp)
