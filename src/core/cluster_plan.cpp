@@ -115,6 +115,11 @@ Plan plan_next(const ClusterPicture& p) {
     return wait("majority of members lost (livelock: " + p.livelock_reason +
                 "); etcd can change nothing until members return or a reseed");
   }
+  if (p.partitioned) {
+    return wait("scheduler partitioned from members (" + p.partition_reason +
+                "); nothing is removed, launched or reseeded until it sees a majority again or "
+                "Mesos reports the silent members gone");
+  }
   if (!p.fresh_check) {
     return wait("waiting for a health check that started after the last membership change");
   }

@@ -10,6 +10,11 @@
 //                                                       its membership; only a
 //                                                       reseed or returning
 //                                                       members end it)
+//   4b. the scheduler sees no majority but the
+//       evidence says one may serve (partitioned)    -> wait (no removal either:
+//                                                       the members it cannot
+//                                                       reach may be the ones
+//                                                       that commit)
 //   5. no health check started after the last change -> wait
 //   6. etcd lists a member we do not run             -> remove it (before any add)
 //   7. the cluster has its full size                 -> nothing to do
@@ -52,6 +57,8 @@ struct ClusterPicture {
   bool change_in_flight = false;         // add, launch or remove not finished
   bool livelocked = false;               // the last judged check found no majority
   std::string livelock_reason;           // ... and why
+  bool partitioned = false;              // no majority seen, but evidence of one
+  std::string partition_reason;          // ... and which
   bool fresh_check = false;              // a check started after the last change answered
   bool fresh_healthy = false;            // ... and found the cluster healthy
   std::string fresh_reason;              // ... or why not

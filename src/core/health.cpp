@@ -93,6 +93,18 @@ std::optional<std::string> check_progress(const HealthObservations& obs) {
   return std::string("no progress: the commit index did not advance over the check");
 }
 
+// The probe write went through, or a member that names a leader saw its
+// commit index advance: a majority committed, reached or not.
+bool commits(const HealthObservations& obs) {
+  if (obs.probe_ok) {
+    return true;
+  }
+  return std::any_of(obs.members.begin(), obs.members.end(), [](const MemberObservation& m) {
+    return m.before.reachable && m.after.reachable && m.after.leader != 0 &&
+           m.after.raft_index > m.before.raft_index;
+  });
+}
+
 }  // namespace
 
 HealthResult judge_health(const HealthObservations& observations) {
@@ -115,6 +127,7 @@ HealthResult judge_health(const HealthObservations& observations) {
   if (!reason) {
     reason = check_progress(observations);
   }
+  result.commits = commits(observations);
   result.healthy = !reason.has_value();
   result.reason = reason.value_or("");
   return result;

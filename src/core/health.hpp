@@ -14,6 +14,12 @@
 // The first rule that fails gives the reason; reasons start with a fixed
 // phrase ("no quorum", "no leader", "leader disagreement", "probe write
 // failed", "raft term changed", "no progress") followed by details.
+//
+// Independently of the verdict, HealthResult::commits says whether what the
+// checker saw proves a committing majority: the probe write succeeded, or a
+// reachable member that names a leader saw its commit index advance. A
+// verdict of "no quorum" with commits set means the checker, not the
+// cluster, is cut off (see reseed_plan.hpp).
 #pragma once
 
 #include "core/types.hpp"

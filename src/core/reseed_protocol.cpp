@@ -63,10 +63,14 @@ std::optional<ReseedOrderText> decode_reseed_order(std::string_view text) {
   return ReseedOrderText{*action, *id};
 }
 
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok) {
-  return {{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
-          {std::string(kLabelReseedAction), to_string(order.action)},
-          {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched) {
+  LabelList labels{{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
+                   {std::string(kLabelReseedAction), to_string(order.action)},
+                   {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
+  if (!ok && data_untouched) {
+    labels.emplace_back(std::string(kLabelReseedData), std::string(kReseedDataUntouched));
+  }
+  return labels;
 }
 
 std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
@@ -74,6 +78,7 @@ std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const
   const auto* id = find_label(labels, kLabelReseedId);
   const auto* action = find_label(labels, kLabelReseedAction);
   const auto* result = find_label(labels, kLabelReseedResult);
+  const auto* data = find_label(labels, kLabelReseedData);
   if (id == nullptr || action == nullptr || result == nullptr) {
     return std::nullopt;
   }
@@ -82,7 +87,15 @@ std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const
   if (!parsed_id || !parsed_action || (*result != "ok" && *result != "failed")) {
     return std::nullopt;
   }
-  return ReseedReport{task_id, *parsed_id, *parsed_action, *result == "ok", message};
+  const bool ok = *result == "ok";
+  // A value this version does not know could claim anything: a seed kept
+  // by mistake would let two one-member clusters serve. Refuse it whole.
+  if (data != nullptr && (ok || *data != kReseedDataUntouched)) {
+    return std::nullopt;
+  }
+  ReseedReport report{task_id, *parsed_id, *parsed_action, ok, message};
+  report.data_untouched = data != nullptr;
+  return report;
 }
 
 }  // namespace etcdmesos::core

@@ -7,7 +7,12 @@
 // the framework's own scheduler only.
 // The answer is a TASK_RUNNING status update (reliable, acknowledged) with
 // three labels: kLabelReseedId, kLabelReseedAction and kLabelReseedResult
-// ("ok" or "failed"); its message says what happened.
+// ("ok" or "failed"); its message says what happened. A failed answer may
+// carry a fourth, kLabelReseedData = "untouched": the executor did not
+// change etcd's data for this order and etcd runs (or restarts) as the
+// member it was, never with --force-new-cluster. Executors before it never
+// send the label, so its absence claims nothing (the scheduler assumes the
+// seed may serve as a one-member cluster).
 // Pure: no I/O. Decoding is strict and never throws.
 #pragma once
 
@@ -26,6 +31,8 @@ inline constexpr std::string_view kReseedOrderPrefix = "etcd-mesos/reseed";
 inline constexpr std::string_view kLabelReseedId = "etcd-mesos.reseed-id";
 inline constexpr std::string_view kLabelReseedAction = "etcd-mesos.reseed-action";
 inline constexpr std::string_view kLabelReseedResult = "etcd-mesos.reseed-result";
+inline constexpr std::string_view kLabelReseedData = "etcd-mesos.reseed-data";
+inline constexpr std::string_view kReseedDataUntouched = "untouched";
 
 struct ReseedOrderText {
   ReseedAction action = ReseedAction::kSeed;
@@ -41,10 +48,13 @@ std::optional<ReseedAction> reseed_action_from(std::string_view name);
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
-// The labels of an executor's answer.
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok);
+// The labels of an executor's answer. data_untouched is only said on a
+// failure (an "ok" answer changed the data by definition): it is ignored
+// when ok.
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched = false);
 // The answer carried by a status update's labels; nullopt when the update
-// is not one (no or malformed reseed labels).
+// is not one (no or malformed reseed labels, including a kLabelReseedData
+// of another value or on an "ok" answer).
 std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
                                                const std::string& message);
 

@@ -79,12 +79,17 @@ ClusterPicture SchedulerCore::picture() const {
   ClusterPicture p;
   p.desired = config_.cluster_size;
   p.live = members_.size();
-  p.survivors = static_cast<std::size_t>(std::count_if(
-      tracked_.begin(), tracked_.end(), [](const auto& entry) { return entry.second.ran; }));
+  p.survivors = static_cast<std::size_t>(
+      std::count_if(tracked_.begin(), tracked_.end(),
+                    [](const auto& entry) { return entry.second.may_hold_data(); }));
   p.ever_ran = ever_ran_;
   p.change_in_flight = change_in_flight();
   p.livelocked = livelock_since_.has_value();
   p.livelock_reason = livelock_reason_;
+  p.partitioned = partition_.has_value();
+  if (partition_) {
+    p.partition_reason = partition_->reason;
+  }
   if (fresh_) {
     p.fresh_check = true;
     p.fresh_healthy = fresh_->healthy;
@@ -112,6 +117,12 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
     case NextStep::kWait:
       return;
     case NextStep::kLock:
+      if (immutable()) {
+        // A total loss is declared only once Mesos has answered about every
+        // member that may hold the data since the last subscription.
+        plan_reason_ = reconcile_.describe() + "; would " + plan.reason;
+        return;
+      }
       lock(plan.reason);
       return;
     default:
@@ -220,6 +231,7 @@ void SchedulerCore::launch(Member member, const std::string& offer_id,
     members_.push_back(std::move(member));
     return;
   }
+  tracked_[member.task_id].joined = cluster_state == "existing";
   out.push_back(LaunchMember{offer_id, std::move(spec)});
   members_.push_back(std::move(member));
   ++stats_.launched_servers;

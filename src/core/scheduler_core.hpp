@@ -46,10 +46,26 @@ class SchedulerCore {
   bool subscribed() const { return subscribed_; }
   const Config& config() const { return config_; }
 
-  // Every member that held the cluster's data is gone: nothing is launched
-  // any more and lock_reason() says what the operator must do.
-  bool locked() const { return locked_; }
-  const std::string& lock_reason() const { return lock_reason_; }
+  // Locked: nothing automatic happens any more and lock_reason() says what
+  // the operator must do. Either every member that held the cluster's data
+  // is gone (total_loss(): nothing is launched until POST /unlock), or every
+  // seed candidate of a reseed failed and was kept (reseed_halted(): no
+  // automatic reseed until an operator's POST /reseed).
+  bool locked() const { return locked_ || reseed_halt_.has_value(); }
+  bool total_loss() const { return locked_; }
+  bool reseed_halted() const { return reseed_halt_.has_value(); }
+  const std::string& lock_reason() const { return locked_ ? lock_reason_ : reseed_halt_text(); }
+  // The last judged check found no majority among the members the scheduler
+  // reaches, but the evidence disagrees with a lost majority: the cluster
+  // committed (partition_commits()), or members that do not answer are
+  // reported running by Mesos (silent members). Nothing is reseeded or
+  // killed for it; docs/incident-response.md ("Partitions") has the rule.
+  bool partitioned() const { return partition_.has_value(); }
+  std::string partition_reason() const { return partition_ ? partition_->reason : ""; }
+  bool partition_commits() const { return partition_ && partition_->commits; }
+  // Members Mesos reports running that did not answer the last health check
+  // (names): those a reseed with skip_silent would go without.
+  std::vector<std::string> silent_members() const;
   // The last judged health check found no working majority and no check has
   // shown one since (see reseed_plan.hpp); when that began, and why.
   bool livelocked() const { return livelock_since_.has_value(); }
@@ -66,7 +82,7 @@ class SchedulerCore {
   // Why OperatorReseed / OperatorUnlock would be ignored now; nullopt when it
   // would be acted upon. The shell asks before feeding the event, to answer
   // the operator.
-  std::optional<std::string> why_not_reseed() const;
+  std::optional<std::string> why_not_reseed(bool skip_silent = false) const;
   std::optional<std::string> why_not_unlock() const;
   // No launches, kills or membership changes: the core's picture may be stale
   // (not subscribed, or Mesos has not yet answered about every known task
@@ -99,6 +115,13 @@ class SchedulerCore {
     // (and held data) under the dead scheduler, whose write at TASK_RUNNING
     // never landed. Lost, it counts as a member that ran.
     bool may_have_run = false;
+    // Launched into the existing cluster after etcd accepted it as a voter:
+    // once started it receives the cluster's data, so it counts as a holder
+    // of the data before its TASK_RUNNING arrives (issue 9, case 4: updates
+    // reordered by a master failover made the core lock as after a total
+    // loss while this member ran).
+    bool joined = false;
+    bool may_hold_data() const { return ran || may_have_run || joined; }
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
   struct PendingAdd {
@@ -129,6 +152,12 @@ class SchedulerCore {
     bool giving_up = false;               // the seed was told to stop; waiting for its end
     bool seed_may_live = false;           // it ended ambiguously (lost with its agent)
     std::string why;                      // "automatic ..." or "operator request"
+    // An operator accepted going without members that do not answer.
+    bool skip_silent = false;
+    std::vector<std::string> skipped;  // names of the silent members left out
+    // Candidates whose executor failed before changing anything: kept
+    // running as old members ("name: why").
+    std::vector<std::string> failures;
   };
   // Why a member leaves members_.
   enum class Departure {
@@ -208,7 +237,12 @@ class SchedulerCore {
   void judge_livelock(const HealthResult& result, bool fresh, Millis now);
   bool launch_or_add_in_flight() const;
   void maybe_auto_reseed(Millis now, Effects& out);
-  void start_reseed(Millis now, std::string why, Effects& out);
+  void start_reseed(Millis now, std::string why, bool skip_silent, Effects& out);
+  // Whether the reseed under way may still go on: the majority is lost, or
+  // an operator forced it past silent members and nothing shows commits.
+  bool reseed_still_needed() const;
+  void halt_reseeds(Millis now);
+  const std::string& reseed_halt_text() const;
   void advance_reseed(Millis now, Effects& out);
   void try_next_seed(Millis now, Effects& out);
   void give_up_seed(Millis now, const std::string& why, Effects& out);
@@ -262,6 +296,17 @@ class SchedulerCore {
   std::optional<Millis> livelock_since_;
   std::string livelock_reason_;
   std::optional<Reseed> reseed_;
+  struct Partition {
+    std::string reason;
+    bool commits = false;
+    std::vector<std::string> silent;
+  };
+  std::optional<Partition> partition_;
+  // Every candidate of the last reseed failed and was kept (see locked()).
+  std::optional<std::string> reseed_halt_;
+  // Members that did not answer the status query but run: asked again
+  // after this wait, doubling up to a bound.
+  std::optional<Millis> silent_retry_wait_;
   // After a failed reseed the next automatic one waits this long.
   std::optional<Millis> reseed_retry_at_;
   // A seed that may still serve behind a partition (see Config).

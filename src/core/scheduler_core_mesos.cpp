@@ -192,6 +192,12 @@ void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   if (const Member* m = find_member(task_id)) {
     write_task(*m, false);
   }
+  // A member that joined before the last one that ran was lost holds the
+  // data now, and its own record says so: the kept records may go.
+  for (const auto& m : lost_records_) {
+    write_task(m, true);
+  }
+  lost_records_.clear();
   ever_ran_ = true;
   // The launch is complete; the next decision needs a check that sees it.
   membership_changed(now);
@@ -204,16 +210,19 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     return;
   }
   const Tracked tracked = tracked_[task_id];
-  if (tracked.may_have_run && !tracked.ran) {
-    // A recovered record of a launch Mesos reports lost: it may have run
-    // and held the data under the dead scheduler (found by the simulator,
-    // persist seed 301117), so a new cluster is not bootstrapped after it
-    // without an operator's unlock.
+  if (tracked.may_hold_data() && !tracked.ran) {
+    // A recovered record of a launch Mesos reports lost, or a member that
+    // joined the cluster: it may have run and held the data (found by the
+    // simulator, persist seed 301117), so a new cluster is not bootstrapped
+    // after it without an operator's unlock.
     ever_ran_ = true;
   }
-  if (tracked.ran || tracked.may_have_run) {
+  if (tracked.may_hold_data()) {
+    // Records count members known to have run (or recovered as possibly
+    // run): a member that only joined has no record that says it might
+    // hold data, so a restarted core would not know it did.
     const bool last_that_ran = std::none_of(tracked_.begin(), tracked_.end(), [&](const auto& t) {
-      return t.first != task_id && t.second.ran;
+      return t.first != task_id && (t.second.ran || t.second.may_have_run);
     });
     const bool may_serve_as_seed =
         (reseed_ && reseed_->seed_task == task_id && reseed_->seed_may_live) ||

@@ -136,6 +136,7 @@ void SchedulerCore::release_launch(const std::string& task_id, Millis now, Effec
     return;
   }
   auto it = held_launches_.find(task_id);
+  tracked_[task_id].joined = it->second.spec.cluster_state == "existing";
   out.push_back(LaunchMember{it->second.offer_id, std::move(it->second.spec)});
   held_launches_.erase(it);
   ++stats_.launched_servers;

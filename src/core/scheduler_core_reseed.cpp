@@ -10,13 +10,36 @@
 //  - no old member other than the seed is stopped before a health check of
 //    the seed alone has passed;
 //  - a seed that is not healthy within seed_timeout is killed before the
-//    next candidate is tried, so that two one-member clusters never run.
+//    next candidate is tried, so that two one-member clusters never run;
+//  - a livelock needs agreeing evidence (reseed_plan.hpp): what the
+//    scheduler reaches cannot commit, and Mesos does not report the members
+//    it cannot reach running; otherwise the state is "partitioned";
+//  - every running member answers the status query before a seed is chosen
+//    (one that does not may hold the highest index), unless an operator
+//    skips the silent ones;
+//  - a candidate whose executor failed before changing its data is kept and
+//    the next one tried; when every candidate failed, reseeds halt (locked)
+//    and nothing is killed.
 #include "core/reseed_plan.hpp"
 #include "core/scheduler_core.hpp"
 
 #include <algorithm>
 
 namespace etcdmesos::core {
+
+namespace {
+// Silent members are asked again after this long, doubling up to the bound.
+constexpr Millis kSilentRetryFirst{2000};
+constexpr Millis kSilentRetryMax{30000};
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    out += (out.empty() ? "" : ", ") + n;
+  }
+  return out;
+}
+}  // namespace
 
 const char* to_string(ReseedAction action) {
   switch (action) {
@@ -40,6 +63,9 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
   if (!lacks_quorum(result)) {
     livelock_since_.reset();
     livelock_reason_.clear();
+    if (fresh) {
+      partition_.reset();
+    }
     return;
   }
   // A stale verdict may predate a member's return; and a cluster that has
@@ -48,6 +74,16 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
   if (!fresh || launch_or_add_in_flight() || locked_) {
     return;
   }
+  // The scheduler's own view is no proof: a scheduler cut off from members
+  // that still serve must never reseed them (issue 9, case 1).
+  const auto evidence = majority_evidence(result, members_);
+  if (evidence.commits || !evidence.silent.empty()) {
+    livelock_since_.reset();
+    livelock_reason_.clear();
+    partition_ = Partition{evidence.describe(result), evidence.commits, evidence.silent};
+    return;
+  }
+  partition_.reset();
   if (!livelock_since_) {
     livelock_since_ = now;
     ++stats_.cluster_livelocks;
@@ -56,7 +92,7 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
 }
 
 std::optional<Millis> SchedulerCore::auto_reseed_at() const {
-  if (!config_.auto_reseed || !livelock_since_ || reseed_ || locked_) {
+  if (!config_.auto_reseed || !livelock_since_ || reseed_ || locked()) {
     return std::nullopt;
   }
   Millis at = *livelock_since_ + config_.reseed_timeout;
@@ -81,10 +117,26 @@ void SchedulerCore::maybe_auto_reseed(Millis now, Effects& out) {
   start_reseed(now,
                "automatic: livelocked for " + describe_duration(now - *livelock_since_) +
                    " (--reseed-timeout " + describe_duration(config_.reseed_timeout) + ")",
-               out);
+               false, out);
 }
 
-std::optional<std::string> SchedulerCore::why_not_reseed() const {
+std::vector<std::string> SchedulerCore::silent_members() const {
+  return last_health_ ? unreachable_members(*last_health_, members_) : std::vector<std::string>{};
+}
+
+const std::string& SchedulerCore::reseed_halt_text() const {
+  static const std::string kNone;
+  return reseed_halt_ ? *reseed_halt_ : kNone;
+}
+
+bool SchedulerCore::reseed_still_needed() const {
+  if (livelock_since_) {
+    return true;
+  }
+  return reseed_ && reseed_->skip_silent && partition_ && !partition_->commits;
+}
+
+std::optional<std::string> SchedulerCore::why_not_reseed(bool skip_silent) const {
   if (locked_) {
     return "every member is lost (total loss); a reseed needs a live member: " + lock_reason_;
   }
@@ -102,7 +154,19 @@ std::optional<std::string> SchedulerCore::why_not_reseed() const {
            describe_duration(stray_seed_->since + config_.stray_seed_quarantine - last_now_) +
            " more";
   }
-  if (!livelock_since_) {
+  if (!livelock_since_ && partition_) {
+    if (partition_->commits) {
+      return "the cluster commits although the scheduler sees no majority (" + partition_->reason +
+             "): a reseed would destroy a serving cluster and the writes it acknowledges";
+    }
+    if (!skip_silent) {
+      return "members " + join_names(partition_->silent) +
+             " do not answer the scheduler but Mesos reports their tasks running: they may "
+             "serve behind a partition, or hold the highest raft index. If you know they are "
+             "gone or cut off for good, POST /reseed?skip-silent=true reseeds without them "
+             "(they are retired once the seed is healthy, and what only they held is lost)";
+    }
+  } else if (!livelock_since_) {
     std::string state = last_health_
                             ? (last_health_->healthy ? std::string("healthy")
                                                      : "unhealthy: " + last_health_->reason)
@@ -117,6 +181,12 @@ std::optional<std::string> SchedulerCore::why_not_reseed() const {
 }
 
 std::optional<std::string> SchedulerCore::why_not_unlock() const {
+  if (reseed_halt_ && !locked_) {
+    return "the scheduler is locked because every seed candidate failed, not after a total "
+           "loss: the members still hold the data, and unlocking would throw it away. Fix the "
+           "cause and POST /reseed to try again (" +
+           *reseed_halt_ + ")";
+  }
   if (!locked_) {
     return std::string("the scheduler is not locked");
   }
@@ -137,16 +207,22 @@ std::string SchedulerCore::reseed_status() const {
       seed = &m;
     }
   }
+  if (reseed_->seed_task.empty()) {
+    return head + "the last candidate failed and was kept; trying the next";
+  }
   const std::string name = seed ? seed->name : reseed_->seed_task;
   return head + (reseed_->seed_reported ? "waiting for seed " + name + " to be healthy alone"
                                         : "seed " + name + " is restarting as a new cluster");
 }
 
-void SchedulerCore::on(const OperatorReseed&, Millis now, Effects& out) {
-  if (why_not_reseed() || stray_seed_blocks(now)) {
+void SchedulerCore::on(const OperatorReseed& e, Millis now, Effects& out) {
+  if (why_not_reseed(e.skip_silent) || stray_seed_blocks(now)) {
     return;
   }
-  start_reseed(now, "operator request", out);
+  reseed_halt_.reset();
+  start_reseed(now,
+               e.skip_silent ? "operator request, skipping silent members" : "operator request",
+               e.skip_silent, out);
 }
 
 void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
@@ -176,7 +252,7 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   membership_changed(now);
 }
 
-void SchedulerCore::start_reseed(Millis now, std::string why, Effects& out) {
+void SchedulerCore::start_reseed(Millis now, std::string why, bool skip_silent, Effects& out) {
   std::vector<Member> running;
   for (const auto& m : members_) {
     if (m.state == TaskState::kRunning) {
@@ -188,6 +264,7 @@ void SchedulerCore::start_reseed(Millis now, std::string why, Effects& out) {
   r.query_id = next_query_id_++;
   r.deadline = now + config_.status_query_timeout;
   r.why = std::move(why);
+  r.skip_silent = skip_silent;
   reseed_ = std::move(r);
   ++stats_.cluster_reseeds;
   out.push_back(QueryMemberStatus{reseed_->query_id, std::move(running)});
@@ -197,12 +274,29 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
   if (!reseed_ || reseed_->phase != Reseed::Phase::kRanking || e.query_id != reseed_->query_id) {
     return;
   }
-  if (!livelock_since_) {
+  if (!reseed_still_needed()) {
     // A majority came back while the members were asked: nothing to repair,
     // and a seed would tear down a healthy cluster (found by the simulator).
     end_reseed(now, "abandoned: a majority of members is back");
     return;
   }
+  // A running member that does not answer may hold the highest raft index:
+  // seeding without it could throw away what only it has (issue 9, case 3).
+  const auto silent = unanswered_members(e.members, members_);
+  if (!silent.empty() && !reseed_->skip_silent) {
+    const Millis wait =
+        silent_retry_wait_ ? std::min(*silent_retry_wait_ * 2, kSilentRetryMax) : kSilentRetryFirst;
+    silent_retry_wait_ = wait;
+    end_reseed(now, "postponed: " + join_names(silent) +
+                        " did not answer the status query although Mesos reports their tasks "
+                        "running (they may hold the highest raft index); asking again in " +
+                        describe_duration(wait) +
+                        " (POST /reseed?skip-silent=true reseeds without them)");
+    reseed_retry_at_ = now + wait;
+    return;
+  }
+  reseed_->skipped = silent;
+  silent_retry_wait_.reset();
   auto candidates = rank_seed_candidates(e.members, members_);
   if (candidates.empty()) {
     end_reseed(now, "failed: no live member answered the status query");
@@ -223,7 +317,7 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::try_next_seed(Millis now, Effects& out) {
-  if (!livelock_since_) {
+  if (!reseed_still_needed()) {
     // The old cluster has a majority again (the previous seed, if any, is
     // gone): keep it rather than seed a new one.
     end_reseed(now, "abandoned: a majority of members is back");
@@ -246,7 +340,29 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     membership_changed(now);
     return;
   }
+  if (!reseed_->failures.empty()) {
+    halt_reseeds(now);
+    return;
+  }
   end_reseed(now, "failed: no candidate became a healthy seed");
+}
+
+// Every candidate left failed before changing its data: they all still hold
+// it, and a next round would fail the same way (disk full, say). Stop and
+// let the operator fix the cause (issue 9, case 2: each failed seed used to
+// be killed, until nothing was left).
+void SchedulerCore::halt_reseeds(Millis now) {
+  const std::string failures = [&] {
+    std::string out;
+    for (const auto& f : reseed_->failures) {
+      out += (out.empty() ? "" : "; ") + f;
+    }
+    return out;
+  }();
+  reseed_halt_ = "reseed " + std::to_string(reseed_->id) +
+                 " failed on every candidate, and each was kept with its data (" + failures +
+                 "); no automatic reseed until an operator fixes the cause and sends POST /reseed";
+  end_reseed(now, "failed on every candidate, nothing killed: " + failures);
 }
 
 void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
@@ -255,7 +371,21 @@ void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
       reseed_->seed_reported) {
     return;  // backups are only logged; stale or repeated reports change nothing
   }
+  if (!e.ok && e.data_untouched) {
+    // Its etcd runs on as a member of the old cluster: keep it, try the next.
+    const Member* seed = find_member(reseed_->seed_task);
+    reseed_->failures.push_back((seed ? seed->name : e.task_id) + ": " + e.message);
+    reseed_->seed_task.clear();
+    reseed_->seed_agent.clear();
+    membership_changed(now);
+    if (may_act()) {
+      try_next_seed(now, out);
+    }
+    return;
+  }
   if (!e.ok) {
+    // It may have started with --force-new-cluster: it must stop before
+    // another candidate becomes a one-member cluster.
     if (may_act()) {
       give_up_seed(now, "its executor failed: " + e.message, out);
     }
@@ -282,6 +412,10 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
       end_reseed(now, "failed: no answer to the status query within " +
                           describe_duration(config_.status_query_timeout));
     }
+    return;
+  }
+  if (reseed_->seed_task.empty()) {
+    try_next_seed(now, out);  // the last candidate failed and was kept
     return;
   }
   const Member* seed = find_member(reseed_->seed_task);
@@ -353,9 +487,17 @@ void SchedulerCore::seed_healthy(Millis now, Effects& out) {
     fail_member(m.task_id, now, Departure::kRetired);
   }
   const Member* seed = find_member(seed_task);
+  std::string notes;
+  if (!reseed_->skipped.empty()) {
+    notes += "; skipped silent member(s) " + join_names(reseed_->skipped) + " (operator request)";
+  }
+  for (const auto& f : reseed_->failures) {
+    notes += "; candidate failed and was kept until now: " + f;
+  }
   end_reseed(now, "done: " + (seed ? seed->name : seed_task) + " seeded a new cluster; " +
-                      std::to_string(old.size()) + " old member(s) retired");
+                      std::to_string(old.size()) + " old member(s) retired" + notes);
   livelock_since_.reset();
+  partition_.reset();
   livelock_reason_.clear();
   reseed_retry_at_.reset();
   membership_changed(now);

@@ -189,13 +189,13 @@ struct MemberHealth {
 struct HealthResult {
   bool healthy = false;
   std::string reason;  // why unhealthy
+  std::vector<MemberHealth> members;
+  std::vector<EtcdMember> membership;  // member list as etcd reported it
   // Some member the checker reached showed the cluster committing: the probe
   // write succeeded, or a member that names a leader saw its commit index
   // advance over the check. A majority that commits exists, even where the
   // checker could not reach it.
   bool commits = false;
-  std::vector<MemberHealth> members;
-  std::vector<EtcdMember> membership;  // member list as etcd reported it
 };
 struct HealthChecked {
   uint64_t check_id = 0;  // from the CheckHealth effect

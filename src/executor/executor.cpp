@@ -11,6 +11,7 @@
 #include "codec/task_data.hpp"
 #include "common/log.hpp"
 #include "core/reseed_protocol.hpp"
+#include "executor/data_copy.hpp"
 #include "executor/etcd_command.hpp"
 #include "io/http.hpp"
 #include "io/process.hpp"
@@ -114,31 +115,6 @@ std::uintmax_t file_size_or_zero(const std::filesystem::path& file) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   return ec ? 0 : size;
-}
-
-// Copies the data directory aside (to a temporary name first, so that a
-// half-made copy is never taken for a whole one). An existing copy is kept:
-// it is the older one, made before anything changed.
-Result<std::string> copy_data_dir(const std::filesystem::path& from,
-                                  const std::filesystem::path& to) {
-  std::error_code ec;
-  if (std::filesystem::exists(to, ec)) {
-    return Result<std::string>{boost::system::in_place_value,
-                               "kept the earlier copy " + to.string()};
-  }
-  auto partial = to;
-  partial += ".partial";
-  std::filesystem::remove_all(partial, ec);
-  std::filesystem::copy(from, partial, std::filesystem::copy_options::recursive, ec);
-  if (!ec) {
-    std::filesystem::rename(partial, to, ec);
-  }
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove_all(partial, ignored);
-    return make_error("cannot copy " + from.string() + " to " + to.string() + ": " + ec.message());
-  }
-  return Result<std::string>{boost::system::in_place_value, "copied the data to " + to.string()};
 }
 
 // One status request: an etcd that answers it serves clients.
@@ -252,7 +228,9 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   void exit_at(Clock::time_point when, const std::string& why);
   void exit(int code, const std::string& why);
   void on_message(const std::string& data);
-  void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message);
+  void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message,
+                     bool untouched = false);
+  bool data_untouched() const;
   Result<std::string> backup_data(uint64_t reseed_id);
   std::string exit_message(const io::ExitStatus& status) const;
   std::optional<std::string> send(const std::string& task_id, TaskState state,
@@ -295,6 +273,9 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   // A seed order whose etcd is being stopped, then the report it awaits.
   std::optional<core::ReseedOrderText> seeding_;
   std::optional<SeedReport> seed_report_;
+  // A seed's --force-new-cluster start ended before it served: the data
+  // is no longer the old cluster's member's, whatever etcd runs on it now.
+  bool forced_seed_failed_ = false;
 };
 
 void Executor::Impl::enter(Phase to) {
@@ -454,9 +435,11 @@ asio::awaitable<void> Executor::Impl::supervise() {
 // Decides what an unexpected exit leads to; true when a new etcd runs.
 asio::awaitable<bool> Executor::Impl::restart_after_exit(const io::ExitStatus& status) {
   if (seed_report_) {
+    // Not untouched: etcd ran with --force-new-cluster on this data.
     report_reseed(seed_report_->order, false,
                   "etcd exited before serving as the seed: " + exit_message(status));
     seed_report_.reset();
+    forced_seed_failed_ = true;
   }
   if (!status.signaled && status.code == 0) {
     const bool said_so =
@@ -510,8 +493,10 @@ bool Executor::Impl::restart_as_seed() {
   auto copied = backup_data(order.reseed_id);
   const bool ok = copied.has_value();
   if (!ok) {
-    // The data is untouched: run as before; the scheduler gives this seed up.
-    report_reseed(order, false, copied.error().message);
+    // Nothing was written (a copy that does not fit is refused first, a
+    // half-made one removed): etcd restarts as the member it was, and the
+    // scheduler keeps it and tries the next candidate.
+    report_reseed(order, false, copied.error().message, data_untouched());
   }
   if (auto started = start_etcd(ok ? EtcdStart::kForceNewCluster : EtcdStart::kNormal); !started) {
     if (ok) {
@@ -591,34 +576,49 @@ void Executor::Impl::on_message(const std::string& data) {
   log()->warn("reseed {}: ordered to {} (task '{}', phase {})", order->reseed_id,
               core::to_string(order->action), task_id_, to_string(phase_));
   const bool serving = phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_;
+  // A refusal changes nothing; it says so unless another seed is under way
+  // (data_untouched()).
   if (!serving) {
     report_reseed(*order, false,
-                  "etcd is not serving (phase " + std::string(to_string(phase_)) + ")");
+                  "etcd is not serving (phase " + std::string(to_string(phase_)) + ")",
+                  data_untouched());
     return;
   }
   if (order->action == core::ReseedAction::kBackup) {
     // A member without quorum commits nothing: its files hold still.
     auto copied = backup_data(order->reseed_id);
-    report_reseed(*order, copied.has_value(), copied ? *copied : copied.error().message);
+    report_reseed(*order, copied.has_value(), copied ? *copied : copied.error().message,
+                  !copied && data_untouched());
     return;
   }
   if (seed_report_) {
     report_reseed(*order, false,
-                  "already seeding for reseed " + std::to_string(seed_report_->order.reseed_id));
+                  "already seeding for reseed " + std::to_string(seed_report_->order.reseed_id),
+                  data_untouched());
     return;
   }
   seeding_ = *order;
   stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() goes on
 }
 
+// Whether etcd runs (or restarts) on data no reseed has changed, as the
+// member of the cluster it was in: what a failed answer may claim. Not while
+// another seed is under way — the scheduler would keep this member and seed
+// a second one while this one becomes a one-member cluster — nor after a
+// forced start that failed.
+bool Executor::Impl::data_untouched() const {
+  return !seeding_ && !seed_report_ && !forced_seed_failed_;
+}
+
 void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,
-                                   const std::string& message) {
+                                   const std::string& message, bool untouched) {
   std::vector<mesos::Label> labels;
-  for (auto& [key, value] : core::reseed_report_labels(order, ok)) {
+  for (auto& [key, value] : core::reseed_report_labels(order, ok, untouched)) {
     labels.push_back({key, value});
   }
-  log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}", order.reseed_id,
-             core::to_string(order.action), ok ? "done" : "failed", message);
+  log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}{}",
+             order.reseed_id, core::to_string(order.action), ok ? "done" : "failed", message,
+             !ok && untouched ? " (data untouched)" : "");
   if (phase_ != Phase::kStarting && phase_ != Phase::kRunning) {
     return;  // the task is ending: its terminal update tells the scheduler
   }
@@ -632,7 +632,8 @@ void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,
 
 Result<std::string> Executor::Impl::backup_data(uint64_t reseed_id) {
   return copy_data_dir(data_dir(),
-                       options_.sandbox / ("etcd-data.before-reseed-" + std::to_string(reseed_id)));
+                       options_.sandbox / ("etcd-data.before-reseed-" + std::to_string(reseed_id)),
+                       options_.free_space_ForTest ? options_.free_space_ForTest : free_space);
 }
 
 void Executor::Impl::kill(const mesos::ExecutorEventKill& kill) {

@@ -25,7 +25,11 @@
 // running: a livelocked member writes nothing); "seed" stops etcd, makes that
 // copy, and starts etcd once with --force-new-cluster (later restarts go
 // without it). Each is answered with a TASK_RUNNING update carrying the reseed
-// labels, for "seed" once etcd serves again.
+// labels, for "seed" once etcd serves again. A copy that would not leave a
+// margin of free space is refused before anything is written
+// (executor/data_copy.hpp); a seed whose copy fails starts etcd again as it
+// was, and its failed answer, like a refused order's, says the data is
+// untouched.
 //
 // After the terminal update is acknowledged, or a bounded wait for that,
 // the executor is done and calls on_exit.
@@ -35,6 +39,7 @@
 // TASK_FAILED updates, never a crash.
 #pragma once
 
+#include "executor/data_copy.hpp"
 #include "io/mesos_executor_client.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -75,6 +80,9 @@ struct ExecutorOptions {
   std::chrono::milliseconds restart_budget_reset_after = std::chrono::minutes(10);
   // SIGTERM to SIGKILL when etcd is stopped to become a reseed's seed.
   std::chrono::milliseconds reseed_stop_grace = std::chrono::seconds(10);
+  // Stands in for the free space on the sandbox's filesystem when set
+  // (executor/data_copy.hpp).
+  FreeSpace free_space_ForTest;
 };
 
 // The sandbox named by the agent: MESOS_SANDBOX, else MESOS_DIRECTORY, else

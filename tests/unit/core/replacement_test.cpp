@@ -282,13 +282,16 @@ TEST(CoreLock, LosingTheOnlyMemberOfAOneMemberClusterLocks) {
   EXPECT_EQ(count<LaunchMember>(h.offers({offer("o9", 9)})), 0u);
 }
 
-TEST(CoreLock, AMemberThatNeverRanIsNoSurvivor) {
+TEST(CoreLock, AMemberThatJoinedIsASurvivorUntilItIsLostToo) {
   Harness h;
   h.bring_up(1);
   h.offers({offer("o2", 2)});
-  h.step(MemberAdded{"etcd-2", true, 2, ""});
-  // etcd-1 held all the data; etcd-2 never started.
+  auto launch = only<LaunchMember>(h.step(MemberAdded{"etcd-2", true, 2, ""}));
+  ASSERT_EQ(launch.size(), 1u);
+  // etcd-1 held all the data; etcd-2 joined and may have received it.
   h.report(*h.member("etcd-1"), TaskState::kFailed);
+  EXPECT_FALSE(h.core.locked());
+  h.report(launch[0].spec.member, TaskState::kFailed);
   EXPECT_TRUE(h.core.locked());
 }
 

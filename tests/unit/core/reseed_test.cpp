@@ -356,7 +356,7 @@ TEST(CoreReseed, StaleOrRepeatedReportsChangeNothing) {
   EXPECT_NE(h.core.reseed_status().find("restarting"), std::string::npos);
 }
 
-TEST(CoreReseed, NoAnswerToTheStatusQueryFailsTheReseedAndItIsRetriedLater) {
+TEST(CoreReseed, NoAnswerToTheStatusQueryPostponesTheReseedAndAsksAgainSoon) {
   Harness h(config_of(5, 30000ms));
   const auto all = livelock_five(h);
   std::vector<Effect> fx;
@@ -371,8 +371,11 @@ TEST(CoreReseed, NoAnswerToTheStatusQueryFailsTheReseedAndItIsRetriedLater) {
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   EXPECT_FALSE(h.core.reseeding());
   EXPECT_TRUE(h.core.livelocked());
-  EXPECT_EQ(h.core.auto_reseed_at(), h.now + 30000ms);
-  const Millis retry = h.now + 30000ms;
+  // Both run as far as Mesos knows: either may hold the highest index, so
+  // they are asked again after a short wait (safe_reseed_test.cpp has the
+  // backoff), not after a whole reseed timeout.
+  EXPECT_EQ(h.core.auto_reseed_at(), h.now + 2000ms);
+  const Millis retry = h.now + 2000ms;
   fx = {};
   while (count<QueryMemberStatus>(fx) == 0 && h.now < retry + 2000ms) {
     fx = h.advance(1000ms);
@@ -454,7 +457,7 @@ TEST(CoreTotalLoss, EveryMemberLostLocksAndOnlyAnUnlockBootstrapsAgain) {
   EXPECT_EQ(launch[0].spec.initial_cluster, "etcd-4=http://127.0.0.6:31000");
 }
 
-TEST(CoreTotalLoss, UnlockKillsMembersLaunchedIntoTheLostCluster) {
+TEST(CoreTotalLoss, UnlockForgetsTheLostClusterAndBootstrapsAnew) {
   Harness h(config_of(3));
   h.bring_up(2);
   h.tick_until_check();
@@ -464,10 +467,18 @@ TEST(CoreTotalLoss, UnlockKillsMembersLaunchedIntoTheLostCluster) {
   ASSERT_EQ(third.size(), 1u);
   h.report(*h.member("etcd-1"), TaskState::kFailed);
   h.report(*h.member("etcd-2"), TaskState::kFailed);
+  // etcd-3 joined: it may hold the data (safe_reseed_test.cpp), so only its
+  // loss makes the total loss.
+  EXPECT_FALSE(h.core.locked());
+  h.report(third[0].spec.member, TaskState::kFailed);
   EXPECT_TRUE(h.core.locked());
   auto fx = h.step(OperatorUnlock{});
-  EXPECT_EQ(task_ids(only<KillTask>(fx)), (std::vector<std::string>{third[0].spec.member.task_id}));
+  EXPECT_EQ(count<KillTask>(fx), 0u);
   EXPECT_TRUE(h.core.members().empty());
+  EXPECT_FALSE(h.core.locked());
+  auto launches = only<LaunchMember>(h.offers({offer("o4", 4)}));
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].spec.cluster_state, "new");
 }
 
 TEST(CoreDescribe, ReseedEventsAndEffectsHaveOneLineEach) {

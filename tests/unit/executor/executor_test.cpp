@@ -482,6 +482,7 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
   EXPECT_EQ(report.state, TaskState::kRunning);
   EXPECT_EQ(label_of(report, core::kLabelReseedAction), "seed");
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
+  EXPECT_EQ(label_of(report, core::kLabelReseedData), "");
   const pid_t seed = executor_->etcd_pid_ForTest().value();
   EXPECT_NE(seed, before);
   EXPECT_NE(cmdline(seed).find("--force-new-cluster"), std::string::npos);
@@ -493,6 +494,72 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
   EXPECT_EQ(cmdline(restarted).find("--force-new-cluster"), std::string::npos);
   EXPECT_TRUE(has_key(port));
   EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+}
+
+TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
+  options_.etcd_restart_attempts = 1;
+  options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
+    return std::uintmax_t{1024} * 1024;  // less than the margin alone
+  };
+  start();
+  const auto data = launch_running();
+  const auto port = static_cast<uint16_t>(data.client_port);
+  ASSERT_TRUE(put_key(port));
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }));
+  const auto report = *find_reseed_report(agent_, "7");
+  EXPECT_EQ(report.state, TaskState::kRunning);
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_TRUE(contains(report.message, "not enough free space")) << report.message.value_or("");
+  EXPECT_TRUE(contains(report.message, "1 MiB available")) << report.message.value_or("");
+
+  // etcd was stopped for the seed and started again as before, on its data.
+  ASSERT_TRUE(
+      wait_for([&] { return count_state(agent_, TaskState::kRunning) >= 3; }, kEtcdStartTimeout));
+  const pid_t after = executor_->etcd_pid_ForTest().value();
+  EXPECT_NE(after, before);
+  EXPECT_EQ(cmdline(after).find("--force-new-cluster"), std::string::npos);
+  EXPECT_TRUE(has_key(port));
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7"));
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7.partial"));
+  EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
+}
+
+TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched) {
+  // The scheduler would keep this member and seed another while this one
+  // becomes a one-member cluster.
+  options_.etcd_restart_attempts = 1;
+  start();
+  launch_running();
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 8}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "8") != nullptr; }));
+  const auto refused = *find_reseed_report(agent_, "8");
+  EXPECT_EQ(label_of(refused, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(refused, core::kLabelReseedData), "") << refused.message.value_or("");
+  ASSERT_TRUE(
+      wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "7"), core::kLabelReseedResult), "ok");
+}
+
+TEST_F(ExecutorRestartTest, ABackupThatDoesNotFitFailsWhileEtcdKeepsRunning) {
+  options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
+    return std::uintmax_t{0};
+  };
+  start();
+  launch_running();
+  const pid_t pid = executor_->etcd_pid_ForTest().value();
+  message(core::encode_reseed_order({core::ReseedAction::kBackup, 3}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "3") != nullptr; }));
+  const auto& report = *find_reseed_report(agent_, "3");
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3"));
+  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), pid);
 }
 
 TEST_F(ExecutorRestartTest, BackupOrderCopiesTheDataDirWhileEtcdKeepsRunning) {
@@ -519,6 +586,7 @@ TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgno
   const auto& report = *find_reseed_report(agent_, "9");
   EXPECT_EQ(report.state, TaskState::kStarting);  // never claims RUNNING early
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");  // it did nothing
   EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_STARTING"}));
 }
 

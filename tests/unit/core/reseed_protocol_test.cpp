@@ -1,0 +1,84 @@
+// The reseed wire format (core/reseed_protocol.hpp): orders round-trip, an
+// executor's answer decodes to the report it meant, and the data label of a
+// failed seed is strict — a report claiming more than this version knows is
+// no report at all.
+#include "core/reseed_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etcdmesos::core {
+namespace {
+
+const ReseedOrderText kSeed{ReseedAction::kSeed, 7};
+
+LabelList with(LabelList labels, const std::string& key, const std::string& value) {
+  labels.emplace_back(key, value);
+  return labels;
+}
+
+TEST(ReseedProtocol, OrderRoundTripsAndOthersAreRefused) {
+  EXPECT_EQ(encode_reseed_order(kSeed), "etcd-mesos/reseed action=seed id=7");
+  EXPECT_EQ(decode_reseed_order(encode_reseed_order(kSeed)), kSeed);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=seed id="), std::nullopt);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=grow id=1"), std::nullopt);
+}
+
+TEST(ReseedProtocol, AnswersDecodeToTheirReport) {
+  auto ok = reseed_report_from("t1", reseed_report_labels(kSeed, true), "serves");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->task_id, "t1");
+  EXPECT_EQ(ok->reseed_id, 7u);
+  EXPECT_EQ(ok->action, ReseedAction::kSeed);
+  EXPECT_TRUE(ok->ok);
+  EXPECT_FALSE(ok->data_untouched);
+  EXPECT_EQ(ok->message, "serves");
+
+  auto failed = reseed_report_from("t1", reseed_report_labels(kSeed, false), "etcd exited");
+  ASSERT_TRUE(failed);
+  EXPECT_FALSE(failed->ok);
+  EXPECT_FALSE(failed->data_untouched);  // absent: claims nothing
+}
+
+TEST(ReseedProtocol, AFailedAnswerCanSayTheDataIsUntouched) {
+  const auto labels = reseed_report_labels(kSeed, false, /*data_untouched=*/true);
+  EXPECT_EQ(labels.size(), 4u);
+  EXPECT_EQ(labels.back(),
+            (std::pair<std::string, std::string>{std::string(kLabelReseedData), "untouched"}));
+  auto report = reseed_report_from("t1", labels, "no space");
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_TRUE(report->data_untouched);
+}
+
+TEST(ReseedProtocol, AnOkAnswerNeverSaysUntouched) {
+  // Success changed the data: the flag is not written, and one read is malformed.
+  EXPECT_EQ(reseed_report_labels(kSeed, true, true).size(), 3u);
+  EXPECT_EQ(
+      reseed_report_from(
+          "t1", with(reseed_report_labels(kSeed, true), std::string(kLabelReseedData), "untouched"),
+          ""),
+      std::nullopt);
+}
+
+TEST(ReseedProtocol, AnUnknownDataValueMakesTheAnswerMalformed) {
+  for (const std::string value : {"", "Untouched", "changed", "untouched "}) {
+    EXPECT_EQ(
+        reseed_report_from(
+            "t1", with(reseed_report_labels(kSeed, false), std::string(kLabelReseedData), value),
+            ""),
+        std::nullopt)
+        << "'" << value << "'";
+  }
+}
+
+TEST(ReseedProtocol, MissingOrMalformedLabelsAreNoAnswer) {
+  EXPECT_EQ(reseed_report_from("t1", {}, ""), std::nullopt);
+  auto labels = reseed_report_labels(kSeed, false);
+  labels.pop_back();  // no result
+  EXPECT_EQ(reseed_report_from("t1", labels, ""), std::nullopt);
+  labels.emplace_back(std::string(kLabelReseedResult), "maybe");
+  EXPECT_EQ(reseed_report_from("t1", labels, ""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace etcdmesos::core

@@ -1,0 +1,316 @@
+// A reseed that never destroys a serving cluster (issue 9), with a fake
+// clock: a scheduler cut off from members that still serve is "partitioned",
+// not livelocked; a running member that does not answer the status query
+// postpones the seed choice; a failed seed whose data is untouched is kept;
+// and a member that joined the cluster counts as holding its data.
+#include "core_harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace etcdmesos::core::testing {
+namespace {
+
+Config config_of(std::size_t size) {
+  Config c = test_config();
+  c.cluster_size = size;
+  c.reseed_timeout = 30000ms;
+  c.seed_timeout = 20000ms;
+  return c;
+}
+
+// A verdict in which only `answering` (name -> raft index) answer; with
+// `leader` they name one and `commits` says the cluster was seen committing.
+HealthResult seen(const std::vector<Member>& cluster,
+                  const std::map<std::string, uint64_t>& answering, bool leader, bool commits) {
+  HealthResult r;
+  r.reason = "no quorum: " + std::to_string(answering.size()) + " of " +
+             std::to_string(cluster.size()) + " members reachable";
+  for (const auto& m : cluster) {
+    if (auto it = answering.find(m.name); it != answering.end()) {
+      r.members.push_back(MemberHealth{m.name, true, leader ? 77u : 0u, it->second, 7,
+                                       leader ? "" : "etcdserver: no leader"});
+    } else {
+      r.members.push_back(MemberHealth{m.name, false, 0, 0, 0, "timed out"});
+    }
+    r.membership.push_back(listed(m, Harness::etcd_id_of(m.name)));
+  }
+  r.commits = commits;
+  return r;
+}
+
+std::vector<Effect> answer(Harness& h, HealthResult result) {
+  return h.step(HealthChecked{h.last_check_id, std::move(result)});
+}
+
+// Advances `for_how_long`, answering every check with `verdict`; returns
+// every effect.
+std::vector<Effect> hold(Harness& h, Millis for_how_long, const HealthResult& verdict) {
+  std::vector<Effect> all;
+  const Millis until = h.now + for_how_long;
+  while (h.now < until) {
+    auto fx = h.advance(1000ms);
+    all.insert(all.end(), fx.begin(), fx.end());
+    if (count<CheckHealth>(fx) > 0) {
+      auto more = answer(h, verdict);
+      all.insert(all.end(), more.begin(), more.end());
+    }
+  }
+  return all;
+}
+
+// Nothing destructive among `fx`.
+void expect_nothing_destroyed(const std::vector<Effect>& fx) {
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_EQ(count<RemoveEtcdMember>(fx), 0u);
+  EXPECT_EQ(count<QueryMemberStatus>(fx), 0u);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+}
+
+// Case 1: the scheduler reaches etcd-1 only; it names a leader and commits.
+TEST(CorePartition, ACommittingMemberBehindAPartitionIsNoLivelockAndNothingIsReseeded) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  const auto verdict = seen(all, {{"etcd-1", 50}}, true, true);
+  const auto fx = hold(h, 120000ms, verdict);
+  expect_nothing_destroyed(fx);
+  EXPECT_FALSE(h.core.livelocked());
+  EXPECT_TRUE(h.core.partitioned());
+  EXPECT_TRUE(h.core.partition_commits());
+  EXPECT_FALSE(h.core.auto_reseed_at().has_value());
+  EXPECT_NE(h.core.partition_reason().find("the cluster commits"), std::string::npos)
+      << h.core.partition_reason();
+  EXPECT_NE(h.core.plan_reason().find("partitioned"), std::string::npos) << h.core.plan_reason();
+  // Not even an operator may reseed a cluster that commits.
+  ASSERT_TRUE(h.core.why_not_reseed(true).has_value());
+  EXPECT_NE(h.core.why_not_reseed(true)->find("destroy a serving cluster"), std::string::npos);
+  expect_nothing_destroyed(h.step(OperatorReseed{true}));
+  // The partition heals: healthy again, the state ends.
+  h.tick_until_check();
+  h.answer_check(true);
+  EXPECT_FALSE(h.core.partitioned());
+}
+
+// Case 1, the other evidence: the reachable member cannot commit, but Mesos
+// reports the two it cannot reach running.
+TEST(CorePartition, SilentMembersMesosReportsRunningBlockTheLivelockUntilMesosReportsThemGone) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  const auto verdict = seen(all, {{"etcd-1", 50}}, false, false);
+  expect_nothing_destroyed(hold(h, 60000ms, verdict));
+  EXPECT_FALSE(h.core.livelocked());
+  ASSERT_TRUE(h.core.partitioned());
+  EXPECT_FALSE(h.core.partition_commits());
+  EXPECT_EQ(h.core.silent_members(), (std::vector<std::string>{"etcd-2", "etcd-3"}));
+  // An operator must name the risk.
+  ASSERT_TRUE(h.core.why_not_reseed().has_value());
+  EXPECT_NE(h.core.why_not_reseed()->find("skip-silent"), std::string::npos);
+  EXPECT_FALSE(h.core.why_not_reseed(true).has_value());
+  // Mesos reports both lost: the evidence agrees now, and the livelock runs
+  // its timeout as before.
+  h.report(*h.member("etcd-2"), TaskState::kLost);
+  h.report(*h.member("etcd-3"), TaskState::kLost);
+  h.tick_until_check();
+  answer(h, seen(all, {{"etcd-1", 50}}, false, false));
+  EXPECT_TRUE(h.core.livelocked());
+  EXPECT_FALSE(h.core.partitioned());
+  EXPECT_TRUE(h.core.auto_reseed_at().has_value());
+}
+
+TEST(CorePartition, AnOperatorReseedThatSkipsSilentMembersSeedsTheOneThatAnswersAndRetiresThem) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  const auto verdict = seen(all, {{"etcd-1", 50}}, false, false);
+  hold(h, 10000ms, verdict);
+  ASSERT_TRUE(h.core.partitioned());
+  auto query = only<QueryMemberStatus>(h.step(OperatorReseed{true}));
+  ASSERT_EQ(query.size(), 1u);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query[0].query_id,
+      {MemberHealth{"etcd-1", true, 0, 50, 7, ""}, MemberHealth{"etcd-2", false, 0, 0, 0, "x"},
+       MemberHealth{"etcd-3", false, 0, 0, 0, "x"}}}));
+  // The silent members are told to copy their data aside too, in case
+  // they still run; etcd-1 is the seed.
+  ASSERT_EQ(orders.size(), 3u);
+  const auto seed = orders.back();
+  EXPECT_EQ(seed.action, ReseedAction::kSeed);
+  EXPECT_EQ(seed.task_id, h.member("etcd-1")->task_id);
+  h.step(ReseedReport{seed.task_id, seed.reseed_id, ReseedAction::kSeed, true, "serves"});
+  h.tick_until_check();
+  HealthResult alone;
+  alone.healthy = true;
+  alone.members = {MemberHealth{"etcd-1", true, 1, 60, 8, ""}};
+  const auto fx = answer(h, alone);
+  EXPECT_EQ(count<KillTask>(fx), 2u);
+  EXPECT_NE(h.core.last_reseed_outcome().find("skipped silent member(s) etcd-2, etcd-3"),
+            std::string::npos)
+      << h.core.last_reseed_outcome();
+}
+
+// Five members, three failed (reported by Mesos); etcd-4 and etcd-5 run
+// without quorum and both answered the last check.
+std::vector<Member> livelocked_five(Harness& h) {
+  h.bring_up(5);
+  const auto all = h.core.members();
+  for (const char* name : {"etcd-1", "etcd-2", "etcd-3"}) {
+    h.report(*h.member(name), TaskState::kFailed);
+  }
+  h.tick_until_check();
+  answer(h, seen(all, {{"etcd-4", 100}, {"etcd-5", 120}}, false, false));
+  EXPECT_TRUE(h.core.livelocked());
+  return all;
+}
+
+QueryMemberStatus next_query(Harness& h, const std::vector<Member>& all) {
+  std::vector<Effect> fx;
+  for (int i = 0; i < 120 && count<QueryMemberStatus>(fx) == 0; ++i) {
+    fx = h.advance(1000ms);
+    if (count<CheckHealth>(fx) > 0) {
+      answer(h, seen(all, {{"etcd-4", 100}, {"etcd-5", 120}}, false, false));
+    }
+  }
+  auto queries = only<QueryMemberStatus>(fx);
+  return queries.empty() ? QueryMemberStatus{} : queries.front();
+}
+
+// Case 3: a running member that does not answer may hold the highest index.
+TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackoff) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  ASSERT_NE(query.query_id, 0u);
+  auto fx = h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", false, 0, 0, 0, "x"}}});
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_NE(h.core.last_reseed_outcome().find("postponed: etcd-5"), std::string::npos)
+      << h.core.last_reseed_outcome();
+  EXPECT_EQ(h.core.auto_reseed_at(), h.now + 2000ms);
+  // Asked again: still silent, the wait doubles.
+  query = next_query(h, all);
+  ASSERT_NE(query.query_id, 0u);
+  h.step(MemberStatuses{query.query_id, {MemberHealth{"etcd-4", true, 0, 100, 7, ""}}});
+  EXPECT_EQ(h.core.auto_reseed_at(), h.now + 4000ms);
+  // It answers: it holds the higher index and becomes the seed.
+  query = next_query(h, all);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  ASSERT_EQ(orders.size(), 2u);
+  EXPECT_EQ(orders.back().action, ReseedAction::kSeed);
+  EXPECT_EQ(orders.back().task_id, h.member("etcd-5")->task_id);
+}
+
+// Case 2: every candidate fails before touching its data (disk full).
+TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHaltWithoutKills) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  ASSERT_EQ(orders.size(), 2u);
+  const auto first = orders.back();
+  ASSERT_EQ(first.task_id, h.member("etcd-5")->task_id);
+  ReseedReport failed{first.task_id, first.reseed_id, ReseedAction::kSeed, false,
+                      "not enough free space to copy the data directory aside"};
+  failed.data_untouched = true;
+  auto fx = h.step(failed);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  auto next = only<ReseedOrder>(fx);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].task_id, h.member("etcd-4")->task_id);
+  ReseedReport failed_too{next[0].task_id, next[0].reseed_id, ReseedAction::kSeed, false,
+                          "not enough free space"};
+  failed_too.data_untouched = true;
+  fx = h.step(failed_too);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_TRUE(h.core.reseed_halted());
+  EXPECT_FALSE(h.core.total_loss());
+  EXPECT_NE(h.core.lock_reason().find("etcd-5: not enough free space"), std::string::npos)
+      << h.core.lock_reason();
+  EXPECT_NE(h.core.lock_reason().find("etcd-4: not enough free space"), std::string::npos);
+  EXPECT_EQ(h.core.members().size(), 2u);
+  // Nothing automatic any more; unlock would throw the data away: refused.
+  EXPECT_FALSE(h.core.auto_reseed_at().has_value());
+  fx = hold(h, 120000ms, seen(all, {{"etcd-4", 100}, {"etcd-5", 120}}, false, false));
+  EXPECT_EQ(count<QueryMemberStatus>(fx), 0u);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  ASSERT_TRUE(h.core.why_not_unlock().has_value());
+  EXPECT_TRUE(h.step(OperatorUnlock{}).empty());
+  EXPECT_EQ(h.core.members().size(), 2u);
+  // The operator fixed the disk: POST /reseed tries again.
+  EXPECT_FALSE(h.core.why_not_reseed().has_value());
+  EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 1u);
+  EXPECT_FALSE(h.core.locked());
+}
+
+TEST(CoreFailedSeed, ASeedThatMayHaveForkedIsStillStoppedBeforeTheNextCandidate) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  const auto seed = orders.back();
+  auto fx = h.step(ReseedReport{seed.task_id, seed.reseed_id, ReseedAction::kSeed, false,
+                                "etcd exited before serving as the seed"});
+  EXPECT_EQ(only<KillTask>(fx).size(), 1u);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+}
+
+// Case 4: the member that joined last reports TASK_RUNNING only after the
+// failures of the older ones (a master failover reordered them).
+TEST(CoreJoinedMember, AMemberThatJoinedHoldsTheDataSoItsLateRunningEndsInAReseedNotALock) {
+  Harness h(config_of(3));
+  h.bring_up(2);
+  h.tick_until_check();
+  h.answer_check(true);
+  auto adds = only<AddEtcdMember>(h.offers({offer("o3", 3)}));
+  ASSERT_EQ(adds.size(), 1u);
+  auto launch = only<LaunchMember>(h.step(MemberAdded{"etcd-3", true, 33, ""}));
+  ASSERT_EQ(launch.size(), 1u);
+  const auto all_but_third = h.core.members();
+  h.report(*h.member("etcd-1"), TaskState::kFailed);
+  h.report(*h.member("etcd-2"), TaskState::kFailed);
+  EXPECT_FALSE(h.core.locked()) << h.core.lock_reason();
+  h.report(launch[0].spec.member, TaskState::kRunning);
+  EXPECT_FALSE(h.core.locked());
+  const auto all = h.core.members();
+  h.tick_until_check();
+  HealthResult r;
+  r.reason = "no quorum: 1 of 3 members reachable";
+  r.members = {MemberHealth{"etcd-3", true, 0, 40, 3, "etcdserver: no leader"}};
+  for (const auto& m : all_but_third) {
+    r.membership.push_back(listed(m, Harness::etcd_id_of(m.name)));
+  }
+  answer(h, r);
+  EXPECT_TRUE(h.core.livelocked());
+  EXPECT_TRUE(h.core.auto_reseed_at().has_value());
+}
+
+TEST(CoreJoinedMember, WhenTheJoinedMemberIsLostTooItIsATotalLoss) {
+  Harness h(config_of(3));
+  h.bring_up(2);
+  h.tick_until_check();
+  h.answer_check(true);
+  h.offers({offer("o3", 3)});
+  auto launch = only<LaunchMember>(h.step(MemberAdded{"etcd-3", true, 33, ""}));
+  ASSERT_EQ(launch.size(), 1u);
+  h.report(*h.member("etcd-1"), TaskState::kFailed);
+  h.report(*h.member("etcd-2"), TaskState::kFailed);
+  EXPECT_FALSE(h.core.locked());
+  h.report(launch[0].spec.member, TaskState::kFailed);
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_TRUE(h.core.total_loss());
+}
+
+}  // namespace
+}  // namespace etcdmesos::core::testing
