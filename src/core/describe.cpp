@@ -112,10 +112,12 @@ std::string event_line(const MemberStatuses& e) {
 std::string event_line(const ReseedReport& e) {
   return "reseed " + std::to_string(e.reseed_id) + " " + to_string(e.action) + " report from " +
          e.task_id + ": " + (e.ok ? "ok" : "failed") +
-         (e.message.empty() ? "" : " (" + e.message + ")");
+         (e.message.empty() ? "" : " (" + e.message + ")") +
+         (e.data_untouched ? ", data untouched" : "");
 }
-std::string event_line(const OperatorReseed&) {
-  return "operator requests a reseed";
+std::string event_line(const OperatorReseed& e) {
+  return e.skip_silent ? "operator requests a reseed, skipping silent members"
+                       : "operator requests a reseed";
 }
 std::string event_line(const OperatorUnlock&) {
   return "operator unlocks";

@@ -50,9 +50,14 @@ json::object scheduler_state(const AdminSnapshot& s) {
                    {"persistence", s.persistence},
                    {"locked", s.locked},
                    {"livelocked", s.livelocked},
+                   {"partitioned", s.partitioned},
                    {"auto_reseed", s.auto_reseed}};
   if (s.locked) {
     out["lock_reason"] = s.lock_reason;
+    out["lock"] = s.total_loss ? "total loss" : "reseeds halted";
+  }
+  if (s.partitioned) {
+    out["partition_reason"] = s.partition_reason;
   }
   if (s.livelocked) {
     out["livelock_seconds"] = s.livelock_seconds;

@@ -19,7 +19,11 @@ struct AdminSnapshot {
   // The scheduler's own state (core/scheduler_core.hpp).
   std::string plan;  // what the last reconcile pass decided, or why it waits
   bool locked = false;
+  bool total_loss = false;  // the lock is the total-loss one (else: reseeds halted)
   std::string lock_reason;
+  // The scheduler sees no majority, but the evidence says one may serve.
+  bool partitioned = false;
+  std::string partition_reason;
   bool livelocked = false;
   double livelock_seconds = 0;
   std::string livelock_reason;

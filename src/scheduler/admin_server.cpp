@@ -18,7 +18,9 @@ constexpr std::array<ActionPath, 2> kActionPaths{{
     {"/reseed", AdminAction::kReseed,
      "POST /reseed reseeds a livelocked cluster now: the live member with the highest raft "
      "index becomes a new one-member cluster and the others are retired once it is healthy. "
-     "It is refused (409) unless the cluster has lost its majority. GET /health shows the "
+     "It is refused (409) unless the cluster has lost its majority. Members that Mesos "
+     "reports running but that do not answer hold it back; POST /reseed?skip-silent=true "
+     "goes without them, accepting that what only they hold is lost. GET /health shows the "
      "livelock and the reseed's progress."},
     {"/unlock", AdminAction::kUnlock,
      "POST /unlock leaves the total-loss lock: the scheduler forgets the lost cluster and "
@@ -54,6 +56,39 @@ io::Response text(const io::Request& req, http::status status, std::string body)
   return io::make_response(req, status, std::move(body) + "\n", "text/plain");
 }
 
+// The query string of an action: only /reseed takes one parameter,
+// skip-silent=true|false. Anything else is an error message.
+Result<AdminRequest> parse_action(std::string_view target, AdminAction action) {
+  AdminRequest request{action, false};
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) {
+    return request;
+  }
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) {
+      continue;
+    }
+    const auto eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
+    if (action != AdminAction::kReseed || key != "skip-silent") {
+      return make_error("unknown parameter '" + std::string(key) + "'");
+    }
+    if (value == "true") {
+      request.skip_silent = true;
+    } else if (value == "false") {
+      request.skip_silent = false;
+    } else {
+      return make_error("skip-silent must be true or false, not '" + std::string(value) + "'");
+    }
+  }
+  return request;
+}
+
 io::Response route_action(const io::Request& req, const ActionPath& path,
                           const AdminActionHandler& act, const std::string& secret) {
   if (req.method() != http::verb::post) {
@@ -67,10 +102,15 @@ io::Response route_action(const io::Request& req, const ActionPath& path,
     res.set(http::field::www_authenticate, "Bearer realm=\"etcd-mesos\"");
     return res;
   }
+  const auto request = parse_action(req.target(), path.action);
+  if (!request) {
+    return text(req, http::status::bad_request,
+                request.error().message + "; " + std::string(path.purpose));
+  }
   if (!act) {
     return text(req, http::status::service_unavailable, "not available");
   }
-  const auto result = act(path.action);
+  const auto result = act(*request);
   return text(req, result.accepted ? http::status::accepted : http::status::conflict,
               result.message);
 }
@@ -81,7 +121,8 @@ io::Response healthz(const io::Request& req, const AdminSnapshot& snapshot) {
   }
   std::string reason;
   if (snapshot.locked) {
-    reason = "locked after a total loss: " + snapshot.lock_reason;
+    reason =
+        (snapshot.total_loss ? "locked after a total loss: " : "locked: ") + snapshot.lock_reason;
   } else if (!snapshot.reseed.empty()) {
     reason = "reseeding: " + snapshot.reseed;
   } else if (snapshot.livelocked) {
@@ -92,6 +133,9 @@ io::Response healthz(const io::Request& req, const AdminSnapshot& snapshot) {
                   ? "automatic reseed in " +
                         std::to_string(static_cast<long>(*snapshot.reseed_in_seconds)) + " s"
                   : std::string("automatic reseed is off: POST /reseed to reseed"));
+  } else if (snapshot.partitioned) {
+    reason = "partitioned: the scheduler is cut off from members that may still serve (" +
+             snapshot.partition_reason + "); nothing is reseeded or killed meanwhile";
   } else {
     reason = "unhealthy: " +
              (snapshot.health ? snapshot.health->reason : "no health check has passed yet");

@@ -6,7 +6,9 @@
 //   GET  /health   the last health check with a per-member breakdown, and the
 //                  scheduler's own state (JSON)
 //   POST /reseed   reseed a livelocked cluster now (202; 409 with the reason
-//                  when the scheduler refuses)
+//                  when the scheduler refuses); ?skip-silent=true also goes
+//                  without members Mesos reports running that do not answer
+//                  (400 for any other parameter or value)
 //   POST /unlock   leave the total-loss lock and bootstrap a new, empty
 //                  cluster (202; 409 when not locked)
 // A standby scheduler (another one leads) answers every request with 503 and
@@ -29,12 +31,20 @@ namespace etcdmesos::scheduler {
 
 enum class AdminAction { kReseed, kUnlock };
 
+// What an admin POST asks for.
+struct AdminRequest {
+  AdminAction action = AdminAction::kReseed;
+  // POST /reseed?skip-silent=true: the operator accepts losing what only
+  // silent members hold (see core::OperatorReseed).
+  bool skip_silent = false;
+};
+
 struct AdminActionResult {
   bool accepted = false;
   std::string message;  // what happens now, or why it was refused
 };
 
-using AdminActionHandler = std::function<AdminActionResult(AdminAction)>;
+using AdminActionHandler = std::function<AdminActionResult(const AdminRequest&)>;
 
 class AdminServer {
  public:

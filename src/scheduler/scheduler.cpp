@@ -93,7 +93,8 @@ Scheduler::Scheduler(asio::io_context& io, Options options)
       artifacts_(io.get_executor()),
       admin_(
           io.get_executor(), [this] { return snapshot(); },
-          [this](AdminAction action) { return on_admin_action(action); }, admin_secret(options_)) {}
+          [this](const AdminRequest& request) { return on_admin_action(request); },
+          admin_secret(options_)) {}
 
 Scheduler::~Scheduler() {
   stop();
@@ -245,7 +246,10 @@ AdminSnapshot Scheduler::snapshot() const {
   const auto at = now();
   s.plan = core_.plan_reason();
   s.locked = core_.locked();
+  s.total_loss = core_.total_loss();
   s.lock_reason = core_.lock_reason();
+  s.partitioned = core_.partitioned();
+  s.partition_reason = core_.partition_reason();
   s.livelocked = core_.livelocked();
   if (const auto since = core_.livelock_since()) {
     s.livelock_seconds = seconds(at - *since);
@@ -266,15 +270,26 @@ AdminSnapshot Scheduler::snapshot() const {
   return s;
 }
 
-AdminActionResult Scheduler::on_admin_action(AdminAction action) {
-  if (action == AdminAction::kReseed) {
-    if (auto why_not = core_.why_not_reseed()) {
+AdminActionResult Scheduler::on_admin_action(const AdminRequest& request) {
+  if (request.action == AdminAction::kReseed) {
+    if (auto why_not = core_.why_not_reseed(request.skip_silent)) {
       log()->warn("operator reseed refused: {}", *why_not);
       return {false, "reseed refused: " + *why_not};
     }
-    log()->warn("operator requested a reseed");
-    feed(core::OperatorReseed{});
-    return {true, "reseed started: " + core_.reseed_status() + "; follow it on GET /health"};
+    std::string skipped;
+    if (request.skip_silent) {
+      for (const auto& name : core_.silent_members()) {
+        skipped += (skipped.empty() ? "" : ", ") + name;
+      }
+      skipped = skipped.empty()
+                    ? "; no member is silent now (any that is silent when asked is skipped)"
+                    : "; skipping silent member(s) " + skipped +
+                          " if they still do not answer: what only they hold is lost";
+    }
+    log()->warn("operator requested a reseed{}", request.skip_silent ? skipped : "");
+    feed(core::OperatorReseed{request.skip_silent});
+    return {true,
+            "reseed started: " + core_.reseed_status() + skipped + "; follow it on GET /health"};
   }
   if (auto why_not = core_.why_not_unlock()) {
     return {false, "unlock refused: " + *why_not};
@@ -294,9 +309,11 @@ void Scheduler::log_state_changes() {
     state = core_.reseed_status();
   } else if (core_.livelocked()) {
     state = "livelocked: " + core_.livelock_reason();
+  } else if (core_.partitioned()) {
+    state = "partitioned from members: " + core_.partition_reason();
   }
   if (state != logged_state_) {
-    if (core_.locked()) {
+    if (core_.total_loss()) {
       log()->critical(
           "state: '{}' -> '{}'. To recover: copy the newest etcd-data directory from a member's "
           "sandbox (or take an etcd snapshot backup), POST /unlock to bootstrap a new empty "

@@ -73,7 +73,7 @@ class Scheduler {
   void query_statuses(const core::QueryMemberStatus& query);
   void send_reseed_order(const core::ReseedOrder& order);
   boost::asio::awaitable<core::MemberHealth> status_of(core::Member member);
-  AdminActionResult on_admin_action(AdminAction action);
+  AdminActionResult on_admin_action(const AdminRequest& request);
   void log_state_changes();
   boost::asio::awaitable<void> send_call(mesos::Call call);
   boost::asio::awaitable<void> run_health_check(core::CheckHealth check);

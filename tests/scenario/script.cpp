@@ -195,8 +195,10 @@ std::vector<std::string> Runner::execute(const std::string& line) {
     statuses(w);
   } else if (cmd == "reseed-report") {
     reseed_report(w);
-  } else if (cmd == "reseed") {
+  } else if (cmd == "reseed" && w.size() == 1) {
     feed(core::OperatorReseed{});
+  } else if (cmd == "reseed" && w.size() == 2 && w[1] == "skip-silent") {
+    feed(core::OperatorReseed{true});
   } else if (cmd == "unlock") {
     feed(core::OperatorUnlock{});
   } else if (cmd == "tick" && w.size() == 2) {
@@ -379,6 +381,12 @@ std::vector<std::string> Runner::state() const {
                 " reseeding=" + yes(c.reseeding()) +
                 " change-in-flight=" + yes(c.change_in_flight()));
   out.push_back("plan: " + c.plan_reason());
+  if (c.partitioned()) {
+    out.push_back("partitioned: " + c.partition_reason());
+  }
+  if (c.reseed_halted()) {
+    out.push_back("lock: " + c.lock_reason());
+  }
   for (const auto& m : c.members()) {
     out.push_back("member " + m.name + " task=" + m.task_id + " agent=" + m.agent_id + " " +
                   core::to_string(m.state));
@@ -494,7 +502,18 @@ void Runner::health(const std::vector<std::string>& w) {
       unreachable = comma_list(opts["unreachable"]);
     }
   } else {
-    r.reason = join(w, 2);
+    // Leading flags: unreachable=NAME,... and commits (HealthResult::commits).
+    std::size_t at = 2;
+    for (; at < w.size(); ++at) {
+      if (w[at].starts_with("unreachable=")) {
+        unreachable = comma_list(w[at].substr(std::string_view("unreachable=").size()));
+      } else if (w[at] == "commits") {
+        r.commits = true;
+      } else {
+        break;
+      }
+    }
+    r.reason = join(w, at);
   }
   for (const auto& m : check_->members) {
     const bool down =
@@ -579,7 +598,10 @@ void Runner::reseed_report(const std::vector<std::string>& w) {
   r.reseed_id = reseed_ids_.contains(m.task_id) ? reseed_ids_[m.task_id] : 0;
   r.action = w[2] == "seed" ? core::ReseedAction::kSeed : core::ReseedAction::kBackup;
   r.ok = w[3] == "ok";
-  r.message = join(w, 4);
+  // "fail untouched ...": the executor says it changed nothing.
+  const bool untouched = !r.ok && w.size() > 4 && w[4] == "untouched";
+  r.data_untouched = untouched;
+  r.message = join(w, untouched ? 5 : 4);
   if (r.ok && r.action == core::ReseedAction::kSeed) {
     // --force-new-cluster: etcd lists the seed alone from now on.
     std::erase_if(etcd_, [&](const Listed& l) { return l.peer_url != m.peer_url(); });

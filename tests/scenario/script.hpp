@@ -24,12 +24,15 @@
 //   offer AGENT cpus= mem= disk= ports=B-E[,B-E] [id=] [host=]
 //   rescind OFFER-ID           | agent-lost AGENT
 //   status TASK-OR-MEMBER STATE [uuid=U | no-uuid] [reason=R] [message=M]
-//   health healthy [unreachable=NAME,...] | health unhealthy REASON...
+//   health healthy [unreachable=NAME,...]
+//   health unhealthy [unreachable=NAME,...] [commits] REASON...
+//                              (commits: a reachable member saw the cluster commit)
 //   member-added NAME ok [id=N] | member-added NAME fail ERROR...
 //   member-removed NAME|id=N ok | member-removed NAME|id=N fail ERROR...
 //   statuses NAME=RAFT_INDEX|NAME=unreachable ...   (answers QueryMemberStatus)
-//   reseed-report MEMBER backup|seed ok|fail [message...]
-//   reseed | unlock            operator requests
+//   reseed-report MEMBER backup|seed ok|fail [untouched] [message...]
+//                              (untouched: the executor changed nothing)
+//   reseed [skip-silent] | unlock   operator requests
 //   tick DURATION              advances the clock, ticking once a second
 //   bring-up N                 the usual path to N running members on agents
 //                              a1..aN, as bring_up.txt shows it (effects dropped)

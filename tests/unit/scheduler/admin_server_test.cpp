@@ -113,5 +113,59 @@ TEST(AdminServer, UnknownPathsAndMethodsAreClientErrors) {
   EXPECT_EQ(AdminServer::route(get("/stats?x=1"), {}).result(), http::status::ok);
 }
 
+TEST(AdminServer, ReseedTakesSkipSilentAndRefusesAnyOtherParameter) {
+  auto s = two_members(false);
+  std::vector<AdminRequest> seen;
+  AdminActionHandler act = [&](const AdminRequest& r) {
+    seen.push_back(r);
+    return AdminActionResult{true, "reseed started"};
+  };
+  auto post = [&](const std::string& target) {
+    return AdminServer::route(get(target, http::verb::post), s, act);
+  };
+  EXPECT_EQ(post("/reseed").result(), http::status::accepted);
+  EXPECT_EQ(post("/reseed?skip-silent=true").result(), http::status::accepted);
+  EXPECT_EQ(post("/reseed?skip-silent=false").result(), http::status::accepted);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].skip_silent);
+  EXPECT_TRUE(seen[1].skip_silent);
+  EXPECT_FALSE(seen[2].skip_silent);
+  for (const char* bad : {"/reseed?skip-silent=yes", "/reseed?skip-silent", "/reseed?force=true",
+                          "/unlock?skip-silent=true"}) {
+    auto res = post(bad);
+    EXPECT_EQ(res.result(), http::status::bad_request) << bad;
+  }
+  EXPECT_EQ(seen.size(), 3u);  // refused requests never reach the scheduler
+}
+
+TEST(AdminServer, APartitionedSchedulerSaysSoOnHealthzAndHealth) {
+  auto s = two_members(false);
+  s.partitioned = true;
+  s.partition_reason = "etcd-2 do not answer the scheduler but Mesos reports their tasks running";
+  auto healthz = AdminServer::route(get("/healthz"), s);
+  EXPECT_EQ(healthz.result(), http::status::service_unavailable);
+  EXPECT_TRUE(healthz.body().starts_with("partitioned: ")) << healthz.body();
+  EXPECT_NE(healthz.body().find(s.partition_reason), std::string::npos);
+  auto scheduler =
+      json::parse(AdminServer::route(get("/health"), s).body()).as_object().at("scheduler");
+  EXPECT_TRUE(scheduler.as_object().at("partitioned").as_bool());
+  EXPECT_EQ(scheduler.as_object().at("partition_reason").as_string(), s.partition_reason);
+}
+
+TEST(AdminServer, TheTwoLocksAreToldApart) {
+  auto s = two_members(false);
+  s.locked = true;
+  s.lock_reason = "reseed 2 failed on every candidate";
+  auto halted = AdminServer::route(get("/healthz"), s);
+  EXPECT_TRUE(halted.body().starts_with("locked: reseed 2")) << halted.body();
+  EXPECT_EQ(json::parse(AdminServer::route(get("/health"), s).body())
+                .at_pointer("/scheduler/lock")
+                .as_string(),
+            "reseeds halted");
+  s.total_loss = true;
+  auto total = AdminServer::route(get("/healthz"), s);
+  EXPECT_TRUE(total.body().starts_with("locked after a total loss: ")) << total.body();
+}
+
 }  // namespace
 }  // namespace etcdmesos::scheduler
