@@ -141,7 +141,32 @@ LocalStack::LocalStack(StackOptions options)
   if (!up) {
     throw std::runtime_error("the dev cluster did not start:\n" + logs());
   }
+  scheduler_bin_dir_ = ETCDMESOS_BIN_DIR;
+  if (options_.scheduler_uid) {
+    prepare_scheduler_user();
+  }
   start_scheduler();
+}
+
+// The scheduler runs as another user: it must reach its own binary and the
+// executor's (it reads that one to serve it to the agents) through
+// directories that user may enter. The stack's directory (0700 from mkdtemp)
+// becomes 0711, enterable but not listable; the copies sit in a 0755
+// directory inside it. Its logs need nothing: ChildProcess opens them as root
+// and hands over the descriptors.
+void LocalStack::prepare_scheduler_user() {
+  namespace fs = std::filesystem;
+  const auto enter_only = fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec;
+  const auto readable = enter_only | fs::perms::group_read | fs::perms::others_read;
+  fs::permissions(dir_.path(), enter_only);
+  scheduler_bin_dir_ = dir_.path() / "scheduler-bin";
+  fs::create_directory(scheduler_bin_dir_);
+  fs::permissions(scheduler_bin_dir_, readable);
+  for (const char* name : {"etcd-mesos-scheduler", "etcd-mesos-executor"}) {
+    const auto copy = scheduler_bin_dir_ / name;
+    fs::copy_file(project_binary(name), copy, fs::copy_options::overwrite_existing);
+    fs::permissions(copy, readable);
+  }
 }
 
 LocalStack::~LocalStack() {
@@ -151,14 +176,25 @@ LocalStack::~LocalStack() {
 }
 
 std::vector<std::string> LocalStack::scheduler_argv(uint16_t admin_port) const {
-  std::vector<std::string> argv{project_binary("etcd-mesos-scheduler"),
-                                "-master=" + zookeeper_->url("/mesos"),
-                                "-cluster-size=" + std::to_string(options_.cluster_size),
-                                "-admin-port=" + std::to_string(admin_port),
-                                "-address=127.0.0.1",
-                                "-executor-bin=" + project_binary("etcd-mesos-executor"),
-                                "-health-check-interval=1",
-                                "-mesos-offer-refuse-seconds=1"};
+  std::vector<std::string> argv;
+  if (options_.scheduler_uid) {
+    // --pdeathsig=keep: the kernel clears the parent-death signal that
+    // ChildProcess set when the user changes, and the scheduler must still die
+    // with a crashed test process.
+    const auto id = std::to_string(*options_.scheduler_uid);
+    argv = {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups",
+            "--pdeathsig=keep"};
+  }
+  const std::vector<std::string> own{
+      (scheduler_bin_dir_ / "etcd-mesos-scheduler").string(),
+      "-master=" + zookeeper_->url("/mesos"),
+      "-cluster-size=" + std::to_string(options_.cluster_size),
+      "-admin-port=" + std::to_string(admin_port),
+      "-address=127.0.0.1",
+      "-executor-bin=" + (scheduler_bin_dir_ / "etcd-mesos-executor").string(),
+      "-health-check-interval=1",
+      "-mesos-offer-refuse-seconds=1"};
+  argv.insert(argv.end(), own.begin(), own.end());
   if (!options_.persist_path.empty()) {
     argv.push_back("-zk-framework-persist=" + zookeeper_->url(options_.persist_path));
   }

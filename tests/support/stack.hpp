@@ -61,6 +61,14 @@ struct StackOptions {
   // Masters of the dev cluster contending through ZooKeeper (--masters).
   int masters = 1;
   std::chrono::milliseconds heartbeat_interval{2000};
+  // When set, the scheduler runs as this user and group, without
+  // supplementary groups (through setpriv; the test must run as root), so
+  // that a test can cut only the scheduler's traffic with iptables' owner
+  // match while the dev cluster, the members and the test stay root. The
+  // scheduler then runs from copies of our binaries in the stack's directory,
+  // because the build tree may lie where that user cannot read (a clone under
+  // /root).
+  std::optional<uid_t> scheduler_uid;
 };
 
 class LocalStack {
@@ -112,6 +120,8 @@ class LocalStack {
   std::string scheduler_log() const;
 
  private:
+  void prepare_scheduler_user();
+
   StackOptions options_;
   TempDir dir_;
   std::unique_ptr<ZooKeeperServer> zookeeper_;
@@ -120,6 +130,9 @@ class LocalStack {
   uint16_t master_port_ = 0;
   uint16_t admin_port_ = 0;
   std::string first_agent_ip_;
+  // Where the scheduler's binaries are taken from: the build tree, or copies
+  // that scheduler_uid can read and execute.
+  std::filesystem::path scheduler_bin_dir_;
 };
 
 }  // namespace etcdmesos::testing
