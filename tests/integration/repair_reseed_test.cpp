@@ -93,17 +93,36 @@ TEST(Reseed, AfterTheTimeoutTheSurvivorSeedsANewClusterThatGrowsBack) {
   EXPECT_NE(last.find(survivor + " seeded a new cluster"), std::string::npos) << last;
 }
 
-TEST(Reseed, AFrozenSurvivorIsRetiredOnlyAfterTheSeedIsHealthy) {
-  LocalStack stack(options({"-etcd-restart-attempts=0", "-reseed-timeout=8"}));
+TEST(Reseed, AFrozenSurvivorBlocksTheAutomaticReseedAndIsRetiredAfterAForcedOne) {
+  LocalStack stack(options({"-etcd-restart-attempts=0", "-reseed-timeout=3"}));
   ASSERT_TRUE(wait_until([&] { return complete(stack); }, kBringUp)) << stack.logs();
   const auto before = stack.members();
   write_keys(before[0]);
   // before[0] dies, before[1] freezes (its task still runs): only before[2]
-  // answers, so it is the only candidate; before[1] is an old member that
-  // must not be stopped before the seed is healthy.
+  // answers. The frozen member may hold the highest raft index, or serve
+  // behind a partition: no automatic reseed (issue 9), only an operator's
+  // that names the risk. It is an old member that must not be stopped
+  // before the seed is healthy.
   ASSERT_TRUE(signal_member(before[0], SIGKILL));
   ASSERT_TRUE(signal_member(before[1], SIGSTOP));
   const std::string frozen_task = str(before[1], "task_id");
+  ASSERT_TRUE(wait_until([&] { return stack.partitioned(); }, 30s)) << stack.logs();
+  // Well past --reseed-timeout: nothing happens by itself.
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(stat(stack, "cluster_reseeds"), 0) << stack.logs();
+    ASSERT_EQ(stat(stack, "livelocked"), 0);
+    std::this_thread::sleep_for(250ms);
+  }
+  auto plain = stack.admin_call("POST", "/reseed");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 409u) << plain->body;
+  EXPECT_NE(plain->body.find("skip-silent=true"), std::string::npos) << plain->body;
+  auto forced = stack.admin_call("POST", "/reseed?skip-silent=true");
+  ASSERT_TRUE(forced);
+  EXPECT_EQ(forced->status, 202u) << forced->body;
+  EXPECT_NE(forced->body.find(str(before[1], "name")), std::string::npos)
+      << "the response names the member it skips: " << forced->body;
 
   ASSERT_TRUE(wait_until(
       [&] {
@@ -160,8 +179,10 @@ TEST(Reseed, TheSurvivorWithTheHighestRaftIndexIsTheSeed) {
     ASSERT_TRUE(signal_member(before[i], SIGKILL));
   }
   // Let the best survivor notice it lost the majority (and stop leading)
-  // before the laggard comes back, so nothing is replicated to it.
-  ASSERT_TRUE(wait_until([&] { return stat(stack, "livelocked") == 1; }, 30s)) << stack.logs();
+  // before the laggard comes back, so nothing is replicated to it. While the
+  // laggard is frozen its task still runs: the scheduler calls that
+  // partitioned, not livelocked (issue 9).
+  ASSERT_TRUE(wait_until([&] { return stack.partitioned(); }, 30s)) << stack.logs();
   ASSERT_TRUE(signal_member(laggard, SIGCONT));
 
   ASSERT_TRUE(wait_until(

@@ -289,6 +289,15 @@ boost::json::object LocalStack::health() {
   return !ec && parsed.is_object() ? parsed.as_object() : boost::json::object{};
 }
 
+bool LocalStack::partitioned() {
+  const auto h = health();
+  const auto* scheduler = h.if_contains("scheduler");
+  const auto* flag = scheduler && scheduler->is_object()
+                         ? scheduler->as_object().if_contains("partitioned")
+                         : nullptr;
+  return flag != nullptr && flag->is_bool() && flag->as_bool();
+}
+
 std::optional<HttpResult> LocalStack::admin_call(const std::string& method,
                                                  const std::string& target,
                                                  const std::string& bearer) {

@@ -95,6 +95,9 @@ class LocalStack {
   // A request to the admin interface with an optional bearer token.
   std::optional<HttpResult> admin_call(const std::string& method, const std::string& target,
                                        const std::string& bearer = "");
+  // GET /health says the scheduler is partitioned from members (it sees no
+  // majority, but the evidence says one may serve).
+  bool partitioned();
   // Members in TASK_RUNNING, /stats healthy, and exactly `size` of them.
   bool healthy_with(std::size_t size);
   // Host loss through the dev cluster's control endpoint.
