@@ -306,6 +306,9 @@ class SchedulerCore {
     std::vector<std::string> silent;
   };
   std::optional<Partition> partition_;
+  // While partitioned, Mesos is asked about every task this often.
+  static constexpr Millis kPartitionReconcileInterval{30000};
+  Millis partition_reconcile_at_{0};
   // Every candidate of the last reseed failed and was kept (see locked()).
   std::optional<std::string> reseed_halt_;
   // Members that did not answer the status query but run: asked again

@@ -19,6 +19,14 @@ void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
     forget_departed(e.result);
   }
   judge_livelock(e.result, fresh, now);
+  if (partition_ && subscribed_ && now >= partition_reconcile_at_) {
+    // The core's own picture may be what is stale: a member it was told is
+    // lost may serve (a re-registration overtaken by the older removal).
+    // Mesos tells again what runs; an unknown task is then killed (found by
+    // the simulator, seed 1146889).
+    out.push_back(Reconcile{});
+    partition_reconcile_at_ = now + kPartitionReconcileInterval;
+  }
   // Only the seed is checked while seeding, and only after it restarted: a
   // fresh healthy verdict means it serves as a one-member cluster.
   if (fresh && e.result.healthy && reseed_ && reseed_->phase == Reseed::Phase::kSeeding &&
@@ -122,7 +130,7 @@ void SchedulerCore::start_health_check(Millis now, Effects& out) {
 }
 
 std::vector<Member> SchedulerCore::health_check_targets() {
-  if (reseed_ && reseed_->phase == Reseed::Phase::kSeeding) {
+  if (reseed_ && reseed_->phase == Reseed::Phase::kSeeding && !reseed_->seed_task.empty()) {
     // The seed alone: the old members still list the old membership, and
     // a check that asked them would judge the seed by a majority of it.
     const Member* seed = find_member(reseed_->seed_task);

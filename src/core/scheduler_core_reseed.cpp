@@ -242,8 +242,10 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   }
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     abandon_add(*add, out);
+    change_ = std::monostate{};
   }
-  change_ = std::monostate{};
+  // A removal in flight is waited for (or times out): one membership change
+  // at a time, even across clusters (seed 1086845).
   members_.clear();
   tracked_.clear();
   departed_.clear();
@@ -286,6 +288,14 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
     // and a seed would tear down a healthy cluster (found by the simulator).
     end_reseed(now, "abandoned: a majority of members is back");
     return;
+  }
+  // A member that names a leader serves a majority again: a seed now would
+  // fork a second cluster beside it (found by the simulator, seed 1009413).
+  for (const auto& s : e.members) {
+    if (s.reachable && s.leader != 0) {
+      end_reseed(now, "abandoned: " + s.name + " names a leader again (the majority may be back)");
+      return;
+    }
   }
   // A running member that does not answer may hold the highest raft index:
   // seeding without it could throw away what only it has (issue 9, case 3).
@@ -408,10 +418,12 @@ void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
         std::max(reseed_->kept_index.value_or(0), reseed_->raft_index[reseed_->seed_task]);
     reseed_->seed_task.clear();
     reseed_->seed_agent.clear();
+    // The next candidate only after a check that started now still finds
+    // the majority lost: a candidate that refused may have seen the old
+    // cluster lead again (seed 1009413: the majority came back while the
+    // reseed ranked; the seed forked while the others committed on).
+    reseed_->deadline = now + config_.seed_timeout;
     membership_changed(now);
-    if (may_act()) {
-      try_next_seed(now, out);
-    }
     return;
   }
   if (!e.ok) {
@@ -446,7 +458,12 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
     return;
   }
   if (reseed_->seed_task.empty()) {
-    try_next_seed(now, out);  // the last candidate failed and was kept
+    // The last candidate failed and was kept: the next one once a fresh
+    // check still shows the majority lost (try_next_seed abandons the
+    // reseed otherwise), or when that check never comes.
+    if (fresh_ || now >= reseed_->deadline) {
+      try_next_seed(now, out);
+    }
     return;
   }
   const Member* seed = find_member(reseed_->seed_task);

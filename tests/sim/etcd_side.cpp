@@ -565,8 +565,15 @@ void World::perform(const core::ReseedOrder& e) {
   // As the executor says: a refusal changed nothing, unless this member is
   // (or was) a seed itself, whose data --force-new-cluster may have changed.
   report.data_untouched = !serving && (pid < 0 || processes_[pid].seed_for == 0);
-  if (e.action == core::ReseedAction::kSeed && serving && faults_on_ &&
-      rng_.chance(seed_copy_failure_)) {
+  if (e.action == core::ReseedAction::kSeed && serving && connected(processes_[pid]) &&
+      has_quorum(clusters_[processes_[pid].cluster])) {
+    // The executor asks its etcd first: it names a leader, so a majority
+    // serves again; it does not fork a second cluster beside it.
+    report.ok = false;
+    report.data_untouched = true;
+    report.message = "etcd names a leader: a majority serves; not seeding";
+  } else if (e.action == core::ReseedAction::kSeed && serving && faults_on_ &&
+             rng_.chance(seed_copy_failure_)) {
     // The free-space check refuses the copy; etcd goes on as before.
     report.ok = false;
     report.data_untouched = true;

@@ -33,6 +33,9 @@ core::Config sim_config(std::size_t cluster_size) {
   c.reseed_timeout = 60000ms;
   c.seed_timeout = 30000ms;
   c.status_query_timeout = 10000ms;
+  // Production asks Mesos about every task every 5 minutes
+  // (-reconcile-interval); shortened like the other timers.
+  c.implicit_reconcile_interval = 120000ms;
   return c;
 }
 

@@ -178,6 +178,15 @@ QueryMemberStatus next_query(Harness& h, const std::vector<Member>& all) {
   return queries.empty() ? QueryMemberStatus{} : queries.front();
 }
 
+// After a candidate failed, the next is ordered only once a check started
+// after the failure still finds the majority lost: returns what that
+// check's answer brought.
+std::vector<Effect> next_after_fresh_check(Harness& h, const std::vector<Member>& all,
+                                           std::map<std::string, uint64_t> answering) {
+  EXPECT_EQ(count<CheckHealth>(h.tick_until_check()), 1u);
+  return answer(h, seen(all, answering, false, false));
+}
+
 // Case 3: a running member that does not answer may hold the highest index.
 TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackoff) {
   Harness h(config_of(5));
@@ -224,6 +233,8 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   failed.data_untouched = true;
   auto fx = h.step(failed);
   EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  fx = next_after_fresh_check(h, all, {{"etcd-4", 120}, {"etcd-5", 120}});
   auto next = only<ReseedOrder>(fx);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].task_id, h.member("etcd-5")->task_id);
@@ -232,6 +243,9 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   failed_too.data_untouched = true;
   fx = h.step(failed_too);
   EXPECT_EQ(count<KillTask>(fx), 0u);
+  fx = next_after_fresh_check(h, all, {{"etcd-4", 120}, {"etcd-5", 120}});
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   EXPECT_TRUE(h.core.locked());
   EXPECT_TRUE(h.core.reseed_halted());
   EXPECT_FALSE(h.core.total_loss());
@@ -268,11 +282,63 @@ TEST(CoreFailedSeed, ALowerCandidateIsNotSeededWhileAKeptOneHoldsMore) {
   failed.data_untouched = true;
   auto fx = h.step(failed);
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  fx = next_after_fresh_check(h, all, {{"etcd-4", 100}, {"etcd-5", 120}});
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   EXPECT_EQ(count<KillTask>(fx), 0u);
   EXPECT_TRUE(h.core.reseed_halted());
   EXPECT_NE(h.core.lock_reason().find("next candidate etcd-4 holds raft index 100"),
             std::string::npos)
       << h.core.lock_reason();
+}
+
+// The candidate refused because its etcd names a leader again: the check
+// after it finds the cluster healthy, and the reseed ends without a seed.
+TEST(CoreFailedSeed, ARefusalFollowedByAHealthyCheckAbandonsTheReseed) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 120, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  const auto first = orders.back();
+  ReseedReport refused{first.task_id, first.reseed_id, ReseedAction::kSeed, false,
+                       "etcd names a leader: a majority serves; not seeding"};
+  refused.data_untouched = true;
+  h.step(refused);
+  h.tick_until_check();
+  auto fx = h.answer_check(true);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_FALSE(h.core.reseeding());
+  EXPECT_FALSE(h.core.locked());
+  EXPECT_NE(h.core.last_reseed_outcome().find("abandoned"), std::string::npos)
+      << h.core.last_reseed_outcome();
+}
+
+TEST(CoreFailedSeed, StatusAnswersNamingALeaderAbandonTheReseed) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto query = next_query(h, all);
+  auto fx = h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 9, 120, 8, ""}, MemberHealth{"etcd-5", true, 9, 120, 8, ""}}});
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_FALSE(h.core.reseeding());
+  EXPECT_NE(h.core.last_reseed_outcome().find("names a leader again"), std::string::npos)
+      << h.core.last_reseed_outcome();
+}
+
+TEST(CorePartition, WhilePartitionedMesosIsAskedAboutEveryTaskNowAndThen) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  const auto fx = hold(h, 65000ms, seen(all, {{"etcd-1", 50}}, true, true));
+  std::size_t implicit = 0;
+  for (const auto& r : only<Reconcile>(fx)) {
+    implicit += r.tasks.empty() ? 1 : 0;
+  }
+  EXPECT_GE(implicit, 2u);  // at once, then every 30 s
+  EXPECT_LE(implicit, 3u);
 }
 
 TEST(CoreFailedSeed, ASeedThatMayHaveForkedIsStillStoppedBeforeTheNextCandidate) {
