@@ -228,6 +228,9 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   void exit_at(Clock::time_point when, const std::string& why);
   void exit(int code, const std::string& why);
   void on_message(const std::string& data);
+  // Before a seed stops etcd: asks it whether it names a leader (a majority
+  // serves again), and seeds only if not.
+  asio::awaitable<void> seed_unless_led(core::ReseedOrderText order);
   void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message,
                      bool untouched = false);
   bool data_untouched() const;
@@ -270,6 +273,8 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer restart_timer_;
   int restarts_done_ = 0;
   std::optional<Clock::time_point> serving_since_;
+  // A seed order whose etcd is asked for its leader first.
+  std::optional<core::ReseedOrderText> leader_check_;
   // A seed order whose etcd is being stopped, then the report it awaits.
   std::optional<core::ReseedOrderText> seeding_;
   std::optional<SeedReport> seed_report_;
@@ -575,7 +580,8 @@ void Executor::Impl::on_message(const std::string& data) {
   }
   log()->warn("reseed {}: ordered to {} (task '{}', phase {})", order->reseed_id,
               core::to_string(order->action), task_id_, to_string(phase_));
-  const bool serving = phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_;
+  const bool serving =
+      phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_ && !leader_check_;
   // A refusal changes nothing; it says so unless another seed is under way
   // (data_untouched()).
   if (!serving) {
@@ -597,7 +603,31 @@ void Executor::Impl::on_message(const std::string& data) {
                   data_untouched());
     return;
   }
-  seeding_ = *order;
+  leader_check_ = *order;
+  asio::co_spawn(ex_, seed_unless_led(*order), log_exception("seed_unless_led"));
+}
+
+asio::awaitable<void> Executor::Impl::seed_unless_led(core::ReseedOrderText order) {
+  auto self = shared_from_this();
+  auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
+  leader_check_.reset();
+  if (phase_ != Phase::kRunning || !etcd_ || !etcd_->running()) {
+    report_reseed(
+        order, false,
+        "etcd stopped serving before the seed began (phase " + std::string(to_string(phase_)) + ")",
+        data_untouched());
+    co_return;
+  }
+  if (status && status->leader != 0 && options_.seed_only_without_leader_ForTest) {
+    // The scheduler ranked the members while the majority was lost; it is
+    // back now: --force-new-cluster would fork a second cluster beside it.
+    report_reseed(order, false,
+                  "etcd names leader " + std::to_string(status->leader) +
+                      ": a majority serves again; not seeding",
+                  data_untouched());
+    co_return;
+  }
+  seeding_ = order;
   stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() goes on
 }
 
@@ -607,7 +637,7 @@ void Executor::Impl::on_message(const std::string& data) {
 // a second one while this one becomes a one-member cluster — nor after a
 // forced start that failed.
 bool Executor::Impl::data_untouched() const {
-  return !seeding_ && !seed_report_ && !forced_seed_failed_;
+  return !seeding_ && !seed_report_ && !forced_seed_failed_ && !leader_check_;
 }
 
 void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,

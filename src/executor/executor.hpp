@@ -83,6 +83,10 @@ struct ExecutorOptions {
   // Stands in for the free space on the sandbox's filesystem when set
   // (executor/data_copy.hpp).
   FreeSpace free_space_ForTest;
+  // A seed order is refused while etcd names a leader (a majority serves
+  // again). A lone test etcd always leads itself: the tests of the seed's
+  // own steps turn this off.
+  bool seed_only_without_leader_ForTest = true;
 };
 
 // The sandbox named by the agent: MESOS_SANDBOX, else MESOS_DIRECTORY, else

@@ -467,6 +467,7 @@ TEST_F(ExecutorRestartTest, KillWhileEtcdWaitsToRestartIsTaskKilledAtOnce) {
 }
 
 TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingItsData) {
+  options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
   options_.etcd_restart_attempts = 1;
   start();
   const auto data = launch_running();
@@ -497,6 +498,7 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
 }
 
 TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
+  options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
   options_.etcd_restart_attempts = 1;
   options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
     return std::uintmax_t{1024} * 1024;  // less than the margin alone
@@ -530,6 +532,7 @@ TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
 }
 
 TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched) {
+  options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
   // The scheduler would keep this member and seed another while this one
   // becomes a one-member cluster.
   options_.etcd_restart_attempts = 1;
@@ -544,6 +547,29 @@ TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched
   ASSERT_TRUE(
       wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
   EXPECT_EQ(label_of(*find_reseed_report(agent_, "7"), core::kLabelReseedResult), "ok");
+}
+
+TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
+  // This lone etcd leads: a majority serves, and --force-new-cluster would
+  // fork a second cluster beside it (issue 9).
+  options_.etcd_restart_attempts = 1;
+  start();
+  const auto data = launch_running();
+  ASSERT_TRUE(put_key(static_cast<uint16_t>(data.client_port)));
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }));
+  const auto report = *find_reseed_report(agent_, "7");
+  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_TRUE(contains(report.message, "a majority serves again")) << report.message.value_or("");
+  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);  // never stopped
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7"));
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
+  // The next order is taken as usual.
+  message(core::encode_reseed_order({core::ReseedAction::kBackup, 8}));
+  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "8") != nullptr; }));
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "8"), core::kLabelReseedResult), "ok");
 }
 
 TEST_F(ExecutorRestartTest, ABackupThatDoesNotFitFailsWhileEtcdKeepsRunning) {
