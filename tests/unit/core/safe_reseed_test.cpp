@@ -178,6 +178,22 @@ QueryMemberStatus next_query(Harness& h, const std::vector<Member>& all) {
   return queries.empty() ? QueryMemberStatus{} : queries.front();
 }
 
+// Ranks etcd-4 and etcd-5 at these raft indexes; returns the orders.
+std::vector<ReseedOrder> ranked(Harness& h, const std::vector<Member>& all, uint64_t four,
+                                uint64_t five) {
+  const auto query = next_query(h, all);
+  return only<ReseedOrder>(h.step(MemberStatuses{query.query_id,
+                                                 {MemberHealth{"etcd-4", true, 0, four, 7, ""},
+                                                  MemberHealth{"etcd-5", true, 0, five, 7, ""}}}));
+}
+
+// A seed's failure before it changed anything.
+ReseedReport untouched_failure(const ReseedOrder& order, std::string why) {
+  ReseedReport r{order.task_id, order.reseed_id, ReseedAction::kSeed, false, std::move(why)};
+  r.data_untouched = true;
+  return r;
+}
+
 // After a candidate failed, the next is ordered only once a check started
 // after the failure still finds the majority lost: returns what that
 // check's answer brought.
@@ -221,16 +237,12 @@ TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackof
 TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHaltWithoutKills) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  auto query = next_query(h, all);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 120, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto orders = ranked(h, all, 120, 120);
   ASSERT_EQ(orders.size(), 2u);
   const auto first = orders.back();
   ASSERT_EQ(first.task_id, h.member("etcd-4")->task_id);
-  ReseedReport failed{first.task_id, first.reseed_id, ReseedAction::kSeed, false,
-                      "not enough free space to copy the data directory aside"};
-  failed.data_untouched = true;
+  const auto failed =
+      untouched_failure(first, "not enough free space to copy the data directory aside");
   auto fx = h.step(failed);
   EXPECT_EQ(count<KillTask>(fx), 0u);
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
@@ -238,9 +250,7 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   auto next = only<ReseedOrder>(fx);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].task_id, h.member("etcd-5")->task_id);
-  ReseedReport failed_too{next[0].task_id, next[0].reseed_id, ReseedAction::kSeed, false,
-                          "not enough free space"};
-  failed_too.data_untouched = true;
+  const auto failed_too = untouched_failure(next[0], "not enough free space");
   fx = h.step(failed_too);
   EXPECT_EQ(count<KillTask>(fx), 0u);
   fx = next_after_fresh_check(h, all, {{"etcd-4", 120}, {"etcd-5", 120}});
@@ -272,14 +282,10 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
 TEST(CoreFailedSeed, ALowerCandidateIsNotSeededWhileAKeptOneHoldsMore) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  auto query = next_query(h, all);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto orders = ranked(h, all, 100, 120);
   const auto first = orders.back();
   ASSERT_EQ(first.task_id, h.member("etcd-5")->task_id);
-  ReseedReport failed{first.task_id, first.reseed_id, ReseedAction::kSeed, false, "disk full"};
-  failed.data_untouched = true;
+  const auto failed = untouched_failure(first, "disk full");
   auto fx = h.step(failed);
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   fx = next_after_fresh_check(h, all, {{"etcd-4", 100}, {"etcd-5", 120}});
@@ -296,14 +302,10 @@ TEST(CoreFailedSeed, ALowerCandidateIsNotSeededWhileAKeptOneHoldsMore) {
 TEST(CoreFailedSeed, ARefusalFollowedByAHealthyCheckAbandonsTheReseed) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  auto query = next_query(h, all);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 120, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto orders = ranked(h, all, 120, 120);
   const auto first = orders.back();
-  ReseedReport refused{first.task_id, first.reseed_id, ReseedAction::kSeed, false,
-                       "etcd names a leader: a majority serves; not seeding"};
-  refused.data_untouched = true;
+  const auto refused =
+      untouched_failure(first, "etcd names a leader: a majority serves; not seeding");
   h.step(refused);
   h.tick_until_check();
   auto fx = h.answer_check(true);
@@ -344,10 +346,7 @@ TEST(CorePartition, WhilePartitionedMesosIsAskedAboutEveryTaskNowAndThen) {
 TEST(CoreFailedSeed, ASeedThatMayHaveForkedIsStillStoppedBeforeTheNextCandidate) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  auto query = next_query(h, all);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto orders = ranked(h, all, 100, 120);
   const auto seed = orders.back();
   auto fx = h.step(ReseedReport{seed.task_id, seed.reseed_id, ReseedAction::kSeed, false,
                                 "etcd exited before serving as the seed"});

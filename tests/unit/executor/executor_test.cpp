@@ -392,6 +392,15 @@ class ExecutorRestartTest : public ExecutorTest {
     agent_.send(e);
   }
 
+  // Sends a reseed order and waits for the executor's answer to it (null
+  // when none came in time).
+  const mesos::TaskStatus* order(core::ReseedAction action, uint64_t id) {
+    message(core::encode_reseed_order({action, id}));
+    const std::string label = std::to_string(id);
+    wait_for([&] { return find_reseed_report(agent_, label) != nullptr; }, kEtcdStartTimeout);
+    return find_reseed_report(agent_, label);
+  }
+
   // SIGKILLs etcd and waits for the executor's next TASK_RUNNING ("again").
   pid_t crash_and_wait_for_restart() {
     const pid_t before = executor_->etcd_pid_ForTest().value();
@@ -476,9 +485,7 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
   const pid_t before = executor_->etcd_pid_ForTest().value();
   EXPECT_EQ(cmdline(before).find("--force-new-cluster"), std::string::npos);
 
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
-  ASSERT_TRUE(
-      wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
+  ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto& report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(report.state, TaskState::kRunning);
   EXPECT_EQ(label_of(report, core::kLabelReseedAction), "seed");
@@ -509,8 +516,7 @@ TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
   ASSERT_TRUE(put_key(port));
   const pid_t before = executor_->etcd_pid_ForTest().value();
 
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(report.state, TaskState::kRunning);
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
@@ -539,8 +545,7 @@ TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched
   start();
   launch_running();
   message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 8}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "8") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kSeed, 8), nullptr);
   const auto refused = *find_reseed_report(agent_, "8");
   EXPECT_EQ(label_of(refused, core::kLabelReseedResult), "failed");
   EXPECT_EQ(label_of(refused, core::kLabelReseedData), "") << refused.message.value_or("");
@@ -557,8 +562,7 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
   const auto data = launch_running();
   ASSERT_TRUE(put_key(static_cast<uint16_t>(data.client_port)));
   const pid_t before = executor_->etcd_pid_ForTest().value();
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
   EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
@@ -567,8 +571,7 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
   EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7"));
   EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
   // The next order is taken as usual.
-  message(core::encode_reseed_order({core::ReseedAction::kBackup, 8}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "8") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kBackup, 8), nullptr);
   EXPECT_EQ(label_of(*find_reseed_report(agent_, "8"), core::kLabelReseedResult), "ok");
 }
 
@@ -579,8 +582,7 @@ TEST_F(ExecutorRestartTest, ABackupThatDoesNotFitFailsWhileEtcdKeepsRunning) {
   start();
   launch_running();
   const pid_t pid = executor_->etcd_pid_ForTest().value();
-  message(core::encode_reseed_order({core::ReseedAction::kBackup, 3}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "3") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kBackup, 3), nullptr);
   const auto& report = *find_reseed_report(agent_, "3");
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
   EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
@@ -592,8 +594,7 @@ TEST_F(ExecutorRestartTest, BackupOrderCopiesTheDataDirWhileEtcdKeepsRunning) {
   start();
   launch_running();
   const pid_t pid = executor_->etcd_pid_ForTest().value();
-  message(core::encode_reseed_order({core::ReseedAction::kBackup, 3}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "3") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kBackup, 3), nullptr);
   const auto& report = *find_reseed_report(agent_, "3");
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
   EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3" / "member"));
@@ -607,8 +608,7 @@ TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgno
   launch(task("etcd-m0-1", encode(member())));
   ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kStarting); }));
   message("hello, executor");
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 9}));
-  ASSERT_TRUE(wait_for([&] { return find_reseed_report(agent_, "9") != nullptr; }));
+  ASSERT_NE(order(core::ReseedAction::kSeed, 9), nullptr);
   const auto& report = *find_reseed_report(agent_, "9");
   EXPECT_EQ(report.state, TaskState::kStarting);  // never claims RUNNING early
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
