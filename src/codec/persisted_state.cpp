@@ -73,6 +73,7 @@ TaskRecord read_task(codec::JsonReader& r, const object& o) {
   record.client_port = read_port(r, o, "client_port");
   record.etcd_id = codec::opt_uint64(r, o, "etcd_id");
   record.launching = codec::opt_bool(r, o, "launching").value_or(false);
+  record.joins = codec::opt_bool(r, o, "joins").value_or(false);
   record.sequence = codec::req_uint64(r, o, "sequence");
   return record;
 }
@@ -123,6 +124,9 @@ std::string encode(const TaskRecord& record) {
            {"sequence", record.sequence}};
   if (record.launching) {
     o["launching"] = true;  // absent otherwise: records of running members stay as they were
+  }
+  if (record.joins) {
+    o["joins"] = true;
   }
   if (record.etcd_id) {
     // A string: etcd ids use all 64 bits, beyond what a JSON double holds.

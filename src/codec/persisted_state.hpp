@@ -42,6 +42,10 @@ struct TaskRecord {
   // Written before the launch, not yet seen TASK_RUNNING ("launching": true;
   // absent means running, as in records of earlier versions).
   bool launching = false;
+  // Launched into an existing cluster ("joins": true; absent means it
+  // bootstrapped a new one, or the record is of an earlier version): a
+  // holder of the cluster's data even before it runs.
+  bool joins = false;
   uint64_t sequence = 0;  // assigned by the store when written
   bool operator==(const TaskRecord&) const = default;
 };

@@ -222,6 +222,7 @@ void SchedulerCore::launch(Member member, const std::string& offer_id,
                            const std::string& cluster_state, const std::string& initial, Millis now,
                            Effects& out) {
   member.state = TaskState::kStaging;
+  member.joins = cluster_state == "existing";
   LaunchSpec spec{member, initial, cluster_state, cluster_token_};
   tracked_[member.task_id] = Tracked{now + config_.launch_timeout, false};
   if (config_.persist) {

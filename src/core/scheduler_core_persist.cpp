@@ -79,6 +79,11 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects&) {
       members_.back().state = TaskState::kStaging;
     }
     tracked_[m.task_id] = Tracked{Millis{0}, ran, !ran};
+    // A launch into the existing cluster may hold the data even while Mesos
+    // says it is still starting (found by the simulator, persist seed
+    // 3006263: its TASK_RUNNING held back, the restarted core locked while
+    // it ran with the data; seed 3008795: the same after two restarts).
+    tracked_[m.task_id].joined = !ran && m.joins;
     ever_ran_ = ever_ran_ || ran;
     next_member_number_ = std::max(next_member_number_, member_number(m.name) + 1);
     unconfirmed_.insert(m.task_id);

@@ -131,6 +131,11 @@ struct Member {
   uint32_t peer_port = 0;
   uint32_t client_port = 0;
   TaskState state = TaskState::kStaging;
+  // Launched into an existing cluster (after etcd's member add): once
+  // started it receives the cluster's data, before it reports running. Its
+  // record says so, so that a restarted scheduler counts it as a holder of
+  // the data too (issue 9).
+  bool joins = false;
   bool operator==(const Member&) const = default;
 
   std::string peer_url() const;    // http://host:peer_port

@@ -34,6 +34,7 @@ persisted::TaskRecord task_record(const core::Member& m) {
   r.client_port = m.client_port;
   // Written before the launch too (the core holds the offer until it is).
   r.launching = m.state != core::TaskState::kRunning;
+  r.joins = m.joins;
   return r;
 }
 
@@ -48,6 +49,7 @@ core::Member member_of(const persisted::TaskRecord& r) {
   // A record written before the launch, never updated at TASK_RUNNING: the
   // core reconciles it like the others and forgets it if Mesos never ran it.
   m.state = r.launching ? core::TaskState::kStaging : core::TaskState::kRunning;
+  m.joins = r.joins;
   return m;
 }
 

@@ -82,6 +82,23 @@ TEST(PersistedState, LaunchingIsWrittenOnlyWhenTrueAndReadBack) {
   EXPECT_FALSE(decode_task_record(task_with("launching", R"("yes")")));
 }
 
+// A launch into an existing cluster says so (issue 9: it may hold the data
+// before it runs); absent (earlier versions, bootstraps) reads as false.
+TEST(PersistedState, JoinsIsWrittenOnlyWhenTrueAndReadBack) {
+  TaskRecord joins = sample_task();
+  joins.launching = true;
+  joins.joins = true;
+  EXPECT_EQ(boost::json::parse(encode(joins)).at("joins"), true);
+  auto decoded = decode_task_record(encode(joins));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, joins);
+  EXPECT_FALSE(boost::json::parse(encode(sample_task())).as_object().contains("joins"));
+  decoded = decode_task_record(task_with("joins", ""));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_FALSE(decoded->joins);
+  EXPECT_FALSE(decode_task_record(task_with("joins", R"("yes")")));
+}
+
 TEST(PersistedState, IgnoresUnknownKeysAndAcceptsNumbersAsStrings) {
   auto decoded = decode_task_record(task_with("added_later", R"({"x":[1]})"));
   ASSERT_TRUE(decoded) << decoded.error().message;
