@@ -16,6 +16,7 @@ namespace {
 
 using etcdmesos::scheduler::AdminAction;
 using etcdmesos::scheduler::AdminActionResult;
+using etcdmesos::scheduler::AdminRequest;
 using etcdmesos::scheduler::AdminSnapshot;
 
 AdminSnapshot snapshot() {
@@ -62,8 +63,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (ec || !parser.is_done()) {
     return 0;  // the server answers 400 or closes; nothing reaches route()
   }
-  auto act = [](AdminAction action) {
-    return AdminActionResult{action == AdminAction::kReseed, "fuzz"};
+  auto act = [](const AdminRequest& request) {
+    return AdminActionResult{request.action == AdminAction::kReseed && !request.skip_silent,
+                             "fuzz"};
   };
   const auto& req = parser.get();
   for (const std::string secret : {"", "s3cret"}) {
