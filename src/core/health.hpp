@@ -56,7 +56,8 @@ struct HealthObservations {
 
 HealthResult judge_health(const HealthObservations& observations);
 
-// Whom the checker writes its probe through, as indexes into `before`: the
+// Whom the checker writes its probe through (and, with the second samples,
+// reads the member list from), as indexes into the samples: the
 // members that answered, the leader first, then those that name a leader
 // (connected to a majority), then the rest. A write through a member that
 // cannot commit takes the whole probe budget, so the first choice is the

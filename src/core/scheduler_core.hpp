@@ -218,6 +218,8 @@ class SchedulerCore {
                    Departure departure = Departure::kFailed);
   void membership_changed(Millis now);
   void forget_departed(const HealthResult& fresh);
+  // Kills the members a committing cluster's member list leaves out.
+  bool retire_unlisted(const HealthResult& fresh, Millis now, Effects& out);
   void abandon_add(const PendingAdd& add, Effects& out);
   // Persist mode: the held launch's record was written; launch it now, or
   // give it up if the core may not act any more.

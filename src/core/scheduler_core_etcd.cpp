@@ -17,6 +17,9 @@ void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
   if (fresh) {
     fresh_ = e.result;
     forget_departed(e.result);
+    if (retire_unlisted(e.result, now, out)) {
+      return;  // the next check judges the cluster without them
+    }
   }
   judge_livelock(e.result, fresh, now);
   if (partition_ && subscribed_ && now >= partition_reconcile_at_) {
@@ -40,6 +43,34 @@ void SchedulerCore::forget_departed(const HealthResult& fresh) {
     return std::none_of(fresh.membership.begin(), fresh.membership.end(),
                         [&](const EtcdMember& listed) { return same_member(listed, gone); });
   });
+}
+
+bool SchedulerCore::retire_unlisted(const HealthResult& fresh, Millis now, Effects& out) {
+  // The member list comes from the member the probe went through first (the
+  // leader, if one answered): with a commit seen, it is the serving
+  // cluster's. A member that ran and that it does not list belongs to no
+  // cluster the scheduler runs: left over from the cluster before a reseed
+  // whose end a dead scheduler did not record, or removed by hand. Its
+  // "no leader" would keep every check unhealthy (found by the simulator,
+  // persist seed 3623710: recovered from a record whose deletion failed, it
+  // held the scheduler partitioned for good).
+  if (!fresh.commits || fresh.membership.empty() || reseed_ || stray_seed_ || locked() ||
+      change_in_flight() || !may_act()) {
+    return false;
+  }
+  std::vector<Member> unlisted;
+  for (const auto& m : members_) {
+    const bool listed = std::any_of(fresh.membership.begin(), fresh.membership.end(),
+                                    [&](const EtcdMember& l) { return same_member(l, m); });
+    if (!listed && tracked_[m.task_id].ran) {
+      unlisted.push_back(m);
+    }
+  }
+  for (const auto& m : unlisted) {
+    out.push_back(KillTask{m.task_id, m.agent_id});
+    fail_member(m.task_id, now, Departure::kRetired);
+  }
+  return !unlisted.empty();
 }
 
 void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {

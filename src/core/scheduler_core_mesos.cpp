@@ -150,9 +150,12 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
     // the member from health checks for good (found by the simulator).
     return;
   }
-  if (e.state == TaskState::kStaging || e.state == TaskState::kStarting) {
-    tracked_[e.task_id].may_have_run = false;  // it has not run yet
-  }
+  // A recovered launch that Mesos calls starting may still have run: the
+  // agent resends its unacknowledged updates in order, so the dead
+  // scheduler's TASK_STARTING arrives before the TASK_RUNNING that followed
+  // it, and may_have_run stays until one of them settles it (found by the
+  // simulator, persist seed 3768760: cleared by the late STARTING, the
+  // member's loss bootstrapped a new cluster over the one it had served).
   member->state = e.state;
   if (e.state == TaskState::kRunning && !tracked_[e.task_id].ran) {
     member_ran(e.task_id, now);

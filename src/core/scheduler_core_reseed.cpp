@@ -236,16 +236,24 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   if (!locked_) {
     return;
   }
-  // Members launched into the lost cluster can never start: stop them.
+  // Launches held for their records would join the lost cluster: given up,
+  // offers declined (persist seed 3289828: released after the unlock, one
+  // launched into the lost cluster, and its tracking blocked every later
+  // change). Members launched into it can never start: stop them.
+  while (!held_launches_.empty()) {
+    abandon_launch(held_launches_.begin()->first, true, now, out);
+  }
   for (const auto& m : members_) {
     out.push_back(KillTask{m.task_id, m.agent_id});
   }
+  // A change in flight is waited for (or times out): one membership change
+  // at a time, even across clusters, since the new cluster's members may
+  // take the addresses the request was sent to (seed 1086845, a removal;
+  // persist seed 3275472, an add). The add's offer is given back now.
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     abandon_add(*add, out);
-    change_ = std::monostate{};
+    add->offer_valid = false;
   }
-  // A removal in flight is waited for (or times out): one membership change
-  // at a time, even across clusters (seed 1086845).
   members_.clear();
   tracked_.clear();
   departed_.clear();

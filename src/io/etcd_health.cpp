@@ -119,10 +119,10 @@ asio::awaitable<void> read_membership(asio::any_io_executor ex,
                                       const std::vector<std::optional<Endpoint>>& endpoints,
                                       const std::vector<core::StatusSample>& after,
                                       milliseconds timeout, core::HealthObservations& obs) {
-  for (std::size_t i = 0; i < endpoints.size(); ++i) {
-    if (!after[i].reachable) {
-      continue;
-    }
+  // In the probe's order: a member cut off from the cluster (or left over
+  // from the cluster before a reseed) lists a membership that is not the
+  // serving one.
+  for (std::size_t i : core::probe_order(after)) {
     EtcdClient client(ex, *endpoints[i], timeout);
     auto list = co_await client.member_list();
     if (!list) {

@@ -342,13 +342,6 @@ void World::perform(const core::CheckHealth& e) {
   for (const auto& m : e.members) {
     obs.members.push_back(core::MemberObservation{m.name, sample(m.client_url()), {}});
   }
-  std::vector<std::string> urls;
-  for (const auto& m : e.members) {
-    urls.push_back(m.client_url());
-  }
-  if (Process* listed = via(urls); listed != nullptr && reachable(*listed)) {
-    obs.membership = member_list(clusters_[listed->cluster]);
-  }
   // The probe, in the checker's order (core::probe_order): a write through
   // a member that cannot commit spends the whole budget, so only the first
   // choice is tried unless it succeeds.
@@ -373,8 +366,20 @@ void World::perform(const core::CheckHealth& e) {
       obs.probe_error = "etcdserver: request timed out";
     }
   }
+  std::vector<core::StatusSample> after;
   for (std::size_t i = 0; i < e.members.size(); ++i) {
     obs.members[i].after = sample(e.members[i].client_url());
+    after.push_back(obs.members[i].after);
+  }
+  // The member list, from the first member in the probe's order that answers
+  // it (persist seed 3623710: read from a member left over from the cluster
+  // before a reseed, it hid the serving cluster's membership for good).
+  for (std::size_t i : core::probe_order(after)) {
+    if (Process* listed = via({e.members[i].client_url()});
+        listed != nullptr && reachable(*listed)) {
+      obs.membership = member_list(clusters_[listed->cluster]);
+      break;
+    }
   }
   core::HealthChecked answer{e.check_id, core::judge_health(obs)};
   if (faults_on_ && rng_.chance(rates_.drop_check)) {

@@ -216,6 +216,33 @@ TEST(LaunchRecord, AJoiningMemberIsRecordedAfterEtcdAcceptedItAndBeforeItsLaunch
   EXPECT_EQ(only<LaunchMember>(fx)[0].spec.cluster_state, "existing");
 }
 
+// A launch held for its record would join the lost cluster: the unlock gives
+// it up, and the record's late confirmation launches nothing (simulator,
+// persist seed 3289828: launched after the unlock, it never ran, and its
+// tracking blocked every later change).
+TEST(LaunchRecord, AnUnlockGivesUpTheLaunchesHeldForTheirRecords) {
+  Harness h(persist_config());
+  subscribe_with_stored_id(h);
+  h.bring_up(1);
+  const auto adds = only<AddEtcdMember>(h.offers({offer("o2", 2)}));
+  ASSERT_EQ(adds.size(), 1u);
+  auto fx = h.step(MemberAdded{adds[0].name, true, Harness::etcd_id_of(adds[0].name), ""});
+  const auto records = only<PersistTask>(fx);
+  ASSERT_EQ(records.size(), 1u);
+  h.step(TaskPersisted{h.member("etcd-1")->task_id, false, true, ""});
+  h.report(*h.member("etcd-1"), TaskState::kFailed);
+  ASSERT_TRUE(h.core.locked());
+  fx = h.step(OperatorUnlock{});
+  ASSERT_EQ(only<DeclineOffer>(fx).size(), 1u);
+  EXPECT_EQ(only<DeclineOffer>(fx)[0].offer_id, "o2");
+  fx = h.step(TaskPersisted{records[0].member.task_id, false, true, ""});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  EXPECT_FALSE(h.core.change_in_flight());
+  fx = h.acked(h.offers({offer("o3", 3)}));
+  ASSERT_EQ(only<LaunchMember>(fx).size(), 1u);
+  EXPECT_EQ(only<LaunchMember>(fx)[0].spec.cluster_state, "new");
+}
+
 TEST(LaunchRecord, ARescindedOfferForgetsTheMemberAndAnotherOfferIsTaken) {
   Harness h(persist_config());
   subscribe_with_stored_id(h);
@@ -323,20 +350,23 @@ TEST(LaunchRecord, ALostRecoveredLaunchThatMayHaveHeldTheDataLocks) {
   EXPECT_EQ(only<PersistTask>(fx)[0].member.name, "etcd-2");  // names are never reused
 }
 
-// Mesos reports it still starting: it never ran, and if it fails now no
-// data went with it.
-TEST(LaunchRecord, ARecoveredLaunchStillStartingThatFailsIsForgotten) {
+// Mesos reports it starting, but that proves nothing: the agent resends its
+// unacknowledged updates in order, so the dead scheduler's TASK_STARTING
+// arrives before the TASK_RUNNING that followed it. Lost now, it may still
+// have held the data (simulator, persist seed 3768760: taken as never run,
+// its loss bootstrapped a new cluster over the one it had served).
+TEST(LaunchRecord, ARecoveredLaunchReportedStartingThatFailsStillLocks) {
   Harness h(persist_config());
   Member launching = persisted_member(1);
   launching.state = TaskState::kStaging;
   h.step(Recovered{"fw-1", {launching}});
   h.step(Subscribed{"fw-1"});
-  h.step(status("etcd-1-abcd", "a1", TaskState::kStarting));
+  h.step(status("etcd-1-abcd", "a1", TaskState::kStarting, "u1"));
   EXPECT_FALSE(h.core.immutable());
-  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed, "u1"));
-  EXPECT_FALSE(h.core.locked());
-  ASSERT_EQ(only<ForgetTask>(fx).size(), 1u);
-  EXPECT_EQ(count<PersistTask>(h.offers({offer("o1", 2)})), 1u);
+  auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed, "u2"));
+  EXPECT_TRUE(h.core.locked());
+  EXPECT_EQ(count<ForgetTask>(fx), 0u);  // kept until the operator unlocks
+  EXPECT_EQ(count<PersistTask>(h.offers({offer("o1", 2)})), 0u);
 }
 
 TEST(LaunchRecord, ARecoveredRecordOfATaskThatRunsIsAdoptedAndRewrittenAsRunning) {

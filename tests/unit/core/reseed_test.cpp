@@ -481,6 +481,29 @@ TEST(CoreTotalLoss, UnlockForgetsTheLostClusterAndBootstrapsAnew) {
   EXPECT_EQ(launches[0].spec.cluster_state, "new");
 }
 
+// The add was sent to the lost cluster's addresses, which the new cluster's
+// first member may take: the unlock gives its offer back and waits for its
+// answer before bootstrapping (simulator, persist seed 3275472).
+TEST(CoreTotalLoss, UnlockWaitsForAnAddInFlightBeforeBootstrapping) {
+  Harness h(config_of(3));
+  h.bring_up(2);
+  const auto adds = only<AddEtcdMember>(h.offers({offer("o3", 3)}));
+  ASSERT_EQ(adds.size(), 1u);
+  h.report(*h.member("etcd-1"), TaskState::kFailed);
+  h.report(*h.member("etcd-2"), TaskState::kFailed);
+  ASSERT_TRUE(h.core.locked());
+  auto fx = h.step(OperatorUnlock{});
+  ASSERT_EQ(only<DeclineOffer>(fx).size(), 1u);
+  EXPECT_EQ(only<DeclineOffer>(fx)[0].offer_id, "o3");
+  EXPECT_TRUE(h.core.change_in_flight());
+  EXPECT_EQ(count<LaunchMember>(h.offers({offer("o4", 4)})), 0u);
+  fx = h.step(MemberAdded{adds[0].name, false, 0, "etcdserver: request timed out"});
+  EXPECT_EQ(count<DeclineOffer>(fx), 0u);  // given back already
+  const auto launches = only<LaunchMember>(h.offers({offer("o5", 4)}));
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].spec.cluster_state, "new");
+}
+
 TEST(CoreDescribe, ReseedEventsAndEffectsHaveOneLineEach) {
   EXPECT_EQ(describe(Effect{ReseedOrder{ReseedAction::kSeed, 3, "t1", "a1"}}),
             "reseed 3: order seed to t1 on agent a1");

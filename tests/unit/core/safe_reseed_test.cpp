@@ -400,5 +400,39 @@ TEST(CoreJoinedMember, WhenTheJoinedMemberIsLostTooItIsATotalLoss) {
   EXPECT_TRUE(h.core.total_loss());
 }
 
+// A member that ran but that the serving cluster's member list leaves out
+// (left over from before a reseed whose end a dead scheduler never recorded)
+// is retired: its "no leader" would keep every check unhealthy and the
+// scheduler partitioned for good (simulator, persist seed 3623710).
+TEST(CoreUnlistedMember, AMemberTheCommittingClusterDoesNotListIsRetired) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  auto verdict = seen(all, {{"etcd-1", 50}, {"etcd-2", 50}, {"etcd-3", 40}}, true, true);
+  verdict.reason = "no leader: etcd-3 reports none";
+  verdict.members[2].leader = 0;
+  verdict.membership.pop_back();  // etcd-3 is not a member of this cluster
+  const auto failed_before = h.core.stats().failed_servers;
+
+  // Without a commit seen, the list may come from a member cut off from the
+  // cluster: nothing is killed.
+  auto unproven = verdict;
+  unproven.commits = false;
+  h.tick_until_check();
+  EXPECT_EQ(count<KillTask>(answer(h, unproven)), 0u);
+  EXPECT_EQ(h.core.members().size(), 3u);
+
+  h.tick_until_check();
+  const auto kills = only<KillTask>(answer(h, verdict));
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].task_id, all[2].task_id);
+  EXPECT_EQ(h.core.members().size(), 2u);
+  EXPECT_EQ(h.core.stats().failed_servers, failed_before);  // retired, not failed
+  // The next fresh healthy check grows the cluster back to three.
+  h.tick_until_check();
+  h.answer_check(true);
+  EXPECT_EQ(count<AddEtcdMember>(h.offers({offer("o9", 4)})), 1u);
+}
+
 }  // namespace
 }  // namespace etcdmesos::core::testing

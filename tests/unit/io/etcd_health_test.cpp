@@ -8,10 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace etcdmesos::io {
 namespace {
 
 using etcdmesos::testing::EtcdCluster;
+using etcdmesos::testing::EtcdStatus;
 using etcdmesos::testing::run_coro;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -118,6 +121,38 @@ TEST(EtcdHealthTest, FrozenFollowerLeavesAHealthyMajority) {
   EXPECT_FALSE(result.members[frozen].error.empty());
   // Status reads run in parallel: two rounds of one timeout, not one per member.
   EXPECT_LT(took, seconds(5));
+}
+
+// The member list comes from the member the probe goes through first (a
+// leader if one answers), not from the first in the scheduler's list: here
+// that one is left from a cluster that lost its majority, and a serving
+// member of another cluster must give the list (simulator, persist seed
+// 3623710: the stale list hid the serving cluster's membership for good).
+TEST(EtcdHealthTest, TheMemberListComesFromAMemberThatNamesALeader) {
+  EtcdCluster lost(3);
+  lost.kill(1, SIGKILL);
+  lost.kill(2, SIGKILL);
+  // Until its election timeout the survivor may still name the old leader.
+  const auto until = std::chrono::steady_clock::now() + seconds(15);
+  while (std::chrono::steady_clock::now() < until) {
+    auto s = lost.status(0);
+    if (s && s->leader == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_EQ(lost.status(0).value_or(EtcdStatus{}).leader, 0u);
+  EtcdCluster serving(1);
+  auto members = members_of(lost);
+  members.resize(1);
+  auto other = members_of(serving);
+  other[0].name = "serving-" + other[0].name;
+  members.push_back(other[0]);
+  boost::asio::io_context ioc;
+  auto obs = run_coro(ioc, observe_health(ioc.get_executor(), members, quick()), seconds(30));
+  ASSERT_EQ(obs.membership.size(), 1u);
+  ASSERT_EQ(obs.membership[0].peer_urls.size(), 1u);
+  EXPECT_EQ(obs.membership[0].peer_urls[0], serving.peer_url(0));
 }
 
 TEST(EtcdHealthTest, MemberWithoutAddressIsUnreachable) {
