@@ -86,6 +86,9 @@ std::string one_line(std::string text) {
 struct Outcome {
   bool reached_subscribed = false;
   std::string reason;
+  // The master answered that it knows no leader yet (a 307 to itself, or
+  // 503): asked again after no_leader_retry rather than the backoff.
+  bool no_leader = false;
 };
 
 }  // namespace
@@ -178,6 +181,7 @@ milliseconds MesosSchedulerClient::Impl::watchdog() const {
 asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
   auto self = shared_from_this();
   milliseconds backoff = config_.backoff_initial;
+  std::optional<Clock::time_point> no_leader_since;
   while (my_run == run_id_) {
     const uint64_t gen = ++generation_;
     Outcome outcome;
@@ -193,7 +197,16 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
     if (outcome.reached_subscribed) {
       backoff = config_.backoff_initial;
     }
-    const auto delay = next_backoff(backoff);
+    // While a master says it knows no leader yet, asked again promptly (and
+    // ZooKeeper with it), so that the subscription follows the election
+    // within no_leader_retry; after no_leader_wait, the usual backoff.
+    if (!outcome.no_leader) {
+      no_leader_since.reset();
+    } else if (!no_leader_since) {
+      no_leader_since = Clock::now();
+    }
+    const bool prompt = no_leader_since && Clock::now() - *no_leader_since < config_.no_leader_wait;
+    const auto delay = prompt ? config_.no_leader_retry : next_backoff(backoff);
     transition(State::kDisconnected, outcome.reason);
     if (outcome.reached_subscribed && callbacks_.on_disconnected) {
       callbacks_.on_disconnected(outcome.reason);
@@ -230,13 +243,18 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::attempt(uint64_t gen) {
     }
     auto& stream = *opened;
     if (stream->status() == 307) {
-      if (hop >= config_.max_redirects) {
-        co_return Outcome{false, "more than " + std::to_string(config_.max_redirects) +
-                                     " redirects, last from " + to.to_string()};
-      }
       auto next = parse_redirect(stream->header("Location"), to, path);
       if (!next) {
         co_return Outcome{false, next.error().message + " from " + to.to_string()};
+      }
+      if (next->to.host == to.host && next->to.port == to.port) {
+        // To itself: seen on Mesos 1.12 from a restarted master before its
+        // election.
+        co_return Outcome{false, "master " + to.to_string() + " redirects to itself", true};
+      }
+      if (hop >= config_.max_redirects) {
+        co_return Outcome{false, "more than " + std::to_string(config_.max_redirects) +
+                                     " redirects, last from " + to.to_string()};
       }
       log()->info("master {} redirects to {}{}", to.to_string(), next->to.to_string(), next->path);
       to = next->to;
@@ -245,9 +263,13 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::attempt(uint64_t gen) {
     }
     if (stream->status() != 200) {
       auto body = co_await stream->read_all(config_.request_timeout, kAnswerBodyLimit);
-      co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " answered " +
-                                   std::to_string(stream->status()) + ": " +
-                                   one_line(body ? *body : body.error().message)};
+      const std::string answer = "answered " + std::to_string(stream->status()) + ": " +
+                                 one_line(body ? *body : body.error().message);
+      if (stream->status() == 503) {
+        // "No leader elected", "Master has not finished recovery" (reference §3).
+        co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " " + answer, true};
+      }
+      co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " " + answer};
     }
     co_return co_await read_events(gen, std::move(stream), to, path);
   }

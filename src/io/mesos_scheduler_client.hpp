@@ -77,8 +77,17 @@ class MesosSchedulerClient final : public MesosScheduler {
     // heartbeat intervals (the interval comes from SUBSCRIBED).
     int heartbeat_misses_allowed = 5;
     std::size_t max_record_bytes = mesos::kMaxMessageBytes;
-    // 307 redirects followed per connection attempt.
+    // 307 redirects to another master followed per connection attempt.
     int max_redirects = 3;
+    // A master that answers SUBSCRIBE with a 307 to itself (seen on Mesos
+    // 1.12: a restarted master before its election) or with 503 ("No leader
+    // elected", "Master has not finished recovery") knows no leader yet: the
+    // leader is looked for and asked again after `no_leader_retry`, not after
+    // the backoff, for up to `no_leader_wait` (found on real Mesos: counted
+    // as redirects, the scheduler resubscribed only 12 s after a master
+    // restart).
+    std::chrono::milliseconds no_leader_retry = std::chrono::milliseconds(250);
+    std::chrono::milliseconds no_leader_wait = std::chrono::seconds(30);
     std::string api_path = "/api/v1/scheduler";
   };
 

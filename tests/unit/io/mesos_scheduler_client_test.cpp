@@ -304,16 +304,59 @@ TEST_F(MesosSchedulerClientTest, FollowsARedirectToTheLeader) {
 }
 
 TEST_F(MesosSchedulerClientTest, GivesUpAfterTooManyRedirects) {
-  // A master that keeps redirecting to itself, three times.
-  for (int i = 0; i < 3; ++i) {
-    master_.scripted.push_back({http::status::temporary_redirect, "//" + master_.at.to_string()});
+  // Two masters that keep pointing at each other.
+  FakeMaster other(ioc_);
+  for (int i = 0; i < 2; ++i) {
+    master_.scripted.push_back({http::status::temporary_redirect, "//" + other.at.to_string()});
+    other.scripted.push_back({http::status::temporary_redirect, "//" + master_.at.to_string()});
   }
   config_.max_redirects = 2;
   // The first attempt follows two redirects and gives up on the third; the
-  // second attempt gets the stream.
+  // second attempt (asking for the leader again) gets the stream.
   subscribe(master_);
-  EXPECT_EQ(master_.subscribe_times.size(), 4u);
+  EXPECT_EQ(master_.subscribe_times.size(), 3u);
+  EXPECT_EQ(other.subscribe_times.size(), 1u);
   EXPECT_EQ(find_master_calls_, 2);
+}
+
+// A restarted master answers 307 to itself until it is elected, then 503
+// while it recovers: that is "no leader yet", asked again (ZooKeeper too)
+// every no_leader_retry rather than counted as redirects and backed off
+// (issue 10: the scheduler was subscribed 12 s after a master restart).
+TEST_F(MesosSchedulerClientTest, AMasterWithoutALeaderYetIsAskedAgainPromptly) {
+  for (int i = 0; i < 4; ++i) {
+    master_.scripted.push_back({http::status::temporary_redirect,
+                                "//" + master_.at.to_string() + "/master/api/v1/scheduler"});
+  }
+  master_.scripted.push_back(
+      {http::status::service_unavailable, "", "Master has not finished recovery"});
+  config_.max_redirects = 1;
+  config_.no_leader_retry = milliseconds(20);
+  config_.backoff_initial = milliseconds(30000);  // a backoff would not end within the test
+  config_.backoff_max = milliseconds(30000);
+  subscribe(master_);
+  ASSERT_EQ(master_.subscribe_times.size(), 6u);
+  EXPECT_EQ(find_master_calls_, 6);
+  for (std::size_t i = 1; i < master_.subscribe_times.size(); ++i) {
+    EXPECT_GE(master_.subscribe_times[i] - master_.subscribe_times[i - 1], milliseconds(20));
+  }
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+// Past no_leader_wait the usual backoff applies again.
+TEST_F(MesosSchedulerClientTest, AMasterWithoutALeaderForTooLongIsBackedOffFrom) {
+  for (int i = 0; i < 12; ++i) {
+    master_.scripted.push_back({http::status::service_unavailable, "", "No leader elected"});
+  }
+  config_.no_leader_retry = milliseconds(10);
+  config_.no_leader_wait = milliseconds(60);
+  config_.backoff_initial = milliseconds(400);
+  config_.backoff_max = milliseconds(400);
+  subscribe(master_);
+  ASSERT_EQ(master_.subscribe_times.size(), 13u);
+  EXPECT_GE(master_.subscribe_times[1] - master_.subscribe_times[0], milliseconds(10));
+  // The last delays are backoffs, drawn from [200, 400] ms.
+  EXPECT_GE(master_.subscribe_times[12] - master_.subscribe_times[11], milliseconds(200));
 }
 
 TEST_F(MesosSchedulerClientTest, MissedHeartbeatsCauseAResubscribeWithTheFrameworkId) {
@@ -363,9 +406,9 @@ TEST_F(MesosSchedulerClientTest, SendsBasicAuthOnEveryRequest) {
   EXPECT_EQ(master_.calls[0][http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
 }
 
-TEST_F(MesosSchedulerClientTest, RetriesAfter503WithGrowingBackoff) {
-  master_.scripted.push_back({http::status::service_unavailable, ""});
-  master_.scripted.push_back({http::status::service_unavailable, ""});
+TEST_F(MesosSchedulerClientTest, RetriesAfterAnErrorWithGrowingBackoff) {
+  master_.scripted.push_back({http::status::internal_server_error, ""});
+  master_.scripted.push_back({http::status::internal_server_error, ""});
   subscribe(master_);
   ASSERT_EQ(master_.subscribe_times.size(), 3u);
   EXPECT_EQ(find_master_calls_, 3);
