@@ -218,6 +218,8 @@ class SchedulerCore {
                    Departure departure = Departure::kFailed);
   void membership_changed(Millis now);
   void forget_departed(const HealthResult& fresh);
+  // While seeding: the raft indices a check saw raise the candidates' (never lower).
+  void note_raft_indices(const HealthResult& result);
   // Kills the members a committing cluster's member list leaves out.
   bool retire_unlisted(const HealthResult& fresh, Millis now, Effects& out);
   void abandon_add(const PendingAdd& add, Effects& out);

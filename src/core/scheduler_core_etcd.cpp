@@ -12,6 +12,7 @@ void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
     return;  // an abandoned or unknown check: its verdict is stale
   }
   last_health_ = e.result;
+  note_raft_indices(e.result);
   stats_.healthy = e.result.healthy && !locked_;
   const bool fresh = *epoch == epoch_;
   if (fresh) {

@@ -356,6 +356,17 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     end_reseed(now, "abandoned: a majority of members is back");
     return;
   }
+  {
+    // The raft indices the ranking saw may be old: members that found each
+    // other again since may have committed more (found by the simulator,
+    // seed 6304997: a survivor ranked last had caught up past the next
+    // candidate). What the health checks saw since ranks the rest again
+    // (note_raft_indices).
+    auto rest = reseed_->candidates.begin() + static_cast<std::ptrdiff_t>(reseed_->next);
+    std::stable_sort(rest, reseed_->candidates.end(), [&](const auto& a, const auto& b) {
+      return reseed_->raft_index[a] > reseed_->raft_index[b];
+    });
+  }
   while (reseed_->next < reseed_->candidates.size()) {
     const std::string task_id = reseed_->candidates[reseed_->next];
     const Member* m = find_member(task_id);
@@ -487,7 +498,16 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
                           "(Mesos shuts the agent's tasks down when it returns)");
       return;
     }
-    try_next_seed(now, out);
+    // Surely stopped. The next candidate, like after an untouched failure,
+    // only once a check that starts now still finds the majority lost: the
+    // others may have found each other again meanwhile (found by the
+    // simulator, seed 6304997: two survivors healed and committed while the
+    // first seed failed and was killed; the next was ordered at once, below
+    // the index they had reached).
+    reseed_->seed_task.clear();
+    reseed_->seed_agent.clear();
+    reseed_->deadline = now + config_.seed_timeout;
+    membership_changed(now);
     return;
   }
   if (now >= reseed_->deadline) {
@@ -502,6 +522,20 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
 void SchedulerCore::note_task_gone(const std::string& task_id) {
   if (stray_seed_ && stray_seed_->task_id == task_id) {
     stray_seed_.reset();
+  }
+}
+
+void SchedulerCore::note_raft_indices(const HealthResult& result) {
+  if (!reseed_ || reseed_->phase != Reseed::Phase::kSeeding) {
+    return;
+  }
+  for (const auto& h : result.members) {
+    for (const auto& m : members_) {
+      if (h.reachable && m.name == h.name && m.task_id != reseed_->seed_task) {
+        auto& known = reseed_->raft_index[m.task_id];
+        known = std::max(known, h.raft_index);
+      }
+    }
   }
 }
 

@@ -504,7 +504,8 @@ class NoReseedWhileHealthy final : public Invariant {
 
 // The seed of a reseed is the member with the highest raft index among those
 // that answered the status query and are still running (a seed that failed
-// is followed by the next best): any other choice loses acknowledged writes.
+// is followed by the next best, as the checks since saw them): any other
+// choice loses acknowledged writes.
 class SeedHasHighestRaftIndex final : public Invariant {
  public:
   const char* name() const override { return "seed-has-highest-raft-index"; }
@@ -515,6 +516,15 @@ class SeedHasHighestRaftIndex final : public Invariant {
       for (const auto& m : s->members) {
         if (m.reachable) {
           answers_[m.name] = m.raft_index;
+        }
+      }
+    }
+    // What a health check saw since counts too: members that found each
+    // other again may have committed past the next candidate (seed 6304997).
+    if (const auto* h = as<core::HealthChecked>(ev); h && !answers_.empty()) {
+      for (const auto& m : h->result.members) {
+        if (m.reachable && answers_.contains(m.name)) {
+          answers_[m.name] = std::max(answers_[m.name], m.raft_index);
         }
       }
     }

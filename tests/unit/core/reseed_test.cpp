@@ -42,6 +42,14 @@ std::vector<Effect> answer(Harness& h, HealthResult result) {
   return h.step(HealthChecked{h.last_check_id, std::move(result)});
 }
 
+// After a seed surely stopped, the next candidate is ordered once a check
+// that starts then still finds the majority lost: returns its effects.
+std::vector<Effect> next_after_livelocked_check(Harness& h, const std::vector<Member>& all,
+                                                const std::map<std::string, uint64_t>& answering) {
+  EXPECT_EQ(count<CheckHealth>(h.tick_until_check()), 1u);
+  return answer(h, without_quorum(all, answering));
+}
+
 std::vector<std::string> task_ids(const std::vector<KillTask>& kills) {
   std::vector<std::string> ids;
   for (const auto& k : kills) {
@@ -277,7 +285,8 @@ TEST(CoreReseed, ASeedThatIsNotHealthyInTimeIsKilledAndTheNextCandidateTried) {
   // No next seed until Mesos confirms the first one stopped.
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   fx = h.report(*h.member("etcd-5"), TaskState::kKilled);
-  auto orders = only<ReseedOrder>(fx);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  auto orders = only<ReseedOrder>(next_after_livelocked_check(h, all, {{"etcd-4", 100}}));
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0].action, ReseedAction::kSeed);
   EXPECT_EQ(orders[0].task_id, second_task);
@@ -302,7 +311,8 @@ TEST(CoreReseed, AFailedSeedMovesOnOnceItsTaskEnded) {
   EXPECT_EQ(task_ids(only<KillTask>(fx)), (std::vector<std::string>{first.task_id}));
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   fx = h.report(*h.member("etcd-5"), TaskState::kKilled);
-  auto orders = only<ReseedOrder>(fx);
+  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  auto orders = only<ReseedOrder>(next_after_livelocked_check(h, all, {{"etcd-4", 100}}));
   ASSERT_EQ(orders.size(), 1u);
   const std::string second = orders[0].task_id;
   EXPECT_EQ(second, h.member("etcd-4")->task_id);
