@@ -328,6 +328,9 @@ TEST(Persistence, ASchedulerBackAfterTheFailoverTimeoutExitsAndClearsItsState) {
 // through ZooKeeper, re-subscribes to it as the same framework, reconciles,
 // and neither launches nor kills a member.
 TEST(Persistence, AMasterFailoverIsFollowedWithoutLosingAMember) {
+  if (StackOptions::use_real_mesos()) {
+    GTEST_SKIP() << "two masters run on the dev cluster only so far (issue 10)";
+  }
   StackOptions o = PersistStack::make(3, {}, 3);
   o.masters = 2;
   LocalStack stack(o);

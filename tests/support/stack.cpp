@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -118,6 +119,24 @@ LocalStack::LocalStack(StackOptions options)
     : options_(std::move(options)), dir_("etcd-mesos-stack") {
   zookeeper_ = std::make_unique<ZooKeeperServer>();
   first_agent_ip_ = next_agent_network();
+  scheduler_bin_dir_ = ETCDMESOS_BIN_DIR;
+  if (options_.real_mesos) {
+    if (options_.masters != 1) {
+      throw std::runtime_error("a stack on a real Mesos runs one master");
+    }
+    RealMesosOptions real;
+    real.agents = options_.agents;
+    real.zk_url = zookeeper_->url("/mesos");
+    real.first_agent_ip = first_agent_ip_;
+    real.dir = dir_.path() / "mesos";
+    real_mesos_ = std::make_unique<RealMesos>(std::move(real));
+    master_port_ = real_mesos_->master_port();
+    if (options_.scheduler_uid) {
+      prepare_scheduler_user();
+    }
+    start_scheduler();
+    return;
+  }
   auto endpoint_file = dir_.path() / "master.endpoint";
   cluster_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{project_binary("mesos-devcluster"), "--master-ip", "127.0.0.1",
@@ -141,7 +160,6 @@ LocalStack::LocalStack(StackOptions options)
   if (!up) {
     throw std::runtime_error("the dev cluster did not start:\n" + logs());
   }
-  scheduler_bin_dir_ = ETCDMESOS_BIN_DIR;
   if (options_.scheduler_uid) {
     prepare_scheduler_user();
   }
@@ -173,6 +191,13 @@ LocalStack::~LocalStack() {
   stop_scheduler();
   if (cluster_)
     cluster_->stop();
+  if (real_mesos_)
+    real_mesos_->stop();
+}
+
+bool StackOptions::use_real_mesos() {
+  const char* which = std::getenv("ETCDMESOS_MESOS");
+  return which != nullptr && std::string(which) == "real";
 }
 
 std::vector<std::string> LocalStack::scheduler_argv(uint16_t admin_port) const {
@@ -248,6 +273,9 @@ std::optional<HttpResult> LocalStack::admin(const std::string& target) {
 }
 
 uint16_t LocalStack::master_port() {
+  if (real_mesos_) {
+    return master_port_;
+  }
   const auto text = read_file(dir_.path() / "master.endpoint");
   const auto colon = text.rfind(':');
   if (colon != std::string::npos) {
@@ -323,6 +351,9 @@ bool LocalStack::healthy_with(std::size_t size) {
 }
 
 bool LocalStack::stop_agent(const std::string& agent_id) {
+  if (real_mesos_) {
+    return real_mesos_->lose_agent_host(agent_id);
+  }
   auto answer = master("POST", "/control/agents/" + agent_id + "/stop");
   return answer && answer->status == 200;
 }
@@ -335,6 +366,8 @@ std::string LocalStack::logs() const {
   std::string out;
   if (cluster_)
     out += "--- dev cluster stderr ---\n" + cluster_->stderr_text();
+  if (real_mesos_)
+    out += real_mesos_->logs();
   if (scheduler_)
     out += "--- scheduler stderr ---\n" + scheduler_->stderr_text();
   return out;

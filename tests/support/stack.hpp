@@ -1,6 +1,7 @@
 // The whole local stack for end-to-end tests: a real ZooKeeper, the dev
-// cluster (mesos-devcluster, registered in ZooKeeper) and the scheduler,
-// each a child process stopped by PID when the stack is destroyed.
+// cluster (mesos-devcluster, registered in ZooKeeper) or a real Mesos, and
+// the scheduler, each a child process stopped by PID when the stack is
+// destroyed.
 //
 // Every stack gets its own loopback addresses for the agents (127.0.<n>.2,
 // 127.0.<n>.3, ...) and ports from the OS, so stacks of parallel tests do not
@@ -8,6 +9,7 @@
 #pragma once
 
 #include "support/processes.hpp"
+#include "support/real_mesos.hpp"
 #include "support/zookeeper_server.hpp"
 
 #include <boost/json.hpp>
@@ -69,6 +71,12 @@ struct StackOptions {
   // because the build tree may lie where that user cannot read (a clone under
   // /root).
   std::optional<uid_t> scheduler_uid;
+  // A real Apache Mesos (support/real_mesos.hpp) instead of the dev cluster:
+  // set by the environment variable ETCDMESOS_MESOS=real, the one switch that
+  // runs the integration scenarios on it (`masters` must then be 1).
+  bool real_mesos = use_real_mesos();
+
+  static bool use_real_mesos();
 };
 
 class LocalStack {
@@ -100,8 +108,11 @@ class LocalStack {
   bool partitioned();
   // Members in TASK_RUNNING, /stats healthy, and exactly `size` of them.
   bool healthy_with(std::size_t size);
-  // Host loss through the dev cluster's control endpoint.
+  // Host loss: through the dev cluster's control endpoint, or on a real
+  // Mesos by killing the agent and everything it started.
   bool stop_agent(const std::string& agent_id);
+  // The real Mesos, when the stack runs on one.
+  RealMesos* real_mesos() { return real_mesos_.get(); }
 
   void start_scheduler();
   void stop_scheduler();
@@ -129,6 +140,7 @@ class LocalStack {
   TempDir dir_;
   std::unique_ptr<ZooKeeperServer> zookeeper_;
   std::unique_ptr<ChildProcess> cluster_;
+  std::unique_ptr<RealMesos> real_mesos_;
   std::unique_ptr<ChildProcess> scheduler_;
   uint16_t master_port_ = 0;
   uint16_t admin_port_ = 0;

@@ -1,0 +1,280 @@
+#include "support/real_mesos.hpp"
+
+#include "support/stack.hpp"
+
+#include <boost/json.hpp>
+
+#include <unistd.h>
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace etcdmesos::testing {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+bool has_master(const fs::path& home) {
+  std::error_code ec;
+  return fs::is_regular_file(home / "bin" / "mesos-master", ec);
+}
+
+// Kills every process whose command line mentions `marker` (a directory of
+// this cluster) and whose name is one of `names`.
+void kill_processes_mentioning(const std::string& marker, const std::vector<std::string>& names) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto pid_text = entry.path().filename().string();
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    const std::string comm = read_text(entry.path() / "comm");
+    const bool named = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return comm.rfind(n.substr(0, 15), 0) == 0;
+    });
+    if (named && cmdline.find(marker) != std::string::npos) {
+      ::kill(static_cast<pid_t>(std::stoi(pid_text)), SIGKILL);
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<fs::path> mesos_home() {
+  if (const char* env = std::getenv("ETCDMESOS_MESOS_HOME"); env != nullptr && *env != '\0') {
+    return has_master(env) ? std::optional<fs::path>(env) : std::nullopt;
+  }
+  const fs::path unpacked = fs::path(ETCDMESOS_SOURCE_DIR) / "build" / "mesos" / "mesos-1.12.0";
+  return has_master(unpacked) ? std::optional<fs::path>(unpacked) : std::nullopt;
+}
+
+RealMesos::RealMesos(RealMesosOptions options) : options_(std::move(options)) {
+  auto home = mesos_home();
+  if (!home) {
+    throw std::runtime_error(
+        "no real Mesos: set ETCDMESOS_MESOS_HOME or unpack ../shared/mesos into build/mesos");
+  }
+  home_ = *home;
+  master_port_ = free_port();
+  fs::create_directories(options_.dir / "master");
+  master_ = std::make_unique<ChildProcess>(master_argv(), options_.dir / "master");
+  for (int i = 0; i < options_.agents; ++i) {
+    agent_ports_.push_back(free_port(agent_ip(i)));
+    agents_.emplace_back();
+    start_agent(i);
+  }
+  if (!wait_until([&] { return active_agents() == options_.agents; }, 60s)) {
+    const std::string why = "the real Mesos did not come up with " +
+                            std::to_string(options_.agents) + " active agents:\n" + logs();
+    stop();
+    throw std::runtime_error(why);
+  }
+}
+
+RealMesos::~RealMesos() {
+  stop();
+}
+
+std::string RealMesos::agent_ip(int i) const {
+  const auto dot = options_.first_agent_ip.rfind('.');
+  const int last = std::stoi(options_.first_agent_ip.substr(dot + 1)) + i;
+  return options_.first_agent_ip.substr(0, dot + 1) + std::to_string(last);
+}
+
+fs::path RealMesos::agent_dir(int i) const {
+  return options_.dir / ("agent-" + std::to_string(i));
+}
+
+std::vector<std::string> RealMesos::master_argv() const {
+  return {(home_ / "bin" / "mesos-master").string(),
+          "--ip=127.0.0.1",
+          "--port=" + std::to_string(master_port_),
+          "--hostname=127.0.0.1",
+          "--work_dir=" + (options_.dir / "master" / "work").string(),
+          "--registry=in_memory",
+          "--zk=" + options_.zk_url,
+          "--quorum=1",
+          "--agent_ping_timeout=2secs",
+          "--max_agent_ping_timeouts=3"};
+}
+
+std::vector<std::string> RealMesos::agent_argv(int i) const {
+  const fs::path dir = agent_dir(i);
+  const int lo = options_.first_task_port + i * options_.task_ports_per_agent;
+  const int hi = lo + options_.task_ports_per_agent - 1;
+  return {(home_ / "bin" / "mesos-agent").string(),
+          "--master=" + options_.zk_url,
+          "--ip=" + agent_ip(i),
+          "--port=" + std::to_string(agent_ports_.at(static_cast<std::size_t>(i))),
+          "--hostname=" + agent_ip(i),
+          "--work_dir=" + (dir / "work").string(),
+          "--runtime_dir=" + (dir / "run").string(),
+          "--fetcher_cache_dir=" + (dir / "fetch").string(),
+          "--launcher_dir=" + (home_ / "bin").string(),
+          "--launcher=posix",
+          "--isolation=posix/cpu,posix/mem",
+          "--no-systemd_enable_support",
+          "--no-switch_user",
+          "--resources=" + options_.agent_resources + ";ports:[" + std::to_string(lo) + "-" +
+              std::to_string(hi) + "]"};
+}
+
+void RealMesos::start_agent(int i) {
+  const fs::path dir = agent_dir(i);
+  fs::create_directories(dir / "log");
+  auto& slot = agents_.at(static_cast<std::size_t>(i));
+  slot = std::make_unique<ChildProcess>(agent_argv(i), dir / "log");
+}
+
+int RealMesos::active_agents() {
+  auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
+  if (!state || state->status != 200) {
+    return -1;
+  }
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(state->body, ec);
+  if (ec || !parsed.is_object()) {
+    return -1;
+  }
+  const auto* slaves = parsed.as_object().if_contains("slaves");
+  if (slaves == nullptr || !slaves->is_array()) {
+    return -1;
+  }
+  int active = 0;
+  for (const auto& s : slaves->as_array()) {
+    const auto* flag = s.is_object() ? s.as_object().if_contains("active") : nullptr;
+    active += (flag != nullptr && flag->is_bool() && flag->as_bool()) ? 1 : 0;
+  }
+  return active;
+}
+
+void RealMesos::kill_agent(int i) {
+  auto& agent = agents_.at(static_cast<std::size_t>(i));
+  if (agent) {
+    agent->kill(SIGKILL);
+    agent->wait(10s);
+  }
+}
+
+bool RealMesos::lose_agent_host(const std::string& agent_id) {
+  auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
+  if (!state || state->status != 200) {
+    return false;
+  }
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(state->body, ec);
+  const auto* slaves =
+      !ec && parsed.is_object() ? parsed.as_object().if_contains("slaves") : nullptr;
+  if (slaves == nullptr || !slaves->is_array()) {
+    return false;
+  }
+  for (const auto& s : slaves->as_array()) {
+    const auto* id = s.is_object() ? s.as_object().if_contains("id") : nullptr;
+    const auto* host = s.is_object() ? s.as_object().if_contains("hostname") : nullptr;
+    if (id == nullptr || host == nullptr || !id->is_string() || !host->is_string() ||
+        id->as_string() != agent_id) {
+      continue;
+    }
+    for (int i = 0; i < options_.agents; ++i) {
+      if (agent_ip(i) == host->as_string()) {
+        kill_agent(i);
+        kill_processes_mentioning(agent_dir(i).string(), {"etcd", "etcd-mesos-executor", "mesos-"});
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void RealMesos::restart_agent(int i) {
+  kill_agent(i);
+  start_agent(i);
+}
+
+void RealMesos::restart_master() {
+  master_->kill(SIGKILL);
+  master_->wait(10s);
+  master_ = std::make_unique<ChildProcess>(master_argv(), options_.dir / "master");
+}
+
+void RealMesos::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  // SIGUSR1: the agent kills its executors and unregisters (Mesos' own
+  // graceful shutdown); they outlive a plain SIGTERM with the posix launcher.
+  for (auto& agent : agents_) {
+    if (agent && agent->running()) {
+      agent->kill(SIGUSR1);
+    }
+  }
+  for (auto& agent : agents_) {
+    if (agent && !agent->wait(20s)) {
+      agent->stop(1s);
+    }
+  }
+  if (master_) {
+    master_->stop();
+  }
+  kill_leftovers();
+}
+
+// Executors (and their etcd) that outlived their agent: by the PIDs the
+// agents recorded, then anything still running from this cluster's
+// directories.
+void RealMesos::kill_leftovers() {
+  std::error_code ec;
+  for (int i = 0; i < options_.agents; ++i) {
+    const fs::path run = agent_dir(i) / "run";
+    if (!fs::exists(run, ec)) {
+      continue;
+    }
+    for (auto it = fs::recursive_directory_iterator(run, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        break;
+      }
+      if (it->path().filename() == "pid") {
+        const std::string text = read_text(it->path());
+        if (!text.empty() && text.find_first_not_of("0123456789\n") == std::string::npos) {
+          ::kill(static_cast<pid_t>(std::stoi(text)), SIGKILL);
+        }
+      }
+    }
+  }
+  kill_processes_mentioning(options_.dir.string(), {"etcd", "etcd-mesos-executor", "mesos-"});
+}
+
+std::string RealMesos::logs() const {
+  std::string out;
+  if (master_) {
+    out += "--- mesos-master stderr (tail) ---\n";
+    const std::string text = master_->stderr_text();
+    out += text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+  }
+  for (std::size_t i = 0; i < agents_.size(); ++i) {
+    if (agents_[i]) {
+      const std::string text = agents_[i]->stderr_text();
+      out += "--- mesos-agent " + std::to_string(i) + " stderr (tail) ---\n" +
+             (text.size() > 3000 ? text.substr(text.size() - 3000) : text);
+    }
+  }
+  return out;
+}
+
+}  // namespace etcdmesos::testing

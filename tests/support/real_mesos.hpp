@@ -1,0 +1,86 @@
+// A real Apache Mesos 1.12 (../shared/mesos, unpacked by scripts/test into
+// build/mesos) for end-to-end tests: one mesos-master publishing itself in
+// the test's ZooKeeper, with an in-memory registry and short agent ping
+// timeouts, and K mesos-agents on their own loopback addresses with their
+// own work, runtime and fetcher-cache directories and disjoint port ranges.
+//
+// Stopped by PID, leaving nothing behind: each agent gets SIGUSR1 (it kills
+// its executors and unregisters) and is waited for; then the master gets
+// SIGTERM; then any executor still alive is killed by the PID its agent
+// recorded, and any etcd still running from the agents' work directories.
+#pragma once
+
+#include "support/processes.hpp"
+
+#include <sys/types.h>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etcdmesos::testing {
+
+// The unpacked Mesos (the folder holding bin/ and lib/): the environment
+// variable ETCDMESOS_MESOS_HOME, else build/mesos/mesos-1.12.0 of this
+// source tree; nullopt when neither holds bin/mesos-master.
+std::optional<std::filesystem::path> mesos_home();
+
+struct RealMesosOptions {
+  int agents = 3;
+  std::string zk_url;          // zk://127.0.0.1:PORT/mesos
+  std::string first_agent_ip;  // agent i (from 0) listens on this address + i
+  std::filesystem::path dir;   // work, runtime and log directories go below
+  // Every agent offers the same resources, and a port range of its own.
+  std::string agent_resources = "cpus:4;mem:4096;disk:16384";
+  uint16_t first_task_port = 31000;
+  uint16_t task_ports_per_agent = 100;
+};
+
+class RealMesos {
+ public:
+  // Starts the master and the agents and waits until the master lists every
+  // agent as active; throws std::runtime_error (with the logs) otherwise.
+  explicit RealMesos(RealMesosOptions options);
+  ~RealMesos();
+  RealMesos(const RealMesos&) = delete;
+  RealMesos& operator=(const RealMesos&) = delete;
+
+  uint16_t master_port() const { return master_port_; }
+  std::string agent_ip(int i) const;
+  // Active agents as the master's /master/state lists them.
+  int active_agents();
+  // SIGKILL of agent i's process; its executors (posix launcher) live on.
+  void kill_agent(int i);
+  // A host lost: agent `agent_id` (as the master names it) is killed with
+  // SIGKILL together with everything it started (executors, etcd). False
+  // when the master does not know the agent.
+  bool lose_agent_host(const std::string& agent_id);
+  // Agent i started again on the same work directory (it recovers its
+  // executors).
+  void restart_agent(int i);
+  // SIGKILL and a restart of the master (the same flags and work directory).
+  void restart_master();
+
+  void stop();  // idempotent
+  std::string logs() const;
+
+ private:
+  std::vector<std::string> master_argv() const;
+  std::vector<std::string> agent_argv(int i) const;
+  std::filesystem::path agent_dir(int i) const;
+  void start_agent(int i);
+  void kill_leftovers();
+
+  RealMesosOptions options_;
+  std::filesystem::path home_;
+  uint16_t master_port_ = 0;
+  std::vector<uint16_t> agent_ports_;
+  std::unique_ptr<ChildProcess> master_;
+  std::vector<std::unique_ptr<ChildProcess>> agents_;
+  bool stopped_ = false;
+};
+
+}  // namespace etcdmesos::testing
