@@ -7,8 +7,13 @@
 namespace etcdmesos::core {
 
 bool same_member(const EtcdMember& listed, const Member& member) {
-  if (!listed.name.empty() && listed.name == member.name) {
-    return true;
+  if (!listed.name.empty()) {
+    // A started member: its name says it. Its peer URL may be another's
+    // too, when a replacement took the same agent and port (found by the
+    // simulator, persist seed 11862682: a failed member stayed "listed"
+    // through its replacement and every later launch named it, which etcd
+    // refused: "member count is unequal").
+    return listed.name == member.name;
   }
   const std::string url = member.peer_url();
   return std::find(listed.peer_urls.begin(), listed.peer_urls.end(), url) != listed.peer_urls.end();

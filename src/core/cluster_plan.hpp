@@ -31,8 +31,9 @@
 
 namespace etcdmesos::core {
 
-// Whether etcd's entry describes our member: same name, or same peer URL (an
-// added member that has not started yet has no name).
+// Whether etcd's entry describes our member: the same name, or, for an added
+// member that has not started yet (etcd lists it without a name), the same
+// peer URL.
 bool same_member(const EtcdMember& listed, const Member& member);
 
 // Members etcd lists that match none of `members`, ordered by id.

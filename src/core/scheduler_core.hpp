@@ -129,6 +129,7 @@ class SchedulerCore {
     std::string offer_id;
     bool offer_valid = true;  // false once rescinded, or the connection is gone
     Millis deadline{0};
+    bool agent_lost = false;  // Mesos reported the agent lost: not launched there
   };
   // RemoveEtcdMember sent.
   struct PendingRemove {

@@ -86,7 +86,7 @@ void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {
     abandon_add(pending, out);
     return;
   }
-  if (!pending.offer_valid || !may_act() || !can_persist()) {
+  if (!pending.offer_valid || pending.agent_lost || !may_act() || !can_persist()) {
     abandon_add(pending, out);
     // An added voter that never starts counts against the quorum: take it
     // out again rather than wait for the next check to find it.

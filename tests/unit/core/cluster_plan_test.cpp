@@ -87,6 +87,22 @@ TEST(ClusterPlan, UnknownMembersMatchByNameOrPeerUrlAndAreSortedById) {
   EXPECT_EQ(unknown[1].id, 50u);
 }
 
+// A started member is known by its name only: a replacement on the same
+// agent and port has the same peer URL (simulator, persist seed 11862682).
+TEST(ClusterPlan, AStartedMemberIsMatchedByNameNotByItsPeerUrl) {
+  const Member failed = running("etcd-1", "h1");
+  const Member replacement = running("etcd-5", "h1");
+  const EtcdMember listed_replacement{50, "etcd-5", {"http://h1:2380"}, {}};
+  EXPECT_TRUE(same_member(listed_replacement, replacement));
+  EXPECT_FALSE(same_member(listed_replacement, failed));
+  const EtcdMember unstarted{60, "", {"http://h1:2380"}, {}};
+  EXPECT_TRUE(same_member(unstarted, replacement));
+  // Only the replacement's name: the failed member is unknown to etcd now.
+  EXPECT_EQ(unknown_etcd_members({EtcdMember{30, "etcd-1", {"http://h1:2380"}, {}}}, {replacement})
+                .size(),
+            1u);
+}
+
 TEST(ClusterPlan, InitialClusterAndClientUrls) {
   std::vector<Member> ms = {running("etcd-1", "h1"), running("etcd-2", "h2")};
   ms[1].state = TaskState::kStaging;
