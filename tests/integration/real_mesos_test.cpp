@@ -1,7 +1,7 @@
 // What only a real Apache Mesos can show (issue 10): an agent restarted on its
 // work directory recovers its executors, and a restarted master is followed
 // through ZooKeeper. Skipped unless ETCDMESOS_MESOS=real (tests/support/
-// stack.hpp); ctest runs them as integration-real.RealMesos.* when a real
+// stack.hpp); ctest runs them as integration-real.RealMesosOnly.* when a real
 // Mesos is available.
 #include "support/member_checks.hpp"
 #include "support/stack.hpp"
@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <memory>
 #include <thread>
 
 namespace etcdmesos::testing {
@@ -28,27 +29,6 @@ int agent_of(LocalStack& stack, const boost::json::value& member, int agents) {
   return -1;
 }
 
-// Frameworks the master lists as active (-1 when it does not answer).
-int active_frameworks(LocalStack& stack) {
-  auto state = stack.master("GET", "/master/state");
-  if (!state || state->status != 200) {
-    return -1;
-  }
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(state->body, ec);
-  const auto* list =
-      !ec && parsed.is_object() ? parsed.as_object().if_contains("frameworks") : nullptr;
-  if (list == nullptr || !list->is_array()) {
-    return -1;
-  }
-  int active = 0;
-  for (const auto& f : list->as_array()) {
-    const auto* flag = f.is_object() ? f.as_object().if_contains("active") : nullptr;
-    active += (flag != nullptr && flag->is_bool() && flag->as_bool()) ? 1 : 0;
-  }
-  return active;
-}
-
 // For `how_long`: the same members, nothing launched, healthy at the end.
 void expect_nothing_replaced(LocalStack& stack, const boost::json::array& before, int64_t launched,
                              std::chrono::seconds how_long) {
@@ -61,47 +41,51 @@ void expect_nothing_replaced(LocalStack& stack, const boost::json::array& before
   EXPECT_EQ(names_of(stack.members()), names_of(before));
 }
 
-TEST(RealMesos, AnAgentRestartedOnItsWorkDirectoryKeepsItsMember) {
-  if (!StackOptions::use_real_mesos()) {
-    GTEST_SKIP() << "needs a real Mesos (ETCDMESOS_MESOS=real)";
+// A healthy three-member cluster on a real Mesos, and what it was.
+class RealMesosOnly : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!StackOptions::use_real_mesos()) {
+      GTEST_SKIP() << "needs a real Mesos (ETCDMESOS_MESOS=real)";
+    }
+    stack_ = std::make_unique<LocalStack>();
+    ASSERT_TRUE(wait_until([&] { return stack_->healthy_with(3); }, kBringUp)) << stack_->logs();
+    before_ = stack_->members();
+    launched_ = stat(*stack_, "launched_servers");
   }
-  LocalStack stack;
-  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, kBringUp)) << stack.logs();
-  const auto before = stack.members();
-  const auto launched = stat(stack, "launched_servers");
-  const int agent = agent_of(stack, before[0], 3);
+
+  std::unique_ptr<LocalStack> stack_;
+  boost::json::array before_;
+  int64_t launched_ = 0;
+};
+
+TEST_F(RealMesosOnly, AnAgentRestartedOnItsWorkDirectoryKeepsItsMember) {
+  const int agent = agent_of(*stack_, before_[0], 3);
   ASSERT_GE(agent, 0);
-  const auto etcd_before = etcd_pid(str(before[0], "client_url"));
+  const auto etcd_before = etcd_pid(str(before_[0], "client_url"));
   ASSERT_TRUE(etcd_before);
 
   // The agent process dies and comes back on the same work directory: it
   // recovers the executor (the framework checkpoints), which reconnects; the
   // member is adopted, not replaced, and its etcd never stopped.
-  stack.real_mesos()->restart_agent(agent);
-  ASSERT_TRUE(wait_until([&] { return stack.real_mesos()->active_agents() == 3; }, 60s))
-      << stack.logs();
-  expect_nothing_replaced(stack, before, launched, 10s);
-  EXPECT_EQ(etcd_pid(str(before[0], "client_url")), etcd_before);
+  stack_->real_mesos()->restart_agent(agent);
+  ASSERT_TRUE(wait_until([&] { return stack_->real_mesos()->active_agents() == 3; }, 60s))
+      << stack_->logs();
+  expect_nothing_replaced(*stack_, before_, launched_, 10s);
+  EXPECT_EQ(etcd_pid(str(before_[0], "client_url")), etcd_before);
 }
 
-TEST(RealMesos, AMasterRestartIsFollowedThroughZooKeeper) {
-  if (!StackOptions::use_real_mesos()) {
-    GTEST_SKIP() << "needs a real Mesos (ETCDMESOS_MESOS=real)";
-  }
-  LocalStack stack;
-  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, kBringUp)) << stack.logs();
-  const auto before = stack.members();
-  const auto launched = stat(stack, "launched_servers");
-
+TEST_F(RealMesosOnly, AMasterRestartIsFollowedThroughZooKeeper) {
   // SIGKILL and restart: the new master has an empty in-memory registry, the
   // agents re-register with it, and the scheduler subscribes again through
   // ZooKeeper as the same framework (a 307 to itself before the election is
   // retried promptly); reconciliation finds every member running.
-  stack.real_mesos()->restart_master();
-  ASSERT_TRUE(wait_until([&] { return stack.real_mesos()->active_agents() == 3; }, 60s))
-      << stack.logs();
-  ASSERT_TRUE(wait_until([&] { return active_frameworks(stack) == 1; }, 60s)) << stack.logs();
-  expect_nothing_replaced(stack, before, launched, 10s);
+  stack_->real_mesos()->restart_master();
+  ASSERT_TRUE(wait_until([&] { return stack_->real_mesos()->active_agents() == 3; }, 60s))
+      << stack_->logs();
+  ASSERT_TRUE(wait_until([&] { return stack_->real_mesos()->active_frameworks() == 1; }, 60s))
+      << stack_->logs();
+  expect_nothing_replaced(*stack_, before_, launched_, 10s);
 }
 
 }  // namespace

@@ -140,7 +140,7 @@ void RealMesos::start_agent(int i) {
   slot = std::make_unique<ChildProcess>(agent_argv(i), dir / "log");
 }
 
-int RealMesos::active_agents() {
+int RealMesos::active_entries(const char* list) {
   auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
   if (!state || state->status != 200) {
     return -1;
@@ -150,12 +150,12 @@ int RealMesos::active_agents() {
   if (ec || !parsed.is_object()) {
     return -1;
   }
-  const auto* slaves = parsed.as_object().if_contains("slaves");
-  if (slaves == nullptr || !slaves->is_array()) {
+  const auto* entries = parsed.as_object().if_contains(list);
+  if (entries == nullptr || !entries->is_array()) {
     return -1;
   }
   int active = 0;
-  for (const auto& s : slaves->as_array()) {
+  for (const auto& s : entries->as_array()) {
     const auto* flag = s.is_object() ? s.as_object().if_contains("active") : nullptr;
     active += (flag != nullptr && flag->is_bool() && flag->as_bool()) ? 1 : 0;
   }

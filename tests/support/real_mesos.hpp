@@ -50,8 +50,10 @@ class RealMesos {
 
   uint16_t master_port() const { return master_port_; }
   std::string agent_ip(int i) const;
-  // Active agents as the master's /master/state lists them.
-  int active_agents();
+  // Active agents and frameworks as the master's /master/state lists them
+  // (-1 when it does not answer).
+  int active_agents() { return active_entries("slaves"); }
+  int active_frameworks() { return active_entries("frameworks"); }
   // SIGKILL of agent i's process; its executors (posix launcher) live on.
   void kill_agent(int i);
   // A host lost: agent `agent_id` (as the master names it) is killed with
@@ -68,6 +70,7 @@ class RealMesos {
   std::string logs() const;
 
  private:
+  int active_entries(const char* list);
   std::vector<std::string> master_argv() const;
   std::vector<std::string> agent_argv(int i) const;
   std::filesystem::path agent_dir(int i) const;
