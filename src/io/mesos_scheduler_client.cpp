@@ -263,13 +263,13 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::attempt(uint64_t gen) {
     }
     if (stream->status() != 200) {
       auto body = co_await stream->read_all(config_.request_timeout, kAnswerBodyLimit);
-      const std::string answer = "answered " + std::to_string(stream->status()) + ": " +
-                                 one_line(body ? *body : body.error().message);
-      if (stream->status() == 503) {
-        // "No leader elected", "Master has not finished recovery" (reference §3).
-        co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " " + answer, true};
-      }
-      co_return Outcome{false, "SUBSCRIBE to " + to.to_string() + " " + answer};
+      // 503: "No leader elected", "Master has not finished recovery"
+      // (reference §3), a master without a leader yet.
+      co_return Outcome{false,
+                        "SUBSCRIBE to " + to.to_string() + " answered " +
+                            std::to_string(stream->status()) + ": " +
+                            one_line(body ? *body : body.error().message),
+                        stream->status() == 503};
     }
     co_return co_await read_events(gen, std::move(stream), to, path);
   }
