@@ -113,7 +113,10 @@ std::string event_line(const ReseedReport& e) {
   return "reseed " + std::to_string(e.reseed_id) + " " + to_string(e.action) + " report from " +
          e.task_id + ": " + (e.ok ? "ok" : "failed") +
          (e.message.empty() ? "" : " (" + e.message + ")") +
-         (e.data_untouched ? ", data untouched" : "");
+         (e.data_untouched ? ", data untouched" : "") +
+         (e.ok && e.action == ReseedAction::kFence
+              ? ", stopped at raft index " + std::to_string(e.raft_index)
+              : "");
 }
 std::string event_line(const OperatorReseed& e) {
   return e.skip_silent ? "operator requests a reseed, skipping silent members"
@@ -192,7 +195,8 @@ std::string effect_line(const QueryMemberStatus& e) {
 }
 std::string effect_line(const ReseedOrder& e) {
   return "reseed " + std::to_string(e.reseed_id) + ": order " + to_string(e.action) + " to " +
-         e.task_id + " on agent " + e.agent_id;
+         e.task_id + " on agent " + e.agent_id +
+         (e.action == ReseedAction::kFence ? " (lease " + describe_duration(e.lease) + ")" : "");
 }
 
 std::string effect_line(const PersistFrameworkId& e) {

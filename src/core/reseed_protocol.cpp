@@ -27,8 +27,8 @@ const std::string* find_label(const LabelList& labels, std::string_view key) {
 }  // namespace
 
 std::optional<ReseedAction> reseed_action_from(std::string_view name) {
-  if (name == "backup") {
-    return ReseedAction::kBackup;
+  if (name == "fence") {
+    return ReseedAction::kFence;
   }
   if (name == "seed") {
     return ReseedAction::kSeed;
@@ -37,8 +37,12 @@ std::optional<ReseedAction> reseed_action_from(std::string_view name) {
 }
 
 std::string encode_reseed_order(const ReseedOrderText& order) {
-  return std::string(kReseedOrderPrefix) + " action=" + to_string(order.action) +
-         " id=" + std::to_string(order.reseed_id);
+  std::string text = std::string(kReseedOrderPrefix) + " action=" + to_string(order.action) +
+                     " id=" + std::to_string(order.reseed_id);
+  if (order.action == ReseedAction::kFence) {
+    text += " lease-ms=" + std::to_string(order.lease_ms);
+  }
+  return text;
 }
 
 std::optional<ReseedOrderText> decode_reseed_order(std::string_view text) {
@@ -56,19 +60,43 @@ std::optional<ReseedOrderText> decode_reseed_order(std::string_view text) {
   if (!action || !text.starts_with("id=")) {
     return std::nullopt;
   }
-  const auto id = parse_id(text.substr(3));
+  text.remove_prefix(3);
+  const auto space_after_id = text.find(' ');
+  const auto id = parse_id(text.substr(0, space_after_id));
   if (!id) {
     return std::nullopt;
   }
-  return ReseedOrderText{*action, *id};
+  if (*action != ReseedAction::kFence) {
+    return space_after_id == std::string_view::npos ? std::optional(ReseedOrderText{*action, *id})
+                                                    : std::nullopt;
+  }
+  // A fence must say how long it holds: an executor never keeps etcd
+  // stopped for good on the word of a scheduler that may be gone.
+  if (space_after_id == std::string_view::npos) {
+    return std::nullopt;
+  }
+  text.remove_prefix(space_after_id + 1);
+  constexpr std::string_view kLease = "lease-ms=";
+  if (!text.starts_with(kLease)) {
+    return std::nullopt;
+  }
+  const auto lease = parse_id(text.substr(kLease.size()));
+  if (!lease || *lease == 0) {
+    return std::nullopt;
+  }
+  return ReseedOrderText{*action, *id, *lease};
 }
 
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched) {
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched,
+                               uint64_t raft_index) {
   LabelList labels{{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
                    {std::string(kLabelReseedAction), to_string(order.action)},
                    {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
   if (!ok && data_untouched) {
     labels.emplace_back(std::string(kLabelReseedData), std::string(kReseedDataUntouched));
+  }
+  if (ok && order.action == ReseedAction::kFence) {
+    labels.emplace_back(std::string(kLabelRaftIndex), std::to_string(raft_index));
   }
   return labels;
 }
@@ -79,6 +107,7 @@ std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const
   const auto* action = find_label(labels, kLabelReseedAction);
   const auto* result = find_label(labels, kLabelReseedResult);
   const auto* data = find_label(labels, kLabelReseedData);
+  const auto* index = find_label(labels, kLabelRaftIndex);
   if (id == nullptr || action == nullptr || result == nullptr) {
     return std::nullopt;
   }
@@ -93,8 +122,16 @@ std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const
   if (data != nullptr && (ok || *data != kReseedDataUntouched)) {
     return std::nullopt;
   }
+  // A fence that held without saying what the stopped data holds could
+  // not be ranked: refused, and so is an index on any other answer.
+  const bool fenced = ok && *parsed_action == ReseedAction::kFence;
+  const auto parsed_index = index ? parse_id(*index) : std::nullopt;
+  if ((index != nullptr) != fenced || (index != nullptr && !parsed_index)) {
+    return std::nullopt;
+  }
   ReseedReport report{task_id, *parsed_id, *parsed_action, ok, message};
   report.data_untouched = data != nullptr;
+  report.raft_index = parsed_index.value_or(0);
   return report;
 }
 

@@ -12,7 +12,8 @@
 // change etcd's data for this order and etcd runs (or restarts) as the
 // member it was, never with --force-new-cluster. Executors before it never
 // send the label, so its absence claims nothing (the scheduler assumes the
-// seed may serve as a one-member cluster).
+// seed may serve as a one-member cluster). An ok fence carries a fifth,
+// kLabelRaftIndex: the commit index of the stopped member's data.
 // Pure: no I/O. Decoding is strict and never throws.
 #pragma once
 
@@ -33,10 +34,12 @@ inline constexpr std::string_view kLabelReseedAction = "etcd-mesos.reseed-action
 inline constexpr std::string_view kLabelReseedResult = "etcd-mesos.reseed-result";
 inline constexpr std::string_view kLabelReseedData = "etcd-mesos.reseed-data";
 inline constexpr std::string_view kReseedDataUntouched = "untouched";
+inline constexpr std::string_view kLabelRaftIndex = "etcd-mesos.raft-index";
 
 struct ReseedOrderText {
   ReseedAction action = ReseedAction::kSeed;
   uint64_t reseed_id = 0;
+  uint64_t lease_ms = 0;  // a fence's lease (positive); 0 for a seed
   bool operator==(const ReseedOrderText&) const = default;
 };
 
@@ -50,11 +53,13 @@ using LabelList = std::vector<std::pair<std::string, std::string>>;
 
 // The labels of an executor's answer. data_untouched is only said on a
 // failure (an "ok" answer changed the data by definition): it is ignored
-// when ok.
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched = false);
+// when ok. raft_index is said on an ok fence only.
+LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched = false,
+                               uint64_t raft_index = 0);
 // The answer carried by a status update's labels; nullopt when the update
 // is not one (no or malformed reseed labels, including a kLabelReseedData
-// of another value or on an "ok" answer).
+// of another value or on an "ok" answer, and an ok fence without a
+// kLabelRaftIndex).
 std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
                                                const std::string& message);
 

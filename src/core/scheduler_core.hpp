@@ -140,7 +140,10 @@ class SchedulerCore {
   // best into a one-member cluster (kSeeding) and, once a check of it alone
   // passes, retire every other old member. At most one at a time.
   struct Reseed {
-    enum class Phase { kRanking, kSeeding };
+    // kRanking: the status query; kFencing: every member that answered is
+    // told to stop etcd (the lease) and report its commit index; kSeeding:
+    // the best fenced member restarts as the seed.
+    enum class Phase { kRanking, kFencing, kSeeding };
     Phase phase = Phase::kRanking;
     uint64_t id = 0;
     uint64_t query_id = 0;
@@ -163,6 +166,12 @@ class SchedulerCore {
     std::vector<std::string> failures;
     std::optional<uint64_t> kept_index;
     std::map<std::string, uint64_t> raft_index;  // by task id, from the ranking
+    // Task ids told to fence whose report has not come, and those fenced
+    // (their raft_index is their stopped data's commit index). A fence
+    // holds for the lease; it is renewed at fence_renew_at.
+    std::set<std::string> fence_pending;
+    std::set<std::string> fenced;
+    Millis fence_renew_at{0};
   };
   // Why a member leaves members_.
   enum class Departure {
@@ -254,6 +263,16 @@ class SchedulerCore {
   const std::string& reseed_halt_text() const;
   void advance_reseed(Millis now, Effects& out);
   void try_next_seed(Millis now, Effects& out);
+  // Fencing: orders (or renewals) for `task_ids`, a report, the end of it.
+  Millis fence_lease() const { return config_.seed_timeout * 2; }
+  void send_fences(const std::set<std::string>& task_ids, Millis now, Effects& out);
+  void on_fence_report(const ReseedReport& e, Millis now, Effects& out);
+  void advance_fencing(Millis now, Effects& out);
+  // A reseed that cannot go on now: asked again after the silent members' wait.
+  void postpone_reseed(Millis now, const std::string& why);
+  // members_ without those fenced by the reseed under way: a fenced member
+  // does not answer, and must not count as one serving behind a partition.
+  std::vector<Member> unfenced_members() const;
   void give_up_seed(Millis now, const std::string& why, Effects& out);
   void seed_healthy(Millis now, Effects& out);
   void end_reseed(Millis now, const std::string& outcome);

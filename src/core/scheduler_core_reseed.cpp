@@ -5,10 +5,16 @@
 // Safety rules (docs/architecture.md, "Reseed"):
 //  - one reseed at a time, started only while livelocked and with no other
 //    membership change in flight;
-//  - every survivor copies its data directory aside before anything changes
-//    (the seed does so itself, before --force-new-cluster rewrites it);
-//  - no old member other than the seed is stopped before a health check of
-//    the seed alone has passed;
+//  - every member that answered the status query is fenced before a seed
+//    is chosen: its etcd stopped (the task kept) for a renewed lease, its
+//    stopped data's commit index reported. No majority of old members can
+//    commit behind the scheduler's back while the seed is chosen and starts,
+//    and the ranking is on what each copy finally holds (the simulator's
+//    "majority re-forms during a reseed" class, persist seed 3015469);
+//  - the seed copies its data directory aside before --force-new-cluster
+//    rewrites it;
+//  - no old member is killed before a health check of the seed alone has
+//    passed;
 //  - a seed that is not healthy within seed_timeout is killed before the
 //    next candidate is tried, so that two one-member clusters never run;
 //  - a livelock needs agreeing evidence (reseed_plan.hpp): what the
@@ -43,8 +49,8 @@ std::string join_names(const std::vector<std::string>& names) {
 
 const char* to_string(ReseedAction action) {
   switch (action) {
-    case ReseedAction::kBackup:
-      return "backup";
+    case ReseedAction::kFence:
+      return "fence";
     case ReseedAction::kSeed:
       return "seed";
   }
@@ -73,7 +79,7 @@ void SchedulerCore::judge_livelock(const HealthResult& result, bool fresh, Milli
   // that still serve must never reseed them (issue 9, case 1). A commit seen
   // during a check proves a working majority however old the check: it
   // ends a livelock even when the membership changed meanwhile.
-  const auto evidence = majority_evidence(result, members_);
+  const auto evidence = majority_evidence(result, unfenced_members());
   if (evidence.commits) {
     livelock_since_.reset();
     livelock_reason_.clear();
@@ -208,6 +214,11 @@ std::string SchedulerCore::reseed_status() const {
   if (reseed_->phase == Reseed::Phase::kRanking) {
     return head + "asking the live members for their raft index";
   }
+  if (reseed_->phase == Reseed::Phase::kFencing) {
+    return head + "stopping the members' etcd (fence) to rank what their data holds; " +
+           std::to_string(reseed_->fenced.size()) + " fenced, " +
+           std::to_string(reseed_->fence_pending.size()) + " to report";
+  }
   const Member* seed = nullptr;
   for (const auto& m : members_) {
     if (m.task_id == reseed_->seed_task) {
@@ -215,7 +226,9 @@ std::string SchedulerCore::reseed_status() const {
     }
   }
   if (reseed_->seed_task.empty()) {
-    return head + "the last candidate failed and was kept; trying the next";
+    return head +
+           "the last candidate failed or was stopped; the next one once a fresh check still "
+           "finds the majority lost";
   }
   const std::string name = seed ? seed->name : reseed_->seed_task;
   return head + (reseed_->seed_reported ? "waiting for seed " + name + " to be healthy alone"
@@ -309,20 +322,12 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
   // seeding without it could throw away what only it has (issue 9, case 3).
   const auto silent = unanswered_members(e.members, members_);
   if (!silent.empty() && !reseed_->skip_silent) {
-    const Millis wait =
-        silent_retry_wait_ ? std::min(*silent_retry_wait_ * 2, kSilentRetryMax) : kSilentRetryFirst;
-    silent_retry_wait_ = wait;
-    end_reseed(now, "postponed: " + join_names(silent) +
-                        " did not answer the status query although Mesos reports their tasks "
-                        "running (they may hold the highest raft index); " +
-                        (config_.auto_reseed ? "asking again in " + describe_duration(wait)
-                                             : std::string("POST /reseed again to retry")) +
-                        " (POST /reseed?skip-silent=true reseeds without them)");
-    reseed_retry_at_ = now + wait;
+    postpone_reseed(now, join_names(silent) +
+                             " did not answer the status query although Mesos reports their "
+                             "tasks running (they may hold the highest raft index)");
     return;
   }
   reseed_->skipped = silent;
-  silent_retry_wait_.reset();
   auto candidates = rank_seed_candidates(e.members, members_);
   if (candidates.empty()) {
     end_reseed(now, "failed: no live member answered the status query");
@@ -332,18 +337,122 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
     end_reseed(now, "abandoned: lost the Mesos master while ranking");
     return;
   }
+  // Every candidate stops its etcd before one is chosen: members that find
+  // each other again while the seed is chosen and restarts could otherwise
+  // commit writes the seed lacks (found by the simulator, persist seeds
+  // 3015469 and 11264710). Silent members skipped by an operator too: they
+  // may run behind a partition that the framework message crosses.
+  reseed_->phase = Reseed::Phase::kFencing;
   for (const auto& m : members_) {
-    if (m.state == TaskState::kRunning && m.task_id != candidates.front()) {
-      out.push_back(ReseedOrder{ReseedAction::kBackup, reseed_->id, m.task_id, m.agent_id});
+    if (m.state == TaskState::kRunning) {
+      reseed_->fence_pending.insert(m.task_id);
     }
   }
+  reseed_->deadline = now + config_.status_query_timeout;
+  send_fences(reseed_->fence_pending, now, out);
+}
+
+void SchedulerCore::postpone_reseed(Millis now, const std::string& why) {
+  const Millis wait =
+      silent_retry_wait_ ? std::min(*silent_retry_wait_ * 2, kSilentRetryMax) : kSilentRetryFirst;
+  silent_retry_wait_ = wait;
+  end_reseed(now, "postponed: " + why + "; " +
+                      (config_.auto_reseed ? "asking again in " + describe_duration(wait)
+                                           : std::string("POST /reseed again to retry")) +
+                      " (POST /reseed?skip-silent=true reseeds without silent members)");
+  reseed_retry_at_ = now + wait;
+}
+
+void SchedulerCore::send_fences(const std::set<std::string>& task_ids, Millis now, Effects& out) {
+  for (const auto& id : task_ids) {
+    if (const Member* m = find_member(id)) {
+      out.push_back(
+          ReseedOrder{ReseedAction::kFence, reseed_->id, m->task_id, m->agent_id, fence_lease()});
+    }
+  }
+  reseed_->fence_renew_at = now + fence_lease() / 4;
+}
+
+std::vector<Member> SchedulerCore::unfenced_members() const {
+  if (!reseed_) {
+    return members_;
+  }
+  std::vector<Member> out;
   for (const auto& m : members_) {
-    for (const auto& s : e.members) {
-      if (s.reachable && s.name == m.name) {
-        reseed_->raft_index[m.task_id] = s.raft_index;
+    if (!reseed_->fenced.contains(m.task_id) && !reseed_->fence_pending.contains(m.task_id)) {
+      out.push_back(m);
+    }
+  }
+  return out;
+}
+
+void SchedulerCore::on_fence_report(const ReseedReport& e, Millis now, Effects& out) {
+  if (!reseed_ || e.reseed_id != reseed_->id || reseed_->phase == Reseed::Phase::kRanking ||
+      e.task_id == reseed_->seed_task) {
+    return;
+  }
+  const Member* m = find_member(e.task_id);
+  if (m == nullptr) {
+    return;
+  }
+  const bool was_pending = reseed_->fence_pending.erase(e.task_id) > 0;
+  if (e.ok) {
+    if (was_pending || reseed_->fenced.contains(e.task_id)) {
+      // What the stopped data holds: exact, and it cannot change now.
+      reseed_->fenced.insert(e.task_id);
+      reseed_->raft_index[e.task_id] = e.raft_index;
+    }
+  } else {
+    // Its etcd may run (or run again): it is no fenced copy any more.
+    reseed_->fenced.erase(e.task_id);
+    if (was_pending && reseed_->phase == Reseed::Phase::kFencing) {
+      postpone_reseed(now, m->name + " could not be fenced: " + e.message);
+      return;
+    }
+  }
+  if (reseed_->phase == Reseed::Phase::kFencing) {
+    advance_fencing(now, out);
+  }
+}
+
+void SchedulerCore::advance_fencing(Millis now, Effects& out) {
+  std::erase_if(reseed_->fence_pending, [&](const std::string& id) {
+    const Member* m = find_member(id);
+    return m == nullptr || m->state != TaskState::kRunning;  // gone: nothing to fence
+  });
+  if (!reseed_->fence_pending.empty()) {
+    if (now < reseed_->deadline) {
+      return;
+    }
+    std::vector<std::string> names;
+    for (const auto& id : reseed_->fence_pending) {
+      names.push_back(find_member(id)->name);
+    }
+    if (!reseed_->skip_silent) {
+      postpone_reseed(now, join_names(names) + " did not report a fence within " +
+                               describe_duration(config_.status_query_timeout));
+      return;
+    }
+    for (const auto& n : names) {
+      if (std::find(reseed_->skipped.begin(), reseed_->skipped.end(), n) ==
+          reseed_->skipped.end()) {
+        reseed_->skipped.push_back(n);
       }
     }
+    reseed_->fence_pending.clear();
   }
+  std::vector<std::string> candidates;
+  for (const auto& m : members_) {
+    if (reseed_->fenced.contains(m.task_id)) {
+      candidates.push_back(m.task_id);  // launch order breaks ties
+    }
+  }
+  if (candidates.empty()) {
+    end_reseed(now, "failed: no member was fenced");
+    return;
+  }
+  silent_retry_wait_.reset();
+  reseed_->phase = Reseed::Phase::kSeeding;
   reseed_->candidates = std::move(candidates);
   reseed_->next = 0;
   try_next_seed(now, out);
@@ -370,9 +479,9 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
   while (reseed_->next < reseed_->candidates.size()) {
     const std::string task_id = reseed_->candidates[reseed_->next];
     const Member* m = find_member(task_id);
-    if (m == nullptr || m->state != TaskState::kRunning) {
+    if (m == nullptr || m->state != TaskState::kRunning || !reseed_->fenced.contains(task_id)) {
       ++reseed_->next;
-      continue;  // lost since the ranking
+      continue;  // lost, or its etcd runs again, since the fence
     }
     if (reseed_->kept_index && reseed_->raft_index[task_id] < *reseed_->kept_index) {
       // A kept candidate holds writes this one lacks (issue 9: no
@@ -391,6 +500,7 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     reseed_->giving_up = false;
     reseed_->seed_may_live = false;
     reseed_->deadline = now + config_.seed_timeout;
+    reseed_->fenced.erase(task_id);
     out.push_back(ReseedOrder{ReseedAction::kSeed, reseed_->id, m->task_id, m->agent_id});
     membership_changed(now);
     return;
@@ -424,10 +534,14 @@ void SchedulerCore::halt_reseeds(Millis now) {
 }
 
 void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
+  if (e.action == ReseedAction::kFence) {
+    on_fence_report(e, now, out);
+    return;
+  }
   if (!reseed_ || e.reseed_id != reseed_->id || e.action != ReseedAction::kSeed ||
       reseed_->phase != Reseed::Phase::kSeeding || e.task_id != reseed_->seed_task ||
       reseed_->seed_reported) {
-    return;  // backups are only logged; stale or repeated reports change nothing
+    return;  // stale or repeated reports change nothing
   }
   if (!e.ok && e.data_untouched) {
     // Its etcd runs on as a member of the old cluster: keep it, try the next.
@@ -435,6 +549,7 @@ void SchedulerCore::on(const ReseedReport& e, Millis now, Effects& out) {
     reseed_->failures.push_back((seed ? seed->name : e.task_id) + ": " + e.message);
     reseed_->kept_index =
         std::max(reseed_->kept_index.value_or(0), reseed_->raft_index[reseed_->seed_task]);
+    reseed_->fenced.insert(reseed_->seed_task);  // its executor keeps the fence
     reseed_->seed_task.clear();
     reseed_->seed_agent.clear();
     // The next candidate only after a check that started now still finds
@@ -468,6 +583,14 @@ void SchedulerCore::advance_reseed(Millis now, Effects& out) {
   }
   if (!may_act()) {
     return;  // neither kills nor messages can be sent; deadlines wait
+  }
+  if (reseed_->phase != Reseed::Phase::kRanking && now >= reseed_->fence_renew_at &&
+      !reseed_->fenced.empty()) {
+    send_fences(reseed_->fenced, now, out);
+  }
+  if (reseed_->phase == Reseed::Phase::kFencing) {
+    advance_fencing(now, out);
+    return;
   }
   if (reseed_->phase == Reseed::Phase::kRanking) {
     if (now >= reseed_->deadline) {

@@ -220,9 +220,14 @@ struct MemberRemoved {
 
 // What a reseed asks of a member's executor.
 enum class ReseedAction {
-  kBackup,  // copy the data directory aside (etcd keeps running)
-  kSeed,    // stop etcd, copy the data directory aside, restart it once with
-            // --force-new-cluster: a one-member cluster holding this member's data
+  // Stop etcd and keep it stopped (the task runs on) for a lease, reporting
+  // the commit index its data holds; etcd restarts as the member it was when
+  // the lease ends unless the member was seeded or killed. A repeated fence
+  // renews the lease. No majority of fenced members can commit behind the
+  // scheduler's back while it chooses and starts the seed.
+  kFence,
+  kSeed,  // copy the data directory aside, start etcd once with
+          // --force-new-cluster: a one-member cluster holding this member's data
 };
 const char* to_string(ReseedAction action);
 
@@ -244,6 +249,9 @@ struct ReseedReport {
   // it is kept and the next candidate tried. Absent (older executors, or a
   // failure after the forced start): it may serve as a one-member cluster.
   bool data_untouched = false;
+  // An ok fence: the commit index of the stopped member's data, which is
+  // what --force-new-cluster would keep.
+  uint64_t raft_index = 0;
 };
 // An operator asked for a reseed (admin POST /reseed). The shell asks
 // why_not_reseed() first to answer the request.
@@ -350,6 +358,7 @@ struct ReseedOrder {
   uint64_t reseed_id = 0;
   std::string task_id;
   std::string agent_id;
+  Millis lease{0};  // a fence's lease
   bool operator==(const ReseedOrder&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #include "core/reseed_protocol.hpp"
 #include "executor/data_copy.hpp"
 #include "executor/etcd_command.hpp"
+#include "executor/wal_commit.hpp"
 #include "io/http.hpp"
 #include "io/process.hpp"
 
@@ -196,7 +197,8 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
         on_exit_(std::move(exit)),
         kill_timer_(executor),
         exit_timer_(executor),
-        restart_timer_(executor) {
+        restart_timer_(executor),
+        fence_timer_(executor) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(options_.etcd_bin, ec);
     if (!ec) {
@@ -210,6 +212,12 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
     core::ReseedOrderText order;
     uint64_t generation = 0;
   };
+  // etcd stopped by a fence order: it stays down until `until` (renewed by
+  // the next fence order), a seed order or a kill.
+  struct Fence {
+    uint64_t raft_index = 0;  // what the stopped data holds as committed
+    Clock::time_point until;
+  };
 
   io::MesosExecutorCallbacks callbacks();
   void launch(const mesos::TaskInfo& task);
@@ -217,6 +225,14 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> supervise();
   asio::awaitable<bool> restart_after_exit(const io::ExitStatus& status);
   bool restart_as_seed();
+  // Starts etcd once with --force-new-cluster on the data copied aside.
+  bool start_as_seed(const core::ReseedOrderText& order, const std::string& copied);
+  // Before a fence stops etcd: asks it whether it names a leader (a
+  // majority serves again: not fenced), and for its index.
+  asio::awaitable<void> fence_unless_led(core::ReseedOrderText order);
+  // etcd stopped for a fence: reports, then waits for the lease's end, a
+  // seed order or a kill. True when a new etcd runs.
+  asio::awaitable<bool> hold_fence();
   asio::awaitable<void> wait_until_ready(uint64_t generation);
   void became_ready(uint64_t generation, const etcd::EtcdStatus& status);
   void kill(const mesos::ExecutorEventKill& kill);
@@ -232,7 +248,7 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   // serves again), and seeds only if not.
   asio::awaitable<void> seed_unless_led(core::ReseedOrderText order);
   void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message,
-                     bool untouched = false);
+                     bool untouched = false, uint64_t raft_index = 0);
   bool data_untouched() const;
   Result<std::string> backup_data(uint64_t reseed_id);
   std::string exit_message(const io::ExitStatus& status) const;
@@ -281,6 +297,13 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   // A seed's --force-new-cluster start ended before it served: the data
   // is no longer the old cluster's member's, whatever etcd runs on it now.
   bool forced_seed_failed_ = false;
+  // A fence order whose etcd is being stopped, with the commit index its
+  // status named just before (used if the WAL cannot be read); then the
+  // fence that holds, and the timer of its lease.
+  std::optional<core::ReseedOrderText> fencing_;
+  std::optional<uint64_t> fencing_status_index_;
+  std::optional<Fence> fence_;
+  asio::steady_timer fence_timer_;
 };
 
 void Executor::Impl::enter(Phase to) {
@@ -425,6 +448,12 @@ asio::awaitable<void> Executor::Impl::supervise() {
       finish(TaskState::kKilled, "etcd stopped: " + status.describe());
       co_return;
     }
+    if (fencing_) {
+      if (!co_await hold_fence()) {
+        co_return;
+      }
+      continue;
+    }
     if (seeding_) {
       if (!restart_as_seed()) {
         co_return;
@@ -496,26 +525,99 @@ bool Executor::Impl::restart_as_seed() {
   const auto order = *seeding_;
   seeding_.reset();
   auto copied = backup_data(order.reseed_id);
-  const bool ok = copied.has_value();
-  if (!ok) {
-    // Nothing was written (a copy that does not fit is refused first, a
-    // half-made one removed): etcd restarts as the member it was, and the
-    // scheduler keeps it and tries the next candidate.
-    report_reseed(order, false, copied.error().message, data_untouched());
+  if (copied) {
+    return start_as_seed(order, *copied);
   }
-  if (auto started = start_etcd(ok ? EtcdStart::kForceNewCluster : EtcdStart::kNormal); !started) {
-    if (ok) {
-      report_reseed(order, false, "cannot start etcd: " + started.error().message);
-    }
+  // Nothing was written (a copy that does not fit is refused first, a
+  // half-made one removed): etcd restarts as the member it was, and the
+  // scheduler keeps it and tries the next candidate.
+  report_reseed(order, false, copied.error().message, data_untouched());
+  if (auto started = start_etcd(EtcdStart::kNormal); !started) {
     finish(TaskState::kFailed, "cannot restart etcd to seed: " + started.error().message);
     return false;
   }
-  if (ok) {
-    log()->warn("reseed {}: {}; etcd member '{}' restarted as a new one-member cluster",
-                order.reseed_id, *copied, member_name_);
-    seed_report_ = SeedReport{order, generation_};
-  }
   return true;
+}
+
+bool Executor::Impl::start_as_seed(const core::ReseedOrderText& order, const std::string& copied) {
+  if (auto started = start_etcd(EtcdStart::kForceNewCluster); !started) {
+    report_reseed(order, false, "cannot start etcd: " + started.error().message);
+    finish(TaskState::kFailed, "cannot restart etcd to seed: " + started.error().message);
+    return false;
+  }
+  log()->warn("reseed {}: {}; etcd member '{}' restarted as a new one-member cluster",
+              order.reseed_id, copied, member_name_);
+  seed_report_ = SeedReport{order, generation_};
+  return true;
+}
+
+asio::awaitable<bool> Executor::Impl::hold_fence() {
+  const auto order = *fencing_;
+  fencing_.reset();
+  const milliseconds lease(order.lease_ms);
+  uint64_t index = 0;
+  std::string source;
+  if (auto wal = wal_commit_index(data_dir())) {
+    index = *wal;
+    source = "the last commit index in its WAL";
+  } else if (fencing_status_index_) {
+    index = *fencing_status_index_;
+    source = "its status before the stop (" + wal.error().message + ")";
+  } else {
+    // Nothing says what the data holds: no rankable copy. etcd runs again
+    // as the member it was.
+    report_reseed(order, false,
+                  "etcd stopped, but neither its WAL nor its status says what it holds: " +
+                      wal.error().message,
+                  true);
+    if (auto started = start_etcd(EtcdStart::kNormal); !started) {
+      finish(TaskState::kFailed, "cannot restart etcd after a fence: " + started.error().message);
+      co_return false;
+    }
+    co_return true;
+  }
+  fence_ = Fence{index, Clock::now() + lease};
+  report_reseed(order, true,
+                "etcd stopped for " + std::to_string(lease.count()) +
+                    " ms unless renewed, seeded or killed; its data holds commit index " +
+                    std::to_string(index) + " (" + source + ")",
+                false, index);
+  for (;;) {
+    fence_timer_.expires_at(fence_->until);
+    co_await fence_timer_.async_wait(kTuple);
+    if (ended()) {
+      co_return false;
+    }
+    if (kill_requested_) {
+      fence_.reset();
+      finish(TaskState::kKilled, "killed while etcd was fenced");
+      co_return false;
+    }
+    if (seeding_) {
+      const auto seed = *seeding_;
+      seeding_.reset();
+      auto copied = backup_data(seed.reseed_id);
+      if (!copied) {
+        // Nothing written: the fence holds on, the scheduler tries the next.
+        report_reseed(seed, false, copied.error().message, true);
+        continue;
+      }
+      fence_.reset();
+      co_return start_as_seed(seed, *copied);
+    }
+    if (Clock::now() >= fence_->until) {
+      break;
+    }
+    // Renewed, or a seed whose copy failed: the fence holds on.
+  }
+  fence_.reset();
+  log()->warn("the fence lease ended without a seed order: etcd member '{}' restarts as it was",
+              member_name_);
+  if (auto started = start_etcd(EtcdStart::kNormal); !started) {
+    finish(TaskState::kFailed, "cannot restart etcd after a fence: " + started.error().message);
+    co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {
@@ -580,21 +682,29 @@ void Executor::Impl::on_message(const std::string& data) {
   }
   log()->warn("reseed {}: ordered to {} (task '{}', phase {})", order->reseed_id,
               core::to_string(order->action), task_id_, to_string(phase_));
-  const bool serving =
-      phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_ && !leader_check_;
+  if (fence_ && phase_ == Phase::kRunning && !kill_requested_ && !seeding_) {
+    if (order->action == core::ReseedAction::kFence) {
+      fence_->until = Clock::now() + milliseconds(order->lease_ms);
+      fence_timer_.cancel();  // hold_fence() waits again, to the new end
+      report_reseed(*order, true,
+                    "etcd stays stopped for " + std::to_string(order->lease_ms) +
+                        " ms more; its data holds commit index " +
+                        std::to_string(fence_->raft_index),
+                    false, fence_->raft_index);
+      return;
+    }
+    seeding_ = *order;  // hold_fence() seeds from the stopped data
+    fence_timer_.cancel();
+    return;
+  }
+  const bool serving = phase_ == Phase::kRunning && etcd_ && etcd_->running() && !seeding_ &&
+                       !leader_check_ && !fencing_;
   // A refusal changes nothing; it says so unless another seed is under way
   // (data_untouched()).
   if (!serving) {
     report_reseed(*order, false,
                   "etcd is not serving (phase " + std::string(to_string(phase_)) + ")",
                   data_untouched());
-    return;
-  }
-  if (order->action == core::ReseedAction::kBackup) {
-    // A member without quorum commits nothing: its files hold still.
-    auto copied = backup_data(order->reseed_id);
-    report_reseed(*order, copied.has_value(), copied ? *copied : copied.error().message,
-                  !copied && data_untouched());
     return;
   }
   if (seed_report_) {
@@ -604,7 +714,36 @@ void Executor::Impl::on_message(const std::string& data) {
     return;
   }
   leader_check_ = *order;
+  if (order->action == core::ReseedAction::kFence) {
+    asio::co_spawn(ex_, fence_unless_led(*order), log_exception("fence_unless_led"));
+    return;
+  }
   asio::co_spawn(ex_, seed_unless_led(*order), log_exception("seed_unless_led"));
+}
+
+asio::awaitable<void> Executor::Impl::fence_unless_led(core::ReseedOrderText order) {
+  auto self = shared_from_this();
+  auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
+  leader_check_.reset();
+  if (phase_ != Phase::kRunning || !etcd_ || !etcd_->running() || kill_requested_) {
+    report_reseed(
+        order, false,
+        "etcd stopped serving before the fence (phase " + std::string(to_string(phase_)) + ")",
+        data_untouched());
+    co_return;
+  }
+  if (status && status->leader != 0 && options_.seed_only_without_leader_ForTest) {
+    // A majority serves again: stopping this member would only weaken it.
+    report_reseed(order, false,
+                  "etcd names leader " + std::to_string(status->leader) +
+                      ": a majority serves again; not fenced",
+                  true);
+    co_return;
+  }
+  fencing_ = order;
+  fencing_status_index_ =
+      status ? std::optional<uint64_t>(status->raft_index) : std::optional<uint64_t>();
+  stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() holds the fence
 }
 
 asio::awaitable<void> Executor::Impl::seed_unless_led(core::ReseedOrderText order) {
@@ -637,13 +776,14 @@ asio::awaitable<void> Executor::Impl::seed_unless_led(core::ReseedOrderText orde
 // a second one while this one becomes a one-member cluster — nor after a
 // forced start that failed.
 bool Executor::Impl::data_untouched() const {
-  return !seeding_ && !seed_report_ && !forced_seed_failed_ && !leader_check_;
+  return !seeding_ && !seed_report_ && !forced_seed_failed_ && !leader_check_ && !fencing_;
 }
 
 void Executor::Impl::report_reseed(const core::ReseedOrderText& order, bool ok,
-                                   const std::string& message, bool untouched) {
+                                   const std::string& message, bool untouched,
+                                   uint64_t raft_index) {
   std::vector<mesos::Label> labels;
-  for (auto& [key, value] : core::reseed_report_labels(order, ok, untouched)) {
+  for (auto& [key, value] : core::reseed_report_labels(order, ok, untouched, raft_index)) {
     labels.push_back({key, value});
   }
   log()->log(ok ? spdlog::level::info : spdlog::level::err, "reseed {} {}: {}: {}{}",
@@ -677,6 +817,7 @@ void Executor::Impl::kill(const mesos::ExecutorEventKill& kill) {
   }
   kill_requested_ = true;
   restart_timer_.cancel();  // etcd may be down, waiting to restart
+  fence_timer_.cancel();    // or fenced
   stop_etcd(kill.grace_period_ns ? from_ns(*kill.grace_period_ns) : kill_grace_);
 }
 
@@ -748,6 +889,7 @@ void Executor::Impl::shutdown(const std::string& why) {
   const auto reserve = std::min<milliseconds>(std::chrono::seconds(1), options_.shutdown_grace / 2);
   kill_requested_ = true;
   restart_timer_.cancel();
+  fence_timer_.cancel();
   stop_etcd(std::min(kill_grace_, options_.shutdown_grace - reserve));
 }
 

@@ -21,15 +21,21 @@
 // that never served is not restarted: its configuration is what is wrong.
 //
 // Reseed orders arrive as framework messages (core/reseed_protocol.hpp):
-// "backup" copies etcd-data to etcd-data.before-reseed-<id> (etcd keeps
-// running: a livelocked member writes nothing); "seed" stops etcd, makes that
-// copy, and starts etcd once with --force-new-cluster (later restarts go
-// without it). Each is answered with a TASK_RUNNING update carrying the reseed
-// labels, for "seed" once etcd serves again. A copy that would not leave a
-// margin of free space is refused before anything is written
-// (executor/data_copy.hpp); a seed whose copy fails starts etcd again as it
-// was, and its failed answer, like a refused order's, says the data is
-// untouched.
+// "fence" asks etcd for its leader (one named: refused, a majority serves),
+// stops it and keeps it stopped while the task runs on, and answers with the
+// commit index its data holds (executor/wal_commit.hpp; the status before
+// the stop if the WAL cannot be read). etcd restarts as the member it was
+// when the lease in the order ends; another fence renews it, a kill ends
+// the task. "seed" makes a copy of etcd-data in
+// etcd-data.before-reseed-<id> and starts etcd once with --force-new-cluster
+// (later restarts go without it): from the stopped data of a fenced member,
+// or (an order to a running member) after the same leader check and a stop.
+// Each is answered with a TASK_RUNNING update carrying the reseed labels,
+// for "seed" once etcd serves again. A copy that would not leave a margin of
+// free space is refused before anything is written (executor/data_copy.hpp);
+// a fenced seed whose copy fails stays fenced, a running one starts etcd
+// again as it was, and the failed answer, like a refused order's, says the
+// data is untouched.
 //
 // After the terminal update is acknowledged, or a bounded wait for that,
 // the executor is done and calls on_exit.

@@ -468,8 +468,10 @@ void Scheduler::remove_member(const core::RemoveEtcdMember& remove) {
 // message, which Mesos delivers from this framework's scheduler alone.
 void Scheduler::send_reseed_order(const core::ReseedOrder& order) {
   auto c = make_call("MESSAGE");
-  c.message = mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
-                                 core::encode_reseed_order({order.action, order.reseed_id})};
+  c.message =
+      mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
+                         core::encode_reseed_order({order.action, order.reseed_id,
+                                                    static_cast<uint64_t>(order.lease.count())})};
   call(std::move(c));
 }
 

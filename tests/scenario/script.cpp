@@ -589,19 +589,26 @@ void Runner::statuses(const std::vector<std::string>& w) {
 }
 
 void Runner::reseed_report(const std::vector<std::string>& w) {
-  if (w.size() < 4 || (w[2] != "backup" && w[2] != "seed") || (w[3] != "ok" && w[3] != "fail")) {
-    throw BadCommand("reseed-report MEMBER backup|seed ok|fail [message]");
+  const bool fence_ok = w.size() > 4 && w[2] == "fence" && w[3] == "ok";
+  if (w.size() < 4 || (w[2] != "fence" && w[2] != "seed") || (w[3] != "ok" && w[3] != "fail") ||
+      (w[2] == "fence" && w[3] == "ok" && !fence_ok)) {
+    throw BadCommand(
+        "reseed-report MEMBER fence ok INDEX | MEMBER fence|seed fail [untouched] "
+        "[message] | MEMBER seed ok [message]");
   }
   const core::Member& m = member(w[1]);
   core::ReseedReport r;
   r.task_id = m.task_id;
   r.reseed_id = reseed_ids_.contains(m.task_id) ? reseed_ids_[m.task_id] : 0;
-  r.action = w[2] == "seed" ? core::ReseedAction::kSeed : core::ReseedAction::kBackup;
+  r.action = w[2] == "seed" ? core::ReseedAction::kSeed : core::ReseedAction::kFence;
   r.ok = w[3] == "ok";
+  if (fence_ok) {
+    r.raft_index = number(w[4]);  // what its stopped data holds
+  }
   // "fail untouched ...": the executor says it changed nothing.
   const bool untouched = !r.ok && w.size() > 4 && w[4] == "untouched";
   r.data_untouched = untouched;
-  r.message = join(w, untouched ? 5 : 4);
+  r.message = join(w, untouched || fence_ok ? 5 : 4);
   if (r.ok && r.action == core::ReseedAction::kSeed) {
     // --force-new-cluster: etcd lists the seed alone from now on.
     std::erase_if(etcd_, [&](const Listed& l) { return l.peer_url != m.peer_url(); });

@@ -30,7 +30,9 @@
 //   member-added NAME ok [id=N] | member-added NAME fail ERROR...
 //   member-removed NAME|id=N ok | member-removed NAME|id=N fail ERROR...
 //   statuses NAME=RAFT_INDEX|NAME=unreachable ...   (answers QueryMemberStatus)
-//   reseed-report MEMBER backup|seed ok|fail [untouched] [message...]
+//   reseed-report MEMBER fence ok INDEX [message...]   (the stopped data's commit index)
+//   reseed-report MEMBER fence|seed fail [untouched] [message...]
+//   reseed-report MEMBER seed ok [message...]
 //                              (untouched: the executor changed nothing)
 //   reseed [skip-silent] | unlock   operator requests
 //   tick DURATION              advances the clock, ticking once a second

@@ -43,8 +43,8 @@ std::vector<std::pair<std::string, std::string>> parse_initial(const std::string
 }  // namespace
 
 bool World::alive(const Process& p) const {
-  if (p.state != Process::State::kRunning || p.frozen) {
-    return false;
+  if (p.state != Process::State::kRunning || p.frozen || p.fenced_for != 0) {
+    return false;  // a fenced member's etcd is stopped
   }
   for (const auto& a : agents_) {
     if (a.id == p.agent_id) {
@@ -278,8 +278,8 @@ void World::crash_process(int pid) {
 Process* World::random_running_process() {
   std::vector<Process*> running;
   for (auto& p : processes_) {
-    if (p.state == Process::State::kRunning) {
-      running.push_back(&p);
+    if (p.state == Process::State::kRunning && p.fenced_for == 0) {
+      running.push_back(&p);  // a fenced member has no etcd process to fault
     }
   }
   return running.empty() ? nullptr : running[rng_.below(running.size())];
@@ -552,9 +552,10 @@ void World::perform(const core::QueryMemberStatus& e) {
   answer_later(rng_.millis(20, 500), answer);
 }
 
-// The executor's part of a reseed: a backup is reported at once; the seed
-// stops etcd and restarts it with --force-new-cluster, and reports once it
-// serves (see settle_once()).
+// The executor's part of a reseed: a fence stops etcd a moment later (after
+// its leader check) and reports what its data holds; the seed restarts etcd
+// with --force-new-cluster, from a fenced member's stopped data or after
+// stopping a running one, and reports once it serves (see settle_once()).
 void World::perform(const core::ReseedOrder& e) {
   Task* t = find_task(e.task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
@@ -563,6 +564,32 @@ void World::perform(const core::ReseedOrder& e) {
     return;
   }
   const int pid = t->process;
+  if (e.action == core::ReseedAction::kFence) {
+    // The message's way to the executor, its status request, the stop:
+    // members may still commit meanwhile.
+    after(rng_.millis(20, 600), [this, pid, e] { fence(pid, e); });
+    return;
+  }
+  if (pid >= 0 && processes_[pid].fenced_for != 0 &&
+      processes_[pid].state == Process::State::kRunning) {
+    Process& p = processes_[pid];
+    core::ReseedReport report{e.task_id, e.reseed_id, e.action, false, ""};
+    if (faults_on_ && rng_.chance(seed_copy_failure_)) {
+      // The free-space check refuses the copy; the fence holds on.
+      report.data_untouched = true;
+      report.message = "not enough free space to copy the data directory aside";
+      if (tracing()) {
+        trace("fault: " + p.name + " has no room to copy its data aside");
+      }
+      agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
+      return;
+    }
+    p.fenced_for = 0;
+    p.state = Process::State::kStarting;
+    p.seed_for = e.reseed_id;
+    after(rng_.millis(1000, 3000), [this, pid, id = e.reseed_id] { seed_restart(pid, id); });
+    return;
+  }
   const bool serving = pid >= 0 && processes_[pid].state == Process::State::kRunning &&
                        processes_[pid].ready_reported && processes_[pid].seed_for == 0;
   core::ReseedReport report{e.task_id, e.reseed_id, e.action, serving,
@@ -587,13 +614,67 @@ void World::perform(const core::ReseedOrder& e) {
       trace("fault: " + processes_[pid].name + " has no room to copy its data aside");
     }
   }
-  if (e.action == core::ReseedAction::kBackup || !report.ok) {
+  if (!report.ok) {
     agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
     return;
   }
   processes_[pid].state = Process::State::kStarting;
   processes_[pid].seed_for = e.reseed_id;
   after(rng_.millis(1000, 3000), [this, pid, id = e.reseed_id] { seed_restart(pid, id); });
+}
+
+void World::fence(int pid, const core::ReseedOrder& e) {
+  const Task* t = task(e.task_id);
+  const Agent* a = t ? agent(t->agent_id) : nullptr;
+  if (pid < 0 || t == nullptr || a == nullptr || a->state != Agent::State::kUp ||
+      core::means_member_lost(t->state)) {
+    return;  // the executor is gone or cut off: no answer
+  }
+  Process& p = processes_[pid];
+  core::ReseedReport report{e.task_id, e.reseed_id, e.action, false, ""};
+  if (p.state == Process::State::kRunning && p.fenced_for != 0) {
+    p.fenced_until = now_ + e.lease;  // renewed
+    report.ok = true;
+    report.raft_index = p.raft_index;
+    report.message = "fence renewed";
+  } else if (p.state != Process::State::kRunning || !p.ready_reported || p.frozen) {
+    // Not yet serving (a seed restarting with --force-new-cluster among them).
+    report.message = "etcd is not serving";
+    report.data_untouched = p.seed_for == 0;
+  } else if (connected(p) && has_quorum(clusters_[p.cluster])) {
+    report.message = "etcd names a leader: a majority serves; not fenced";
+    report.data_untouched = true;
+  } else {
+    p.fenced_for = e.reseed_id;
+    p.fenced_until = now_ + e.lease;
+    report.ok = true;
+    report.raft_index = p.raft_index;  // its commit index: what a seed from it keeps
+    report.message = "etcd stopped";
+    if (tracing()) {
+      trace("etcd " + p.name + " fenced at raft index " + std::to_string(p.raft_index));
+    }
+    after(e.lease, [this, pid] { fence_lease_check(pid); });
+  }
+  agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
+}
+
+void World::fence_lease_check(int pid) {
+  Process& p = processes_[pid];
+  if (p.fenced_for != 0 && p.state != Process::State::kRunning) {
+    p.fenced_for = 0;  // the fence ended with its task
+  }
+  if (p.fenced_for == 0) {
+    return;
+  }
+  if (now_ < p.fenced_until) {
+    after(p.fenced_until - now_, [this, pid] { fence_lease_check(pid); });
+    return;
+  }
+  p.fenced_for = 0;  // etcd restarts as the member it was
+  p.was_connected = false;
+  if (tracing()) {
+    trace("etcd " + p.name + ": the fence lease ended; etcd restarts");
+  }
 }
 
 void World::seed_restart(int pid, uint64_t reseed_id) {

@@ -794,11 +794,12 @@ class NoReseedWhileMajorityCommits final : public Invariant {
 // every committed entry (client writes, probes, membership changes) is on
 // the member with the highest commit index, and the seed must hold as much
 // as every member of its cluster that Mesos reports running and the core
-// knows (the core cannot rank what it was told is lost). And, as the
-// pending `retired-members-hold-no-newer-writes`, no old member retired
-// after the seed holds a higher commit index than the seed had: open while
-// an old majority that re-forms during the seed's restart (a few seconds)
-// can still commit (persist seed 3015469; docs/testing.md).
+// knows (the core cannot rank what it was told is lost). And, as
+// `retired-members-hold-no-newer-writes`, no old member retired after the
+// seed holds a higher commit index than the seed had: an old majority that
+// re-formed while the seed was chosen or restarted would have committed
+// writes the seed lacks (persist seed 3015469, closed by fencing every
+// member before the seed is chosen; docs/testing.md).
 class AcknowledgedWritesKept final : public Invariant {
  public:
   explicit AcknowledgedWritesKept(bool retired) : retired_(retired) {}
@@ -963,14 +964,14 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<NoReseedWhileHealthy>());
   list.push_back(std::make_unique<NoReseedWhileMajorityCommits>());
   list.push_back(std::make_unique<AcknowledgedWritesKept>(false));
+  list.push_back(std::make_unique<AcknowledgedWritesKept>(true));
   list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
   }
-  if (pending) {
-    // Invariants the core does not keep yet (docs/testing.md names the seeds).
-    list.push_back(std::make_unique<AcknowledgedWritesKept>(true));
-  }
+  // With `pending`, the invariants the core does not keep yet (docs/testing.md
+  // names the seeds): none at present.
+  static_cast<void>(pending);
   return list;
 }
 

@@ -142,6 +142,9 @@ struct Process {
   uint64_t raft_term = 0;
   bool ready_reported = false;
   uint64_t seed_for = 0;  // a reseed id while restarting/serving as a seed
+  // A fence (a reseed id): etcd stopped, the task running, until the lease.
+  uint64_t fenced_for = 0;
+  Millis fenced_until{0};
 };
 
 struct Voter {
@@ -308,6 +311,9 @@ class World {
   void scheduler_starts();
   void framework_refused(const std::string& framework_id);
   void seed_restart(int pid, uint64_t reseed_id);
+  // The executor's side of a fence order, once it arrives; and the lease's end.
+  void fence(int pid, const core::ReseedOrder& e);
+  void fence_lease_check(int pid);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
   // The first listed member that takes the scheduler's requests.

@@ -70,6 +70,13 @@ inline EtcdMember listed(const Member& m, uint64_t id) {
   return EtcdMember{id, m.name, {m.peer_url()}, {m.client_url()}};
 }
 
+// The seed orders among `fx` (fence orders and their renewals left out).
+inline std::vector<ReseedOrder> seed_orders(const std::vector<Effect>& fx) {
+  auto orders = only<ReseedOrder>(fx);
+  std::erase_if(orders, [](const ReseedOrder& o) { return o.action != ReseedAction::kSeed; });
+  return orders;
+}
+
 class Harness {
  public:
   explicit Harness(Config config = test_config(), uint64_t seed = 42)
@@ -114,6 +121,39 @@ class Harness {
       r.membership.push_back(std::move(e));
     }
     return step(HealthChecked{last_check_id, std::move(r)});
+  }
+
+  // Answers a status query, then every fence order that brings, each member
+  // reporting the index it answered with (or its entry in `fenced_at`: what
+  // its stopped data holds). Returns every effect on the way.
+  std::vector<Effect> statuses_and_fences(const MemberStatuses& statuses,
+                                          const std::map<std::string, uint64_t>& fenced_at = {}) {
+    auto fx = step(statuses);
+    std::vector<Effect> all = fx;
+    for (const auto& e : fx) {
+      const auto* order = std::get_if<ReseedOrder>(&e);
+      if (order == nullptr || order->action != ReseedAction::kFence) {
+        continue;
+      }
+      uint64_t index = 0;
+      for (const auto& m : core.members()) {
+        if (m.task_id != order->task_id) {
+          continue;
+        }
+        for (const auto& s : statuses.members) {
+          if (s.name == m.name) {
+            index = s.raft_index;
+          }
+        }
+        if (auto it = fenced_at.find(m.name); it != fenced_at.end()) {
+          index = it->second;
+        }
+      }
+      auto more = step(ReseedReport{order->task_id, order->reseed_id, ReseedAction::kFence, true,
+                                    "fenced", false, index});
+      all.insert(all.end(), more.begin(), more.end());
+    }
+    return all;
   }
 
   // Ticks until a CheckHealth is emitted (at most `limit` of fake time).

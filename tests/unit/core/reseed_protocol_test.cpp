@@ -23,6 +23,45 @@ TEST(ReseedProtocol, OrderRoundTripsAndOthersAreRefused) {
   EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=grow id=1"), std::nullopt);
 }
 
+TEST(ReseedProtocol, AFenceOrderCarriesAPositiveLease) {
+  const ReseedOrderText fence{ReseedAction::kFence, 7, 60000};
+  EXPECT_EQ(encode_reseed_order(fence), "etcd-mesos/reseed action=fence id=7 lease-ms=60000");
+  EXPECT_EQ(decode_reseed_order(encode_reseed_order(fence)), fence);
+  // A fence without a bounded lease would keep etcd stopped for good.
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=fence id=7"), std::nullopt);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=fence id=7 lease-ms=0"), std::nullopt);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=fence id=7 lease-ms=x"), std::nullopt);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=fence id=7 lease=5"), std::nullopt);
+  // A seed has nothing after its id.
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=seed id=7 lease-ms=5"), std::nullopt);
+  EXPECT_EQ(decode_reseed_order("etcd-mesos/reseed action=backup id=7"), std::nullopt);
+}
+
+TEST(ReseedProtocol, AnOkFenceSaysTheCommitIndexOfItsStoppedData) {
+  const ReseedOrderText fence{ReseedAction::kFence, 7, 60000};
+  const auto labels = reseed_report_labels(fence, true, false, 1234);
+  auto report = reseed_report_from("t1", labels, "stopped");
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->action, ReseedAction::kFence);
+  EXPECT_TRUE(report->ok);
+  EXPECT_EQ(report->raft_index, 1234u);
+  // Without the index it cannot be ranked; an index elsewhere is malformed.
+  LabelList without(labels.begin(), labels.end() - 1);
+  EXPECT_EQ(reseed_report_from("t1", without, ""), std::nullopt);
+  EXPECT_EQ(reseed_report_from("t1", with(without, std::string(kLabelRaftIndex), "x"), ""),
+            std::nullopt);
+  EXPECT_EQ(
+      reseed_report_from(
+          "t1", with(reseed_report_labels(kSeed, true), std::string(kLabelRaftIndex), "5"), ""),
+      std::nullopt);
+  // A failed fence carries no index and may say its data is untouched.
+  auto failed = reseed_report_from("t1", reseed_report_labels(fence, false, true, 99), "leader");
+  ASSERT_TRUE(failed);
+  EXPECT_FALSE(failed->ok);
+  EXPECT_TRUE(failed->data_untouched);
+  EXPECT_EQ(failed->raft_index, 0u);
+}
+
 TEST(ReseedProtocol, AnswersDecodeToTheirReport) {
   auto ok = reseed_report_from("t1", reseed_report_labels(kSeed, true), "serves");
   ASSERT_TRUE(ok);

@@ -82,10 +82,10 @@ ReseedOrder reseed_to_seed_order(Harness& h, const std::vector<Member>& all) {
   }
   auto query = only<QueryMemberStatus>(fx);
   EXPECT_EQ(query.size(), 1u);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+  auto orders = only<ReseedOrder>(h.statuses_and_fences(MemberStatuses{
       query.at(0).query_id,
       {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
-  EXPECT_EQ(orders.size(), 2u);
+  EXPECT_EQ(orders.size(), 3u);  // two fences, then the seed
   return orders.back();
 }
 
@@ -211,16 +211,17 @@ TEST(CoreReseed, AutomaticReseedStartsAfterTheTimeoutAndSeedsTheHighestRaftIndex
   EXPECT_TRUE(h.core.reseeding());
   EXPECT_EQ(h.core.stats().cluster_reseeds, 1u);
 
-  fx = h.step(MemberStatuses{
+  fx = h.statuses_and_fences(MemberStatuses{
       query[0].query_id,
       {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}});
   const auto orders = only<ReseedOrder>(fx);
-  ASSERT_EQ(orders.size(), 2u);
-  // Every other survivor copies its data first; then the best one seeds.
-  EXPECT_EQ(orders[0].action, ReseedAction::kBackup);
-  EXPECT_EQ(orders[0].task_id, h.member("etcd-4")->task_id);
-  EXPECT_EQ(orders[1].action, ReseedAction::kSeed);
-  EXPECT_EQ(orders[1].task_id, h.member("etcd-5")->task_id);
+  ASSERT_EQ(orders.size(), 3u);
+  // Every survivor is fenced first; then the best fenced one seeds.
+  EXPECT_EQ(orders[0].action, ReseedAction::kFence);
+  EXPECT_EQ(orders[1].action, ReseedAction::kFence);
+  EXPECT_EQ(orders[0].lease, 2 * h.core.config().seed_timeout);
+  EXPECT_EQ(orders[2].action, ReseedAction::kSeed);
+  EXPECT_EQ(orders[2].task_id, h.member("etcd-5")->task_id);
   EXPECT_EQ(count<KillTask>(fx), 0u);
 }
 
@@ -282,11 +283,12 @@ TEST(CoreReseed, ASeedThatIsNotHealthyInTimeIsKilledAndTheNextCandidateTried) {
     }
   }
   EXPECT_EQ(task_ids(only<KillTask>(fx)), (std::vector<std::string>{first.task_id}));
-  // No next seed until Mesos confirms the first one stopped.
-  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  // No next seed until Mesos confirms the first one stopped (the fence of
+  // the other is renewed meanwhile).
+  EXPECT_EQ(seed_orders(fx).size(), 0u);
   fx = h.report(*h.member("etcd-5"), TaskState::kKilled);
-  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
-  auto orders = only<ReseedOrder>(next_after_livelocked_check(h, all, {{"etcd-4", 100}}));
+  EXPECT_EQ(seed_orders(fx).size(), 0u);
+  auto orders = seed_orders(next_after_livelocked_check(h, all, {}));
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0].action, ReseedAction::kSeed);
   EXPECT_EQ(orders[0].task_id, second_task);
@@ -359,8 +361,8 @@ TEST(CoreReseed, StaleOrRepeatedReportsChangeNothing) {
   const ReseedOrder seed = reseed_to_seed_order(h, all);
   EXPECT_TRUE(h.step(ReseedReport{seed.task_id, seed.reseed_id + 1, ReseedAction::kSeed, false, ""})
                   .empty());
-  EXPECT_TRUE(h.step(ReseedReport{h.member("etcd-4")->task_id, seed.reseed_id,
-                                  ReseedAction::kBackup, true, ""})
+  EXPECT_TRUE(h.step(ReseedReport{h.member("etcd-4")->task_id, seed.reseed_id, ReseedAction::kFence,
+                                  true, ""})
                   .empty());
   EXPECT_TRUE(h.core.reseeding());
   EXPECT_NE(h.core.reseed_status().find("restarting"), std::string::npos);
@@ -375,9 +377,9 @@ TEST(CoreReseed, NoAnswerToTheStatusQueryPostponesTheReseedAndAsksAgainSoon) {
   }
   auto query = only<QueryMemberStatus>(fx);
   ASSERT_EQ(query.size(), 1u);
-  fx = h.step(MemberStatuses{query[0].query_id,
-                             {MemberHealth{"etcd-4", false, 0, 0, 0, "timeout"},
-                              MemberHealth{"etcd-5", false, 0, 0, 0, "timeout"}}});
+  fx = h.statuses_and_fences(MemberStatuses{query[0].query_id,
+                                            {MemberHealth{"etcd-4", false, 0, 0, 0, "timeout"},
+                                             MemberHealth{"etcd-5", false, 0, 0, 0, "timeout"}}});
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   EXPECT_FALSE(h.core.reseeding());
   EXPECT_TRUE(h.core.livelocked());
@@ -517,8 +519,10 @@ TEST(CoreTotalLoss, UnlockWaitsForAnAddInFlightBeforeBootstrapping) {
 TEST(CoreDescribe, ReseedEventsAndEffectsHaveOneLineEach) {
   EXPECT_EQ(describe(Effect{ReseedOrder{ReseedAction::kSeed, 3, "t1", "a1"}}),
             "reseed 3: order seed to t1 on agent a1");
-  EXPECT_EQ(describe(Event{ReseedReport{"t1", 3, ReseedAction::kBackup, true, "copied"}}),
-            "reseed 3 backup report from t1: ok (copied)");
+  EXPECT_EQ(describe(Event{ReseedReport{"t1", 3, ReseedAction::kFence, true, "stopped", false, 9}}),
+            "reseed 3 fence report from t1: ok (stopped), stopped at raft index 9");
+  EXPECT_EQ(describe(Effect{ReseedOrder{ReseedAction::kFence, 3, "t1", "a1", Millis{60000}}}),
+            "reseed 3: order fence to t1 on agent a1 (lease 60s)");
   EXPECT_EQ(describe(Event{MemberStatuses{4,
                                           {MemberHealth{"etcd-1", true, 0, 12, 2, ""},
                                            MemberHealth{"etcd-2", false, 0, 0, 0, "x"}}}}),

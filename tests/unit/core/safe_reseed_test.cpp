@@ -130,16 +130,27 @@ TEST(CorePartition, AnOperatorReseedThatSkipsSilentMembersSeedsTheOneThatAnswers
   ASSERT_TRUE(h.core.partitioned());
   auto query = only<QueryMemberStatus>(h.step(OperatorReseed{true}));
   ASSERT_EQ(query.size(), 1u);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
       query[0].query_id,
       {MemberHealth{"etcd-1", true, 0, 50, 7, ""}, MemberHealth{"etcd-2", false, 0, 0, 0, "x"},
        MemberHealth{"etcd-3", false, 0, 0, 0, "x"}}}));
-  // The silent members are told to copy their data aside too, in case
-  // they still run; etcd-1 is the seed.
-  ASSERT_EQ(orders.size(), 3u);
-  const auto seed = orders.back();
-  EXPECT_EQ(seed.action, ReseedAction::kSeed);
-  EXPECT_EQ(seed.task_id, h.member("etcd-1")->task_id);
+  // The silent members are fenced too, in case the order reaches them.
+  ASSERT_EQ(fences.size(), 3u);
+  for (const auto& f : fences) {
+    EXPECT_EQ(f.action, ReseedAction::kFence);
+  }
+  const std::string one = h.member("etcd-1")->task_id;
+  EXPECT_TRUE(seed_orders(h.step(ReseedReport{one, fences[0].reseed_id, ReseedAction::kFence, true,
+                                              "stopped", false, 50}))
+                  .empty());
+  // They never report: skipped once the wait is over; etcd-1 is the seed.
+  std::vector<ReseedOrder> seeds;
+  for (int i = 0; i < 20 && seeds.empty(); ++i) {
+    seeds = seed_orders(h.advance(1000ms));
+  }
+  ASSERT_EQ(seeds.size(), 1u);
+  const auto seed = seeds[0];
+  EXPECT_EQ(seed.task_id, one);
   h.step(ReseedReport{seed.task_id, seed.reseed_id, ReseedAction::kSeed, true, "serves"});
   h.tick_until_check();
   HealthResult alone;
@@ -182,9 +193,10 @@ QueryMemberStatus next_query(Harness& h, const std::vector<Member>& all) {
 std::vector<ReseedOrder> ranked(Harness& h, const std::vector<Member>& all, uint64_t four,
                                 uint64_t five) {
   const auto query = next_query(h, all);
-  return only<ReseedOrder>(h.step(MemberStatuses{query.query_id,
-                                                 {MemberHealth{"etcd-4", true, 0, four, 7, ""},
-                                                  MemberHealth{"etcd-5", true, 0, five, 7, ""}}}));
+  return only<ReseedOrder>(
+      h.statuses_and_fences(MemberStatuses{query.query_id,
+                                           {MemberHealth{"etcd-4", true, 0, four, 7, ""},
+                                            MemberHealth{"etcd-5", true, 0, five, 7, ""}}}));
 }
 
 // A seed's failure before it changed anything.
@@ -209,7 +221,7 @@ TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackof
   const auto all = livelocked_five(h);
   auto query = next_query(h, all);
   ASSERT_NE(query.query_id, 0u);
-  auto fx = h.step(MemberStatuses{
+  auto fx = h.statuses_and_fences(MemberStatuses{
       query.query_id,
       {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", false, 0, 0, 0, "x"}}});
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
@@ -220,14 +232,15 @@ TEST(CoreSilentMember, ARunningMemberThatDoesNotAnswerPostponesTheSeedWithBackof
   // Asked again: still silent, the wait doubles.
   query = next_query(h, all);
   ASSERT_NE(query.query_id, 0u);
-  h.step(MemberStatuses{query.query_id, {MemberHealth{"etcd-4", true, 0, 100, 7, ""}}});
+  h.statuses_and_fences(
+      MemberStatuses{query.query_id, {MemberHealth{"etcd-4", true, 0, 100, 7, ""}}});
   EXPECT_EQ(h.core.auto_reseed_at(), h.now + 4000ms);
   // It answers: it holds the higher index and becomes the seed.
   query = next_query(h, all);
-  auto orders = only<ReseedOrder>(h.step(MemberStatuses{
+  auto orders = only<ReseedOrder>(h.statuses_and_fences(MemberStatuses{
       query.query_id,
       {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
-  ASSERT_EQ(orders.size(), 2u);
+  ASSERT_EQ(orders.size(), 3u);
   EXPECT_EQ(orders.back().action, ReseedAction::kSeed);
   EXPECT_EQ(orders.back().task_id, h.member("etcd-5")->task_id);
 }
@@ -238,7 +251,7 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
   auto orders = ranked(h, all, 120, 120);
-  ASSERT_EQ(orders.size(), 2u);
+  ASSERT_EQ(orders.size(), 3u);
   const auto first = orders.back();
   ASSERT_EQ(first.task_id, h.member("etcd-4")->task_id);
   const auto failed =
@@ -321,7 +334,7 @@ TEST(CoreFailedSeed, StatusAnswersNamingALeaderAbandonTheReseed) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
   auto query = next_query(h, all);
-  auto fx = h.step(MemberStatuses{
+  auto fx = h.statuses_and_fences(MemberStatuses{
       query.query_id,
       {MemberHealth{"etcd-4", true, 9, 120, 8, ""}, MemberHealth{"etcd-5", true, 9, 120, 8, ""}}});
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
@@ -457,6 +470,92 @@ TEST(CoreUnlistedMember, AMemberTheCommittingClusterDoesNotListIsRetired) {
   h.tick_until_check();
   h.answer_check(true);
   EXPECT_EQ(count<AddEtcdMember>(h.offers({offer("o9", 4)})), 1u);
+}
+
+// The majority re-forms during a reseed (simulator, persist seed 11264710):
+// etcd-4 answered the status query below etcd-5, then found another member
+// and committed more before its fence stopped it. The ranking follows what
+// the stopped data holds, not the answers.
+TEST(CoreFence, TheSeedIsTheFencedMemberWhoseStoppedDataHoldsMost) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  const auto query = next_query(h, all);
+  auto fx = h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}});
+  auto fences = only<ReseedOrder>(fx);
+  ASSERT_EQ(fences.size(), 2u);
+  EXPECT_TRUE(seed_orders(fx).empty());  // nobody seeds before every fence holds
+  const std::string four = h.member("etcd-4")->task_id;
+  const std::string five = h.member("etcd-5")->task_id;
+  EXPECT_TRUE(seed_orders(h.step(ReseedReport{five, fences[0].reseed_id, ReseedAction::kFence, true,
+                                              "stopped", false, 120}))
+                  .empty());
+  EXPECT_NE(h.core.reseed_status().find("1 fenced, 1 to report"), std::string::npos)
+      << h.core.reseed_status();
+  const auto seeds = seed_orders(h.step(
+      ReseedReport{four, fences[0].reseed_id, ReseedAction::kFence, true, "stopped", false, 131}));
+  ASSERT_EQ(seeds.size(), 1u);
+  EXPECT_EQ(seeds[0].task_id, four);
+}
+
+TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseed) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  const auto query = next_query(h, all);
+  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  ASSERT_EQ(fences.size(), 2u);
+  ReseedReport refused{h.member("etcd-4")->task_id, fences[0].reseed_id, ReseedAction::kFence,
+                       false, "etcd names leader 9: a majority serves again; not fenced"};
+  refused.data_untouched = true;
+  auto fx = h.step(refused);
+  EXPECT_TRUE(seed_orders(fx).empty());
+  EXPECT_EQ(count<KillTask>(fx), 0u);
+  EXPECT_FALSE(h.core.reseeding());
+  EXPECT_NE(h.core.last_reseed_outcome().find("etcd-4 could not be fenced"), std::string::npos)
+      << h.core.last_reseed_outcome();
+  // A late report of the other fence changes nothing (its lease runs out).
+  fx = h.step(ReseedReport{h.member("etcd-5")->task_id, fences[0].reseed_id, ReseedAction::kFence,
+                           true, "stopped", false, 120});
+  EXPECT_TRUE(only<ReseedOrder>(fx).empty());
+}
+
+TEST(CoreFence, AFenceWithoutAReportPostponesTheReseed) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  const auto query = next_query(h, all);
+  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  h.step(ReseedReport{h.member("etcd-5")->task_id, fences[0].reseed_id, ReseedAction::kFence, true,
+                      "stopped", false, 120});
+  std::vector<Effect> fx;
+  for (int i = 0; i < 30 && h.core.reseeding(); ++i) {
+    fx = h.advance(1000ms);
+    EXPECT_TRUE(seed_orders(fx).empty());
+  }
+  EXPECT_FALSE(h.core.reseeding());
+  EXPECT_NE(h.core.last_reseed_outcome().find("etcd-4 did not report a fence"), std::string::npos)
+      << h.core.last_reseed_outcome();
+}
+
+TEST(CoreFence, TheFencesAreRenewedWhileTheSeedStarts) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  const auto orders = ranked(h, all, 100, 120);
+  ASSERT_EQ(orders.size(), 3u);
+  const auto lease = 2 * h.core.config().seed_timeout;
+  std::vector<ReseedOrder> renewals;
+  for (Millis waited{0}; waited <= lease / 4 && renewals.empty(); waited += 1000ms) {
+    renewals = only<ReseedOrder>(h.advance(1000ms));
+  }
+  // Only the member that is not the seed, well before its lease ends.
+  ASSERT_EQ(renewals.size(), 1u);
+  EXPECT_EQ(renewals[0].action, ReseedAction::kFence);
+  EXPECT_EQ(renewals[0].task_id, h.member("etcd-4")->task_id);
+  EXPECT_EQ(renewals[0].lease, lease);
 }
 
 }  // namespace

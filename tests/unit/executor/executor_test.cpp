@@ -1,6 +1,7 @@
 // The executor, in process, against a fake agent, running the real
 // /usr/bin/etcd as a single-member cluster on 127.0.0.1 with free ports.
 #include "executor/executor.hpp"
+#include "executor/wal_commit.hpp"
 
 #include "codec/task_data.hpp"
 #include "core/reseed_protocol.hpp"
@@ -394,8 +395,10 @@ class ExecutorRestartTest : public ExecutorTest {
 
   // Sends a reseed order and waits for the executor's answer to it (null
   // when none came in time).
-  const mesos::TaskStatus* order(core::ReseedAction action, uint64_t id) {
-    message(core::encode_reseed_order({action, id}));
+  const mesos::TaskStatus* order(core::ReseedAction action, uint64_t id,
+                                 uint64_t lease_ms = 60000) {
+    message(core::encode_reseed_order(
+        {action, id, action == core::ReseedAction::kFence ? lease_ms : 0}));
     const std::string label = std::to_string(id);
     wait_for([&] { return find_reseed_report(agent_, label) != nullptr; }, kEtcdStartTimeout);
     return find_reseed_report(agent_, label);
@@ -570,36 +573,107 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
   EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);  // never stopped
   EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7"));
   EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
-  // The next order is taken as usual.
-  ASSERT_NE(order(core::ReseedAction::kBackup, 8), nullptr);
-  EXPECT_EQ(label_of(*find_reseed_report(agent_, "8"), core::kLabelReseedResult), "ok");
+  // So is a fence: stopping a member of a serving majority only weakens it.
+  ASSERT_NE(order(core::ReseedAction::kFence, 8), nullptr);
+  const auto fence = *find_reseed_report(agent_, "8");
+  EXPECT_EQ(label_of(fence, core::kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(fence, core::kLabelReseedData), "untouched");
+  EXPECT_TRUE(contains(fence.message, "not fenced")) << fence.message.value_or("");
+  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);
 }
 
-TEST_F(ExecutorRestartTest, ABackupThatDoesNotFitFailsWhileEtcdKeepsRunning) {
+// A fence (issue 9): etcd stops while the task runs on, the answer names
+// the commit index of the stopped data (read from its WAL), a renewal
+// answers the same, and a seed starts from that stopped data.
+TEST_F(ExecutorRestartTest, AFenceStopsEtcdReportsItsCommitIndexAndASeedStartsFromTheStoppedData) {
+  options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
+  options_.etcd_restart_attempts = 1;
+  start();
+  const auto data = launch_running();
+  const auto port = static_cast<uint16_t>(data.client_port);
+  ASSERT_TRUE(put_key(port));
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+
+  ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
+  const auto fenced = *find_reseed_report(agent_, "3");
+  EXPECT_EQ(fenced.state, TaskState::kRunning);
+  EXPECT_EQ(label_of(fenced, core::kLabelReseedAction), "fence");
+  EXPECT_EQ(label_of(fenced, core::kLabelReseedResult), "ok") << fenced.message.value_or("");
+  EXPECT_TRUE(contains(fenced.message, "WAL")) << fenced.message.value_or("");
+  const auto index = wal_commit_index(sandbox_.path() / "etcd-data");
+  ASSERT_TRUE(index) << index.error().message;
+  EXPECT_GT(*index, 1u);  // the bootstrap entries and the key
+  EXPECT_EQ(label_of(fenced, core::kLabelRaftIndex), std::to_string(*index));
+  EXPECT_TRUE(process_gone(before));
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3"));
+
+  ASSERT_NE(order(core::ReseedAction::kFence, 4), nullptr);  // renewed
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "4"), core::kLabelRaftIndex),
+            std::to_string(*index));
+
+  ASSERT_NE(order(core::ReseedAction::kSeed, 5), nullptr);
+  const auto seeded = *find_reseed_report(agent_, "5");
+  EXPECT_EQ(label_of(seeded, core::kLabelReseedResult), "ok") << seeded.message.value_or("");
+  const pid_t seed = executor_->etcd_pid_ForTest().value();
+  EXPECT_NE(cmdline(seed).find("--force-new-cluster"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-5" / "member"));
+  EXPECT_TRUE(has_key(port));
+  EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+}
+
+TEST_F(ExecutorRestartTest, WhenTheFenceLeaseEndsEtcdRunsAgainAsTheMemberItWas) {
+  options_.seed_only_without_leader_ForTest = false;
+  options_.etcd_restart_attempts = 1;
+  start();
+  const auto data = launch_running();
+  const auto port = static_cast<uint16_t>(data.client_port);
+  ASSERT_TRUE(put_key(port));
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+  const auto running = count_state(agent_, TaskState::kRunning);
+  ASSERT_NE(order(core::ReseedAction::kFence, 3, 500), nullptr);
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "3"), core::kLabelReseedResult), "ok");
+  // The report, then "serves again" once the lease is over.
+  ASSERT_TRUE(wait_for([&] { return count_state(agent_, TaskState::kRunning) >= running + 2; },
+                       kEtcdStartTimeout));
+  const pid_t after = executor_->etcd_pid_ForTest().value();
+  EXPECT_NE(after, before);
+  EXPECT_EQ(cmdline(after).find("--force-new-cluster"), std::string::npos);
+  EXPECT_TRUE(has_key(port));
+  EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
+}
+
+TEST_F(ExecutorRestartTest, AKillWhileFencedIsTaskKilledAtOnce) {
+  options_.seed_only_without_leader_ForTest = false;
+  start();
+  launch_running();
+  ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
+  const auto began = Clock::now();
+  kill("etcd-m0-1");
+  ASSERT_TRUE(wait_for([&] { return agent_.has_state(TaskState::kKilled); }));
+  EXPECT_LT(Clock::now() - began, 10s);
+  EXPECT_FALSE(agent_.has_state(TaskState::kFailed));
+}
+
+TEST_F(ExecutorRestartTest, AFencedSeedWhoseCopyDoesNotFitStaysFencedWithItsDataUntouched) {
+  options_.seed_only_without_leader_ForTest = false;
   options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
     return std::uintmax_t{0};
   };
   start();
   launch_running();
-  const pid_t pid = executor_->etcd_pid_ForTest().value();
-  ASSERT_NE(order(core::ReseedAction::kBackup, 3), nullptr);
-  const auto& report = *find_reseed_report(agent_, "3");
+  const pid_t before = executor_->etcd_pid_ForTest().value();
+  ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
+  ASSERT_NE(order(core::ReseedAction::kSeed, 4), nullptr);
+  const auto& report = *find_reseed_report(agent_, "4");
   EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
   EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
-  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3"));
-  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), pid);
-}
-
-TEST_F(ExecutorRestartTest, BackupOrderCopiesTheDataDirWhileEtcdKeepsRunning) {
-  start();
-  launch_running();
-  const pid_t pid = executor_->etcd_pid_ForTest().value();
-  ASSERT_NE(order(core::ReseedAction::kBackup, 3), nullptr);
-  const auto& report = *find_reseed_report(agent_, "3");
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
-  EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3" / "member"));
-  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3.partial"));
-  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), pid);
+  EXPECT_TRUE(contains(report.message, "not enough free space")) << report.message.value_or("");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-4"));
+  // Still fenced: no etcd started; a renewal still answers.
+  EXPECT_TRUE(process_gone(before));
+  EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);
+  ASSERT_NE(order(core::ReseedAction::kFence, 5), nullptr);
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "5"), core::kLabelReseedResult), "ok");
 }
 
 TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgnored) {
