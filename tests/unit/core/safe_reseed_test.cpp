@@ -199,6 +199,15 @@ std::vector<ReseedOrder> ranked(Harness& h, const std::vector<Member>& all, uint
                                             MemberHealth{"etcd-5", true, 0, five, 7, ""}}}));
 }
 
+// The next status query, answered by etcd-4 (raft index 100) and etcd-5
+// (120); returns what the answer brought (the fence orders), unanswered.
+std::vector<Effect> answer_query(Harness& h, const std::vector<Member>& all) {
+  const auto query = next_query(h, all);
+  return h.step(MemberStatuses{
+      query.query_id,
+      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}});
+}
+
 // A seed's failure before it changed anything.
 ReseedReport untouched_failure(const ReseedOrder& order, std::string why) {
   ReseedReport r{order.task_id, order.reseed_id, ReseedAction::kSeed, false, std::move(why)};
@@ -479,10 +488,7 @@ TEST(CoreUnlistedMember, AMemberTheCommittingClusterDoesNotListIsRetired) {
 TEST(CoreFence, TheSeedIsTheFencedMemberWhoseStoppedDataHoldsMost) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  const auto query = next_query(h, all);
-  auto fx = h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}});
+  auto fx = answer_query(h, all);
   auto fences = only<ReseedOrder>(fx);
   ASSERT_EQ(fences.size(), 2u);
   EXPECT_TRUE(seed_orders(fx).empty());  // nobody seeds before every fence holds
@@ -502,10 +508,7 @@ TEST(CoreFence, TheSeedIsTheFencedMemberWhoseStoppedDataHoldsMost) {
 TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseed) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  const auto query = next_query(h, all);
-  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto fences = only<ReseedOrder>(answer_query(h, all));
   ASSERT_EQ(fences.size(), 2u);
   ReseedReport refused{h.member("etcd-4")->task_id, fences[0].reseed_id, ReseedAction::kFence,
                        false, "etcd names leader 9: a majority serves again; not fenced"};
@@ -525,10 +528,7 @@ TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseed) {
 TEST(CoreFence, AFenceWithoutAReportPostponesTheReseed) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
-  const auto query = next_query(h, all);
-  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
-      query.query_id,
-      {MemberHealth{"etcd-4", true, 0, 100, 7, ""}, MemberHealth{"etcd-5", true, 0, 120, 7, ""}}}));
+  auto fences = only<ReseedOrder>(answer_query(h, all));
   h.step(ReseedReport{h.member("etcd-5")->task_id, fences[0].reseed_id, ReseedAction::kFence, true,
                       "stopped", false, 120});
   std::vector<Effect> fx;

@@ -404,6 +404,16 @@ class ExecutorRestartTest : public ExecutorTest {
     return find_reseed_report(agent_, label);
   }
 
+  // Starts the executor with a running member that holds one key; returns
+  // its client port and its etcd's pid.
+  std::pair<uint16_t, pid_t> serve_a_key() {
+    start();
+    const auto data = launch_running();
+    const auto port = static_cast<uint16_t>(data.client_port);
+    EXPECT_TRUE(put_key(port));
+    return {port, executor_->etcd_pid_ForTest().value()};
+  }
+
   // SIGKILLs etcd and waits for the executor's next TASK_RUNNING ("again").
   pid_t crash_and_wait_for_restart() {
     const pid_t before = executor_->etcd_pid_ForTest().value();
@@ -481,11 +491,7 @@ TEST_F(ExecutorRestartTest, KillWhileEtcdWaitsToRestartIsTaskKilledAtOnce) {
 TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingItsData) {
   options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
   options_.etcd_restart_attempts = 1;
-  start();
-  const auto data = launch_running();
-  const auto port = static_cast<uint16_t>(data.client_port);
-  ASSERT_TRUE(put_key(port));
-  const pid_t before = executor_->etcd_pid_ForTest().value();
+  const auto [port, before] = serve_a_key();
   EXPECT_EQ(cmdline(before).find("--force-new-cluster"), std::string::npos);
 
   ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
@@ -513,11 +519,7 @@ TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
   options_.free_space_ForTest = [](const std::filesystem::path&) -> Result<std::uintmax_t> {
     return std::uintmax_t{1024} * 1024;  // less than the margin alone
   };
-  start();
-  const auto data = launch_running();
-  const auto port = static_cast<uint16_t>(data.client_port);
-  ASSERT_TRUE(put_key(port));
-  const pid_t before = executor_->etcd_pid_ForTest().value();
+  const auto [port, before] = serve_a_key();
 
   ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto report = *find_reseed_report(agent_, "7");
@@ -588,11 +590,7 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
 TEST_F(ExecutorRestartTest, AFenceStopsEtcdReportsItsCommitIndexAndASeedStartsFromTheStoppedData) {
   options_.seed_only_without_leader_ForTest = false;  // a lone etcd leads itself
   options_.etcd_restart_attempts = 1;
-  start();
-  const auto data = launch_running();
-  const auto port = static_cast<uint16_t>(data.client_port);
-  ASSERT_TRUE(put_key(port));
-  const pid_t before = executor_->etcd_pid_ForTest().value();
+  const auto [port, before] = serve_a_key();
 
   ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
   const auto fenced = *find_reseed_report(agent_, "3");
@@ -624,11 +622,7 @@ TEST_F(ExecutorRestartTest, AFenceStopsEtcdReportsItsCommitIndexAndASeedStartsFr
 TEST_F(ExecutorRestartTest, WhenTheFenceLeaseEndsEtcdRunsAgainAsTheMemberItWas) {
   options_.seed_only_without_leader_ForTest = false;
   options_.etcd_restart_attempts = 1;
-  start();
-  const auto data = launch_running();
-  const auto port = static_cast<uint16_t>(data.client_port);
-  ASSERT_TRUE(put_key(port));
-  const pid_t before = executor_->etcd_pid_ForTest().value();
+  const auto [port, before] = serve_a_key();
   const auto running = count_state(agent_, TaskState::kRunning);
   ASSERT_NE(order(core::ReseedAction::kFence, 3, 500), nullptr);
   EXPECT_EQ(label_of(*find_reseed_report(agent_, "3"), core::kLabelReseedResult), "ok");
