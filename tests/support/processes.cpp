@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -30,13 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 // The environment of the child: ours, with `extra` added or replaced.
@@ -351,6 +345,34 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::vector<ProcessEntry> running_processes() {
+  std::vector<ProcessEntry> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    ProcessEntry p;
+    p.pid = static_cast<pid_t>(std::stol(name));
+    p.cmdline = read_file(entry.path() / "cmdline");
+    std::replace(p.cmdline.begin(), p.cmdline.end(), '\0', ' ');
+    p.comm = read_file(entry.path() / "comm");
+    if (!p.comm.empty() && p.comm.back() == '\n') {
+      p.comm.pop_back();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 }  // namespace etcdmesos::testing

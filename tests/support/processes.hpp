@@ -64,6 +64,18 @@ std::optional<std::string> tcp_exchange(const std::string& host, uint16_t port,
                                         const std::string& request,
                                         std::chrono::milliseconds timeout);
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
+// A process of this machine, as /proc shows it: its command line with the
+// arguments joined by spaces, and its name (at most 15 characters).
+struct ProcessEntry {
+  pid_t pid = 0;
+  std::string cmdline;
+  std::string comm;
+};
+std::vector<ProcessEntry> running_processes();
+
 // Polls `condition` every 50 ms until it returns true or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 bool has_master(const fs::path& home) {
   std::error_code ec;
   return fs::is_regular_file(home / "bin" / "mesos-master", ec);
@@ -34,20 +27,12 @@ bool has_master(const fs::path& home) {
 // Kills every process whose command line mentions `marker` (a directory of
 // this cluster) and whose name is one of `names`.
 void kill_processes_mentioning(const std::string& marker, const std::vector<std::string>& names) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const auto pid_text = entry.path().filename().string();
-    if (pid_text.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
-    }
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    const std::string comm = read_text(entry.path() / "comm");
+  for (const auto& p : running_processes()) {
     const bool named = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return comm.rfind(n.substr(0, 15), 0) == 0;
+      return p.comm.rfind(n.substr(0, 15), 0) == 0;
     });
-    if (named && cmdline.find(marker) != std::string::npos) {
-      ::kill(static_cast<pid_t>(std::stoi(pid_text)), SIGKILL);
+    if (named && p.cmdline.find(marker) != std::string::npos) {
+      ::kill(p.pid, SIGKILL);
     }
   }
 }
@@ -140,17 +125,25 @@ void RealMesos::start_agent(int i) {
   slot = std::make_unique<ChildProcess>(agent_argv(i), dir / "log");
 }
 
-int RealMesos::active_entries(const char* list) {
+std::optional<boost::json::object> RealMesos::master_state() {
   auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
   if (!state || state->status != 200) {
-    return -1;
+    return std::nullopt;
   }
   boost::system::error_code ec;
   auto parsed = boost::json::parse(state->body, ec);
   if (ec || !parsed.is_object()) {
+    return std::nullopt;
+  }
+  return std::move(parsed.as_object());
+}
+
+int RealMesos::active_entries(const char* list) {
+  const auto state = master_state();
+  if (!state) {
     return -1;
   }
-  const auto* entries = parsed.as_object().if_contains(list);
+  const auto* entries = state->if_contains(list);
   if (entries == nullptr || !entries->is_array()) {
     return -1;
   }
@@ -171,14 +164,8 @@ void RealMesos::kill_agent(int i) {
 }
 
 bool RealMesos::lose_agent_host(const std::string& agent_id) {
-  auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
-  if (!state || state->status != 200) {
-    return false;
-  }
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(state->body, ec);
-  const auto* slaves =
-      !ec && parsed.is_object() ? parsed.as_object().if_contains("slaves") : nullptr;
+  const auto state = master_state();
+  const auto* slaves = state ? state->if_contains("slaves") : nullptr;
   if (slaves == nullptr || !slaves->is_array()) {
     return false;
   }
@@ -250,7 +237,7 @@ void RealMesos::kill_leftovers() {
         break;
       }
       if (it->path().filename() == "pid") {
-        const std::string text = read_text(it->path());
+        const std::string text = read_file(it->path());
         if (!text.empty() && text.find_first_not_of("0123456789\n") == std::string::npos) {
           ::kill(static_cast<pid_t>(std::stoi(text)), SIGKILL);
         }

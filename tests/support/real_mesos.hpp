@@ -12,6 +12,8 @@
 
 #include "support/processes.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <sys/types.h>
 #include <chrono>
 #include <cstdint>
@@ -71,6 +73,9 @@ class RealMesos {
 
  private:
   int active_entries(const char* list);
+  // GET /master/state as a JSON object (nullopt when the master does not
+  // answer 200 with one).
+  std::optional<boost::json::object> master_state();
   std::vector<std::string> master_argv() const;
   std::vector<std::string> agent_argv(int i) const;
   std::filesystem::path agent_dir(int i) const;

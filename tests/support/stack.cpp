@@ -15,13 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 // Each stack in this process takes the next /24 of 127.0.0.0/8 for its
 // agents; the process id spreads parallel test processes apart.
 std::string next_agent_network() {
@@ -94,18 +87,11 @@ std::optional<std::vector<std::string>> etcd_member_names(const std::string& cli
 }
 
 std::optional<pid_t> etcd_pid(const std::string& client_url) {
-  const std::string flag = "--listen-client-urls=" + client_url;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
-    }
-    std::string cmdline = read_file(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if ((cmdline + " ").find(flag + " ") != std::string::npos &&
-        cmdline.find("etcd") != std::string::npos) {
-      return static_cast<pid_t>(std::stoi(name));
+  const std::string flag = "--listen-client-urls=" + client_url + " ";
+  for (const auto& p : running_processes()) {
+    if ((p.cmdline + " ").find(flag) != std::string::npos &&
+        p.cmdline.find("etcd") != std::string::npos) {
+      return p.pid;
     }
   }
   return std::nullopt;
