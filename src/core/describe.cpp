@@ -1,6 +1,7 @@
 // One readable line per event and effect, for logs and golden scenario
 // output. Stable wording: scenario tests compare these lines verbatim.
 #include "core/rng.hpp"
+#include "core/scheduler_core.hpp"
 #include "core/types.hpp"
 
 #include <charconv>
@@ -196,7 +197,9 @@ std::string effect_line(const QueryMemberStatus& e) {
 std::string effect_line(const ReseedOrder& e) {
   return "reseed " + std::to_string(e.reseed_id) + ": order " + to_string(e.action) + " to " +
          e.task_id + " on agent " + e.agent_id +
-         (e.action == ReseedAction::kFence ? " (lease " + describe_duration(e.lease) + ")" : "");
+         (e.action != ReseedAction::kFence ? ""
+          : e.lease <= kFenceRelease       ? " (release: the lease ends now)"
+                                           : " (lease " + describe_duration(e.lease) + ")");
 }
 
 std::string effect_line(const PersistFrameworkId& e) {

@@ -268,8 +268,11 @@ class SchedulerCore {
   void send_fences(const std::set<std::string>& task_ids, Millis now, Effects& out);
   void on_fence_report(const ReseedReport& e, Millis now, Effects& out);
   void advance_fencing(Millis now, Effects& out);
-  // A reseed that cannot go on now: asked again after the silent members' wait.
-  void postpone_reseed(Millis now, const std::string& why);
+  // A reseed that cannot go on now: its fences released, asked again after
+  // the silent members' wait.
+  void postpone_reseed(Millis now, Effects& out, const std::string& why);
+  // Ends the fences that reported: a fence order with kFenceRelease as lease.
+  void release_fences(Effects& out);
   // members_ without those fenced by the reseed under way: a fenced member
   // does not answer, and must not count as one serving behind a partition.
   std::vector<Member> unfenced_members() const;

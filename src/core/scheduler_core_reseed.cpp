@@ -322,9 +322,10 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
   // seeding without it could throw away what only it has (issue 9, case 3).
   const auto silent = unanswered_members(e.members, members_);
   if (!silent.empty() && !reseed_->skip_silent) {
-    postpone_reseed(now, join_names(silent) +
-                             " did not answer the status query although Mesos reports their "
-                             "tasks running (they may hold the highest raft index)");
+    postpone_reseed(now, out,
+                    join_names(silent) +
+                        " did not answer the status query although Mesos reports their "
+                        "tasks running (they may hold the highest raft index)");
     return;
   }
   reseed_->skipped = silent;
@@ -352,7 +353,8 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
   send_fences(reseed_->fence_pending, now, out);
 }
 
-void SchedulerCore::postpone_reseed(Millis now, const std::string& why) {
+void SchedulerCore::postpone_reseed(Millis now, Effects& out, const std::string& why) {
+  release_fences(out);
   const Millis wait =
       silent_retry_wait_ ? std::min(*silent_retry_wait_ * 2, kSilentRetryMax) : kSilentRetryFirst;
   silent_retry_wait_ = wait;
@@ -371,6 +373,20 @@ void SchedulerCore::send_fences(const std::set<std::string>& task_ids, Millis no
     }
   }
   reseed_->fence_renew_at = now + fence_lease() / 4;
+}
+
+void SchedulerCore::release_fences(Effects& out) {
+  // A fence renewed for a moment ends at once: etcd restarts as the member
+  // it was, instead of staying down until the lease ends (a postponed
+  // reseed would otherwise find it silent and wait for it). Fences still
+  // on their way are left to their lease: a release could overtake them.
+  for (const auto& id : reseed_->fenced) {
+    if (const Member* m = find_member(id)) {
+      out.push_back(
+          ReseedOrder{ReseedAction::kFence, reseed_->id, m->task_id, m->agent_id, kFenceRelease});
+    }
+  }
+  reseed_->fenced.clear();
 }
 
 std::vector<Member> SchedulerCore::unfenced_members() const {
@@ -406,7 +422,7 @@ void SchedulerCore::on_fence_report(const ReseedReport& e, Millis now, Effects& 
     // Its etcd may run (or run again): it is no fenced copy any more.
     reseed_->fenced.erase(e.task_id);
     if (was_pending && reseed_->phase == Reseed::Phase::kFencing) {
-      postpone_reseed(now, m->name + " could not be fenced: " + e.message);
+      postpone_reseed(now, out, m->name + " could not be fenced: " + e.message);
       return;
     }
   }
@@ -429,8 +445,9 @@ void SchedulerCore::advance_fencing(Millis now, Effects& out) {
       names.push_back(find_member(id)->name);
     }
     if (!reseed_->skip_silent) {
-      postpone_reseed(now, join_names(names) + " did not report a fence within " +
-                               describe_duration(config_.status_query_timeout));
+      postpone_reseed(now, out,
+                      join_names(names) + " did not report a fence within " +
+                          describe_duration(config_.status_query_timeout));
       return;
     }
     for (const auto& n : names) {
@@ -462,6 +479,7 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
   if (!reseed_still_needed()) {
     // The old cluster has a majority again (the previous seed, if any, is
     // gone): keep it rather than seed a new one.
+    release_fences(out);
     end_reseed(now, "abandoned: a majority of members is back");
     return;
   }
@@ -505,6 +523,7 @@ void SchedulerCore::try_next_seed(Millis now, Effects& out) {
     membership_changed(now);
     return;
   }
+  release_fences(out);
   if (!reseed_->failures.empty()) {
     halt_reseeds(now);
     return;

@@ -230,6 +230,8 @@ enum class ReseedAction {
           // --force-new-cluster: a one-member cluster holding this member's data
 };
 const char* to_string(ReseedAction action);
+// The lease of a fence order that ends a fence at once (a release).
+inline constexpr Millis kFenceRelease{1};
 
 // Answers QueryMemberStatus: each member's maintenance status (works without
 // quorum); raft_index ranks reseed candidates.

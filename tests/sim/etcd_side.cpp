@@ -633,7 +633,8 @@ void World::fence(int pid, const core::ReseedOrder& e) {
   Process& p = processes_[pid];
   core::ReseedReport report{e.task_id, e.reseed_id, e.action, false, ""};
   if (p.state == Process::State::kRunning && p.fenced_for != 0) {
-    p.fenced_until = now_ + e.lease;  // renewed
+    p.fenced_until = now_ + e.lease;  // renewed (or released: a lease of a moment)
+    after(e.lease, [this, pid] { fence_lease_check(pid); });
     report.ok = true;
     report.raft_index = p.raft_index;
     report.message = "fence renewed";

@@ -4,6 +4,7 @@
 
 #include "core/scheduler_core.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,14 @@ inline std::vector<ReseedOrder> seed_orders(const std::vector<Effect>& fx) {
   auto orders = only<ReseedOrder>(fx);
   std::erase_if(orders, [](const ReseedOrder& o) { return o.action != ReseedAction::kSeed; });
   return orders;
+}
+
+// How many fence releases (a fence order whose lease ends at once) `fx` holds.
+inline std::size_t releases(const std::vector<Effect>& fx) {
+  auto orders = only<ReseedOrder>(fx);
+  return static_cast<std::size_t>(std::count_if(orders.begin(), orders.end(), [](const auto& o) {
+    return o.action == ReseedAction::kFence && o.lease == kFenceRelease;
+  }));
 }
 
 class Harness {

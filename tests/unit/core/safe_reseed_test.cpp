@@ -277,7 +277,9 @@ TEST(CoreFailedSeed, ASeedThatFailedOnUntouchedDataIsKeptAndWhenAllFailReseedsHa
   EXPECT_EQ(count<KillTask>(fx), 0u);
   fx = next_after_fresh_check(h, all, {{"etcd-4", 120}, {"etcd-5", 120}});
   EXPECT_EQ(count<KillTask>(fx), 0u);
-  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_TRUE(seed_orders(fx).empty());
+  // Both kept candidates are fenced still: their fences end now.
+  EXPECT_EQ(releases(fx), 2u);
   EXPECT_TRUE(h.core.locked());
   EXPECT_TRUE(h.core.reseed_halted());
   EXPECT_FALSE(h.core.total_loss());
@@ -311,7 +313,8 @@ TEST(CoreFailedSeed, ALowerCandidateIsNotSeededWhileAKeptOneHoldsMore) {
   auto fx = h.step(failed);
   EXPECT_EQ(count<ReseedOrder>(fx), 0u);
   fx = next_after_fresh_check(h, all, {{"etcd-4", 100}, {"etcd-5", 120}});
-  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_TRUE(seed_orders(fx).empty());
+  EXPECT_EQ(releases(fx), 2u);
   EXPECT_EQ(count<KillTask>(fx), 0u);
   EXPECT_TRUE(h.core.reseed_halted());
   EXPECT_NE(h.core.lock_reason().find("next candidate etcd-4 holds raft index 100"),
@@ -331,7 +334,8 @@ TEST(CoreFailedSeed, ARefusalFollowedByAHealthyCheckAbandonsTheReseed) {
   h.step(refused);
   h.tick_until_check();
   auto fx = h.answer_check(true);
-  EXPECT_EQ(count<ReseedOrder>(fx), 0u);
+  EXPECT_TRUE(seed_orders(fx).empty());
+  EXPECT_EQ(releases(fx), 2u);  // the majority serves: every fence ends
   EXPECT_EQ(count<KillTask>(fx), 0u);
   EXPECT_FALSE(h.core.reseeding());
   EXPECT_FALSE(h.core.locked());
@@ -505,11 +509,14 @@ TEST(CoreFence, TheSeedIsTheFencedMemberWhoseStoppedDataHoldsMost) {
   EXPECT_EQ(seeds[0].task_id, four);
 }
 
-TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseed) {
+TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseedAndReleasesTheOthers) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
   auto fences = only<ReseedOrder>(answer_query(h, all));
   ASSERT_EQ(fences.size(), 2u);
+  const std::string five = h.member("etcd-5")->task_id;
+  h.step(
+      ReseedReport{five, fences[0].reseed_id, ReseedAction::kFence, true, "stopped", false, 120});
   ReseedReport refused{h.member("etcd-4")->task_id, fences[0].reseed_id, ReseedAction::kFence,
                        false, "etcd names leader 9: a majority serves again; not fenced"};
   refused.data_untouched = true;
@@ -519,10 +526,13 @@ TEST(CoreFence, AFenceRefusedBecauseALeaderIsNamedPostponesTheReseed) {
   EXPECT_FALSE(h.core.reseeding());
   EXPECT_NE(h.core.last_reseed_outcome().find("etcd-4 could not be fenced"), std::string::npos)
       << h.core.last_reseed_outcome();
-  // A late report of the other fence changes nothing (its lease runs out).
-  fx = h.step(ReseedReport{h.member("etcd-5")->task_id, fences[0].reseed_id, ReseedAction::kFence,
-                           true, "stopped", false, 120});
-  EXPECT_TRUE(only<ReseedOrder>(fx).empty());
+  // etcd-5 need not wait for its lease: its fence ends now, so the next
+  // status query finds it answering.
+  const auto released = only<ReseedOrder>(fx);
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0].action, ReseedAction::kFence);
+  EXPECT_EQ(released[0].task_id, five);
+  EXPECT_EQ(released[0].lease, kFenceRelease);
 }
 
 TEST(CoreFence, AFenceWithoutAReportPostponesTheReseed) {

@@ -636,6 +636,20 @@ TEST_F(ExecutorRestartTest, WhenTheFenceLeaseEndsEtcdRunsAgainAsTheMemberItWas) 
   EXPECT_EQ(executor_->phase(), Executor::Phase::kRunning);
 }
 
+TEST_F(ExecutorRestartTest, AFenceOrderWithAMomentsLeaseReleasesTheFenceAtOnce) {
+  options_.seed_only_without_leader_ForTest = false;
+  options_.etcd_restart_attempts = 1;
+  const auto [port, before] = serve_a_key();
+  const auto running = count_state(agent_, TaskState::kRunning);
+  ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);  // 60 s
+  ASSERT_NE(order(core::ReseedAction::kFence, 4, 1), nullptr);
+  // Both answered, then "serves again" long before the first lease's end.
+  ASSERT_TRUE(wait_for([&] { return count_state(agent_, TaskState::kRunning) >= running + 3; },
+                       kEtcdStartTimeout));
+  EXPECT_NE(executor_->etcd_pid_ForTest().value(), before);
+  EXPECT_TRUE(has_key(port));
+}
+
 TEST_F(ExecutorRestartTest, AKillWhileFencedIsTaskKilledAtOnce) {
   options_.seed_only_without_leader_ForTest = false;
   start();
