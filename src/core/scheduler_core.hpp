@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -296,6 +297,8 @@ class SchedulerCore {
   std::string framework_id_;
   std::vector<Member> members_;             // launch order
   std::map<std::string, Tracked> tracked_;  // by task id, one per member
+  // (task id, reseed id) of fences released: their answers release nothing more.
+  std::set<std::pair<std::string, uint64_t>> released_fences_;
   Stats stats_;
   std::optional<HealthResult> last_health_;
 

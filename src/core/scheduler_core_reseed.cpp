@@ -349,7 +349,11 @@ void SchedulerCore::on(const MemberStatuses& e, Millis now, Effects& out) {
       reseed_->fence_pending.insert(m.task_id);
     }
   }
-  reseed_->deadline = now + config_.status_query_timeout;
+  // A fence takes the executor's status request and etcd's stop, which
+  // without quorum can last the executor's whole stop grace (seen on real
+  // Mesos: reports 18-20 s after the orders): the seed timeout, not the
+  // status query's, bounds the wait.
+  reseed_->deadline = now + config_.seed_timeout;
   send_fences(reseed_->fence_pending, now, out);
 }
 
@@ -380,8 +384,12 @@ void SchedulerCore::release_fences(Effects& out) {
   // it was, instead of staying down until the lease ends (a postponed
   // reseed would otherwise find it silent and wait for it). Fences still
   // on their way are left to their lease: a release could overtake them.
+  if (released_fences_.size() > 256) {
+    released_fences_.clear();  // old reseeds' answers come no more
+  }
   for (const auto& id : reseed_->fenced) {
     if (const Member* m = find_member(id)) {
+      released_fences_.insert({id, reseed_->id});
       out.push_back(
           ReseedOrder{ReseedAction::kFence, reseed_->id, m->task_id, m->agent_id, kFenceRelease});
     }
@@ -403,6 +411,19 @@ std::vector<Member> SchedulerCore::unfenced_members() const {
 }
 
 void SchedulerCore::on_fence_report(const ReseedReport& e, Millis now, Effects& out) {
+  if (!reseed_ && e.ok && may_act()) {
+    // A fence that held after its reseed ended (postponed before the report
+    // came): nothing will renew or release it, and its member would stay
+    // down for the whole lease. Released once per reseed (the release's own
+    // answer is an ok fence report too). A reseed that starts later fences
+    // anew, and its order follows this release to the executor.
+    const Member* m = find_member(e.task_id);
+    if (m != nullptr && released_fences_.insert({e.task_id, e.reseed_id}).second) {
+      out.push_back(
+          ReseedOrder{ReseedAction::kFence, e.reseed_id, m->task_id, m->agent_id, kFenceRelease});
+    }
+    return;
+  }
   if (!reseed_ || e.reseed_id != reseed_->id || reseed_->phase == Reseed::Phase::kRanking ||
       e.task_id == reseed_->seed_task) {
     return;
@@ -447,7 +468,7 @@ void SchedulerCore::advance_fencing(Millis now, Effects& out) {
     if (!reseed_->skip_silent) {
       postpone_reseed(now, out,
                       join_names(names) + " did not report a fence within " +
-                          describe_duration(config_.status_query_timeout));
+                          describe_duration(config_.seed_timeout));
       return;
     }
     for (const auto& n : names) {

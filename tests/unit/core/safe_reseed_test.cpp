@@ -551,6 +551,28 @@ TEST(CoreFence, AFenceWithoutAReportPostponesTheReseed) {
       << h.core.last_reseed_outcome();
 }
 
+// Seen on real Mesos: the reports came after the reseed had given up on
+// them. Such a fence is released (once): nothing else would end it before
+// its lease, and the next reseed would find the member silent.
+TEST(CoreFence, AFenceReportedAfterItsReseedEndedIsReleasedOnce) {
+  Harness h(config_of(5));
+  const auto all = livelocked_five(h);
+  auto fences = only<ReseedOrder>(answer_query(h, all));
+  ASSERT_EQ(fences.size(), 2u);
+  for (int i = 0; i < 120 && h.core.reseeding(); ++i) {
+    h.advance(1000ms);
+  }
+  ASSERT_FALSE(h.core.reseeding());
+  const std::string four = h.member("etcd-4")->task_id;
+  const ReseedReport late{four, fences[0].reseed_id, ReseedAction::kFence, true, "stopped", false,
+                          100};
+  auto fx = h.step(late);
+  EXPECT_EQ(releases(fx), 1u);
+  EXPECT_EQ(only<ReseedOrder>(fx).at(0).task_id, four);
+  // The release's own answer (a renewal for a moment) releases nothing more.
+  EXPECT_EQ(releases(h.step(late)), 0u);
+}
+
 TEST(CoreFence, TheFencesAreRenewedWhileTheSeedStarts) {
   Harness h(config_of(5));
   const auto all = livelocked_five(h);
