@@ -833,8 +833,12 @@ class AcknowledgedWritesKept final : public Invariant {
       const Task* t = w.task(kill->task_id);
       if (t != nullptr && t->process >= 0) {
         const Process& p = w.processes()[t->process];
-        if (p.cluster >= 0 && w.clusters()[p.cluster].token == seed_->cluster &&
-            p.raft_index > seed_->index) {
+        // A process that has already exited loses nothing to the kill (found
+        // by five-member persist seed 23289400: a restarted core reused a
+        // failed member's task id, and the kill of the new launch was judged
+        // against the old, exited process).
+        if (p.state != Process::State::kExited && p.cluster >= 0 &&
+            w.clusters()[p.cluster].token == seed_->cluster && p.raft_index > seed_->index) {
           return "killing " + p.name + " (raft index " + std::to_string(p.raft_index) +
                  ") of the cluster that seed " + seed_->task + " left at raft index " +
                  std::to_string(seed_->index);
