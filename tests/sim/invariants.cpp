@@ -808,6 +808,14 @@ class AcknowledgedWritesKept final : public Invariant {
   }
   void before_event(const Event& ev, const World& w) override {
     forced_.before_event(ev);
+    if (const auto* r = as<core::ReseedReport>(ev); r && seed_ && r->task_id == seed_->task &&
+                                                    r->action == core::ReseedAction::kSeed &&
+                                                    !r->ok && r->data_untouched) {
+      // The seed never forked (its copy was refused): its cluster goes on,
+      // and later kills in it are no retirements (found by scarce-agent seed
+      // 24117652 once the invariant was on).
+      seed_.reset();
+    }
     members_.clear();
     for (const auto& m : w.core().members()) {
       members_.insert(m.task_id);
