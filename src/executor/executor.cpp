@@ -227,9 +227,6 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   bool restart_as_seed();
   // Starts etcd once with --force-new-cluster on the data copied aside.
   bool start_as_seed(const core::ReseedOrderText& order, const std::string& copied);
-  // Before a fence stops etcd: asks it whether it names a leader (a
-  // majority serves again: not fenced), and for its index.
-  asio::awaitable<void> fence_unless_led(core::ReseedOrderText order);
   // etcd stopped for a fence: reports, then waits for the lease's end, a
   // seed order or a kill. True when a new etcd runs.
   asio::awaitable<bool> hold_fence();
@@ -244,9 +241,9 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   void exit_at(Clock::time_point when, const std::string& why);
   void exit(int code, const std::string& why);
   void on_message(const std::string& data);
-  // Before a seed stops etcd: asks it whether it names a leader (a majority
-  // serves again), and seeds only if not.
-  asio::awaitable<void> seed_unless_led(core::ReseedOrderText order);
+  // Before a seed or a fence stops etcd: asks it whether it names a leader
+  // (a majority serves again: refused), and for its index (a fence's).
+  asio::awaitable<void> stop_unless_led(core::ReseedOrderText order);
   void report_reseed(const core::ReseedOrderText& order, bool ok, const std::string& message,
                      bool untouched = false, uint64_t raft_index = 0);
   bool data_untouched() const;
@@ -714,59 +711,39 @@ void Executor::Impl::on_message(const std::string& data) {
     return;
   }
   leader_check_ = *order;
-  if (order->action == core::ReseedAction::kFence) {
-    asio::co_spawn(ex_, fence_unless_led(*order), log_exception("fence_unless_led"));
-    return;
-  }
-  asio::co_spawn(ex_, seed_unless_led(*order), log_exception("seed_unless_led"));
+  asio::co_spawn(ex_, stop_unless_led(*order), log_exception("stop_unless_led"));
 }
 
-asio::awaitable<void> Executor::Impl::fence_unless_led(core::ReseedOrderText order) {
+asio::awaitable<void> Executor::Impl::stop_unless_led(core::ReseedOrderText order) {
   auto self = shared_from_this();
-  auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
-  leader_check_.reset();
-  if (phase_ != Phase::kRunning || !etcd_ || !etcd_->running() || kill_requested_) {
-    report_reseed(
-        order, false,
-        "etcd stopped serving before the fence (phase " + std::string(to_string(phase_)) + ")",
-        data_untouched());
-    co_return;
-  }
-  if (status && status->leader != 0 && options_.seed_only_without_leader_ForTest) {
-    // A majority serves again: stopping this member would only weaken it.
-    report_reseed(order, false,
-                  "etcd names leader " + std::to_string(status->leader) +
-                      ": a majority serves again; not fenced",
-                  true);
-    co_return;
-  }
-  fencing_ = order;
-  fencing_status_index_ =
-      status ? std::optional<uint64_t>(status->raft_index) : std::optional<uint64_t>();
-  stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() holds the fence
-}
-
-asio::awaitable<void> Executor::Impl::seed_unless_led(core::ReseedOrderText order) {
-  auto self = shared_from_this();
+  const bool fence = order.action == core::ReseedAction::kFence;
   auto status = co_await fetch_status(ex_, client_, options_.ready_request_timeout);
   leader_check_.reset();
   if (phase_ != Phase::kRunning || !etcd_ || !etcd_->running()) {
-    report_reseed(
-        order, false,
-        "etcd stopped serving before the seed began (phase " + std::string(to_string(phase_)) + ")",
-        data_untouched());
+    report_reseed(order, false,
+                  std::string(fence ? "etcd stopped serving before the fence"
+                                    : "etcd stopped serving before the seed began") +
+                      " (phase " + std::string(to_string(phase_)) + ")",
+                  data_untouched());
     co_return;
   }
   if (status && status->leader != 0 && options_.seed_only_without_leader_ForTest) {
     // The scheduler ranked the members while the majority was lost; it is
-    // back now: --force-new-cluster would fork a second cluster beside it.
+    // back now: --force-new-cluster would fork a second cluster beside it,
+    // and a fence would only weaken it.
     report_reseed(order, false,
                   "etcd names leader " + std::to_string(status->leader) +
-                      ": a majority serves again; not seeding",
-                  data_untouched());
+                      ": a majority serves again; " + (fence ? "not fenced" : "not seeding"),
+                  fence || data_untouched());
     co_return;
   }
-  seeding_ = order;
+  if (fence) {
+    fencing_ = order;
+    fencing_status_index_ =
+        status ? std::optional<uint64_t>(status->raft_index) : std::optional<uint64_t>();
+  } else {
+    seeding_ = order;
+  }
   stop_etcd(options_.reseed_stop_grace, /*for_kill=*/false);  // supervise() goes on
 }
 
