@@ -154,12 +154,15 @@ TEST(EtcdClientFailureTest, FrozenMemberTimesOut) {
                     milliseconds(300));
   cluster.kill(0, SIGSTOP);
   auto start = std::chrono::steady_clock::now();
-  auto status = run_coro(ioc, client.status(), seconds(5));
+  // Without the timeout the call would wait until etcd runs again; the wide
+  // bounds leave room for a loaded machine (a frozen member is what matters,
+  // not how precisely the 300 ms are kept).
+  auto status = run_coro(ioc, client.status(), seconds(30));
   auto took = std::chrono::steady_clock::now() - start;
   cluster.kill(0, SIGCONT);
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, 0);
-  EXPECT_LT(took, seconds(3));
+  EXPECT_LT(took, seconds(10));
 }
 
 TEST(EtcdClientFailureTest, RefusedConnectionIsAnError) {

@@ -5,6 +5,7 @@
 
 #include "io_test_util.hpp"
 #include "support/zookeeper_server.hpp"
+#include "tcp_relay.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@ namespace {
 
 using etcdmesos::testing::run_coro;
 using etcdmesos::testing::run_until;
+using etcdmesos::testing::TcpRelay;
 using etcdmesos::testing::ZooKeeperServer;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -58,11 +60,11 @@ class LeaderElectionTest : public ::testing::Test {
 
   // Connects, joins, and waits until the candidate has its node, so that
   // candidates line up in the order they were added.
-  Candidate& add(const std::string& info, ZooKeeperServer& server, milliseconds session,
+  Candidate& add(const std::string& info, const std::string& connect_string, milliseconds session,
                  milliseconds grace = milliseconds(0)) {
     auto& c = *candidates_.emplace_back(std::make_unique<Candidate>());
     c.info = info;
-    c.zk = std::make_unique<ZkClient>(ioc_.get_executor(), server.connect_string(), session);
+    c.zk = std::make_unique<ZkClient>(ioc_.get_executor(), connect_string, session);
     EXPECT_TRUE(run_coro(ioc_, c.zk->wait_connected(seconds(10)), seconds(15)));
     LeaderElection::Callbacks callbacks;
     callbacks.on_elected = [&c] {
@@ -81,6 +83,10 @@ class LeaderElectionTest : public ::testing::Test {
     c.election->start();
     EXPECT_TRUE(run_until(ioc_, [&] { return !c.election->node().empty(); }));
     return c;
+  }
+  Candidate& add(const std::string& info, ZooKeeperServer& server, milliseconds session,
+                 milliseconds grace = milliseconds(0)) {
+    return add(info, server.connect_string(), session, grace);
   }
   Candidate& add(const std::string& info) { return add(info, *server_, kSessionTimeout); }
 
@@ -163,12 +169,58 @@ TEST_F(LeaderElectionTest, AStandbyLeavingRewiresTheWatchWithoutAnElection) {
   EXPECT_EQ(c.elected, 0);
 }
 
-TEST_F(LeaderElectionTest, AnExpiredLeaderIsDeposedAtOnceAndAStandbyTakesOver) {
-  auto& a = add("h:1");
+// A real expiry: the leader's host loses ZooKeeper for longer than the
+// session timeout while a standby still reaches it. The leader sees its
+// connection go at once and steps down; the server expires the session only
+// after the timeout, so the standby is elected strictly after the old leader
+// stopped leading: never two leaders, whatever the timing.
+TEST_F(LeaderElectionTest, AnIsolatedLeaderStepsDownBeforeAStandbyTakesOver) {
+  TcpRelay relay(server_->port());
+  auto& a = add("h:1", relay.connect_string(), kSessionTimeout);
   auto& b = add("h:2");
   ASSERT_TRUE(run_until(ioc_, [&] { return a.leading() && !b.leading(); }));
   bool a_leading_when_b_elected = true;
   b.on_elected_hook = [&] { a_leading_when_b_elected = a.leading(); };
+  const std::string old_node = a.election->node();
+
+  relay.cut();
+  auto start = Clock::now();
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return !a.leading(); }, seconds(5)));
+  EXPECT_LT(Clock::now() - start, kSessionTimeout);
+  EXPECT_EQ(a.deposed, 1);
+  ASSERT_TRUE(run_until(
+      ioc_, [&] { return b.leading(); }, kSessionTimeout + seconds(5)));
+  EXPECT_FALSE(a_leading_when_b_elected);
+  EXPECT_GE(Clock::now() - start, kSessionTimeout / 2);  // the server waited for the timeout
+
+  // Back on the network, the old leader learns its session expired and joins
+  // again with a new session and node, as a standby.
+  relay.heal();
+  ASSERT_TRUE(run_until(
+      ioc_,
+      [&] {
+        return !a.election->node().empty() && a.election->node() != old_node &&
+               a.election->leader_info() == b.info;
+      },
+      seconds(15)));
+  EXPECT_FALSE(a.leading());
+  EXPECT_EQ(a.elected, 1);
+  EXPECT_EQ(b.deposed, 0);
+  EXPECT_EQ(leaders(), 1);
+}
+
+// The expiry told to a leader that holds a connection (the test hook ends the
+// session through a twin client). The server may end the session while `a`
+// has just taken the connection back from the twin; `a` then hears of it only
+// on its next ping, so the standby can be elected a moment before `a` steps
+// down. That overlap is ZooKeeper's, and a real expiry does not produce it
+// (it follows a disconnection, see the test above); this test checks that
+// the expiry deposes at once and the standby takes over.
+TEST_F(LeaderElectionTest, AnExpiredLeaderIsDeposedAtOnceAndAStandbyTakesOver) {
+  auto& a = add("h:1");
+  auto& b = add("h:2");
+  ASSERT_TRUE(run_until(ioc_, [&] { return a.leading() && !b.leading(); }));
   const std::string old_node = a.election->node();
 
   // The test hook may need several attempts (each up to a few seconds on a
@@ -185,7 +237,6 @@ TEST_F(LeaderElectionTest, AnExpiredLeaderIsDeposedAtOnceAndAStandbyTakesOver) {
   const int a_elected = a.elected;
   ASSERT_TRUE(run_until(
       ioc_, [&] { return b.leading(); }, kSessionTimeout + seconds(3)));
-  EXPECT_FALSE(a_leading_when_b_elected);
   EXPECT_LT(Clock::now() - start, kSessionTimeout + seconds(3));
   // The old leader joins again with a new session and node, as a standby.
   ASSERT_TRUE(run_until(
