@@ -170,7 +170,11 @@ asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoin
   if (!sent) {
     co_return sent.error();
   }
+  // Beast reads no more than the buffer's free capacity (at least 512 bytes)
+  // at a time, and the body parser empties the buffer after each read: an
+  // unreserved buffer fetches a 45 MB artifact in 90,000 reads.
   beast::flat_buffer buffer;
+  buffer.reserve(kStreamReadChunk);
   http::response_parser<http::string_body> parser;
   parser.header_limit(kResponseHeaderLimit);
   parser.body_limit(body_limit);
@@ -205,6 +209,7 @@ asio::awaitable<Result<std::unique_ptr<HttpStream>>> HttpStream::open(
     asio::any_io_executor ex, Endpoint to, Request req, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   auto state = std::make_unique<State>(ex, to);
+  state->buffer.reserve(kStreamReadChunk);  // as in http_request
   auto sent = co_await connect_and_send(state->stream, to, req, deadline, timeout);
   if (!sent) {
     co_return sent.error();
