@@ -210,12 +210,9 @@ TEST(Proxy, FollowsAReplacedMemberWithoutRestarting) {
   // Lose the host of one member.
   const auto lost = before[0].as_object();
   const std::string lost_endpoint = host_port_of(std::string(lost.at("client_url").as_string()));
-  auto stopped = stack.master(
-      "POST", "/control/agents/" + std::string(lost.at("agent_id").as_string()) + "/stop");
-  ASSERT_TRUE(stopped && stopped->status == 200) << (stopped ? stopped->body : "no answer");
+  ASSERT_TRUE(stack.stop_agent(std::string(lost.at("agent_id").as_string()))) << stack.logs();
 
-  // The scheduler replaces it (another helper is making this robust; if this
-  // wait fails, replacement itself is what did not happen).
+  // The scheduler replaces it.
   std::set<std::string> names_before;
   for (const auto& m : before) {
     names_before.insert(std::string(m.at("name").as_string()));

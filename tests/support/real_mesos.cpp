@@ -54,9 +54,15 @@ RealMesos::RealMesos(RealMesosOptions options) : options_(std::move(options)) {
         "no real Mesos: set ETCDMESOS_MESOS_HOME or unpack ../shared/mesos into build/mesos");
   }
   home_ = *home;
-  master_port_ = free_port();
-  fs::create_directories(options_.dir / "master");
-  master_ = std::make_unique<ChildProcess>(master_argv(), options_.dir / "master");
+  for (int i = 0; i < options_.masters; ++i) {
+    master_ports_.push_back(free_port());
+    fs::create_directories(master_dir(i));
+    masters_.push_back(std::make_unique<ChildProcess>(master_argv(i), master_dir(i)));
+    if (i == 0 && options_.masters > 1) {
+      // The first master leads: the others contend only once it does.
+      wait_until([&] { return leading_master() == 0; }, 30s);
+    }
+  }
   for (int i = 0; i < options_.agents; ++i) {
     agent_ports_.push_back(free_port(agent_ip(i)));
     agents_.emplace_back();
@@ -84,17 +90,23 @@ fs::path RealMesos::agent_dir(int i) const {
   return options_.dir / ("agent-" + std::to_string(i));
 }
 
-std::vector<std::string> RealMesos::master_argv() const {
-  return {(home_ / "bin" / "mesos-master").string(),
-          "--ip=127.0.0.1",
-          "--port=" + std::to_string(master_port_),
-          "--hostname=127.0.0.1",
-          "--work_dir=" + (options_.dir / "master" / "work").string(),
-          "--registry=in_memory",
-          "--zk=" + options_.zk_url,
-          "--quorum=1",
-          "--agent_ping_timeout=2secs",
-          "--max_agent_ping_timeouts=3"};
+fs::path RealMesos::master_dir(int i) const {
+  return options_.dir / (i == 0 ? std::string("master") : "master-" + std::to_string(i));
+}
+
+std::vector<std::string> RealMesos::master_argv(int i) const {
+  return {
+      (home_ / "bin" / "mesos-master").string(),
+      "--ip=127.0.0.1",
+      "--port=" + std::to_string(master_ports_.at(static_cast<std::size_t>(i))),
+      "--hostname=127.0.0.1",
+      "--work_dir=" + (master_dir(i) / "work").string(),
+      "--registry=in_memory",
+      "--zk=" + options_.zk_url,
+      "--zk_session_timeout=" + std::to_string(options_.master_zk_session_timeout.count()) + "secs",
+      "--quorum=1",
+      "--agent_ping_timeout=2secs",
+      "--max_agent_ping_timeouts=3"};
 }
 
 std::vector<std::string> RealMesos::agent_argv(int i) const {
@@ -125,8 +137,40 @@ void RealMesos::start_agent(int i) {
   slot = std::make_unique<ChildProcess>(agent_argv(i), dir / "log");
 }
 
+std::optional<int> RealMesos::leading_master() {
+  for (int i = 0; i < static_cast<int>(masters_.size()); ++i) {
+    auto& master = masters_.at(static_cast<std::size_t>(i));
+    if (!master || !master->running()) {
+      continue;
+    }
+    // Only the leader answers 200; the others redirect to it or answer 503.
+    auto state = http_call("GET", "127.0.0.1", master_ports_.at(static_cast<std::size_t>(i)),
+                           "/master/state");
+    if (state && state->status == 200) {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(state->body, ec);
+      if (!ec && parsed.is_object()) {
+        const auto* pid = parsed.as_object().if_contains("pid");
+        const auto* leader = parsed.as_object().if_contains("leader");
+        if (pid != nullptr && leader != nullptr && *pid == *leader) {
+          leader_ = i;
+          return i;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+uint16_t RealMesos::master_port() {
+  if (options_.masters > 1) {
+    leading_master();
+  }
+  return master_ports_.at(static_cast<std::size_t>(leader_));
+}
+
 std::optional<boost::json::object> RealMesos::master_state() {
-  auto state = http_call("GET", "127.0.0.1", master_port_, "/master/state");
+  auto state = http_call("GET", "127.0.0.1", master_port(), "/master/state");
   if (!state || state->status != 200) {
     return std::nullopt;
   }
@@ -193,9 +237,22 @@ void RealMesos::restart_agent(int i) {
 }
 
 void RealMesos::restart_master() {
-  master_->kill(SIGKILL);
-  master_->wait(10s);
-  master_ = std::make_unique<ChildProcess>(master_argv(), options_.dir / "master");
+  const int i = options_.masters > 1 ? leading_master().value_or(leader_) : 0;
+  auto& master = masters_.at(static_cast<std::size_t>(i));
+  master->kill(SIGKILL);
+  master->wait(10s);
+  master = std::make_unique<ChildProcess>(master_argv(i), master_dir(i));
+}
+
+bool RealMesos::kill_leading_master() {
+  const auto i = leading_master();
+  if (options_.masters < 2 || !i) {
+    return false;
+  }
+  auto& master = masters_.at(static_cast<std::size_t>(*i));
+  master->kill(SIGKILL);
+  master->wait(10s);
+  return true;
 }
 
 void RealMesos::stop() {
@@ -215,8 +272,10 @@ void RealMesos::stop() {
       agent->stop(1s);
     }
   }
-  if (master_) {
-    master_->stop();
+  for (auto& master : masters_) {
+    if (master) {
+      master->stop();
+    }
   }
   kill_leftovers();
 }
@@ -249,10 +308,12 @@ void RealMesos::kill_leftovers() {
 
 std::string RealMesos::logs() const {
   std::string out;
-  if (master_) {
-    out += "--- mesos-master stderr (tail) ---\n";
-    const std::string text = master_->stderr_text();
-    out += text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+  for (std::size_t i = 0; i < masters_.size(); ++i) {
+    if (masters_[i]) {
+      const std::string text = masters_[i]->stderr_text();
+      out += "--- mesos-master " + std::to_string(i) + " stderr (tail) ---\n" +
+             (text.size() > 4000 ? text.substr(text.size() - 4000) : text);
+    }
   }
   for (std::size_t i = 0; i < agents_.size(); ++i) {
     if (agents_[i]) {

@@ -32,6 +32,11 @@ std::optional<std::filesystem::path> mesos_home();
 
 struct RealMesosOptions {
   int agents = 3;
+  // Masters contending through ZooKeeper; the first one started leads.
+  int masters = 1;
+  // The masters' ZooKeeper session timeout (--zk_session_timeout): a master
+  // cut off from ZooKeeper for longer exits, as Mesos does.
+  std::chrono::seconds master_zk_session_timeout{10};
   std::string zk_url;          // zk://127.0.0.1:PORT/mesos
   std::string first_agent_ip;  // agent i (from 0) listens on this address + i
   std::filesystem::path dir;   // work, runtime and log directories go below
@@ -50,7 +55,9 @@ class RealMesos {
   RealMesos(const RealMesos&) = delete;
   RealMesos& operator=(const RealMesos&) = delete;
 
-  uint16_t master_port() const { return master_port_; }
+  // The leading master's port: the master that answers /master/state as
+  // the leader (the last one found when none does right now).
+  uint16_t master_port();
   std::string agent_ip(int i) const;
   // Active agents and frameworks as the master's /master/state lists them
   // (-1 when it does not answer).
@@ -65,8 +72,12 @@ class RealMesos {
   // Agent i started again on the same work directory (it recovers its
   // executors).
   void restart_agent(int i);
-  // SIGKILL and a restart of the master (the same flags and work directory).
+  // SIGKILL and a restart of the master (the same flags and work directory);
+  // with several masters, of the leading one.
   void restart_master();
+  // SIGKILL of the leading master, which stays down: another master is
+  // elected once its ZooKeeper session expires. False with a single master.
+  bool kill_leading_master();
 
   void stop();  // idempotent
   std::string logs() const;
@@ -76,7 +87,10 @@ class RealMesos {
   // GET /master/state as a JSON object (nullopt when the master does not
   // answer 200 with one).
   std::optional<boost::json::object> master_state();
-  std::vector<std::string> master_argv() const;
+  std::vector<std::string> master_argv(int i) const;
+  std::filesystem::path master_dir(int i) const;
+  // Index of the master answering /master/state as the leader, if any.
+  std::optional<int> leading_master();
   std::vector<std::string> agent_argv(int i) const;
   std::filesystem::path agent_dir(int i) const;
   void start_agent(int i);
@@ -84,9 +98,10 @@ class RealMesos {
 
   RealMesosOptions options_;
   std::filesystem::path home_;
-  uint16_t master_port_ = 0;
+  std::vector<uint16_t> master_ports_;
+  int leader_ = 0;  // the master last found leading
   std::vector<uint16_t> agent_ports_;
-  std::unique_ptr<ChildProcess> master_;
+  std::vector<std::unique_ptr<ChildProcess>> masters_;
   std::vector<std::unique_ptr<ChildProcess>> agents_;
   bool stopped_ = false;
 };

@@ -107,16 +107,14 @@ LocalStack::LocalStack(StackOptions options)
   first_agent_ip_ = next_agent_network();
   scheduler_bin_dir_ = ETCDMESOS_BIN_DIR;
   if (options_.real_mesos) {
-    if (options_.masters != 1) {
-      throw std::runtime_error("a stack on a real Mesos runs one master");
-    }
     RealMesosOptions real;
     real.agents = options_.agents;
+    real.masters = options_.masters;
+    real.master_zk_session_timeout = options_.master_zk_session_timeout;
     real.zk_url = zookeeper_->url("/mesos");
     real.first_agent_ip = first_agent_ip_;
     real.dir = dir_.path() / "mesos";
     real_mesos_ = std::make_unique<RealMesos>(std::move(real));
-    master_port_ = real_mesos_->master_port();
     if (options_.scheduler_uid) {
       prepare_scheduler_user();
     }
@@ -260,7 +258,7 @@ std::optional<HttpResult> LocalStack::admin(const std::string& target) {
 
 uint16_t LocalStack::master_port() {
   if (real_mesos_) {
-    return master_port_;
+    return real_mesos_->master_port();
   }
   const auto text = read_file(dir_.path() / "master.endpoint");
   const auto colon = text.rfind(':');

@@ -60,8 +60,12 @@ struct StackOptions {
   // When set, the scheduler persists in the stack's ZooKeeper under this
   // path (-zk-framework-persist=zk://.../<persist_path>).
   std::string persist_path;
-  // Masters of the dev cluster contending through ZooKeeper (--masters).
+  // Masters contending through ZooKeeper (the dev cluster's --masters, or
+  // real mesos-master processes).
   int masters = 1;
+  // On a real Mesos, the masters' ZooKeeper session timeout: a master cut off
+  // from ZooKeeper for longer exits (the dev cluster's masters do not).
+  std::chrono::seconds master_zk_session_timeout{10};
   std::chrono::milliseconds heartbeat_interval{2000};
   // When set, the scheduler runs as this user and group, without
   // supplementary groups (through setpriv; the test must run as root), so
@@ -73,7 +77,7 @@ struct StackOptions {
   std::optional<uid_t> scheduler_uid;
   // A real Apache Mesos (support/real_mesos.hpp) instead of the dev cluster:
   // set by the environment variable ETCDMESOS_MESOS=real, the one switch that
-  // runs the integration scenarios on it (`masters` must then be 1).
+  // runs the integration scenarios on it.
   bool real_mesos = use_real_mesos();
 
   static bool use_real_mesos();
