@@ -9,6 +9,7 @@
 
 #include "codec/etcd.hpp"
 #include "codec/task_data.hpp"
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 #include "core/reseed_protocol.hpp"
 #include "executor/data_copy.hpp"
@@ -493,11 +494,8 @@ asio::awaitable<bool> Executor::Impl::restart_after_exit(const io::ExitStatus& s
     co_return false;
   }
   ++restarts_done_;
-  auto pause = options_.restart_backoff_initial;
-  for (int i = 1; i < restarts_done_ && pause < options_.restart_backoff_max; ++i) {
-    pause *= 2;
-  }
-  pause = std::min(pause, options_.restart_backoff_max);
+  const auto pause =
+      Backoff(options_.restart_backoff_initial, options_.restart_backoff_max).nth(restarts_done_);
   log()->warn("{}; restarting etcd member '{}' on its data directory in {} ms (restart {} of {})",
               why, member_name_, pause.count(), restarts_done_, options_.etcd_restart_attempts);
   restart_timer_.expires_after(pause);

@@ -10,6 +10,7 @@
 #include "io/mesos_executor_client.hpp"
 
 #include "codec/recordio.hpp"
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -246,7 +247,6 @@ struct MesosExecutorClient::Impl : std::enable_shared_from_this<Impl> {
   Request call_request(const mesos::ExecutorCall& call) const;
   Result<std::string> send_update(mesos::TaskStatus status);
   void transition(State to, const std::string& detail);
-  milliseconds next_backoff(milliseconds& base);
   milliseconds backoff_max() const;
   std::optional<std::string> window_closed(bool ever_subscribed, Clock::time_point since) const;
   void give_up(const std::string& reason);
@@ -290,13 +290,6 @@ milliseconds MesosExecutorClient::Impl::backoff_max() const {
                   std::chrono::floor<milliseconds>(config_.settings.subscription_backoff_max));
 }
 
-milliseconds MesosExecutorClient::Impl::next_backoff(milliseconds& base) {
-  const auto ceiling = std::min(base, backoff_max());
-  std::uniform_int_distribution<int64_t> pick(ceiling.count() / 2, ceiling.count());
-  base = std::min(base * 2, backoff_max());
-  return milliseconds(pick(rng_));
-}
-
 // Reference §15: before the first SUBSCRIBED the agent waits for us for its
 // registration timeout; afterwards a checkpointing framework's executor may
 // wait for a restarting agent up to the recovery timeout, and any other
@@ -322,7 +315,7 @@ asio::awaitable<void> MesosExecutorClient::Impl::run(uint64_t my_run) {
   auto self = shared_from_this();
   bool ever_subscribed = false;
   auto window_start = Clock::now();
-  milliseconds backoff = config_.backoff_initial;
+  Backoff backoff(config_.backoff_initial, backoff_max());
   while (my_run == run_id_) {
     const uint64_t gen = ++generation_;
     Outcome outcome;
@@ -341,13 +334,13 @@ asio::awaitable<void> MesosExecutorClient::Impl::run(uint64_t my_run) {
     if (outcome.reached_subscribed) {
       ever_subscribed = true;
       window_start = Clock::now();
-      backoff = config_.backoff_initial;
+      backoff.reset();
     }
     if (auto closed = window_closed(ever_subscribed, window_start)) {
       give_up(*closed + " (last: " + outcome.reason + ")");
       co_return;
     }
-    const auto delay = next_backoff(backoff);
+    const auto delay = backoff.next_jittered(rng_);
     log()->info("subscribing again in {} ms", delay.count());
     retry_timer_.expires_after(delay);
     co_await retry_timer_.async_wait(kTuple);
@@ -553,7 +546,7 @@ asio::awaitable<void> MesosExecutorClient::Impl::post_updates(uint64_t gen) {
 // that the update stays in the ledger and goes out with the next SUBSCRIBE.
 asio::awaitable<void> MesosExecutorClient::Impl::post_with_retries(
     uint64_t gen, const mesos::TaskStatus& status) {
-  auto delay = config_.backoff_initial;
+  Backoff backoff(config_.backoff_initial, backoff_max());
   asio::steady_timer pause(ex_);
   for (int attempt = 1; attempt <= config_.update_attempts; ++attempt) {
     auto sent = co_await post(status);
@@ -565,9 +558,8 @@ asio::awaitable<void> MesosExecutorClient::Impl::post_with_retries(
     if (sent.error().code >= 400 && sent.error().code < 500) {
       co_return;  // the agent refuses these bytes; sending them again will not help
     }
-    pause.expires_after(delay);
+    pause.expires_after(backoff.next());
     co_await pause.async_wait(kTuple);
-    delay = std::min(delay * 2, backoff_max());
     if (gen != generation_) {
       co_return;
     }

@@ -9,6 +9,7 @@
 #include "io/mesos_scheduler_client.hpp"
 
 #include "codec/recordio.hpp"
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -127,7 +128,6 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   Request subscribe_request(const Endpoint& to, const std::string& path) const;
   void authorize(Request& req) const;
   void transition(State to, const std::string& detail);
-  milliseconds next_backoff(milliseconds& base);
   milliseconds watchdog() const;
 
   asio::any_io_executor ex_;
@@ -165,13 +165,6 @@ void MesosSchedulerClient::Impl::transition(State to, const std::string& detail)
   }
 }
 
-milliseconds MesosSchedulerClient::Impl::next_backoff(milliseconds& base) {
-  const auto ceiling = std::min(base, config_.backoff_max);
-  std::uniform_int_distribution<int64_t> pick(ceiling.count() / 2, ceiling.count());
-  base = std::min(base * 2, config_.backoff_max);
-  return milliseconds(pick(rng_));
-}
-
 milliseconds MesosSchedulerClient::Impl::watchdog() const {
   const double interval =
       std::clamp(heartbeat_seconds_, kMinHeartbeatSeconds, kMaxHeartbeatSeconds);
@@ -180,7 +173,7 @@ milliseconds MesosSchedulerClient::Impl::watchdog() const {
 
 asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
   auto self = shared_from_this();
-  milliseconds backoff = config_.backoff_initial;
+  Backoff backoff(config_.backoff_initial, config_.backoff_max);
   std::optional<Clock::time_point> no_leader_since;
   while (my_run == run_id_) {
     const uint64_t gen = ++generation_;
@@ -195,7 +188,7 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
       co_return;  // stopped: no callbacks_
     }
     if (outcome.reached_subscribed) {
-      backoff = config_.backoff_initial;
+      backoff.reset();
     }
     // While a master says it knows no leader yet, asked again promptly (and
     // ZooKeeper with it), so that the subscription follows the election
@@ -206,7 +199,7 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
       no_leader_since = Clock::now();
     }
     const bool prompt = no_leader_since && Clock::now() - *no_leader_since < config_.no_leader_wait;
-    const auto delay = prompt ? config_.no_leader_retry : next_backoff(backoff);
+    const auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
     transition(State::kDisconnected, outcome.reason);
     if (outcome.reached_subscribed && callbacks_.on_disconnected) {
       callbacks_.on_disconnected(outcome.reason);

@@ -1,5 +1,6 @@
 #include "proxy/gateway_supervisor.hpp"
 
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -98,7 +99,7 @@ asio::awaitable<void> GatewaySupervisor::pause(milliseconds d) {
 }
 
 asio::awaitable<void> GatewaySupervisor::supervise() {
-  milliseconds backoff = settings_.min_backoff;
+  Backoff backoff(settings_.min_backoff, settings_.max_backoff);
   while (!stopping_) {
     if (desired_.empty()) {
       co_await pause(std::chrono::duration_cast<milliseconds>(kForever));
@@ -110,11 +111,11 @@ asio::awaitable<void> GatewaySupervisor::supervise() {
       continue;  // restarted on purpose: no backoff
     }
     if (std::chrono::steady_clock::now() - began >= settings_.stable_after) {
-      backoff = settings_.min_backoff;
+      backoff.reset();
     }
-    log()->warn("starting the etcd gateway again in {} ms", backoff.count());
-    co_await pause(backoff);
-    backoff = std::min(backoff * 2, settings_.max_backoff);
+    const auto wait = backoff.next();
+    log()->warn("starting the etcd gateway again in {} ms", wait.count());
+    co_await pause(wait);
   }
   done_ = true;
   finished_.cancel();

@@ -3,7 +3,7 @@
 #include "common/log.hpp"
 #include "core/reseed_protocol.hpp"
 #include "io/etcd_client.hpp"
-#include "io/etcd_health.hpp"
+#include "scheduler/etcd_health.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -535,7 +535,7 @@ asio::awaitable<void> Scheduler::send_call(mesos::Call c) {
 }
 
 asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
-  auto result = co_await io::check_health(io_.get_executor(), check.members);
+  auto result = co_await scheduler::check_health(io_.get_executor(), check.members);
   feed(core::HealthChecked{check.check_id, std::move(result)});
 }
 

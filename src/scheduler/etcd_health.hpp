@@ -1,5 +1,7 @@
 // Gathers what the health verdict (core/health.hpp) needs from a running
-// etcd cluster, and returns the verdict.
+// etcd cluster, and returns the verdict. Part of the scheduler's shell (it
+// joins the I/O layer's etcd client to the core), so that src/io does not
+// depend on the core.
 //
 // One check:
 //  1. maintenance status of every member, in parallel, each bounded by
@@ -14,7 +16,7 @@
 // Each check therefore adds one revision to the key space under the reserved
 // key below. Applications must not use keys under "/etcd-mesos/".
 //
-// Runs on the executor's io_context; never throws for what etcd does.
+// Runs on the scheduler's io_context; never throws for what etcd does.
 #pragma once
 
 #include "core/health.hpp"
@@ -27,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-namespace etcdmesos::io {
+namespace etcdmesos::scheduler {
 
 inline constexpr std::string_view kHealthProbeKey = "/etcd-mesos/health-probe";
 
@@ -47,4 +49,4 @@ boost::asio::awaitable<core::HealthResult> check_health(boost::asio::any_io_exec
                                                         std::vector<core::Member> members,
                                                         HealthCheckOptions options = {});
 
-}  // namespace etcdmesos::io
+}  // namespace etcdmesos::scheduler

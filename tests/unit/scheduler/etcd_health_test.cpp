@@ -1,18 +1,20 @@
 // The health check against real etcd clusters: healthy, quorum lost, and a
 // frozen member (accepts TCP, never answers).
-#include "io/etcd_health.hpp"
+#include "scheduler/etcd_health.hpp"
 
+#include "../io/io_test_util.hpp"
 #include "io/etcd_client.hpp"
-#include "io_test_util.hpp"
 #include "support/etcd_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace etcdmesos::io {
+namespace etcdmesos::scheduler {
 namespace {
 
+using etcdmesos::io::endpoint_from_url;
+using etcdmesos::io::EtcdClient;
 using etcdmesos::testing::EtcdCluster;
 using etcdmesos::testing::EtcdStatus;
 using etcdmesos::testing::run_coro;
@@ -172,4 +174,4 @@ TEST(EtcdHealthTest, MemberWithoutAddressIsUnreachable) {
 }
 
 }  // namespace
-}  // namespace etcdmesos::io
+}  // namespace etcdmesos::scheduler

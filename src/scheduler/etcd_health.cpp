@@ -1,4 +1,4 @@
-#include "io/etcd_health.hpp"
+#include "scheduler/etcd_health.hpp"
 
 #include "common/log.hpp"
 #include "io/etcd_client.hpp"
@@ -12,9 +12,11 @@
 #include <atomic>
 #include <exception>
 
-namespace etcdmesos::io {
+namespace etcdmesos::scheduler {
 
 namespace asio = boost::asio;
+using io::Endpoint;
+using io::EtcdClient;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
@@ -169,4 +171,4 @@ asio::awaitable<core::HealthResult> check_health(asio::any_io_executor ex,
   co_return result;
 }
 
-}  // namespace etcdmesos::io
+}  // namespace etcdmesos::scheduler
