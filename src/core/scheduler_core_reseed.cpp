@@ -479,12 +479,27 @@ void SchedulerCore::advance_fencing(Millis now, Effects& out) {
     }
     reseed_->fence_pending.clear();
   }
+  // Launch order breaks ties, after one rule: a member that was silent on
+  // the status query comes after those that answered it. It may be frozen or
+  // sick, and among equal data the healthiest etcd should be the seed (seen
+  // on the dev cluster: a frozen member launched first was seeded instead of
+  // the one that answered). A silent member that reported its fence was
+  // ranked after all, so it is no longer "skipped".
   std::vector<std::string> candidates;
+  std::vector<std::string> silent_but_fenced;
   for (const auto& m : members_) {
-    if (reseed_->fenced.contains(m.task_id)) {
-      candidates.push_back(m.task_id);  // launch order breaks ties
+    if (!reseed_->fenced.contains(m.task_id)) {
+      continue;
+    }
+    const auto skipped = std::find(reseed_->skipped.begin(), reseed_->skipped.end(), m.name);
+    if (skipped == reseed_->skipped.end()) {
+      candidates.push_back(m.task_id);
+    } else {
+      silent_but_fenced.push_back(m.task_id);
+      reseed_->skipped.erase(skipped);
     }
   }
+  candidates.insert(candidates.end(), silent_but_fenced.begin(), silent_but_fenced.end());
   if (candidates.empty()) {
     end_reseed(now, "failed: no member was fenced");
     return;

@@ -163,6 +163,73 @@ TEST(CorePartition, AnOperatorReseedThatSkipsSilentMembersSeedsTheOneThatAnswers
       << h.core.last_reseed_outcome();
 }
 
+// A silent member whose fence does report was ranked after all: its data
+// counts, it is not reported as skipped, and among equal raft indices the
+// member that answered the status query is the seed (the silent one may be
+// frozen; found on the dev cluster, where the frozen member, launched first,
+// won the tie).
+std::vector<ReseedOrder> seeds_after_silent_fence(uint64_t silent_index, std::string* outcome) {
+  Harness h(config_of(3));
+  h.bring_up(3);
+  const auto all = h.core.members();
+  hold(h, 10000ms, seen(all, {{"etcd-2", 50}}, false, false));
+  EXPECT_TRUE(h.core.partitioned());
+  auto query = only<QueryMemberStatus>(h.step(OperatorReseed{true}));
+  EXPECT_EQ(query.size(), 1u);
+  if (query.empty()) {
+    return {};
+  }
+  auto fences = only<ReseedOrder>(h.step(MemberStatuses{
+      query[0].query_id,
+      {MemberHealth{"etcd-1", false, 0, 0, 0, "x"}, MemberHealth{"etcd-2", true, 0, 50, 7, ""},
+       MemberHealth{"etcd-3", false, 0, 0, 0, "x"}}}));
+  EXPECT_EQ(fences.size(), 3u);
+  if (fences.empty()) {
+    return {};
+  }
+  const auto id = fences[0].reseed_id;
+  EXPECT_TRUE(seed_orders(h.step(ReseedReport{h.member("etcd-2")->task_id, id, ReseedAction::kFence,
+                                              true, "stopped", false, 50}))
+                  .empty());
+  EXPECT_TRUE(seed_orders(h.step(ReseedReport{h.member("etcd-1")->task_id, id, ReseedAction::kFence,
+                                              true, "stopped", false, silent_index}))
+                  .empty());  // etcd-3 has not reported yet
+  std::vector<ReseedOrder> seeds;
+  for (int i = 0; i < 80 && seeds.empty(); ++i) {
+    seeds = seed_orders(h.advance(1000ms));
+  }
+  if (seeds.size() == 1) {
+    const std::string seed_name =
+        seeds[0].task_id == h.member("etcd-1")->task_id ? "etcd-1" : "etcd-2";
+    h.step(ReseedReport{seeds[0].task_id, seeds[0].reseed_id, ReseedAction::kSeed, true, "serves"});
+    h.tick_until_check();
+    HealthResult alone;
+    alone.healthy = true;
+    alone.members = {MemberHealth{seed_name, true, 1, 60, 8, ""}};
+    answer(h, alone);
+    *outcome = h.core.last_reseed_outcome();
+  }
+  return seeds;
+}
+
+TEST(CorePartition, OnEqualDataTheMemberThatAnsweredIsTheSeedNotTheSilentOneThatFenced) {
+  std::string outcome;
+  const auto seeds = seeds_after_silent_fence(50, &outcome);
+  ASSERT_EQ(seeds.size(), 1u);
+  EXPECT_EQ(seeds[0].task_id.rfind("etcd-2-", 0), 0u) << seeds[0].task_id;
+  EXPECT_NE(outcome.find("etcd-2 seeded a new cluster"), std::string::npos) << outcome;
+  EXPECT_NE(outcome.find("skipped silent member(s) etcd-3 (operator request)"), std::string::npos)
+      << outcome;
+}
+
+TEST(CorePartition, ASilentMemberWhoseFencedDataHoldsMoreIsTheSeed) {
+  std::string outcome;
+  const auto seeds = seeds_after_silent_fence(51, &outcome);
+  ASSERT_EQ(seeds.size(), 1u);
+  EXPECT_EQ(seeds[0].task_id.rfind("etcd-1-", 0), 0u) << seeds[0].task_id;
+  EXPECT_EQ(outcome.find("skipped silent member(s) etcd-1"), std::string::npos) << outcome;
+}
+
 // Five members, three failed (reported by Mesos); etcd-4 and etcd-5 run
 // without quorum and both answered the last check.
 std::vector<Member> livelocked_five(Harness& h) {
