@@ -50,9 +50,6 @@ class Backoff {
 
   void reset() { next_ = initial_; }
 
-  Duration initial() const { return initial_; }
-  Duration max() const { return max_; }
-
  private:
   Duration max_;
   Duration initial_;

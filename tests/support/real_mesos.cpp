@@ -144,19 +144,12 @@ std::optional<int> RealMesos::leading_master() {
       continue;
     }
     // Only the leader answers 200; the others redirect to it or answer 503.
-    auto state = http_call("GET", "127.0.0.1", master_ports_.at(static_cast<std::size_t>(i)),
-                           "/master/state");
-    if (state && state->status == 200) {
-      boost::system::error_code ec;
-      auto parsed = boost::json::parse(state->body, ec);
-      if (!ec && parsed.is_object()) {
-        const auto* pid = parsed.as_object().if_contains("pid");
-        const auto* leader = parsed.as_object().if_contains("leader");
-        if (pid != nullptr && leader != nullptr && *pid == *leader) {
-          leader_ = i;
-          return i;
-        }
-      }
+    const auto state = state_of(master_ports_.at(static_cast<std::size_t>(i)));
+    const auto* pid = state ? state->if_contains("pid") : nullptr;
+    const auto* leader = state ? state->if_contains("leader") : nullptr;
+    if (pid != nullptr && leader != nullptr && *pid == *leader) {
+      leader_ = i;
+      return i;
     }
   }
   return std::nullopt;
@@ -170,7 +163,11 @@ uint16_t RealMesos::master_port() {
 }
 
 std::optional<boost::json::object> RealMesos::master_state() {
-  auto state = http_call("GET", "127.0.0.1", master_port(), "/master/state");
+  return state_of(master_port());
+}
+
+std::optional<boost::json::object> RealMesos::state_of(uint16_t port) {
+  auto state = http_call("GET", "127.0.0.1", port, "/master/state");
   if (!state || state->status != 200) {
     return std::nullopt;
   }
@@ -238,10 +235,15 @@ void RealMesos::restart_agent(int i) {
 
 void RealMesos::restart_master() {
   const int i = options_.masters > 1 ? leading_master().value_or(leader_) : 0;
+  kill_master(i);
+  masters_.at(static_cast<std::size_t>(i)) =
+      std::make_unique<ChildProcess>(master_argv(i), master_dir(i));
+}
+
+void RealMesos::kill_master(int i) {
   auto& master = masters_.at(static_cast<std::size_t>(i));
   master->kill(SIGKILL);
   master->wait(10s);
-  master = std::make_unique<ChildProcess>(master_argv(i), master_dir(i));
 }
 
 bool RealMesos::kill_leading_master() {
@@ -249,9 +251,7 @@ bool RealMesos::kill_leading_master() {
   if (options_.masters < 2 || !i) {
     return false;
   }
-  auto& master = masters_.at(static_cast<std::size_t>(*i));
-  master->kill(SIGKILL);
-  master->wait(10s);
+  kill_master(*i);
   return true;
 }
 

@@ -34,8 +34,8 @@ struct RealMesosOptions {
   int agents = 3;
   // Masters contending through ZooKeeper; the first one started leads.
   int masters = 1;
-  // The masters' ZooKeeper session timeout (--zk_session_timeout): a master
-  // cut off from ZooKeeper for longer exits, as Mesos does.
+  // The masters' ZooKeeper session timeout (--zk_session_timeout): how long
+  // the node of a killed leader outlives it, so when a standby is elected.
   std::chrono::seconds master_zk_session_timeout{10};
   std::string zk_url;          // zk://127.0.0.1:PORT/mesos
   std::string first_agent_ip;  // agent i (from 0) listens on this address + i
@@ -87,6 +87,10 @@ class RealMesos {
   // GET /master/state as a JSON object (nullopt when the master does not
   // answer 200 with one).
   std::optional<boost::json::object> master_state();
+  // GET /master/state of the master on `port`, parsed (nullopt unless 200
+  // with a JSON object).
+  std::optional<boost::json::object> state_of(uint16_t port);
+  void kill_master(int i);  // SIGKILL, reaped
   std::vector<std::string> master_argv(int i) const;
   std::filesystem::path master_dir(int i) const;
   // Index of the master answering /master/state as the leader, if any.

@@ -63,8 +63,8 @@ struct StackOptions {
   // Masters contending through ZooKeeper (the dev cluster's --masters, or
   // real mesos-master processes).
   int masters = 1;
-  // On a real Mesos, the masters' ZooKeeper session timeout: a master cut off
-  // from ZooKeeper for longer exits (the dev cluster's masters do not).
+  // On a real Mesos, the masters' ZooKeeper session timeout: how long a killed
+  // leader's node outlives it, so when a standby master is elected.
   std::chrono::seconds master_zk_session_timeout{10};
   std::chrono::milliseconds heartbeat_interval{2000};
   // When set, the scheduler runs as this user and group, without

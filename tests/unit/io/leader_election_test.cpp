@@ -96,6 +96,14 @@ class LeaderElectionTest : public ::testing::Test {
     c.zk.reset();
   }
 
+  // `c` is a candidate again with a node other than `old_node`, and knows
+  // `leader` as the leader.
+  static bool rejoined_under(const Candidate& c, const std::string& old_node,
+                             const Candidate& leader) {
+    return !c.election->node().empty() && c.election->node() != old_node &&
+           c.election->leader_info() == leader.info;
+  }
+
   int leaders() const {
     return static_cast<int>(std::count_if(candidates_.begin(), candidates_.end(),
                                           [](const auto& c) { return c->leading(); }));
@@ -198,12 +206,7 @@ TEST_F(LeaderElectionTest, AnIsolatedLeaderStepsDownBeforeAStandbyTakesOver) {
   // again with a new session and node, as a standby.
   relay.heal();
   ASSERT_TRUE(run_until(
-      ioc_,
-      [&] {
-        return !a.election->node().empty() && a.election->node() != old_node &&
-               a.election->leader_info() == b.info;
-      },
-      seconds(15)));
+      ioc_, [&] { return rejoined_under(a, old_node, b); }, seconds(15)));
   EXPECT_FALSE(a.leading());
   EXPECT_EQ(a.elected, 1);
   EXPECT_EQ(b.deposed, 0);
@@ -240,12 +243,7 @@ TEST_F(LeaderElectionTest, AnExpiredLeaderIsDeposedAtOnceAndAStandbyTakesOver) {
   EXPECT_LT(Clock::now() - start, kSessionTimeout + seconds(3));
   // The old leader joins again with a new session and node, as a standby.
   ASSERT_TRUE(run_until(
-      ioc_,
-      [&] {
-        return !a.election->node().empty() && a.election->node() != old_node &&
-               a.election->leader_info() == b.info;
-      },
-      seconds(10)));
+      ioc_, [&] { return rejoined_under(a, old_node, b); }, seconds(10)));
   EXPECT_FALSE(a.leading());
   EXPECT_EQ(a.elected, a_elected);
   EXPECT_EQ(b.deposed, 0);
