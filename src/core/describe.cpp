@@ -143,8 +143,23 @@ std::string event_line(const TaskPersisted& e) {
   const std::string what = (e.removed ? "forgetting task " : "persisting task ") + e.task_id;
   return e.ok ? what + " done" : what + " failed: " + e.error;
 }
-std::string event_line(const StoreAvailability& e) {
-  return e.available ? "store available" : "store unavailable";
+std::string event_line(const HealthObserved& e) {
+  std::vector<std::string> names;
+  for (const auto& m : e.observations.members) {
+    names.push_back(m.name + (m.before.reachable ? "" : "(unreachable)"));
+  }
+  return "health observed " + std::to_string(e.check_id) + ": " + join(names, ",") +
+         (e.observations.probe_ok ? " probe ok" : " probe failed: " + e.observations.probe_error);
+}
+std::string event_line(const LeadershipChanged& e) {
+  return std::string(e.leading ? "leading" : "not leading") + ", ZooKeeper session " +
+         to_string(e.session);
+}
+std::string event_line(const FrameworkError& e) {
+  return "the master sent ERROR: " + e.message;
+}
+std::string event_line(const StoreCleared& e) {
+  return e.ok ? "persisted state deleted" : "deleting the persisted state failed: " + e.error;
 }
 
 std::string effect_line(const LaunchMember& e) {
@@ -212,11 +227,29 @@ std::string effect_line(const PersistTask& e) {
 std::string effect_line(const ForgetTask& e) {
   return "forget task " + e.task_id;
 }
+std::string effect_line(const ClearStore&) {
+  return "delete the persisted state";
+}
+std::string effect_line(const StopSubscribing&) {
+  return "stop subscribing to Mesos";
+}
 std::string effect_line(const ExitScheduler& e) {
   return "exit: " + e.reason;
 }
 
 }  // namespace
+
+const char* to_string(ZkSession session) {
+  switch (session) {
+    case ZkSession::kConnected:
+      return "connected";
+    case ZkSession::kConnectionLost:
+      return "connection lost";
+    case ZkSession::kExpired:
+      return "expired";
+  }
+  return "?";
+}
 
 std::string describe(const Event& event) {
   return std::visit([](const auto& e) { return event_line(e); }, event);

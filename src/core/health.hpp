@@ -1,5 +1,6 @@
 // The health verdict for an etcd cluster, as a pure function of what the
-// checker observed (no I/O here; src/io/etcd_health gathers the inputs).
+// checker observed (no I/O here; src/scheduler/etcd_health gathers the inputs and the
+// core judges them on HealthObserved).
 //
 // A check reads every member's maintenance status, writes a probe key,
 // and reads every status again. The cluster is healthy when:
@@ -30,30 +31,8 @@
 
 namespace etcdmesos::core {
 
-// One maintenance status read of one member.
-struct StatusSample {
-  bool reachable = false;  // answered within the timeout
-  uint64_t member_id = 0;
-  uint64_t leader = 0;  // 0 = none
-  uint64_t raft_index = 0;
-  uint64_t raft_term = 0;
-  std::vector<std::string> errors;  // etcd's own "errors" (e.g. "etcdserver: no leader")
-  std::string error;                // why it was unreachable
-};
-
-struct MemberObservation {
-  std::string name;
-  StatusSample before;
-  StatusSample after;
-};
-
-struct HealthObservations {
-  std::vector<MemberObservation> members;  // one per member the scheduler knows
-  bool probe_ok = false;
-  std::string probe_error;
-  std::vector<EtcdMember> membership;  // etcd's member list; empty if it could not be read
-};
-
+// StatusSample, MemberObservation and HealthObservations are in types.hpp
+// (the HealthObserved event carries them).
 HealthResult judge_health(const HealthObservations& observations);
 
 // Whom the checker writes its probe through (and, with the second samples,

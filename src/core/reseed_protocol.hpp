@@ -49,8 +49,6 @@ std::optional<ReseedOrderText> decode_reseed_order(std::string_view text);
 
 std::optional<ReseedAction> reseed_action_from(std::string_view name);
 
-using LabelList = std::vector<std::pair<std::string, std::string>>;
-
 // The labels of an executor's answer. data_untouched is only said on a
 // failure (an "ok" answer changed the data by definition): it is ignored
 // when ok. raft_index is said on an ok fence only.

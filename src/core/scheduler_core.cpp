@@ -55,6 +55,13 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   expire_launches(now, out);
   std::erase_if(agent_cooldown_, [&](const auto& entry) { return entry.second <= now; });
   tick_reconciliation(now, out);
+  if (!subscribed_ && !may_subscribe(now)) {
+    // See "Leadership" (scheduler_core_persist.cpp).
+    exit_scheduler(
+        "not subscribed to Mesos while the ZooKeeper session may be gone: another scheduler may "
+        "lead now, and subscribing again would take the framework from it",
+        out);
+  }
   retry_writes(now, out);
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);

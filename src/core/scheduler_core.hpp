@@ -85,6 +85,11 @@ class SchedulerCore {
   // the operator.
   std::optional<std::string> why_not_reseed(bool skip_silent = false) const;
   std::optional<std::string> why_not_unlock() const;
+  // Persist mode: whether the shell may subscribe to Mesos now. Not when
+  // the ZooKeeper session may be gone: another scheduler may lead, and a
+  // subscription would take the framework from it (the core then exits on
+  // its next tick). Asked before every subscription attempt.
+  bool may_subscribe(Millis now) const { return !session_may_be_gone(now); }
   // No launches, kills or membership changes: the core's picture may be stale
   // (not subscribed, or Mesos has not yet answered about every known task
   // since the last subscription).
@@ -196,7 +201,21 @@ class SchedulerCore {
   void on(const Recovered& e, Millis now, Effects& out);
   void on(const FrameworkIdPersisted& e, Millis now, Effects& out);
   void on(const TaskPersisted& e, Millis now, Effects& out);
-  void on(const StoreAvailability& e, Millis now, Effects& out);
+  void on(const HealthObserved& e, Millis now, Effects& out);
+  void on(const LeadershipChanged& e, Millis now, Effects& out);
+  void on(const FrameworkError& e, Millis now, Effects& out);
+  void on(const StoreCleared& e, Millis now, Effects& out);
+  // A status update without the reseed report it may carry.
+  void on_update(const StatusUpdate& e, Millis now, Effects& out);
+  // Emits ExitScheduler (once); the shell performs nothing after it.
+  void exit_scheduler(std::string reason, Effects& out);
+  // Persist mode: the ZooKeeper session may be gone, so another scheduler
+  // may lead: expired, or cut off longer than the session timeout (the
+  // client hears of an expiry only once it reaches ZooKeeper again).
+  bool session_may_be_gone(Millis now) const;
+  // Whether the store may be written: connected, leading, and elected again
+  // after an expiry.
+  bool store_writable() const;
 
   // Persistence (scheduler_core_persist.cpp).
   // Records the wish to write (or remove) a member's record; flush_writes()
@@ -374,7 +393,16 @@ class SchedulerCore {
   std::string persisted_framework_id_;  // what the store holds
   bool framework_id_in_flight_ = false;
   Millis framework_id_retry_at_{0};
-  bool store_available_ = true;
+  // Leadership (persist mode; scheduler_core_persist.cpp, "Leadership").
+  // The shell runs the core once elected, so it starts leading.
+  bool leading_ = true;
+  ZkSession zk_session_ = ZkSession::kConnected;
+  Millis zk_lost_since_{0};  // when the connection was lost (kConnectionLost)
+  // The session expired while this core led: it acts on Mesos's word only,
+  // writes nothing until elected again, and never subscribes again.
+  bool expired_ = false;
+  bool framework_gone_ = false;                   // Mesos removed the framework: clearing the store
+  std::string removed_message_;                   // what the exit then says first
   std::map<std::string, TaskWrite> task_writes_;  // by task id
   // A launch decided but not sent (persist mode): its offer is held until
   // the member's record is written, so that a restarted scheduler knows

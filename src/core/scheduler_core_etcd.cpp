@@ -1,10 +1,15 @@
 // What etcd tells the core: health verdicts and the answers to membership
 // changes; and the timeouts of both.
+#include "core/health.hpp"
 #include "core/scheduler_core.hpp"
 
 #include <algorithm>
 
 namespace etcdmesos::core {
+
+void SchedulerCore::on(const HealthObserved& e, Millis now, Effects& out) {
+  on(HealthChecked{e.check_id, judge_health(e.observations)}, now, out);
+}
 
 void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
   const auto epoch = checks_.finish(e.check_id);

@@ -1,5 +1,6 @@
 // What the Mesos master tells the core: subscription, offers, task status,
 // agent loss; and the member lifecycle those drive (launch timeouts, failure).
+#include "core/reseed_protocol.hpp"
 #include "core/scheduler_core.hpp"
 
 #include <algorithm>
@@ -60,6 +61,14 @@ void SchedulerCore::kill_strangers(Effects& out) {
 
 void SchedulerCore::on(const Disconnected&, Millis now, Effects& out) {
   subscribed_ = false;
+  if (session_may_be_gone(now)) {
+    // See "Leadership" (scheduler_core_persist.cpp).
+    exit_scheduler(
+        "the Mesos subscription ended while the ZooKeeper session "
+        "may be gone: another scheduler may lead now, and subscribing again would take the "
+        "framework from it",
+        out);
+  }
   reconcile_.stop();
   // Offers never survive a disconnection.
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
@@ -99,6 +108,15 @@ void SchedulerCore::on(const OfferRescinded& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
+  on_update(e, now, out);
+  // An executor's answer to a reseed order rides on a TASK_RUNNING update;
+  // a duplicate is ignored by the reseed's own bookkeeping.
+  if (auto report = reseed_report_from(e.task_id, e.labels, e.message)) {
+    on(*report, now, out);
+  }
+}
+
+void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
   // Any answer counts for the reconcile gate, a duplicate one included.
   reconcile_.heard(e.task_id);
   if (e.uuid) {

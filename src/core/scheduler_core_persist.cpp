@@ -34,7 +34,7 @@ bool SchedulerCore::can_persist() const {
   if (!config_.persist) {
     return true;
   }
-  if (!store_available_ || framework_id_.empty() || persisted_framework_id_ != framework_id_) {
+  if (!store_writable() || framework_id_.empty() || persisted_framework_id_ != framework_id_) {
     return false;
   }
   return std::none_of(task_writes_.begin(), task_writes_.end(),
@@ -45,8 +45,14 @@ std::string SchedulerCore::persist_status() const {
   if (!config_.persist) {
     return "off";
   }
-  if (!store_available_) {
-    return "ZooKeeper unreachable: launching nothing new until it returns";
+  if (expired_) {
+    return "ZooKeeper session expired: leading while the Mesos subscription lasts, launching "
+           "nothing new until elected again";
+  }
+  if (!store_writable()) {
+    return zk_session_ == ZkSession::kConnected
+               ? "waiting to be elected again: launching nothing new until then"
+               : "ZooKeeper unreachable: launching nothing new until it returns";
   }
   if (framework_id_.empty()) {
     return "waiting for the master to assign a framework id";
@@ -62,7 +68,16 @@ std::string SchedulerCore::persist_status() const {
   return "ok";
 }
 
-void SchedulerCore::on(const Recovered& e, Millis, Effects&) {
+void SchedulerCore::on(const Recovered& e, Millis, Effects& out) {
+  if (!e.framework_id_unreadable.empty()) {
+    // Registering as a new framework would start a second cluster beside
+    // the one still running under the lost ID.
+    exit_scheduler("the persisted framework ID is unreadable (" + e.framework_id_unreadable +
+                       "): fix or delete it (deleting it makes the next scheduler start a new "
+                       "framework and a new, empty etcd cluster)",
+                   out);
+    return;
+  }
   persisted_framework_id_ = e.framework_id;
   for (const auto& m : e.members) {
     if (m.task_id.empty() || find_member(m.task_id) != nullptr) {
@@ -179,15 +194,130 @@ void SchedulerCore::abandon_all_launches(Millis now, Effects& out) {
   }
 }
 
-void SchedulerCore::on(const StoreAvailability& e, Millis now, Effects&) {
-  store_available_ = e.available;
-  if (e.available) {
+// Leadership. The rule (docs/architecture.md, "Leadership"): a leader keeps
+// leading through a ZooKeeper connection loss (its session lives, so nobody
+// else can be elected) and through a session expiry for as long as its
+// Mesos subscription lives: a scheduler that subscribes as this framework
+// ends that subscription (ERROR "Framework failed over"). Meanwhile it
+// writes nothing to the store, so it launches nothing, but it goes on
+// checking, acknowledging, killing, removing failed members and reseeding.
+// It exits, to come back as a standby, when its subscription ends while its
+// session may be gone (re-subscribing would take the framework from a new
+// leader), when the session expired before it subscribed, when Mesos says
+// another scheduler subscribed, and when the election deposes it while its
+// session is connected. Elected again in a new session, it writes again:
+// whoever led meanwhile subscribed and so ended this one's subscription.
+bool SchedulerCore::store_writable() const {
+  return zk_session_ == ZkSession::kConnected && leading_ && !expired_;
+}
+
+bool SchedulerCore::session_may_be_gone(Millis now) const {
+  return config_.persist && (expired_ || zk_session_ == ZkSession::kExpired ||
+                             (zk_session_ == ZkSession::kConnectionLost &&
+                              now - zk_lost_since_ >= config_.zk_session_timeout));
+}
+
+void SchedulerCore::on(const LeadershipChanged& e, Millis now, Effects& out) {
+  const bool was_leading = leading_;
+  if (e.session == ZkSession::kConnectionLost && zk_session_ != ZkSession::kConnectionLost) {
+    zk_lost_since_ = now;
+  }
+  zk_session_ = e.session;
+  leading_ = e.leading;
+  if (!config_.persist) {
+    return;
+  }
+  if (e.session == ZkSession::kExpired) {
+    expired_ = true;
+    if (!subscribed_) {
+      exit_scheduler(
+          "the ZooKeeper session expired before this scheduler was subscribed to Mesos: another "
+          "scheduler may lead now, and subscribing would take the framework from it",
+          out);
+    }
+  } else if (e.leading) {
+    expired_ = false;  // elected again: whoever led meanwhile ended our subscription
+  } else if (e.session == ZkSession::kConnected && was_leading && !expired_) {
+    exit_scheduler("deposed while connected to ZooKeeper: another scheduler leads now", out);
+  }
+  if (store_writable()) {
     // Writes that failed while it was away need not wait for their retry.
     for (auto& [task_id, write] : task_writes_) {
       write.retry_at = std::min(write.retry_at, now);
     }
     framework_id_retry_at_ = std::min(framework_id_retry_at_, now);
   }
+}
+
+namespace {
+// Mesos answers a subscription of a framework it removed (failover timeout
+// passed, or torn down) with an ERROR saying so (reference §13).
+bool says_framework_removed(const std::string& message) {
+  return message.find("removed") != std::string::npos ||
+         message.find("torn down") != std::string::npos ||
+         message.find("completed") != std::string::npos;
+}
+const char* const kRemovedAdvice =
+    "it stayed away longer than --failover-timeout-seconds, or an operator tore it down; Mesos "
+    "killed its members and will not take this framework ID again. ";
+const char* const kStartAgain =
+    "Start the scheduler again to run a new framework with a new, empty etcd cluster; restore "
+    "the data from a backup if needed";
+}  // namespace
+
+void SchedulerCore::on(const FrameworkError& e, Millis, Effects& out) {
+  if (says_framework_removed(e.message)) {
+    if (framework_gone_) {
+      return;  // already clearing the store
+    }
+    framework_gone_ = true;
+    subscribed_ = false;
+    out.push_back(StopSubscribing{});
+    // A new process hears it on its first subscription, with the ID it loaded.
+    const std::string& id = framework_id_.empty() ? persisted_framework_id_ : framework_id_;
+    const std::string what =
+        "Mesos removed framework '" + id + "' (" + e.message + "): " + kRemovedAdvice;
+    if (!config_.persist) {
+      exit_scheduler(what + kStartAgain, out);
+    } else if (!store_writable()) {
+      exit_scheduler(what +
+                         "The persisted state was not deleted (this scheduler does not lead in "
+                         "ZooKeeper now): delete its framework_id and tasks nodes, then start the "
+                         "scheduler again to run a new framework with a new, empty etcd cluster",
+                     out);
+    } else {
+      removed_message_ = what;
+      out.push_back(ClearStore{});
+    }
+    return;
+  }
+  if (e.message.find("failed over") != std::string::npos) {
+    subscribed_ = false;
+    out.push_back(StopSubscribing{});
+    exit_scheduler("another scheduler subscribed as framework '" + framework_id_ + "' (" +
+                       e.message + "): this one stops acting and exits",
+                   out);
+  }
+}
+
+void SchedulerCore::on(const StoreCleared& e, Millis, Effects& out) {
+  if (!framework_gone_) {
+    return;
+  }
+  exit_scheduler(
+      e.ok ? removed_message_ + "The persisted state was deleted. " + kStartAgain
+           : removed_message_ + "Deleting the persisted state failed (" + e.error +
+                 "): delete its framework_id and tasks nodes, then start the scheduler again to "
+                 "run a new framework with a new, empty etcd cluster",
+      out);
+}
+
+void SchedulerCore::exit_scheduler(std::string reason, Effects& out) {
+  if (exit_sent_) {
+    return;
+  }
+  exit_sent_ = true;
+  out.push_back(ExitScheduler{std::move(reason)});
 }
 
 void SchedulerCore::write_task(const Member& member, bool remove) {
@@ -202,6 +332,9 @@ void SchedulerCore::write_task(const Member& member, bool remove) {
 }
 
 void SchedulerCore::flush_writes(Effects& out) {
+  if (!store_writable()) {
+    return;  // kept until this scheduler may write again (see "Leadership")
+  }
   for (auto& [task_id, write] : task_writes_) {
     if (!write.unsent) {
       continue;
@@ -218,7 +351,7 @@ void SchedulerCore::flush_writes(Effects& out) {
 
 void SchedulerCore::persist_framework_id(Effects& out) {
   if (!config_.persist || framework_id_.empty() || framework_id_in_flight_ ||
-      persisted_framework_id_ == framework_id_) {
+      persisted_framework_id_ == framework_id_ || !store_writable()) {
     return;
   }
   framework_id_in_flight_ = true;
@@ -244,12 +377,12 @@ void SchedulerCore::tick_reconciliation(Millis now, Effects& out) {
   for (auto& r : reconcile_.tick(now)) {
     out.push_back(std::move(r));
   }
-  if (reconcile_.failed() && !exit_sent_) {
-    exit_sent_ = true;
-    out.push_back(ExitScheduler{
+  if (reconcile_.failed()) {
+    exit_scheduler(
         "cannot get in sync with Mesos after a subscription: " + reconcile_.failure_reason() +
-        ". Nothing was launched or killed meanwhile; restart the scheduler once the master "
-        "and its agents are back"});
+            ". Nothing was launched or killed meanwhile; restart the scheduler once "
+            "the master and its agents are back",
+        out);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -114,6 +115,10 @@ struct Config {
   bool persist = false;
   // A failed persistence write is tried again after this long.
   Millis persist_retry_interval{2000};
+  // The scheduler's ZooKeeper session timeout (-zk-session-timeout): cut off
+  // from ZooKeeper longer than this, the session may have expired and
+  // another scheduler may lead (see LeadershipChanged).
+  Millis zk_session_timeout{10000};
   // Reconciliation after a subscription (see reconciliation.hpp).
   Millis reconcile_first_retry{10000};
   Millis reconcile_max_retry_interval{120000};
@@ -164,6 +169,7 @@ struct OffersReceived {
 struct OfferRescinded {
   std::string offer_id;
 };
+using LabelList = std::vector<std::pair<std::string, std::string>>;
 struct StatusUpdate {
   std::string task_id;
   std::string agent_id;
@@ -171,6 +177,9 @@ struct StatusUpdate {
   std::optional<std::string> uuid;  // raw bytes; present = must be acknowledged
   std::string message;
   std::string reason;
+  // The update's labels: an executor's answer to a ReseedOrder travels in
+  // them (reseed_protocol.hpp); the core reads it from here.
+  LabelList labels;
 };
 struct AgentLost {
   std::string agent_id;
@@ -202,9 +211,39 @@ struct HealthResult {
   // checker could not reach it.
   bool commits = false;
 };
+// A verdict on a CheckHealth (check_id from the effect).
 struct HealthChecked {
   uint64_t check_id = 0;  // from the CheckHealth effect
   HealthResult result;
+};
+
+// What one check saw of the cluster (health.hpp judges it).
+// One maintenance status read of one member.
+struct StatusSample {
+  bool reachable = false;  // answered within the timeout
+  uint64_t member_id = 0;
+  uint64_t leader = 0;  // 0 = none
+  uint64_t raft_index = 0;
+  uint64_t raft_term = 0;
+  std::vector<std::string> errors;  // etcd's own "errors" (e.g. "etcdserver: no leader")
+  std::string error;                // why it was unreachable
+};
+struct MemberObservation {
+  std::string name;
+  StatusSample before;
+  StatusSample after;
+};
+struct HealthObservations {
+  std::vector<MemberObservation> members;  // one per member the scheduler knows
+  bool probe_ok = false;
+  std::string probe_error;
+  std::vector<EtcdMember> membership;  // etcd's member list; empty if it could not be read
+};
+// The answer to CheckHealth as the shell gathers it: the core judges it
+// (judge_health) and goes on as with HealthChecked carrying that verdict.
+struct HealthObserved {
+  uint64_t check_id = 0;
+  HealthObservations observations;
 };
 struct MemberAdded {
   std::string name;
@@ -273,6 +312,9 @@ struct OperatorUnlock {};
 struct Recovered {
   std::string framework_id;     // empty when none was persisted
   std::vector<Member> members;  // kRunning, or kStaging for a record written before its launch
+  // Non-empty: the framework ID's node held something unreadable (why). The
+  // core exits rather than register a new framework beside the old one.
+  std::string framework_id_unreadable;
 };
 // Answer to PersistFrameworkId.
 struct FrameworkIdPersisted {
@@ -287,16 +329,41 @@ struct TaskPersisted {
   bool ok = false;
   std::string error;
 };
-// The store's session to ZooKeeper came or went: while it is down nothing
-// new is launched (its record could not be written).
-struct StoreAvailability {
-  bool available = false;
+// The scheduler's ZooKeeper session as the shell last saw it (persist mode).
+enum class ZkSession {
+  kConnected,
+  kConnectionLost,  // the session lives on: nobody else can be elected meanwhile
+  kExpired,         // gone: another scheduler may be elected
+};
+const char* to_string(ZkSession session);
+// Persist mode: the leader election or the ZooKeeper session changed; fed
+// with both current values on every change of either. Nothing is written to
+// the store (and so nothing launched) unless the session is connected and
+// this scheduler leads. Whether to keep acting or to exit is the core's
+// rule (docs/architecture.md, "Leadership"): it keeps leading through a
+// connection loss, and through an expiry for as long as its Mesos
+// subscription lives.
+struct LeadershipChanged {
+  bool leading = false;
+  ZkSession session = ZkSession::kConnected;
+};
+// The master sent ERROR on the subscription (reference §13): the framework
+// was removed, another scheduler subscribed as this framework, or another
+// error.
+struct FrameworkError {
+  std::string message;
+};
+// Answer to ClearStore.
+struct StoreCleared {
+  bool ok = false;
+  std::string error;
 };
 
-using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
-                           AgentLost, HealthChecked, MemberAdded, MemberRemoved, MemberStatuses,
-                           ReseedReport, OperatorReseed, OperatorUnlock, Recovered,
-                           FrameworkIdPersisted, TaskPersisted, StoreAvailability>;
+using Event =
+    std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
+                 HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
+                 OperatorReseed, OperatorUnlock, Recovered, FrameworkIdPersisted, TaskPersisted,
+                 HealthObserved, LeadershipChanged, FrameworkError, StoreCleared>;
 
 // ----------------------------------------------------------------- effects
 
@@ -383,17 +450,29 @@ struct ForgetTask {
   std::string task_id;
   bool operator==(const ForgetTask&) const = default;
 };
-// The core cannot go on safely (reconciliation never completed): the shell
-// logs `reason` and exits non-zero, to be restarted by its supervisor.
+// Persist mode, Mesos removed the framework: delete everything persisted
+// for it (framework ID and task records), so that the next scheduler
+// registers a new framework; answer with StoreCleared.
+struct ClearStore {
+  bool operator==(const ClearStore&) const = default;
+};
+// Stop subscribing to Mesos (the framework is gone, or another scheduler
+// leads it): no call is sent and no event heard any more.
+struct StopSubscribing {
+  bool operator==(const StopSubscribing&) const = default;
+};
+// The core cannot or must not go on (reconciliation never completed,
+// another scheduler may lead, the framework was removed): the shell logs
+// `reason` and exits non-zero, to be restarted by its supervisor.
 struct ExitScheduler {
   std::string reason;
   bool operator==(const ExitScheduler&) const = default;
 };
 
-using Effect =
-    std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile, CheckHealth,
-                 AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
-                 PersistFrameworkId, PersistTask, ForgetTask, ExitScheduler>;
+using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
+                            CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus,
+                            ReseedOrder, PersistFrameworkId, PersistTask, ForgetTask, ClearStore,
+                            StopSubscribing, ExitScheduler>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

@@ -121,6 +121,8 @@ core::Config Scheduler::core_config() const {
   c.reseed_timeout = core::Millis(static_cast<int64_t>(options_.reseed_timeout_seconds * 1000));
   c.auto_reseed = options_.auto_reseed;
   c.persist = !options_.zk_framework_persist.empty();
+  c.zk_session_timeout =
+      core::Millis(static_cast<int64_t>(options_.zk_session_timeout_seconds * 1000));
   c.implicit_reconcile_interval =
       core::Millis(static_cast<int64_t>(options_.reconcile_interval_seconds * 1000));
   return c;
@@ -194,9 +196,7 @@ void Scheduler::start_mesos() {
 
   io::MesosSchedulerClient::Config config;
   config.framework_info = framework_info();
-  config.find_master = [this](std::chrono::milliseconds wait) {
-    return detector_->current_leader(wait);
-  };
+  config.find_master = [this](std::chrono::milliseconds wait) { return find_master(wait); };
   if (!options_.mesos_authentication_principal.empty()) {
     config.principal = options_.mesos_authentication_principal;
     try {
@@ -213,6 +213,17 @@ void Scheduler::start_mesos() {
   mesos_ = std::make_unique<io::MesosSchedulerClient>(io_.get_executor(), std::move(config),
                                                       std::move(callbacks));
   mesos_->start();
+}
+
+// Asked before every subscription attempt.
+asio::awaitable<std::optional<io::Endpoint>> Scheduler::find_master(
+    std::chrono::milliseconds wait) {
+  if (!core_.may_subscribe(now())) {
+    // The core's leadership rule: no subscription while the ZooKeeper
+    // session may be gone (the core exits on its next tick).
+    co_return std::nullopt;
+  }
+  co_return co_await detector_->current_leader(wait);
 }
 
 void Scheduler::stop() {
@@ -352,16 +363,16 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     feed(core::OfferRescinded{*event.rescind_offer_id});
   } else if (event.type == "UPDATE" && event.update) {
     const auto& s = *event.update;
-    feed(core::StatusUpdate{s.task_id, s.agent_id.value_or(""), to_core(s.state), s.uuid,
-                            s.message.value_or(""), s.reason.value_or("")});
-    core::LabelList labels;
+    core::StatusUpdate update{s.task_id, s.agent_id.value_or(""), to_core(s.state),
+                              s.uuid,    s.message.value_or(""),  s.reason.value_or(""),
+                              {}};
     for (const auto& label : s.labels) {
-      labels.emplace_back(label.key, label.value);
+      update.labels.emplace_back(label.key, label.value);
     }
-    if (auto report = core::reseed_report_from(s.task_id, labels, s.message.value_or(""))) {
-      log()->warn("{}", core::describe(core::Event{*report}));
-      feed(*report);
+    if (!update.labels.empty()) {
+      log()->info("{}", core::describe(core::Event{update}));
     }
+    feed(update);
   } else if (event.type == "MESSAGE" && event.message) {
     log()->info("message of {} bytes from executor '{}' ignored", event.message->data.size(),
                 event.message->executor_id);
@@ -369,7 +380,9 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
              !event.failure->executor_id) {
     feed(core::AgentLost{*event.failure->agent_id});
   } else if (event.type == "ERROR") {
-    on_framework_error(event.error_message.value_or("(no message)"));
+    const auto message = event.error_message.value_or("(no message)");
+    log()->error("the master sent ERROR: {}", message);
+    feed(core::FrameworkError{message});
   }
 }
 
@@ -441,6 +454,12 @@ void Scheduler::perform_one(const core::Effect& effect) {
                              std::is_same_v<T, core::PersistTask> ||
                              std::is_same_v<T, core::ForgetTask>) {
           persist(e);
+        } else if constexpr (std::is_same_v<T, core::ClearStore>) {
+          clear_store();
+        } else if constexpr (std::is_same_v<T, core::StopSubscribing>) {
+          if (mesos_) {
+            mesos_->stop();
+          }
         } else if constexpr (std::is_same_v<T, core::ExitScheduler>) {
           fatal(e.reason);
         }
@@ -535,8 +554,8 @@ asio::awaitable<void> Scheduler::send_call(mesos::Call c) {
 }
 
 asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
-  auto result = co_await scheduler::check_health(io_.get_executor(), check.members);
-  feed(core::HealthChecked{check.check_id, std::move(result)});
+  auto observed = co_await scheduler::observe_health(io_.get_executor(), check.members);
+  feed(core::HealthObserved{check.check_id, std::move(observed)});
 }
 
 // etcd accepts membership changes through any member; ask each in turn until

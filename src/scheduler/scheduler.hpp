@@ -55,12 +55,14 @@ class Scheduler {
   void persist(const core::PersistFrameworkId& e);
   void persist(const core::PersistTask& e);
   void persist(const core::ForgetTask& e);
-  void on_framework_error(const std::string& message);
+  void feed_leadership();
+  void clear_store();
   // Logs `why`, stops everything and makes the process exit non-zero (to be
   // restarted by its supervisor).
   void fatal(const std::string& why);
 
   void start_mesos();
+  boost::asio::awaitable<std::optional<io::Endpoint>> find_master(std::chrono::milliseconds wait);
   void on_mesos_event(const mesos::Event& event);
   void on_mesos_disconnected(const std::string& reason);
   void feed(const core::Event& event);
@@ -101,9 +103,8 @@ class Scheduler {
   std::unique_ptr<io::FrameworkStore> store_;
   std::unique_ptr<io::LeaderElection> election_;
   std::unique_ptr<boost::asio::steady_timer> load_retry_;
-  bool elected_ = false;  // elected at least once (leadership is not given back)
+  bool elected_ = false;  // elected at least once: the core hears of every change since
   int exit_code_ = 0;
-  bool exiting_ = false;  // the framework was removed; its state is being deleted
   // What log_state_changes() last logged.
   std::string logged_state_;
   std::string logged_plan_;

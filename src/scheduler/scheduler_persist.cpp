@@ -1,7 +1,9 @@
 // Persistence and leadership of the scheduler process (-zk-framework-persist):
 // ZooKeeper session, leader election among schedulers of the same framework
 // name, loading the persisted state once elected, performing the core's
-// persistence effects, and the ERROR Mesos sends for a removed framework.
+// persistence effects. What to do on a change of leadership or session, or
+// on a removed framework, is the core's rule (LeadershipChanged,
+// FrameworkError); this file only reports and performs.
 //
 // Order at start-up: join the election; once elected, load what is persisted
 // (a standby must not act on a picture loaded before it led), feed it to the
@@ -53,12 +55,17 @@ core::Member member_of(const persisted::TaskRecord& r) {
   return m;
 }
 
-// Mesos answers a subscription of a framework it removed (failover timeout
-// passed, or torn down) with this ERROR; see reference §13.
-bool framework_removed(const std::string& message) {
-  return message.find("removed") != std::string::npos ||
-         message.find("torn down") != std::string::npos ||
-         message.find("completed") != std::string::npos;
+core::ZkSession session_of(io::ZkSessionState state) {
+  switch (state) {
+    case io::ZkSessionState::kConnected:
+      return core::ZkSession::kConnected;
+    case io::ZkSessionState::kConnecting:
+      return core::ZkSession::kConnectionLost;
+    case io::ZkSessionState::kExpired:
+    case io::ZkSessionState::kClosed:
+      break;
+  }
+  return core::ZkSession::kExpired;
 }
 
 }  // namespace
@@ -91,8 +98,8 @@ void Scheduler::on_elected() {
     return;
   }
   if (elected_) {
-    // The connection came back within the session: the same node leads again.
-    log()->info("leading again after a ZooKeeper connection loss");
+    log()->warn("leading again (ZooKeeper session {})", io::to_string(zk_->state()));
+    feed_leadership();
     return;
   }
   elected_ = true;
@@ -105,17 +112,8 @@ void Scheduler::on_deposed() {
   if (stopped_ || !elected_) {
     return;
   }
-  if (zk_->state() == io::ZkSessionState::kConnecting) {
-    // Only the connection is lost: no other scheduler can be elected while
-    // this session lives, and nothing new is launched while the store is
-    // unreachable. Mesos fences us (ERROR "Framework failed over") should
-    // the session expire and another scheduler subscribe.
-    log()->warn("ZooKeeper connection lost while leading: launching nothing new until it returns");
-    return;
-  }
-  fatal("lost the leadership (ZooKeeper session " + std::string(io::to_string(zk_->state())) +
-        "): another scheduler may lead now, so this one stops acting and exits; its supervisor "
-        "restarts it as a standby");
+  log()->warn("no longer leading in ZooKeeper (session {})", io::to_string(zk_->state()));
+  feed_leadership();
 }
 
 void Scheduler::on_zk_state(io::ZkSessionState state) {
@@ -123,13 +121,15 @@ void Scheduler::on_zk_state(io::ZkSessionState state) {
     return;
   }
   log()->info("ZooKeeper session {}", io::to_string(state));
-  if (state == io::ZkSessionState::kExpired && elected_) {
-    fatal(
-        "the ZooKeeper session expired while leading: another scheduler may lead now, so "
-        "this one exits; its supervisor restarts it as a standby");
-    return;
+  if (elected_) {
+    feed_leadership();
   }
-  feed(core::StoreAvailability{state == io::ZkSessionState::kConnected});
+}
+
+// Whether to go on leading is the core's rule (LeadershipChanged); it hears
+// of every change once this scheduler was first elected.
+void Scheduler::feed_leadership() {
+  feed(core::LeadershipChanged{election_->leading(), session_of(zk_->state())});
 }
 
 void Scheduler::load_state() {
@@ -156,30 +156,24 @@ void Scheduler::load_state() {
 }
 
 void Scheduler::recovered(io::PersistedState state) {
+  core::Recovered event;
   for (const auto& bad : state.bad) {
     log()->error("ignoring unreadable persisted record '{}': {}", bad.path, bad.reason);
+    if (bad.path == store_->paths().framework_id) {
+      event.framework_id_unreadable = "'" + bad.path + "': " + bad.reason;
+    }
   }
-  const std::string framework_id = state.framework_id ? state.framework_id->framework_id : "";
-  const bool framework_id_bad = std::any_of(
-      state.bad.begin(), state.bad.end(),
-      [&](const io::BadRecord& bad) { return bad.path == store_->paths().framework_id; });
-  if (framework_id_bad) {
-    // Registering as a new framework would start a second cluster beside
-    // the one still running under the lost ID.
-    fatal("the persisted framework ID at '" + store_->paths().framework_id +
-          "' is unreadable: fix or delete it (deleting it makes the next scheduler start a new "
-          "framework and a new, empty etcd cluster)");
-    return;
-  }
-  core::Recovered event;
-  event.framework_id = framework_id;
+  event.framework_id = state.framework_id ? state.framework_id->framework_id : "";
   for (const auto& record : state.tasks) {
     event.members.push_back(member_of(record));
   }
   log()->info("persisted state: framework '{}', {} member task(s)",
-              framework_id.empty() ? "(none)" : framework_id, event.members.size());
-  framework_id_ = framework_id;
+              event.framework_id.empty() ? "(none)" : event.framework_id, event.members.size());
+  framework_id_ = event.framework_id;
   feed(event);
+  // The core may have taken the session for gone meanwhile, or refused what
+  // was loaded (it exited then).
+  feed_leadership();
   start_mesos();
 }
 
@@ -213,43 +207,16 @@ void Scheduler::persist(const core::ForgetTask& e) {
   });
 }
 
-void Scheduler::on_framework_error(const std::string& message) {
-  log()->error("the master sent ERROR: {}", message);
-  if (framework_removed(message)) {
-    if (exiting_) {
-      return;  // already deleting the state
-    }
-    exiting_ = true;
-    // Nothing more to hear from Mesos under this ID: stop re-subscribing.
-    mesos_->stop();
-    const std::string what =
-        "Mesos removed framework '" + framework_id_ + "' (" + message +
-        "): it stayed away longer than --failover-timeout-seconds, or an operator tore it down; "
-        "Mesos killed its members and will not take this framework ID again. ";
-    if (!store_) {
-      fatal(what +
-            "Start the scheduler again to run a new framework with a new, empty etcd "
-            "cluster; restore the data from a backup if needed");
-      return;
-    }
-    store_->clear([this, what](Result<void> cleared) {
-      if (cleared) {
-        fatal(what + "The persisted state under '" + store_->paths().base +
-              "' was deleted. Start the scheduler again to run a new framework with a new, empty "
-              "etcd cluster; restore the data from a backup if needed");
-      } else {
-        fatal(what + "Deleting the persisted state under '" + store_->paths().base + "' failed (" +
-              cleared.error().message +
-              "): delete its framework_id and tasks nodes, then start the scheduler again to run "
-              "a new framework with a new, empty etcd cluster");
-      }
-    });
+void Scheduler::clear_store() {
+  if (!store_) {
+    feed(core::StoreCleared{false, "no store"});
     return;
   }
-  if (message.find("failed over") != std::string::npos) {
-    fatal("another scheduler subscribed as framework '" + framework_id_ + "' (" + message +
-          "): this one stops acting and exits");
-  }
+  log()->warn("deleting the persisted state under '{}'", store_->paths().base);
+  store_->clear([this](Result<void> cleared) {
+    feed(core::StoreCleared{static_cast<bool>(cleared),
+                            cleared ? std::string() : cleared.error().message});
+  });
 }
 
 void Scheduler::fatal(const std::string& why) {

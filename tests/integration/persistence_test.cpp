@@ -3,7 +3,9 @@
 // survives its own SIGKILL, a lost member while it was away, a ZooKeeper
 // outage and a removed framework; a standby takes over from a killed leader.
 #include "io/zk.hpp"
+#include "support/member_checks.hpp"
 #include "support/stack.hpp"
+#include "support/tcp_relay.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -26,15 +28,6 @@ namespace json = boost::json;
 constexpr auto kBringUp = 120s;
 constexpr auto kRepair = 120s;
 constexpr auto kSessionTimeout = 4s;
-
-std::string str(const json::value& v, const char* key) {
-  return std::string(v.at(key).as_string());
-}
-
-int64_t stat(LocalStack& stack, const char* key) {
-  auto s = stack.stats();
-  return s.contains(key) ? s.at(key).as_int64() : -1;
-}
 
 // task id -> name of every member /members lists.
 std::map<std::string, std::string> tasks_of(const json::array& members) {
@@ -247,6 +240,118 @@ TEST(Persistence, ZooKeeperAwayForThirtySecondsStopsNothing) {
       << stack.logs();
   EXPECT_TRUE(stack.scheduler()->running());
   EXPECT_EQ(etcd_pids(stack.members()), pids);
+}
+
+// A scheduler whose persistence (and election) reach ZooKeeper through a
+// relay the test cuts; later schedulers (standbys) reach it directly.
+struct CutOffStack {
+  explicit CutOffStack(int agents, std::vector<std::string> extra = {})
+      : stack([&] {
+          auto o = PersistStack::make(agents, std::move(extra), 3);
+          o.persist_through = [this](const std::string& zookeeper) {
+            if (relay) {
+              return zookeeper;
+            }
+            relay = std::make_unique<TcpRelay>(
+                static_cast<uint16_t>(std::stoi(zookeeper.substr(zookeeper.rfind(':') + 1))));
+            return relay->connect_string();
+          };
+          return o;
+        }()) {}
+
+  std::unique_ptr<TcpRelay> relay;  // declared first: the stack's scheduler uses it
+  LocalStack stack;
+};
+
+// The leadership rule (docs/architecture.md, "Leadership"), no standby: cut
+// off from ZooKeeper alone for three session timeouts while the master stays
+// up, the leader keeps leading on its Mesos subscription. It removes a
+// killed member from etcd meanwhile but launches nothing (its record could
+// not be written); once ZooKeeper is back it learns that its session
+// expired, is elected again in a new session and replaces the member, as
+// the same process.
+TEST(Persistence, ALeaderWhoseSessionExpiredKeepsLeadingOnItsSubscription) {
+  CutOffStack c(4, {"-etcd-restart-attempts=0"});
+  auto& stack = c.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(c.relay);
+  const auto before = stack.members();
+  const std::string victim = str(before[1], "name");
+
+  c.relay->cut();
+  const auto cut_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(signal_member(before[1], SIGKILL));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = stack.members();
+        return stat(stack, "failed_servers") == 1 && !names_of(now).contains(victim) &&
+               etcd_lists_exactly(now, names_of(now));
+      },
+      kRepair))
+      << "the leader cut off from ZooKeeper did not remove the dead member:\n"
+      << stack.logs();
+  EXPECT_EQ(stat(stack, "launched_servers"), 3) << "launched while it could not persist";
+  std::this_thread::sleep_until(cut_at + 3 * kSessionTimeout);
+  ASSERT_TRUE(stack.scheduler()->running()) << stack.logs();
+  EXPECT_EQ(stat(stack, "launched_servers"), 3);
+
+  c.relay->heal();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto h = stack.health();
+        return h.contains("scheduler") && str(h.at("scheduler"), "persistence") == "ok" &&
+               stack.healthy_with(3) && stat(stack, "launched_servers") == 4;
+      },
+      kRepair))
+      << stack.logs();
+  EXPECT_TRUE(stack.scheduler()->running());
+  const auto log = stack.scheduler_log();
+  EXPECT_NE(log.find("ZooKeeper session expired"), std::string::npos) << log;
+  EXPECT_NE(log.find("leading again"), std::string::npos) << log;
+  EXPECT_EQ(log.find("exiting:"), std::string::npos) << log;
+}
+
+// The same cut with a standby that still reaches ZooKeeper: the standby is
+// elected once the leader's session expires, subscribes as the framework,
+// and Mesos ends the old leader's subscription, which makes it exit. No
+// member is restarted or launched.
+TEST(Persistence, AStandbyTakesOverFromALeaderCutOffFromZooKeeperAndTheOldOneExits) {
+  CutOffStack c(3);
+  auto& stack = c.stack;
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  const std::string framework_id = framework_id_of(stack);
+  const auto before = stack.members();
+  const auto pids = etcd_pids(before);
+  const uint16_t standby_port = free_port();
+  auto standby = stack.spawn_scheduler(standby_port, "scheduler-standby");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto answer = http_call("GET", "127.0.0.1", standby_port, "/healthz");
+        return answer && answer->status == 503 &&
+               answer->body.find("\"role\":\"standby\"") != std::string::npos;
+      },
+      30s))
+      << standby->stderr_text();
+
+  c.relay->cut();
+  auto status = stack.scheduler()->wait(kSessionTimeout + 60s);
+  ASSERT_TRUE(status) << "the cut-off leader did not exit:\n" << stack.logs();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0) << stack.logs();
+  const auto log = stack.scheduler_log();
+  EXPECT_NE(log.find("another scheduler subscribed"), std::string::npos) << log;
+
+  stack.swap_scheduler(std::move(standby), standby_port);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto h = stack.health();
+        return h.contains("scheduler") && framework_id_of(stack) == framework_id &&
+               str(h.at("scheduler"), "reconcile").starts_with("in sync") && stack.healthy_with(3);
+      },
+      60s))
+      << stack.logs();
+  EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
+  EXPECT_EQ(etcd_pids(stack.members()), pids);
+  EXPECT_EQ(stat(stack, "launched_servers"), 0);
 }
 
 TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {

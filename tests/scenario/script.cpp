@@ -254,7 +254,7 @@ void Runner::restart_scheduler() {
   adding_.clear();
   store_writes_.clear();
   if (config_.persist) {
-    core::Recovered recovered{stored_framework_id_, {}};
+    core::Recovered recovered{stored_framework_id_, {}, ""};
     for (const auto& [task_id, m] : stored_tasks_) {
       // As stored: the core itself takes a record not of a running member
       // for one written before its launch, as the shell reads "launching".

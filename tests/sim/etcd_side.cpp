@@ -330,7 +330,7 @@ Process* World::via(const std::vector<std::string>& client_urls) {
 }
 
 // The checker (src/io/etcd_health): status of every member, a probe write,
-// status again, the member list; the verdict is the core's own judge_health.
+// status again, the member list; the core judges them (HealthObserved).
 void World::perform(const core::CheckHealth& e) {
   // Members cut off from a leader keep holding elections of their own.
   for (auto& p : processes_) {
@@ -381,7 +381,7 @@ void World::perform(const core::CheckHealth& e) {
       break;
     }
   }
-  core::HealthChecked answer{e.check_id, core::judge_health(obs)};
+  core::HealthObserved answer{e.check_id, std::move(obs)};
   if (faults_on_ && rng_.chance(rates_.drop_check)) {
     if (tracing()) {
       trace("fault: health check " + std::to_string(e.check_id) + " never answers");

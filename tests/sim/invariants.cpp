@@ -649,16 +649,9 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
     if (const auto* r = std::get_if<core::Recovered>(&event); r && !r->framework_id.empty()) {
       persisted_ = true;
     }
-    if (const auto* a = std::get_if<core::StoreAvailability>(&event)) {
-      store_up_ = a->available;
-    }
   }
-  // A new process: it learns only from its own answers and what it loaded,
-  // and it could load only from a reachable store.
-  void on_scheduler_restart(const World&) override {
-    persisted_ = false;
-    store_up_ = true;
-  }
+  // A new process: it learns only from its own answers and what it loaded.
+  void on_scheduler_restart(const World&) override { persisted_ = false; }
   std::optional<std::string> on_effect(const core::Effect& effect, const World& w) override {
     const bool acts = std::holds_alternative<core::LaunchMember>(effect) ||
                       std::holds_alternative<core::AddEtcdMember>(effect);
@@ -672,8 +665,8 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
       return core::describe(effect) + " while the store holds framework ID '" +
              w.stored_framework_id() + "', not '" + w.core().framework_id() + "'";
     }
-    if (!store_up_) {
-      return core::describe(effect) + " while the ZooKeeper store is down";
+    if (!w.leads_in_zookeeper()) {
+      return core::describe(effect) + " while the ZooKeeper store is down or another may lead";
     }
     // A restarted scheduler must know every task that may run: the record
     // comes before the launch (persist seed 315612).
@@ -686,7 +679,39 @@ class NothingBeforeFrameworkIdPersisted : public Invariant {
 
  private:
   bool persisted_ = false;
-  bool store_up_ = true;
+};
+
+// Persist mode, the leadership rule (issue 11): a scheduler process writes
+// to the store only while it leads in ZooKeeper, and once its session
+// expired it never subscribes to Mesos again until it is elected in a new
+// session (a subscription would take the framework from a standby that
+// leads now).
+class OnlyTheLeaderWritesOrSubscribes : public Invariant {
+ public:
+  const char* name() const override { return "only-the-leader-writes-or-subscribes"; }
+  void before_event(const core::Event& event, const World& w) override {
+    if (std::holds_alternative<core::Subscribed>(event) && !w.elected()) {
+      violation_ =
+          "subscribed to Mesos after its ZooKeeper session expired, before it was "
+          "elected again";
+    }
+  }
+  std::optional<std::string> on_effect(const core::Effect& effect, const World& w) override {
+    const bool writes = std::holds_alternative<core::PersistFrameworkId>(effect) ||
+                        std::holds_alternative<core::PersistTask>(effect) ||
+                        std::holds_alternative<core::ForgetTask>(effect) ||
+                        std::holds_alternative<core::ClearStore>(effect);
+    if (writes && !w.leads_in_zookeeper()) {
+      return core::describe(effect) + " while this scheduler does not lead in ZooKeeper";
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> after_step(const World&) override {
+    return std::exchange(violation_, std::nullopt);
+  }
+
+ private:
+  std::optional<std::string> violation_;
 };
 
 // Issue 9. Whether an operator forced the reseed under way past silent
@@ -980,6 +1005,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
+    list.push_back(std::make_unique<OnlyTheLeaderWritesOrSubscribes>());
   }
   // With `pending`, the invariants the core does not keep yet (docs/testing.md
   // names the seeds): none at present.

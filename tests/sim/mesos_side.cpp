@@ -6,6 +6,8 @@
 #include "invariants.hpp"
 #include "world.hpp"
 
+#include "core/reseed_protocol.hpp"
+
 #include <algorithm>
 
 namespace etcdmesos::sim {
@@ -232,10 +234,14 @@ void World::deliver_update(const std::string& task_id, const Update& u, bool all
       after(rng_.millis(0, 100), [this, task_id, u] { deliver_update(task_id, u, false); });
     }
   }
-  deliver(core::StatusUpdate{task_id, t->agent_id, u.state, u.uuid, u.message, u.reason});
+  core::StatusUpdate update{task_id, t->agent_id, u.state, u.uuid, u.message, u.reason, {}};
   if (u.report) {
-    deliver(*u.report);
+    // As the executor encodes its answer (reseed_protocol.hpp).
+    update.labels =
+        core::reseed_report_labels({u.report->action, u.report->reseed_id, 0}, u.report->ok,
+                                   u.report->data_untouched, u.report->raft_index);
   }
+  deliver(update);
 }
 
 void World::master_update(const std::string& task_id, const std::string& agent_id,
@@ -245,7 +251,7 @@ void World::master_update(const std::string& task_id, const std::string& agent_i
     const Task* t = task(task_id);
     if (subscribed_ && connection == connection_ &&
         (t == nullptr || t->framework_id == framework_id_)) {
-      deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason});
+      deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason, {}});
     }
   });
 }
@@ -452,6 +458,9 @@ void World::master_failover(Millis duration) {
 void World::resubscribe() {
   if (subscribed_ || !master_up_ || !scheduler_up_) {
     return;
+  }
+  if (!core_->may_subscribe(now_)) {
+    return;  // as the shell: no attempt (the core exits on its next tick)
   }
   if (!framework_id_.empty() && frameworks_[framework_id_].removed) {
     framework_refused(framework_id_);

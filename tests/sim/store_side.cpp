@@ -2,18 +2,24 @@
 // ID and one record per running member. Writes are answered in the order
 // they were made (the scheduler's store has one queue), each after a short
 // delay; a write fails while the store is down and now and then at random.
-// Outages (connection loss, session expiry) come and go during the fault
-// phase and are told to the core as StoreAvailability, as the shell does.
+// Outages come and go during the fault phase and are told to the core as
+// LeadershipChanged, as the shell does: the connection is lost at once (the
+// election deposes at once), the session expires one session timeout into
+// a longer outage (the shell hears of it only when ZooKeeper is back, at
+// the latest), and when ZooKeeper returns the scheduler is elected again or,
+// now and then, a standby was elected first and subscribes, which Mesos
+// tells the old one as ERROR "Framework failed over". Whether to go on or
+// to exit is the core's rule; the world only performs ExitScheduler.
 //
 // Also here, because only a persisting scheduler survives one: scheduler
-// restarts. The process dies (at random, when its ZooKeeper session expires,
-// when the core asks to exit, or when Mesos refused its framework ID), and
-// its supervisor starts a new one, which loads the store once it can, feeds
-// the new core Recovered and subscribes with the stored framework ID, as
-// src/scheduler/scheduler_persist.cpp does. A framework left without a
+// restarts. The process dies (at random, or when the core asks to exit),
+// and its supervisor starts a new one, which loads the store once it can,
+// feeds the new core Recovered and subscribes with the stored framework ID,
+// as src/scheduler/scheduler_persist.cpp does. A framework left without a
 // scheduler longer than its failover timeout is removed by Mesos
-// (mesos_side.cpp); the next scheduler is refused, clears the store and
-// exits, and the one after it registers a new framework.
+// (mesos_side.cpp); the next scheduler's subscription gets ERROR, and the
+// core clears the store and exits; the one after it registers a new
+// framework.
 #include "invariants.hpp"
 #include "world.hpp"
 
@@ -22,8 +28,8 @@ namespace etcdmesos::sim {
 using namespace std::chrono_literals;
 
 namespace {
-// -zk-session-timeout (the scheduler's default): a store outage longer than
-// this expires the session, and a leading scheduler exits.
+// -zk-session-timeout (the scheduler's default, also in core_config()): a
+// store outage longer than this expires the session.
 constexpr Millis kZkSessionTimeout = 10000ms;
 // -failover-timeout-seconds, shortened from its week so that some absences
 // outlast it.
@@ -91,13 +97,29 @@ void World::perform(const core::ForgetTask& e) {
       [this, id = e.task_id] { stored_tasks_.erase(id); });
 }
 
+void World::perform(const core::ClearStore&) {
+  store_write(
+      [](bool ok, const std::string& error) -> core::Event {
+        return core::StoreCleared{ok, error};
+      },
+      [this] {
+        stored_framework_id_.clear();
+        stored_tasks_.clear();
+      });
+}
+
+void World::perform(const core::StopSubscribing&) {
+  // The process exits right after (ExitScheduler); nothing to do before.
+}
+
 void World::perform(const core::ExitScheduler& e) {
   if (!options_.persist) {
     // Only reconciliation of persisted tasks can fail: not expected here.
     fail("the core asked the scheduler to exit: " + e.reason);
     return;
   }
-  scheduler_dies("the core asked to exit: " + e.reason, store_rng_.millis(1000, 10000));
+  scheduler_dies("the core asked to exit: " + e.reason,
+                 standby_waiting_ ? store_rng_.millis(100, 1000) : store_rng_.millis(1000, 10000));
 }
 
 void World::schedule_scheduler_death() {
@@ -165,6 +187,8 @@ void World::scheduler_starts() {
     });
     return;
   }
+  standby_waiting_ = false;
+  elected_ = true;
   // Whatever the dead processes had in flight is settled by now.
   store_cut_incarnation_ = incarnation_ - 1;
   core_ = std::make_unique<core::SchedulerCore>(
@@ -174,7 +198,7 @@ void World::scheduler_starts() {
   }
   scheduler_up_ = true;
   framework_id_ = stored_framework_id_;
-  core::Recovered recovered{stored_framework_id_, {}};
+  core::Recovered recovered{stored_framework_id_, {}, ""};
   for (const auto& [task_id, m] : stored_tasks_) {
     // As stored: the core itself takes a record not of a running member
     // for one written before its launch, as the shell reads "launching".
@@ -187,18 +211,13 @@ void World::scheduler_starts() {
   resubscribe();
 }
 
-// Mesos answers the subscription with ERROR "Framework has been removed":
-// the scheduler deletes the persisted state and exits (docs/administration.md).
+// Mesos answers the subscription with ERROR (reference §13); the core
+// decides what follows (clear the store, exit).
 void World::framework_refused(const std::string& framework_id) {
-  const bool cleared = store_up_;
-  if (cleared) {
-    stored_framework_id_.clear();
-    stored_tasks_.clear();
+  if (tracing()) {
+    trace("Mesos refuses framework " + framework_id + " (removed)");
   }
-  scheduler_dies("Mesos refuses framework " + framework_id + " (removed); the scheduler " +
-                     (cleared ? "deleted the persisted state" : "could not delete the state") +
-                     " and exits",
-                 store_rng_.millis(1000, 10000));
+  deliver(core::FrameworkError{"Framework has been removed"});
 }
 
 void World::schedule_store_outage() {
@@ -213,23 +232,69 @@ void World::schedule_store_outage() {
       if (tracing()) {
         trace("fault: ZooKeeper store unreachable for " + core::describe_duration(outage));
       }
-      deliver(core::StoreAvailability{false});
+      session_expired_ = false;
+      deliver(core::LeadershipChanged{false, core::ZkSession::kConnectionLost});
       if (options_.persist && outage > kZkSessionTimeout) {
+        // The server expires the session; the client hears of it now or
+        // only once ZooKeeper is back (both happen).
         after(kZkSessionTimeout, [this, outage_id] {
           if (!store_up_ && store_outage_ == outage_id) {
-            scheduler_dies("ZooKeeper session expired while leading: the scheduler exits",
-                           store_rng_.millis(1000, 10000));
+            session_expired_ = true;
+            elected_ = false;  // a standby may be elected from now on
+            if (store_rng_.chance(0.5)) {
+              deliver(core::LeadershipChanged{false, core::ZkSession::kExpired});
+            }
           }
         });
       }
-      after(outage, [this] {
-        if (!store_up_) {
-          store_up_ = true;
-          deliver(core::StoreAvailability{true});
+      after(outage, [this, outage_id] {
+        if (!store_up_ && store_outage_ == outage_id) {
+          store_back();
         }
       });
     }
     schedule_store_outage();
+  });
+}
+
+// ZooKeeper is reachable again. Within the session, the same election node
+// leads again. After an expiry the scheduler hears of it, starts a new
+// session and joins the election anew: it leads again, or a standby that
+// joined first leads and subscribes as the framework (Mesos ends the old
+// subscription with ERROR "Framework failed over").
+void World::store_back() {
+  store_up_ = true;
+  if (!scheduler_up_) {
+    session_expired_ = false;  // the process it belonged to is gone
+    return;
+  }
+  if (!session_expired_) {
+    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected});
+    return;
+  }
+  session_expired_ = false;
+  elected_ = false;  // until the new session's node leads
+  deliver(core::LeadershipChanged{false, core::ZkSession::kExpired});
+  deliver(core::LeadershipChanged{false, core::ZkSession::kConnected});
+  if (!faults_on_ || !store_rng_.chance(0.3)) {
+    elected_ = true;
+    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected});
+    return;
+  }
+  if (tracing()) {
+    trace("a standby scheduler was elected first");
+  }
+  standby_waiting_ = true;
+  after(store_rng_.millis(200, 2000), [this, incarnation = incarnation_] {
+    if (incarnation != incarnation_ || !scheduler_up_) {
+      return;  // the old process is gone already
+    }
+    // The standby loaded the store and subscribes: the old subscription
+    // ends. (An old process that was not subscribed exited when it heard of
+    // the expiry.)
+    subscribed_ = false;
+    ++connection_;
+    deliver(core::FrameworkError{"Framework failed over"});
   });
 }
 

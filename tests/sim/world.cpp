@@ -4,6 +4,8 @@
 
 #include "invariants.hpp"
 
+#include "core/reseed_protocol.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -127,12 +129,30 @@ void World::deliver(const core::Event& event) {
   if (tracing()) {
     trace("-> " + core::describe(event));
   }
-  for (auto& inv : invariants_) {
-    inv->before_event(event, *this);
+  // The invariants see what the event tells, in the core's terms: the
+  // verdict of observed health (the core's own judge_health) and the reseed
+  // report an update carries (the core's own reseed_report_from).
+  for (const auto& seen : as_told(event)) {
+    for (auto& inv : invariants_) {
+      inv->before_event(seen, *this);
+    }
   }
   ++outcome_.steps;
   perform(core_->step(event, now_));
   check_after_step();
+}
+
+std::vector<core::Event> World::as_told(const core::Event& event) {
+  if (const auto* observed = std::get_if<core::HealthObserved>(&event)) {
+    return {core::HealthChecked{observed->check_id, core::judge_health(observed->observations)}};
+  }
+  std::vector<core::Event> told{event};
+  if (const auto* update = std::get_if<core::StatusUpdate>(&event)) {
+    if (auto report = core::reseed_report_from(update->task_id, update->labels, update->message)) {
+      told.emplace_back(std::move(*report));
+    }
+  }
+  return told;
 }
 
 void World::tick_core() {
@@ -415,8 +435,7 @@ void World::end_fault_phase() {
   master_up_ = true;
   rates_ = FaultRates{};
   if (!store_up_) {
-    store_up_ = true;
-    deliver(core::StoreAvailability{true});
+    store_back();
   }
   if (tracing()) {
     trace("== faults end; liveness phase");

@@ -186,6 +186,11 @@ class World {
   bool ever_stored(const std::string& task_id) const { return ever_stored_.contains(task_id); }
   Millis now() const { return now_; }
   bool subscribed() const { return subscribed_; }
+  // Persist mode: the scheduler process may write to the store: ZooKeeper
+  // is reachable and the process leads in it (not between its session's
+  // expiry and its next election).
+  bool leads_in_zookeeper() const { return store_up_ && elected_; }
+  bool elected() const { return elected_; }
   const std::vector<Cluster>& clusters() const { return clusters_; }
   const std::vector<Process>& processes() const { return processes_; }
   const Task* task(const std::string& task_id) const;
@@ -297,12 +302,17 @@ class World {
   void perform(const core::PersistFrameworkId& e);
   void perform(const core::PersistTask& e);
   void perform(const core::ForgetTask& e);
+  void perform(const core::ClearStore& e);
+  void perform(const core::StopSubscribing& e);
   void perform(const core::ExitScheduler& e);
   // Answers a write after the ones before it, ok unless the store is down
   // (or a random failure); `apply` changes the stored state on success.
   void store_write(std::function<core::Event(bool ok, const std::string& error)> answer,
                    std::function<void()> apply);
   void schedule_store_outage();
+  void store_back();
+  // Helpers of the invariants: what they see of an event (world.cpp).
+  static std::vector<core::Event> as_told(const core::Event& event);
   // Scheduler restarts (persist mode): the process dies (every answer on
   // its way to it is void), its supervisor starts a new one after `away`,
   // which loads the store, feeds the core Recovered and subscribes.
@@ -379,6 +389,14 @@ class World {
   Rng store_rng_;
   bool store_up_ = true;
   Millis store_busy_until_{0};
+  // The current outage outlasted the session timeout: the session expired.
+  bool session_expired_ = false;
+  // A standby was elected while this process was away from ZooKeeper: the
+  // next process starts at once (it is that standby).
+  bool standby_waiting_ = false;
+  // The scheduler process leads in ZooKeeper: false from its session's
+  // expiry until it is elected again in a new session.
+  bool elected_ = true;
   uint64_t store_outage_ = 0;  // counts outages, to match the session expiry to one
   // Writes of a dead process still in flight are applied in order until the
   // first one that is not (the connection closed): incarnations up to this

@@ -205,7 +205,10 @@ std::vector<std::string> LocalStack::scheduler_argv(uint16_t admin_port) const {
       "-mesos-offer-refuse-seconds=1"};
   argv.insert(argv.end(), own.begin(), own.end());
   if (!options_.persist_path.empty()) {
-    argv.push_back("-zk-framework-persist=" + zookeeper_->url(options_.persist_path));
+    const auto servers = options_.persist_through
+                             ? options_.persist_through(zookeeper_->connect_string())
+                             : zookeeper_->connect_string();
+    argv.push_back("-zk-framework-persist=zk://" + servers + options_.persist_path);
   }
   argv.insert(argv.end(), options_.scheduler_args.begin(), options_.scheduler_args.end());
   return argv;

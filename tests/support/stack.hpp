@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,11 @@ struct StackOptions {
   // When set, the scheduler persists in the stack's ZooKeeper under this
   // path (-zk-framework-persist=zk://.../<persist_path>).
   std::string persist_path;
+  // When set, asked for the "host:port" each scheduler started from now on
+  // reaches ZooKeeper through for its persistence and election (given the
+  // stack's ZooKeeper's): a test puts a TcpRelay in front of one scheduler
+  // to cut it off from ZooKeeper alone. Master detection stays direct.
+  std::function<std::string(const std::string& zookeeper)> persist_through;
   // Masters contending through ZooKeeper (the dev cluster's --masters, or
   // real mesos-master processes).
   int masters = 1;

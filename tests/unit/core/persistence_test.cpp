@@ -46,7 +46,7 @@ void subscribe_with_stored_id(Harness& h) {
 // A restarted core recovered etcd-1..3 and re-subscribed; Mesos has so far
 // confirmed etcd-1 and etcd-2 running (etcd-3 is still unanswered).
 void recover_three_and_confirm_two(Harness& h) {
-  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
   h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
   h.step(status("etcd-2-abcd", "a2", TaskState::kRunning));
@@ -54,7 +54,7 @@ void recover_three_and_confirm_two(Harness& h) {
 
 TEST(Persistence, NothingIsLaunchedBeforeTheFrameworkIdIsPersisted) {
   Harness h(persist_config());
-  h.step(Recovered{"", {}});
+  h.step(Recovered{"", {}, ""});
   auto fx = h.step(Subscribed{"fw-1"});
   ASSERT_EQ(only<PersistFrameworkId>(fx).size(), 1u);
   EXPECT_EQ(only<PersistFrameworkId>(fx)[0].framework_id, "fw-1");
@@ -85,7 +85,7 @@ TEST(Persistence, AFailedFrameworkIdWriteIsRetriedAndBlocksLaunchesMeanwhile) {
 
 TEST(Persistence, TheSameFrameworkIdIsNotWrittenAgainAfterARestart) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", {}});
+  h.step(Recovered{"fw-1", {}, ""});
   auto fx = h.step(Subscribed{"fw-1"});
   EXPECT_EQ(count<PersistFrameworkId>(fx), 0u);
   EXPECT_TRUE(h.core.can_persist());
@@ -119,7 +119,7 @@ TEST(Persistence, ARestartedCoreLocksWhenTheLastMemberLostIsStillRecorded) {
   Harness h(persist_config());
   auto one = three_persisted();
   one.resize(1);
-  h.step(Recovered{"fw-1", one});
+  h.step(Recovered{"fw-1", one, ""});
   h.step(Subscribed{"fw-1"});
   auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed));
   EXPECT_TRUE(h.core.locked());
@@ -155,12 +155,12 @@ TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
 TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
   Harness h(persist_config());
   subscribe_with_stored_id(h);
-  h.step(StoreAvailability{false});
+  h.step(LeadershipChanged{false, ZkSession::kConnectionLost});
   auto fx = h.offers({offer("o1", 1)});
   EXPECT_EQ(count<LaunchMember>(fx), 0u);
   EXPECT_NE(h.core.plan_reason().find("ZooKeeper unreachable"), std::string::npos)
       << h.core.plan_reason();
-  h.step(StoreAvailability{true});
+  h.step(LeadershipChanged{true, ZkSession::kConnected});
   EXPECT_EQ(count<LaunchMember>(h.acked(h.offers({offer("o2", 1)}))), 1u);
 }
 
@@ -309,7 +309,7 @@ TEST(LaunchRecord, ARecoveredRecordOfATaskMesosDoesNotKnowIsForgotten) {
   Harness h(persist_config());
   auto members = three_persisted();
   members[2].state = TaskState::kStaging;  // written before its launch
-  h.step(Recovered{"fw-1", members});
+  h.step(Recovered{"fw-1", members, ""});
   ASSERT_EQ(h.core.members().size(), 3u);
   EXPECT_NE(h.core.members()[2].state, TaskState::kRunning);
   auto fx = h.step(Subscribed{"fw-1"});
@@ -337,7 +337,7 @@ TEST(LaunchRecord, ALostRecoveredLaunchThatMayHaveHeldTheDataLocks) {
   Harness h(persist_config());
   Member launching = persisted_member(1);
   launching.state = TaskState::kStaging;
-  h.step(Recovered{"fw-1", {launching}});
+  h.step(Recovered{"fw-1", {launching}, ""});
   h.step(Subscribed{"fw-1"});
   EXPECT_EQ(count<PersistTask>(h.offers({offer("o0", 4)})), 0u);
   auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kFailed));
@@ -359,7 +359,7 @@ TEST(LaunchRecord, ARecoveredLaunchReportedStartingThatFailsStillLocks) {
   Harness h(persist_config());
   Member launching = persisted_member(1);
   launching.state = TaskState::kStaging;
-  h.step(Recovered{"fw-1", {launching}});
+  h.step(Recovered{"fw-1", {launching}, ""});
   h.step(Subscribed{"fw-1"});
   h.step(status("etcd-1-abcd", "a1", TaskState::kStarting, "u1"));
   EXPECT_FALSE(h.core.immutable());
@@ -373,7 +373,7 @@ TEST(LaunchRecord, ARecoveredRecordOfATaskThatRunsIsAdoptedAndRewrittenAsRunning
   Harness h(persist_config());
   Member launching = persisted_member(1);
   launching.state = TaskState::kStaging;
-  h.step(Recovered{"fw-1", {launching}});
+  h.step(Recovered{"fw-1", {launching}, ""});
   h.step(Subscribed{"fw-1"});
   auto fx = h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
   EXPECT_FALSE(h.core.immutable());
@@ -385,7 +385,7 @@ TEST(LaunchRecord, ARecoveredRecordOfATaskThatRunsIsAdoptedAndRewrittenAsRunning
 
 TEST(ReconcileGate, ARestartedCoreAsksAboutEveryPersistedMemberAndStaysImmutable) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Recovered{"fw-1", three_persisted(), ""});
   EXPECT_EQ(h.core.members().size(), 3u);
   auto fx = h.step(Subscribed{"fw-1"});
   auto reconciles = only<Reconcile>(fx);
@@ -471,7 +471,7 @@ TEST(ReconcileGate, ARecoveredMemberLostBeforeConfirmationIsQuarantinedAsAPossib
 
 TEST(ReconcileGate, SilentTasksAreAskedAgainThenTheCoreGivesUp) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
   h.step(status("etcd-1-abcd", "a1", TaskState::kRunning));
   std::vector<Reconcile> retries;
@@ -494,7 +494,7 @@ TEST(ReconcileGate, SilentTasksAreAskedAgainThenTheCoreGivesUp) {
 
 TEST(ReconcileGate, LosingTheSubscriptionClosesTheGateUntilMesosAnsweredAgain) {
   Harness h(persist_config());
-  h.step(Recovered{"fw-1", three_persisted()});
+  h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
   for (int n = 1; n <= 3; ++n) {
     h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),

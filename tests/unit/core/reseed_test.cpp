@@ -350,7 +350,7 @@ TEST(CoreReseed, ASeedLostWithItsAgentEndsTheReseedInsteadOfSeedingAnother) {
   EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 0u);
   // ... until Mesos reports its task ended for sure (its agent came back and
   // the task was killed on sight).
-  h.step(StatusUpdate{first.task_id, first.agent_id, TaskState::kKilled, "u-stray", "", ""});
+  h.step(StatusUpdate{first.task_id, first.agent_id, TaskState::kKilled, "u-stray", "", "", {}});
   EXPECT_FALSE(h.core.why_not_reseed()) << *h.core.why_not_reseed();
   EXPECT_EQ(count<QueryMemberStatus>(h.step(OperatorReseed{})), 1u);
 }

@@ -4,8 +4,8 @@
 #include "io/leader_election.hpp"
 
 #include "io_test_util.hpp"
+#include "support/tcp_relay.hpp"
 #include "support/zookeeper_server.hpp"
-#include "tcp_relay.hpp"
 
 #include <gtest/gtest.h>
 

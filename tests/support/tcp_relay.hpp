@@ -1,4 +1,4 @@
-// A TCP relay on 127.0.0.1 for tests of the I/O layer: a client connected
+// A TCP relay on 127.0.0.1 for tests: a client connected
 // through it can be cut off from its server (every relayed connection closed,
 // every new one closed at once) and later let through again, while other
 // clients of the same server are untouched. It runs on its own thread, so a
