@@ -389,7 +389,7 @@ std::vector<std::string> Runner::state() const {
   }
   for (const auto& m : c.members()) {
     out.push_back("member " + m.name + " task=" + m.task_id + " agent=" + m.agent_id + " " +
-                  core::to_string(m.state));
+                  std::string(core::to_string(m.state)));
   }
   std::string listed;
   for (const auto& l : etcd_) {
