@@ -93,10 +93,8 @@ std::map<std::string, std::string> options(const std::vector<std::string>& w, st
 }
 
 core::TaskState task_state(const std::string& name) {
-  for (int s = 0; s <= static_cast<int>(core::TaskState::kUnknown); ++s) {
-    if (name == core::to_string(static_cast<core::TaskState>(s))) {
-      return static_cast<core::TaskState>(s);
-    }
+  if (auto state = task_state_from_string(name)) {
+    return *state;
   }
   throw BadCommand("unknown task state '" + name + "'");
 }
