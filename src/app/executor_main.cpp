@@ -1,6 +1,7 @@
 // etcd-mesos-executor: flags, logging, signal handling, wiring. Nothing else.
 // Started by a Mesos agent, which passes everything but the flags in the
 // environment (reference mesos §15).
+#include "common/command_line.hpp"
 #include "common/log.hpp"
 #include "executor/executor.hpp"
 #include "io/mesos_executor_client.hpp"
@@ -52,16 +53,14 @@ void print_help() {
       << describe(defaults);
 }
 
-// allow_long_disguise: "-etcd-bin=X" is the long option, as etcd-mesos (a Go
-// program) wrote its flags; "--etcd-bin X" works too.
-Flags parse_flags(int argc, char** argv) {
+// "-etcd-bin=X" (as etcd-mesos, a Go program, wrote its flags) and
+// "--etcd-bin X" alike.
+Result<Flags> parse_flags(int argc, char** argv) {
   Flags f;
   auto description = describe(f);
-  po::variables_map vm;
-  const auto style =
-      po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
-  po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), vm);
-  po::notify(vm);
+  if (auto parsed = parse_command_line(argc, argv, description); !parsed) {
+    return parsed.error();
+  }
   return f;
 }
 
@@ -111,13 +110,12 @@ int run(const Flags& flags, const io::ExecutorSettings& settings,
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags;
-  try {
-    flags = parse_flags(argc, argv);
-  } catch (const po::error& e) {
-    std::cerr << "etcd-mesos-executor: " << e.what() << " (see --help)\n";
+  auto parsed = parse_flags(argc, argv);
+  if (!parsed) {
+    std::cerr << "etcd-mesos-executor: " << parsed.error().message << "\n";
     return 2;
   }
+  const Flags& flags = *parsed;
   if (flags.help) {
     print_help();
     return 0;

@@ -254,45 +254,6 @@ void put_labels(object& o, const std::vector<Label>& list) {
 
 // ------------------------------------------------------------- task states
 
-namespace {
-
-constexpr std::array<std::pair<TaskState, std::string_view>, 14> kTaskStates{{
-    {TaskState::kStaging, "TASK_STAGING"},
-    {TaskState::kStarting, "TASK_STARTING"},
-    {TaskState::kRunning, "TASK_RUNNING"},
-    {TaskState::kKilling, "TASK_KILLING"},
-    {TaskState::kFinished, "TASK_FINISHED"},
-    {TaskState::kFailed, "TASK_FAILED"},
-    {TaskState::kKilled, "TASK_KILLED"},
-    {TaskState::kError, "TASK_ERROR"},
-    {TaskState::kLost, "TASK_LOST"},
-    {TaskState::kDropped, "TASK_DROPPED"},
-    {TaskState::kUnreachable, "TASK_UNREACHABLE"},
-    {TaskState::kGone, "TASK_GONE"},
-    {TaskState::kGoneByOperator, "TASK_GONE_BY_OPERATOR"},
-    {TaskState::kUnknown, "TASK_UNKNOWN"},
-}};
-
-}  // namespace
-
-std::string_view to_string(TaskState state) {
-  for (const auto& [s, name] : kTaskStates) {
-    if (s == state) {
-      return name;
-    }
-  }
-  return "TASK_UNKNOWN";
-}
-
-std::optional<TaskState> task_state_from_string(std::string_view name) {
-  for (const auto& [s, n] : kTaskStates) {
-    if (n == name) {
-      return s;
-    }
-  }
-  return std::nullopt;
-}
-
 bool is_terminal(TaskState state) {
   switch (state) {
     case TaskState::kFinished:

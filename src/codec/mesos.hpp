@@ -13,6 +13,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/task_state.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -122,24 +123,10 @@ struct TaskInfo {
   bool operator==(const TaskInfo&) const = default;
 };
 
-enum class TaskState {
-  kStaging,
-  kStarting,
-  kRunning,
-  kKilling,
-  kFinished,
-  kFailed,
-  kKilled,
-  kError,
-  kLost,
-  kDropped,
-  kUnreachable,
-  kGone,
-  kGoneByOperator,
-  kUnknown,
-};
-std::string_view to_string(TaskState state);  // "TASK_RUNNING"
-std::optional<TaskState> task_state_from_string(std::string_view name);
+// The states and their names are shared with the core (common/task_state.hpp).
+using etcdmesos::task_state_from_string;
+using etcdmesos::TaskState;
+using etcdmesos::to_string;
 // Terminal in Mesos' sense; TASK_LOST counts as terminal although a task can
 // come back from it when its agent re-registers (reference §11).
 bool is_terminal(TaskState state);

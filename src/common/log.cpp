@@ -28,4 +28,17 @@ bool set_log_level(const std::string& level) {
   return true;
 }
 
+void LogExceptions::operator()(std::exception_ptr e) const {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log_->log(level_, "{} ended with an exception: {}", what_, ex.what());
+  } catch (...) {
+    log_->log(level_, "{} ended with an exception that is not a std::exception", what_);
+  }
+}
+
 }  // namespace etcdmesos

@@ -68,7 +68,8 @@ std::string event_line(const OfferRescinded& e) {
   return "rescind offer " + e.offer_id;
 }
 std::string event_line(const StatusUpdate& e) {
-  std::string line = "status " + e.task_id + " " + to_string(e.state) + " agent " + e.agent_id;
+  std::string line =
+      "status " + e.task_id + " " + std::string(to_string(e.state)) + " agent " + e.agent_id;
   if (e.uuid) {
     line += " uuid=" + bytes_to_hex(*e.uuid, 16);
   }

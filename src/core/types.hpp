@@ -3,6 +3,8 @@
 // no behaviour beyond formatting; see scheduler_core.hpp for the state machine.
 #pragma once
 
+#include "common/task_state.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -33,23 +35,9 @@ struct OfferView {
   bool operator==(const OfferView&) const = default;
 };
 
-enum class TaskState {
-  kStaging,
-  kStarting,
-  kRunning,
-  kKilling,
-  kFinished,
-  kFailed,
-  kKilled,
-  kError,
-  kLost,
-  kDropped,
-  kUnreachable,
-  kGone,
-  kGoneByOperator,
-  kUnknown,
-};
-const char* to_string(TaskState state);
+// Mesos' task states, named as Mesos names them (common/task_state.hpp).
+using etcdmesos::TaskState;
+using etcdmesos::to_string;
 // Whether a member in this state is gone for the scheduler: terminal states,
 // and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
 // later is killed, never re-admitted).

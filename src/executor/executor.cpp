@@ -135,17 +135,8 @@ asio::awaitable<Result<etcd::EtcdStatus>> fetch_status(asio::any_io_executor ex,
 
 // Completion handler for the executor's coroutines: an exception escaping
 // one is a bug, logged rather than lost.
-auto log_exception(const char* coroutine) {
-  return [coroutine](std::exception_ptr e) {
-    if (!e) {
-      return;
-    }
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log()->critical("{} ended with an exception: {}", coroutine, ex.what());
-    }
-  };
+LogExceptions log_exception(const char* coroutine) {
+  return log_exceptions(log(), coroutine, spdlog::level::critical);
 }
 
 }  // namespace

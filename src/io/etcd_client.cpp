@@ -1,6 +1,7 @@
 #include "io/etcd_client.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
 
 namespace etcdmesos::io {
 
@@ -118,20 +119,21 @@ asio::awaitable<Result<std::optional<std::string>>> get_at(Conn c, std::string k
 }  // namespace
 
 Result<Endpoint> endpoint_from_url(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return make_error("etcd URL '" + std::string(url) + "' is not http://host:port");
+  const auto quoted = "etcd URL '" + std::string(url) + "'";
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "http" || !parsed->has_authority()) {
+    return make_error(quoted + " is not http://host:port");
   }
-  std::string_view rest = url.substr(kScheme.size());
-  if (!rest.empty() && rest.back() == '/') {
-    rest.remove_suffix(1);
+  const auto path = parsed->encoded_path();
+  if (!(path.empty() || path == "/") || parsed->has_query() || parsed->has_fragment()) {
+    return make_error(quoted + " has a path");
   }
-  if (rest.find('/') != std::string_view::npos) {
-    return make_error("etcd URL '" + std::string(url) + "' has a path");
+  auto endpoint = parse_endpoint(parsed->encoded_authority());
+  if (!endpoint) {
+    return make_error(quoted + ": " + endpoint.error().message);
   }
-  auto endpoint = parse_endpoint(rest);
-  if (!endpoint || endpoint->port == 0) {
-    return make_error("etcd URL '" + std::string(url) + "' has no valid host:port");
+  if (endpoint->port == 0) {
+    return make_error(quoted + " has port 0");
   }
   return endpoint;
 }

@@ -28,7 +28,9 @@
 namespace etcdmesos::io {
 
 // "http://host:port" (a client URL as etcd advertises it; a trailing '/' is
-// allowed) -> host and port. Error for another scheme, a path, or no port.
+// allowed; the host may be a bracketed IPv6 literal) -> host and port. Error
+// for another scheme, a path, query or fragment, user info, or no port in
+// 1-65535.
 Result<Endpoint> endpoint_from_url(std::string_view url);
 
 class EtcdClient {

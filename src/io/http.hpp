@@ -34,7 +34,9 @@ struct Endpoint {
   std::string to_string() const { return host + ":" + std::to_string(port); }
 };
 
-// Parses "host:port" (no scheme). Error on a missing or out-of-range port.
+// Parses "host:port" or "[v6-literal]:port", an URL's authority without user
+// info (Boost.URL's grammar). Error that names the text: no host, no port, a
+// port outside 0-65535, user info, or anything else that is not an authority.
 Result<Endpoint> parse_endpoint(std::string_view text);
 
 inline constexpr std::size_t kDefaultBodyLimit = 8 * 1024 * 1024;

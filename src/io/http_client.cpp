@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/url/parse.hpp>
 
 #include <array>
 #include <charconv>
@@ -129,23 +130,26 @@ void close_quietly(beast::tcp_stream& stream) {
 }  // namespace
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return make_error("endpoint '" + std::string(text) + "' is not host:port");
+  const auto quoted = "'" + std::string(text) + "'";
+  auto authority = boost::urls::parse_authority(text);
+  if (!authority || authority->has_userinfo()) {
+    return make_error(quoted + " is not host:port");
   }
-  std::string_view host = text.substr(0, colon);
-  std::string_view port_text = text.substr(colon + 1);
-  // "[::1]:5050": brackets only delimit an IPv6 literal.
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+  // host_address() is the host without an IPv6 literal's brackets.
+  if (authority->host_address().empty()) {
+    return make_error(quoted + " has no host");
   }
+  if (!authority->has_port() || authority->port().empty()) {
+    return make_error(quoted + " has no port");
+  }
+  // Not port_number(): Boost.URL reads an out-of-range port as 0 or wraps it.
+  const std::string_view digits = authority->port();
   unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port > 65535 || host.empty()) {
-    return make_error("endpoint '" + std::string(text) + "' has no valid port (0-65535)");
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port > 65535) {
+    return make_error(quoted + " has a bad port (0-65535)");
   }
-  return Endpoint{std::string(host), static_cast<uint16_t>(port)};
+  return Endpoint{std::string(authority->host_address()), static_cast<uint16_t>(port)};
 }
 
 Request make_request(http::verb verb, std::string target, const Endpoint& to, std::string body,

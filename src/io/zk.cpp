@@ -1,6 +1,7 @@
 #include "io/zk.hpp"
 
 #include "common/log.hpp"
+#include "io/http.hpp"
 
 #include <zookeeper/zookeeper.h>
 
@@ -11,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
-#include <charconv>
 #include <cstring>
 #include <list>
 #include <map>
@@ -32,20 +32,15 @@ Result<std::string> ok_string(std::string value) {
   return Result<std::string>(boost::system::in_place_value, std::move(value));
 }
 
+// One "host:port" of the server list; the list itself goes to the C client
+// as it was written.
 Result<void> check_server(std::string_view server) {
-  auto colon = server.rfind(':');
-  if (colon == std::string_view::npos) {
-    return make_error("zk URL: server '" + std::string(server) + "' has no port");
+  auto endpoint = parse_endpoint(server);
+  if (!endpoint) {
+    return make_error("zk URL: server " + endpoint.error().message);
   }
-  if (colon == 0) {
-    return make_error("zk URL: server '" + std::string(server) + "' has no host");
-  }
-  std::string_view port = server.substr(colon + 1);
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
-      value > 65535) {
-    return make_error("zk URL: server '" + std::string(server) + "' has a bad port");
+  if (endpoint->port == 0) {
+    return make_error("zk URL: server '" + std::string(server) + "' has port 0");
   }
   return {};
 }
@@ -76,6 +71,9 @@ Result<std::string> check_path(std::string_view path) {
 
 }  // namespace
 
+// Split by hand: "zk://h1:p1,h2:p2/path" is not an RFC 3986 URI (an
+// authority names one host), and Boost.URL would read it as host h1, port p1
+// and path ",h2:p2/path". Each server is parsed as an authority.
 Result<ZkUrl> parse_zk_url(std::string_view url, bool require_non_root) {
   constexpr std::string_view kScheme = "zk://";
   if (url.substr(0, kScheme.size()) != kScheme) {

@@ -44,16 +44,8 @@ fs::path MembershipFollower::saved_endpoints_path(const fs::path& data_dir) {
 
 void MembershipFollower::start() {
   load_saved();
-  asio::co_spawn(ex_, poll_loop(), [](std::exception_ptr e) {
-    if (!e) {
-      return;
-    }
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log()->critical("membership polling ended by an exception: {}", x.what());
-    }
-  });
+  asio::co_spawn(ex_, poll_loop(),
+                 log_exceptions(log(), "membership polling", spdlog::level::critical));
 }
 
 void MembershipFollower::stop() {

@@ -55,16 +55,8 @@ void GatewaySupervisor::start() {
     return;
   }
   started_ = true;
-  asio::co_spawn(ex_, supervise(), [](std::exception_ptr e) {
-    if (!e) {
-      return;
-    }
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log()->critical("gateway supervision ended by an exception: {}", x.what());
-    }
-  });
+  asio::co_spawn(ex_, supervise(),
+                 log_exceptions(log(), "gateway supervision", spdlog::level::critical));
 }
 
 void GatewaySupervisor::set_endpoints(EndpointSet endpoints) {

@@ -19,15 +19,11 @@ std::string body_excerpt(const std::string& body) {
 }  // namespace
 
 Result<io::Endpoint> endpoint_from_location(std::string_view location) {
-  std::string_view rest = location;
-  if (rest.rfind("http://", 0) == 0) {
-    rest.remove_prefix(5);
-  }
-  if (rest.rfind("//", 0) != 0) {
+  auto ref = boost::urls::parse_uri_reference(location);
+  if (!ref || !ref->has_authority() || (ref->has_scheme() && ref->scheme() != "http")) {
     return make_error("Location '" + std::string(location) + "' is not //host:port/...");
   }
-  rest.remove_prefix(2);
-  return io::parse_endpoint(rest.substr(0, rest.find('/')));
+  return io::parse_endpoint(ref->encoded_authority());
 }
 
 MasterStateSource::MasterStateSource(asio::any_io_executor ex, io::MasterDetector& detector,

@@ -1,13 +1,12 @@
 #include "proxy/options.hpp"
 
+#include "common/command_line.hpp"
 #include "proxy/gateway_command.hpp"
 
 #include <boost/program_options.hpp>
 
-#include <cctype>
 #include <cmath>
 #include <sstream>
-#include <vector>
 
 namespace etcdmesos::proxy {
 namespace po = boost::program_options;
@@ -48,20 +47,6 @@ po::options_description describe_options(ProxyOptions& o) {
      "trace, debug, info, warn or error");
   // clang-format on
   return d;
-}
-
-// The original etcd-mesos used Go flags: -framework-name=etcd. Turn a single
-// leading dash on a long name into two, so both spellings parse alike.
-std::vector<std::string> normalise(int argc, const char* const* argv) {
-  std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() > 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]))) {
-      a.insert(0, "-");
-    }
-    args.push_back(std::move(a));
-  }
-  return args;
 }
 
 std::chrono::milliseconds millis(double seconds) {
@@ -129,18 +114,14 @@ std::string proxy_help_text() {
 Result<ProxyOptions> parse_proxy_options(int argc, const char* const* argv) {
   ProxyOptions o;
   auto description = describe_options(o);
-  po::variables_map vm;
-  try {
-    auto args = normalise(argc, argv);
-    po::store(po::command_line_parser(args).options(description).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return make_error(std::string(e.what()) + " (see --help)");
+  auto vm = parse_command_line(argc, argv, description);
+  if (!vm) {
+    return vm.error();
   }
-  if (vm.count("help")) {
+  if (vm->count("help")) {
     return make_error("");
   }
-  const bool master_given = vm.count("master") && !vm["master"].defaulted();
+  const bool master_given = vm->count("master") && !(*vm)["master"].defaulted();
   if (auto ok = validate(o, master_given); !ok) {
     return ok.error();
   }

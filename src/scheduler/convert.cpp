@@ -4,42 +4,6 @@
 
 namespace etcdmesos::scheduler {
 
-core::TaskState to_core(mesos::TaskState state) {
-  using M = mesos::TaskState;
-  using C = core::TaskState;
-  switch (state) {
-    case M::kStaging:
-      return C::kStaging;
-    case M::kStarting:
-      return C::kStarting;
-    case M::kRunning:
-      return C::kRunning;
-    case M::kKilling:
-      return C::kKilling;
-    case M::kFinished:
-      return C::kFinished;
-    case M::kFailed:
-      return C::kFailed;
-    case M::kKilled:
-      return C::kKilled;
-    case M::kError:
-      return C::kError;
-    case M::kLost:
-      return C::kLost;
-    case M::kDropped:
-      return C::kDropped;
-    case M::kUnreachable:
-      return C::kUnreachable;
-    case M::kGone:
-      return C::kGone;
-    case M::kGoneByOperator:
-      return C::kGoneByOperator;
-    case M::kUnknown:
-      return C::kUnknown;
-  }
-  return C::kUnknown;
-}
-
 core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role) {
   core::OfferView view;
   view.offer_id = offer.id;

@@ -8,8 +8,6 @@
 
 namespace etcdmesos::scheduler {
 
-core::TaskState to_core(mesos::TaskState state);
-
 // Sums the resources of `offer` that this framework may use: unreserved ones
 // and those reserved for `role`.
 core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role);

@@ -1,10 +1,10 @@
 #include "scheduler/options.hpp"
 
+#include "common/command_line.hpp"
 #include "io/framework_store.hpp"
 
 #include <boost/program_options.hpp>
 
-#include <cctype>
 #include <sstream>
 
 namespace etcdmesos::scheduler {
@@ -105,20 +105,6 @@ po::options_description describe_options(Options& o) {
   return d;
 }
 
-// The original etcd-mesos used Go flags: -cluster-size=3. Turn a single
-// leading dash on a long name into two, so both spellings parse alike.
-std::vector<std::string> normalise(int argc, const char* const* argv) {
-  std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() > 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]))) {
-      a.insert(0, "-");
-    }
-    args.push_back(std::move(a));
-  }
-  return args;
-}
-
 Result<void> validate(const Options& o) {
   if (o.cluster_size < 1 || o.cluster_size > 9) {
     return make_error("--cluster-size must be between 1 and 9, got " +
@@ -182,15 +168,11 @@ std::string help_text() {
 Result<Options> parse_options(int argc, const char* const* argv) {
   Options o;
   auto description = describe_options(o);
-  po::variables_map vm;
-  try {
-    auto args = normalise(argc, argv);
-    po::store(po::command_line_parser(args).options(description).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return make_error(std::string(e.what()) + " (see --help)");
+  auto vm = parse_command_line(argc, argv, description);
+  if (!vm) {
+    return vm.error();
   }
-  if (vm.count("help")) {
+  if (vm->count("help")) {
     return make_error("");
   }
   if (auto ok = validate(o); !ok) {

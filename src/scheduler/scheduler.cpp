@@ -363,7 +363,7 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     feed(core::OfferRescinded{*event.rescind_offer_id});
   } else if (event.type == "UPDATE" && event.update) {
     const auto& s = *event.update;
-    core::StatusUpdate update{s.task_id, s.agent_id.value_or(""), to_core(s.state),
+    core::StatusUpdate update{s.task_id, s.agent_id.value_or(""), s.state,
                               s.uuid,    s.message.value_or(""),  s.reason.value_or(""),
                               {}};
     for (const auto& label : s.labels) {

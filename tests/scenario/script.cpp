@@ -93,10 +93,8 @@ std::map<std::string, std::string> options(const std::vector<std::string>& w, st
 }
 
 core::TaskState task_state(const std::string& name) {
-  for (int s = 0; s <= static_cast<int>(core::TaskState::kUnknown); ++s) {
-    if (name == core::to_string(static_cast<core::TaskState>(s))) {
-      return static_cast<core::TaskState>(s);
-    }
+  if (auto state = task_state_from_string(name)) {
+    return *state;
   }
   throw BadCommand("unknown task state '" + name + "'");
 }
@@ -389,7 +387,7 @@ std::vector<std::string> Runner::state() const {
   }
   for (const auto& m : c.members()) {
     out.push_back("member " + m.name + " task=" + m.task_id + " agent=" + m.agent_id + " " +
-                  core::to_string(m.state));
+                  std::string(core::to_string(m.state)));
   }
   std::string listed;
   for (const auto& l : etcd_) {

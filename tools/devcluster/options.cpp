@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "common/command_line.hpp"
+
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/program_options.hpp>
 
@@ -99,16 +101,11 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   add("log-level", po::value(&o.log_level)->default_value(o.log_level),
       "trace, debug, info, warn, error");
 
-  po::variables_map vm;
-  try {
-    auto style =
-        po::command_line_style::default_style | po::command_line_style::allow_long_disguise;
-    po::store(po::command_line_parser(argc, argv).options(desc).style(style).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw std::runtime_error(e.what());
+  auto vm = parse_command_line(argc, argv, desc);
+  if (!vm) {
+    throw std::runtime_error(vm.error().message);
   }
-  if (vm.count("help")) {
+  if (vm->count("help")) {
     std::cout << desc << "\n";
     return std::nullopt;
   }

@@ -107,8 +107,8 @@ TEST(Describe, Events) {
 }
 
 TEST(Describe, TaskStates) {
-  EXPECT_STREQ(to_string(TaskState::kRunning), "TASK_RUNNING");
-  EXPECT_STREQ(to_string(TaskState::kGoneByOperator), "TASK_GONE_BY_OPERATOR");
+  EXPECT_EQ(to_string(TaskState::kRunning), "TASK_RUNNING");
+  EXPECT_EQ(to_string(TaskState::kGoneByOperator), "TASK_GONE_BY_OPERATOR");
   EXPECT_FALSE(means_member_lost(TaskState::kKilling));
   EXPECT_TRUE(means_member_lost(TaskState::kUnreachable));
 }

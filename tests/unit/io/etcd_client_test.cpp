@@ -24,12 +24,26 @@ TEST(EndpointFromUrlTest, AcceptsHttpHostPort) {
   auto slash = endpoint_from_url("http://etcd-1.example:31001/");
   ASSERT_TRUE(slash);
   EXPECT_EQ(slash->to_string(), "etcd-1.example:31001");
+  auto v6 = endpoint_from_url("http://[::1]:2379");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 2379);
+  auto highest = endpoint_from_url("http://h:65535");
+  ASSERT_TRUE(highest) << highest.error().message;
+  EXPECT_EQ(highest->port, 65535);
 }
 
 TEST(EndpointFromUrlTest, RejectsOtherShapes) {
   for (const char* bad : {"", "127.0.0.1:2379", "https://h:2379", "http://h", "http://h:0",
                           "http://h:2379/v3", "http://:2379", "http://h:99999"}) {
     EXPECT_FALSE(endpoint_from_url(bad)) << bad;
+  }
+  for (const char* bad :
+       {"http://h:", "http://h:65536", "http://h:23x9", "http://[::1]", "http://u@h:2379",
+        "http://h:2379?x=1", "http://h:2379#top", "http://", "http:h:2379", "http://h:2379//"}) {
+    auto e = endpoint_from_url(bad);
+    ASSERT_FALSE(e) << bad;
+    EXPECT_NE(e.error().message.find(bad), std::string::npos) << e.error().message;
   }
 }
 

@@ -84,7 +84,8 @@ TEST(ParseEndpoint, AcceptsHostAndPort) {
 }
 
 TEST(ParseEndpoint, RejectsMissingOrBadPort) {
-  for (const char* bad : {"127.0.0.1", "127.0.0.1:", ":5050", "h:65536", "h:50x", "h:-1", ""}) {
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", ":5050", "h:65536", "h:50x", "h:-1", "",
+                          "u@h:5050", "[::1]", "h:5050/x", "http://h:5050"}) {
     EXPECT_FALSE(parse_endpoint(bad)) << bad;
   }
 }

@@ -28,6 +28,13 @@ TEST(ParseZkUrlTest, SplitsServersAndPath) {
   EXPECT_EQ(url->path, "/mesos");
 }
 
+TEST(ParseZkUrlTest, TakesBracketedIpv6AndTheWholePortRange) {
+  auto url = parse_zk_url("zk://[::1]:2181,h:65535,10.0.0.1:1/mesos", true);
+  ASSERT_TRUE(url) << url.error().message;
+  EXPECT_EQ(url->servers, "[::1]:2181,h:65535,10.0.0.1:1");
+  EXPECT_EQ(url->path, "/mesos");
+}
+
 TEST(ParseZkUrlTest, NormalisesTrailingSlashAndNestedPath) {
   auto url = parse_zk_url("zk://h:1/a/b/", true);
   ASSERT_TRUE(url) << url.error().message;
@@ -46,11 +53,29 @@ TEST(ParseZkUrlTest, RootPathIsAllowedOnlyWhenAskedFor) {
 }
 
 TEST(ParseZkUrlTest, RejectsMalformedUrls) {
-  for (const char* bad :
-       {"", "h:2181/mesos", "http://h:2181/mesos", "zk://", "zk:///mesos", "zk://h/mesos",
-        "zk://h:/mesos", "zk://h:0/mesos", "zk://h:65536/mesos", "zk://h:21x1/mesos",
-        "zk://:2181/mesos", "zk://h:1,/mesos", "zk://h:1,,h2:2/mesos", "zk://u:p@h:1/mesos",
-        "zk://h:1//mesos", "zk://h:1/a//b", "zk://h:1/a/../b"}) {
+  for (const char* bad : {"",
+                          "h:2181/mesos",
+                          "http://h:2181/mesos",
+                          "zk://",
+                          "zk:///mesos",
+                          "zk://h/mesos",
+                          "zk://h:/mesos",
+                          "zk://h:0/mesos",
+                          "zk://h:65536/mesos",
+                          "zk://h:21x1/mesos",
+                          "zk://:2181/mesos",
+                          "zk://h:1,/mesos",
+                          "zk://h:1,,h2:2/mesos",
+                          "zk://u:p@h:1/mesos",
+                          "zk://h:1//mesos",
+                          "zk://h:1/a//b",
+                          "zk://h:1/a/../b",
+                          "zk://[::1]/mesos",
+                          "zk://[::1]:99999/mesos",
+                          "zk://h:2181,:2182/mesos",
+                          "zk://h:2181,h2/mesos",
+                          "zk://h:-1/mesos",
+                          "zk://h:1:2/mesos"}) {
     auto url = parse_zk_url(bad, true);
     EXPECT_FALSE(url) << "accepted: '" << bad << "'";
     if (!url) {

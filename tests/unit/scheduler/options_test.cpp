@@ -40,6 +40,14 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   auto unknown = parse({"--no-such-flag"});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("no-such-flag"), std::string::npos);
+  auto unknown_go = parse({"-no-such-flag=1"});
+  ASSERT_FALSE(unknown_go);
+  EXPECT_NE(unknown_go.error().message.find("no-such-flag"), std::string::npos);
+  EXPECT_NE(unknown_go.error().message.find("--help"), std::string::npos);
+
+  auto no_value = parse({"-master"});
+  ASSERT_FALSE(no_value);
+  EXPECT_NE(no_value.error().message.find("master"), std::string::npos);
 
   auto not_a_number = parse({"-cluster-size=three"});
   ASSERT_FALSE(not_a_number);
