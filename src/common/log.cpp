@@ -28,4 +28,18 @@ bool set_log_level(const std::string& level) {
   return true;
 }
 
+std::function<void(std::exception_ptr)> log_escaped(std::shared_ptr<spdlog::logger> log,
+                                                    std::string what) {
+  return [log = std::move(log), what = std::move(what)](std::exception_ptr e) {
+    if (!e) {
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("{} ended with an exception: {}", what, ex.what());
+    }
+  };
+}
+
 }  // namespace etcdmesos

@@ -250,21 +250,6 @@ struct HttpServer::State : std::enable_shared_from_this<State> {
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
 };
 
-namespace {
-
-void log_uncaught(const char* what, std::exception_ptr e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log()->error("{} ended with an exception: {}", what, ex.what());
-  }
-}
-
-}  // namespace
-
 asio::awaitable<void> HttpServer::State::accept_loop(uint64_t my_generation) {
   auto self = shared_from_this();
   while (generation == my_generation) {
@@ -297,7 +282,7 @@ void HttpServer::State::spawn_connection(tcp::socket socket) {
   const uint64_t id = next_connection_id++;
   auto conn = std::make_shared<Connection>(std::move(socket), to_endpoint(peer), id);
   connections.emplace(id, conn);
-  asio::co_spawn(ex, serve(conn), [](std::exception_ptr e) { log_uncaught("connection", e); });
+  asio::co_spawn(ex, serve(conn), log_escaped(log(), "connection"));
 }
 
 asio::awaitable<void> HttpServer::State::serve(std::shared_ptr<Connection> conn) {
@@ -415,8 +400,7 @@ Result<Endpoint> HttpServer::listen(const Endpoint& bind) {
   }
   s.local = to_endpoint(s.acceptor.local_endpoint(ec));
   const uint64_t generation = ++s.generation;
-  asio::co_spawn(s.ex, s.accept_loop(generation),
-                 [](std::exception_ptr e) { log_uncaught("accept loop", e); });
+  asio::co_spawn(s.ex, s.accept_loop(generation), log_escaped(log(), "accept loop"));
   log()->debug("listening on {}", s.local.to_string());
   return s.local;
 }

@@ -663,16 +663,7 @@ void MesosExecutorClient::start(MesosExecutorCallbacks callbacks) {
   impl_->callbacks_ = std::move(callbacks);
   impl_->running_ = true;
   const uint64_t my_run = ++impl_->run_id_;
-  asio::co_spawn(impl_->ex_, impl_->run(my_run), [](std::exception_ptr e) {
-    if (!e) {
-      return;
-    }
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log()->error("the agent connection loop ended with an exception: {}", ex.what());
-    }
-  });
+  asio::co_spawn(impl_->ex_, impl_->run(my_run), log_escaped(log(), "the agent connection loop"));
 }
 
 void MesosExecutorClient::stop() {
