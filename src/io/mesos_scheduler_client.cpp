@@ -95,6 +95,8 @@ struct Outcome {
   // The master answered that it knows no leader yet (a 307 to itself, or
   // 503): asked again after no_leader_retry rather than the backoff.
   bool no_leader = false;
+  // The detector named another leader: subscribe again without waiting.
+  bool leader_moved = false;
 };
 
 }  // namespace
@@ -135,6 +137,7 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   bool current(uint64_t gen) const { return gen == generation_ && state_ == State::kSubscribed; }
   void start_calls(uint64_t gen);
   void drop_calls();
+  void on_leader_change(const std::optional<Endpoint>& leader);
   void stop();
   Request subscribe_request(const Endpoint& to, const std::string& path) const;
   void authorize(Request& req) const;
@@ -156,9 +159,12 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   std::optional<Endpoint> master_;
   std::string master_path_;
   double heartbeat_seconds_ = 15;
-  // The open subscription stream (owned by read_events), so stop() can
-  // close it.
+  // The open subscription stream (owned by read_events) and its master, so
+  // that stop() and a leader change can close it.
   HttpStream* stream_ = nullptr;
+  Endpoint stream_to_;
+  // Set when a leader change closed the stream: why the subscription ended.
+  std::optional<std::string> leader_moved_;
   asio::steady_timer retry_timer_;
   // While subscribed: the calls waiting to be sent (at most
   // max_queued_calls), the connection that sends them, and the writer's
@@ -219,7 +225,10 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
       no_leader_since = Clock::now();
     }
     const bool prompt = no_leader_since && Clock::now() - *no_leader_since < config_.no_leader_wait;
-    const auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
+    auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
+    if (outcome.leader_moved) {
+      delay = milliseconds::zero();
+    }
     transition(State::kDisconnected, outcome.reason);
     if (outcome.reached_subscribed && callbacks_.on_disconnected) {
       callbacks_.on_disconnected(outcome.reason);
@@ -297,6 +306,8 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
   // learns why. Anything else without a stream id is refused below.
   const std::string sid = owned->header("Mesos-Stream-Id");
   stream_ = owned.get();
+  stream_to_ = to;
+  leader_moved_.reset();
   struct Forget {
     Impl& impl;
     HttpStream* mine;
@@ -322,6 +333,9 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
     }
     if (gen != generation_) {
       co_return Outcome{subscribed, "stopped"};
+    }
+    if (leader_moved_) {
+      co_return Outcome{subscribed, *leader_moved_, false, true};
     }
     if (!piece && Clock::now() >= deadline) {
       co_return Outcome{
@@ -491,6 +505,25 @@ asio::awaitable<void> MesosSchedulerClient::Impl::send_one(uint64_t gen, HttpCon
   }
 }
 
+// A new leader ends a subscription to another master at once, rather than
+// after the old one's stream breaks or its heartbeats are missed; Mesos' own
+// scheduler library disconnects on every detection too.
+void MesosSchedulerClient::Impl::on_leader_change(const std::optional<Endpoint>& leader) {
+  if (!running_ || !leader) {
+    return;
+  }
+  // A backoff wait is not cut short: subscribing the moment a master is
+  // elected, before the agents re-registered with it, had a master that lost
+  // its registry answer the reconciliation with TASK_LOST for every member
+  // (seen on real Mesos with --registry=in_memory: the core locked on a total
+  // loss and killed the members when they came back).
+  if (stream_ && stream_to_ != *leader) {
+    leader_moved_ =
+        "the leading master is now " + leader->to_string() + ", not " + stream_to_.to_string();
+    stream_->close();
+  }
+}
+
 void MesosSchedulerClient::Impl::stop() {
   ++run_id_;
   ++generation_;
@@ -507,7 +540,17 @@ void MesosSchedulerClient::Impl::stop() {
 
 MesosSchedulerClient::MesosSchedulerClient(asio::any_io_executor ex, Config config,
                                            Callbacks callbacks)
-    : impl_(std::make_shared<Impl>(ex, std::move(config), std::move(callbacks))) {}
+    : impl_(std::make_shared<Impl>(ex, std::move(config), std::move(callbacks))) {
+  if (impl_->config_.watch_master) {
+    // The detector keeps its listeners: it must not keep the client alive.
+    impl_->config_.watch_master(
+        [weak = std::weak_ptr<Impl>(impl_)](std::optional<Endpoint> leader) {
+          if (auto impl = weak.lock()) {
+            impl->on_leader_change(leader);
+          }
+        });
+  }
+}
 
 MesosSchedulerClient::~MesosSchedulerClient() {
   impl_->stop();

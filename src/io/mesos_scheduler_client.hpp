@@ -4,8 +4,8 @@
 // MesosScheduler is the seam: the scheduler shell talks to it, tests give it
 // a fake. MesosSchedulerClient is the real one: it finds the leading master,
 // SUBSCRIBEs, reads the RecordIO event stream, watches heartbeats and
-// re-subscribes with backoff whenever the subscription is lost. Every other
-// call goes through
+// re-subscribes with backoff whenever the subscription is lost, or at once
+// when the master detector names a new leader. Every other call goes through
 // one bounded queue, in the order sent, over one kept-alive connection per
 // subscription (never the subscription's own, reference §2).
 //
@@ -69,6 +69,10 @@ class MesosSchedulerClient final : public MesosScheduler {
     std::function<boost::asio::awaitable<std::optional<Endpoint>>(std::chrono::milliseconds)>
         find_master;
     std::chrono::milliseconds find_master_wait = std::chrono::seconds(10);
+    // Registers a listener for leader changes (MasterDetector::
+    // on_leader_change); unset for a fixed master. A leader other than the
+    // master subscribed to ends the subscription at once.
+    std::function<void(std::function<void(std::optional<Endpoint>)>)> watch_master;
     // HTTP basic authentication (reference §14); empty principal = none.
     std::string principal;
     std::string secret;

@@ -197,6 +197,9 @@ void Scheduler::start_mesos() {
   config.find_master = [this](std::chrono::milliseconds wait) {
     return detector_->current_leader(wait);
   };
+  config.watch_master = [this](std::function<void(std::optional<io::Endpoint>)> listener) {
+    detector_->on_leader_change(std::move(listener));
+  };
   if (!options_.mesos_authentication_principal.empty()) {
     config.principal = options_.mesos_authentication_principal;
     try {

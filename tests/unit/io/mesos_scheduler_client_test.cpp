@@ -1,10 +1,12 @@
 // MesosSchedulerClient against fake masters built from HttpServer: the test
 // decides what each master answers and writes to each event stream, byte by
-// byte if it wants.
+// byte if it wants. The leader-change tests follow a real ZooKeeper.
 #include "io/mesos_scheduler_client.hpp"
 
 #include "codec/recordio.hpp"
+#include "io/master_detector.hpp"
 #include "io_test_util.hpp"
+#include "support/zookeeper_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +21,9 @@ using asio::awaitable;
 using etcdmesos::testing::AsyncQueue;
 using etcdmesos::testing::run_coro;
 using etcdmesos::testing::run_until;
+using etcdmesos::testing::ZooKeeperServer;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 mesos::Event event_of(std::string type) {
@@ -653,6 +657,88 @@ TEST_F(MesosSchedulerClientTest, NoMasterKnownIsRetried) {
   };
   subscribe(master_);
   EXPECT_EQ(asked, 3);
+}
+
+// ------------------------------------------------- following the leader in ZooKeeper
+
+// The client follows a MasterDetector on a real ZooKeeper, where the test
+// registers fake masters as Mesos masters do.
+class MesosSchedulerClientLeaderTest : public MesosSchedulerClientTest {
+ protected:
+  static void SetUpTestSuite() { zk_server_ = new ZooKeeperServer(); }
+  static void TearDownTestSuite() {
+    delete zk_server_;
+    zk_server_ = nullptr;
+  }
+
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::string("/") + info->name() + "/mesos";
+    masters_zk_ =
+        std::make_unique<ZkClient>(ioc_.get_executor(), zk_server_->connect_string(), seconds(10));
+    ASSERT_TRUE(run_coro(ioc_, masters_zk_->wait_connected(seconds(10)), seconds(15)));
+    ASSERT_TRUE(run_coro(ioc_, masters_zk_->ensure_path(path_)));
+    auto detector = MasterDetector::from_spec(ioc_.get_executor(), zk_server_->url(path_));
+    ASSERT_TRUE(detector) << detector.error().message;
+    detector_ = std::move(*detector);
+    config_.find_master = [this](milliseconds wait) -> awaitable<std::optional<Endpoint>> {
+      ++find_master_calls_;
+      co_return co_await detector_->current_leader(wait);
+    };
+    config_.watch_master = [this](std::function<void(std::optional<Endpoint>)> listener) {
+      detector_->on_leader_change(std::move(listener));
+    };
+  }
+
+  void TearDown() override {
+    if (client_) {
+      client_->stop();
+    }
+  }
+
+  // Registers a master as Mesos does: an ephemeral sequential json.info_
+  // node; returns its path.
+  std::string register_master(const Endpoint& at) {
+    mesos::MasterInfo info;
+    info.id = "master-" + at.to_string();
+    info.port = at.port;
+    info.address = mesos::Address{std::nullopt, at.host, at.port};
+    auto created =
+        run_coro(ioc_, masters_zk_->create(path_ + "/json.info_", mesos::encode(info), true, true));
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? *created : std::string();
+  }
+
+  static ZooKeeperServer* zk_server_;
+  std::string path_;
+  std::unique_ptr<ZkClient> masters_zk_;  // the "masters" writing their nodes
+  std::unique_ptr<MasterDetector> detector_;
+};
+
+ZooKeeperServer* MesosSchedulerClientLeaderTest::zk_server_ = nullptr;
+
+// Issue 11: a new leader was noticed only when the old master's stream broke
+// or its heartbeats were missed; a deposed master that stays up kept the
+// framework on it.
+TEST_F(MesosSchedulerClientLeaderTest, ANewLeaderEndsTheSubscriptionAtOnce) {
+  FakeMaster next(ioc_);
+  const std::string first = register_master(master_.at);
+  register_master(next.at);
+  subscribe(master_);
+  ASSERT_EQ(master_.subscriptions.size(), 1u);
+
+  const auto moved_at = Clock::now();
+  ASSERT_TRUE(run_coro(ioc_, masters_zk_->remove(first)));
+  ASSERT_TRUE(wait_for([&] { return next.subscriptions.size() == 1; }));
+  EXPECT_LT(next.subscribe_times[0] - moved_at, seconds(1));
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("leading master is now " + next.at.to_string()), std::string::npos)
+      << disconnects_[0];
+  EXPECT_EQ(next.sub(0).call.framework_id, "fw-1");
+  EXPECT_EQ(master_.subscriptions.size(), 1u);
+  next.sub(0).outbox.push(record(subscribed_event("fw-1")));
+  ASSERT_TRUE(wait_for([&] { return client_->state_name() == "SUBSCRIBED"; }));
+  EXPECT_EQ(client_->master(), next.at);
 }
 
 }  // namespace
