@@ -32,6 +32,7 @@ struct Endpoint {
   std::string host;  // IP literal or resolvable name
   uint16_t port = 0;
   std::string to_string() const { return host + ":" + std::to_string(port); }
+  bool operator==(const Endpoint&) const = default;
 };
 
 // Parses "host:port" or "[v6-literal]:port", an URL's authority without user
@@ -52,6 +53,34 @@ boost::asio::awaitable<Result<Response>> http_request(boost::asio::any_io_execut
                                                       Request req,
                                                       std::chrono::milliseconds timeout,
                                                       std::size_t body_limit = kDefaultBodyLimit);
+
+// One client connection kept open across requests (HTTP/1.1 keep-alive), for
+// requests that must reach one peer one at a time and in order. The first
+// request opens it, and so does the first request after it broke (an error,
+// a timeout, `Connection: close` from the peer, or a peer that closed it
+// while idle, as HttpServer does after 60 s: checked before each request).
+// A failed request is never sent again: the peer may have acted on it.
+// Use from one coroutine at a time; close() may be called from anywhere on
+// the loop and ends the connection for good.
+class HttpConnection {
+ public:
+  HttpConnection(boost::asio::any_io_executor ex, Endpoint to);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  const Endpoint& peer() const;
+  // The whole exchange (connect if needed, write, read) must finish within
+  // `timeout`; bodies above body_limit are an error.
+  boost::asio::awaitable<Result<Response>> request(Request req, std::chrono::milliseconds timeout,
+                                                   std::size_t body_limit = kDefaultBodyLimit);
+  // A request in flight fails, and every later one.
+  void close();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // A response whose body is read as it arrives (chunked streams such as the
 // Mesos SUBSCRIBE response). Owns its connection; close() or destruction

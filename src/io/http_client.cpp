@@ -1,4 +1,5 @@
-// HTTP client side of io/http.hpp: one-shot requests and streamed responses.
+// HTTP client side of io/http.hpp: one-shot requests, kept-alive connections
+// and streamed responses.
 //
 // Every operation runs under a deadline (beast::tcp_stream::expires_at), so a
 // peer that stops answering is reported as a timeout instead of hanging the
@@ -127,6 +128,45 @@ void close_quietly(beast::tcp_stream& stream) {
   stream.close();
 }
 
+// True when the peer closed an idle kept-alive connection (servers do after
+// an idle timeout), or sent bytes nobody asked for: it must not carry the next
+// request. Checked before sending rather than by sending again after a
+// failure, because a request sent once may have been acted on.
+bool closed_while_idle(beast::tcp_stream& stream) {
+  auto& socket = stream.socket();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) {
+    return true;
+  }
+  char byte = 0;
+  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  boost::system::error_code ignored;
+  socket.non_blocking(false, ignored);
+  return ec != asio::error::would_block;
+}
+
+struct ReadResponse {
+  boost::system::error_code ec;
+  Response response;
+};
+
+// Reads one whole response before `deadline`.
+asio::awaitable<ReadResponse> read_response(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            Clock::time_point deadline, std::size_t body_limit) {
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(kResponseHeaderLimit);
+  parser.body_limit(body_limit);
+  stream.expires_at(deadline);
+  auto [ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+  (void)read;
+  ReadResponse out{ec, {}};
+  if (!ec) {
+    out.response = parser.release();
+  }
+  co_return out;
+}
+
 }  // namespace
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
@@ -179,17 +219,83 @@ asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoin
   // unreserved buffer fetches a 45 MB artifact in 90,000 reads.
   beast::flat_buffer buffer;
   buffer.reserve(kStreamReadChunk);
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(kResponseHeaderLimit);
-  parser.body_limit(body_limit);
-  stream.expires_at(deadline);
-  auto [ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
-  (void)read;
+  auto read = co_await read_response(stream, buffer, deadline, body_limit);
   close_quietly(stream);
-  if (ec) {
-    co_return describe_failure("read response from", to, ec, timeout);
+  if (read.ec) {
+    co_return describe_failure("read response from", to, read.ec, timeout);
   }
-  co_return parser.release();
+  co_return std::move(read.response);
+}
+
+// ------------------------------------------------------------------ HttpConnection
+
+struct HttpConnection::State {
+  State(asio::any_io_executor ex, Endpoint peer) : stream(ex), to(std::move(peer)) {
+    buffer.reserve(kStreamReadChunk);  // as in http_request
+  }
+  beast::tcp_stream stream;
+  Endpoint to;
+  beast::flat_buffer buffer;
+  bool closed = false;
+};
+
+HttpConnection::HttpConnection(asio::any_io_executor ex, Endpoint to)
+    : state_(std::make_unique<State>(std::move(ex), std::move(to))) {}
+
+HttpConnection::~HttpConnection() {
+  close();
+}
+
+const Endpoint& HttpConnection::peer() const {
+  return state_->to;
+}
+
+asio::awaitable<Result<Response>> HttpConnection::request(Request req,
+                                                          std::chrono::milliseconds timeout,
+                                                          std::size_t body_limit) {
+  auto& s = *state_;
+  auto closed_error = [&s] { return make_error("connection to " + s.to.to_string() + " closed"); };
+  if (s.closed) {
+    co_return closed_error();
+  }
+  const auto deadline = Clock::now() + timeout;
+  if (s.stream.socket().is_open() && (s.buffer.size() > 0 || closed_while_idle(s.stream))) {
+    logger("http")->debug("connection to {} was closed while idle; opening a new one",
+                          s.to.to_string());
+    close_quietly(s.stream);
+  }
+  if (!s.stream.socket().is_open()) {
+    s.buffer.clear();
+    auto connected = co_await connect(s.stream, s.to, deadline, timeout);
+    if (!connected || s.closed) {  // closed while resolving a name
+      close_quietly(s.stream);
+      co_return connected ? closed_error() : connected.error();
+    }
+  }
+  s.stream.expires_at(deadline);
+  auto [write_ec, written] = co_await http::async_write(s.stream, req, kTuple);
+  (void)written;
+  ReadResponse read;
+  if (!write_ec) {
+    read = co_await read_response(s.stream, s.buffer, deadline, body_limit);
+  }
+  if (s.closed) {
+    co_return closed_error();
+  }
+  if (write_ec || read.ec) {
+    close_quietly(s.stream);
+    co_return describe_failure(write_ec ? "send request to" : "read response from", s.to,
+                               write_ec ? write_ec : read.ec, timeout);
+  }
+  if (!read.response.keep_alive()) {
+    close_quietly(s.stream);
+  }
+  co_return std::move(read.response);
+}
+
+void HttpConnection::close() {
+  state_->closed = true;
+  close_quietly(state_->stream);
 }
 
 // ------------------------------------------------------------------ HttpStream

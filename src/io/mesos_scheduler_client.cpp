@@ -1,11 +1,15 @@
 // MesosSchedulerClient: one background coroutine per start() runs the
-// connection loop (find master -> SUBSCRIBE -> read events -> back off);
-// calls run in the caller's coroutine on connections of their own, because a
-// call must never travel on the subscription connection (reference §2).
+// connection loop (find master -> SUBSCRIBE -> read events -> back off). Each
+// subscription has one more coroutine, the call writer: it sends the queued
+// calls one after the other over one kept-alive connection of its own,
+// because a call must never travel on the subscription connection (reference
+// §2), and one connection per call would let calls overtake each other.
 //
 // Each connection attempt has a generation; stop() and every new attempt bump
 // it, and a coroutine that wakes up with an older generation drops whatever it
 // got instead of acting on it (Mesos' own scheduler library does the same).
+// The queue and the call connection belong to one subscription: both are
+// dropped when it ends.
 #include "io/mesos_scheduler_client.hpp"
 
 #include "codec/recordio.hpp"
@@ -19,6 +23,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <random>
 
 namespace etcdmesos::io {
@@ -90,6 +95,8 @@ struct Outcome {
   // The master answered that it knows no leader yet (a 307 to itself, or
   // 503): asked again after no_leader_retry rather than the backoff.
   bool no_leader = false;
+  // The detector named another leader: subscribe again without waiting.
+  bool leader_moved = false;
 };
 
 }  // namespace
@@ -115,6 +122,7 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
         callbacks_(std::move(cb)),
         framework_id_(config_.framework_info.id),
         retry_timer_(executor),
+        calls_ready_(executor),
         rng_(config_.jitter_seed) {}
 
   asio::awaitable<void> run(uint64_t my_run);
@@ -123,7 +131,13 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
                                        const Endpoint& to, const std::string& path);
   // Handles one event; a reason when the subscription must end.
   std::optional<std::string> handle(uint64_t gen, const mesos::Event& event, bool& subscribed);
-  asio::awaitable<Result<void>> call(mesos::Call c);
+  void send(mesos::Call c);
+  asio::awaitable<void> write_calls(uint64_t gen, std::shared_ptr<HttpConnection> conn);
+  asio::awaitable<void> send_one(uint64_t gen, HttpConnection& conn, mesos::Call c);
+  bool current(uint64_t gen) const { return gen == generation_ && state_ == State::kSubscribed; }
+  void start_calls(uint64_t gen);
+  void drop_calls();
+  void on_leader_change(const std::optional<Endpoint>& leader);
   void stop();
   Request subscribe_request(const Endpoint& to, const std::string& path) const;
   void authorize(Request& req) const;
@@ -145,10 +159,19 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   std::optional<Endpoint> master_;
   std::string master_path_;
   double heartbeat_seconds_ = 15;
-  // The open subscription stream (owned by read_events), so stop() can
-  // close it.
+  // The open subscription stream (owned by read_events) and its master, so
+  // that stop() and a leader change can close it.
   HttpStream* stream_ = nullptr;
+  Endpoint stream_to_;
+  // Set when a leader change closed the stream: why the subscription ended.
+  std::optional<std::string> leader_moved_;
   asio::steady_timer retry_timer_;
+  // While subscribed: the calls waiting to be sent (at most
+  // max_queued_calls), the connection that sends them, and the writer's
+  // wake-up.
+  std::deque<mesos::Call> calls_;
+  std::shared_ptr<HttpConnection> call_conn_;
+  asio::steady_timer calls_ready_;
   std::mt19937_64 rng_;
 };
 
@@ -158,6 +181,9 @@ void MesosSchedulerClient::Impl::transition(State to, const std::string& detail)
   }
   log()->info("state {} -> {}{}{}", to_string(state_), to_string(to), detail.empty() ? "" : ": ",
               detail);
+  if (state_ == State::kSubscribed) {
+    drop_calls();
+  }
   state_ = to;
   if (to != State::kSubscribed) {
     stream_id_.clear();
@@ -199,7 +225,10 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
       no_leader_since = Clock::now();
     }
     const bool prompt = no_leader_since && Clock::now() - *no_leader_since < config_.no_leader_wait;
-    const auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
+    auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
+    if (outcome.leader_moved) {
+      delay = milliseconds::zero();
+    }
     transition(State::kDisconnected, outcome.reason);
     if (outcome.reached_subscribed && callbacks_.on_disconnected) {
       callbacks_.on_disconnected(outcome.reason);
@@ -277,6 +306,8 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
   // learns why. Anything else without a stream id is refused below.
   const std::string sid = owned->header("Mesos-Stream-Id");
   stream_ = owned.get();
+  stream_to_ = to;
+  leader_moved_.reset();
   struct Forget {
     Impl& impl;
     HttpStream* mine;
@@ -302,6 +333,9 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
     }
     if (gen != generation_) {
       co_return Outcome{subscribed, "stopped"};
+    }
+    if (leader_moved_) {
+      co_return Outcome{subscribed, *leader_moved_, false, true};
     }
     if (!piece && Clock::now() >= deadline) {
       co_return Outcome{
@@ -354,6 +388,7 @@ std::optional<std::string> MesosSchedulerClient::Impl::handle(uint64_t gen,
     subscribed = true;
     transition(State::kSubscribed, "framework '" + *framework_id_ + "', heartbeat interval " +
                                        std::to_string(heartbeat_seconds_) + " s");
+    start_calls(gen);
   } else if (!subscribed && event.type != "ERROR") {
     return "event " + event.type + " before SUBSCRIBED";
   }
@@ -392,33 +427,101 @@ void MesosSchedulerClient::Impl::authorize(Request& req) const {
   }
 }
 
-asio::awaitable<Result<void>> MesosSchedulerClient::Impl::call(mesos::Call c) {
-  auto self = shared_from_this();
+void MesosSchedulerClient::Impl::send(mesos::Call c) {
   if (c.type == "SUBSCRIBE") {
-    co_return make_error("SUBSCRIBE is sent by the client itself; use start()");
+    log()->error("SUBSCRIBE call dropped: the client sends it itself");
+    return;
   }
-  if (state_ != State::kSubscribed || !master_) {
-    co_return make_error(c.type + " not sent: not subscribed (state " +
-                         std::string(to_string(state_)) + ")");
+  if (state_ != State::kSubscribed) {
+    log()->warn("{} call dropped: not subscribed (state {})", c.type, to_string(state_));
+    return;
   }
+  if (calls_.size() >= config_.max_queued_calls) {
+    // Bounded: a master that stopped answering must not make us grow without
+    // end; the core recovers the call through reconciliation and timeouts.
+    log()->warn("{} call dropped: {} calls are waiting to be sent already", c.type, calls_.size());
+    return;
+  }
+  calls_.push_back(std::move(c));
+  calls_ready_.cancel();
+}
+
+void MesosSchedulerClient::Impl::start_calls(uint64_t gen) {
+  call_conn_ = std::make_shared<HttpConnection>(ex_, *master_);
+  asio::co_spawn(ex_, write_calls(gen, call_conn_), log_exceptions(log(), "the Mesos call writer"));
+}
+
+// The subscription ended: its stream id is refused from now on, so what is
+// still queued or in flight is dropped rather than sent under the next one.
+void MesosSchedulerClient::Impl::drop_calls() {
+  if (!calls_.empty()) {
+    log()->info("dropping {} queued call(s) of the ended subscription (stream '{}')", calls_.size(),
+                stream_id_);
+  }
+  calls_.clear();
+  if (call_conn_) {
+    call_conn_->close();
+    call_conn_.reset();
+  }
+  calls_ready_.cancel();
+}
+
+asio::awaitable<void> MesosSchedulerClient::Impl::write_calls(
+    uint64_t gen, std::shared_ptr<HttpConnection> conn) {
+  auto self = shared_from_this();
+  while (current(gen)) {
+    if (calls_.empty()) {
+      calls_ready_.expires_at(Clock::time_point::max());
+      co_await calls_ready_.async_wait(kTuple);
+      continue;
+    }
+    auto c = std::move(calls_.front());
+    calls_.pop_front();
+    co_await send_one(gen, *conn, std::move(c));
+  }
+}
+
+asio::awaitable<void> MesosSchedulerClient::Impl::send_one(uint64_t gen, HttpConnection& conn,
+                                                           mesos::Call c) {
   c.framework_id = framework_id_;
-  const Endpoint to = *master_;
-  auto req = make_request(http::verb::post, master_path_, to, mesos::encode(c), "application/json");
+  auto req = make_request(http::verb::post, master_path_, conn.peer(), mesos::encode(c),
+                          "application/json");
   req.set(http::field::accept, "application/json");
   req.set("Mesos-Stream-Id", stream_id_);
   authorize(req);
-  auto res =
-      co_await http_request(ex_, to, std::move(req), config_.request_timeout, kAnswerBodyLimit);
+  auto res = co_await conn.request(std::move(req), config_.request_timeout, kAnswerBodyLimit);
+  if (!current(gen)) {
+    log()->debug("{} call ended with its subscription", c.type);
+    co_return;
+  }
   if (!res) {
-    co_return make_error(c.type + " call failed: " + res.error().message);
+    log()->warn("{} call failed: {}", c.type, res.error().message);
+    co_return;
   }
   const unsigned status = res->result_int();
-  if (status == 202 || status == 200) {
-    co_return Result<void>{};
+  if (status != 202 && status != 200) {
+    log()->warn("{} call answered {} by {}: {}", c.type, status, conn.peer().to_string(),
+                one_line(res->body()));
   }
-  co_return make_error(c.type + " answered " + std::to_string(status) + " by " + to.to_string() +
-                           ": " + one_line(res->body()),
-                       static_cast<int>(status));
+}
+
+// A new leader ends a subscription to another master at once, rather than
+// after the old one's stream breaks or its heartbeats are missed; Mesos' own
+// scheduler library disconnects on every detection too.
+void MesosSchedulerClient::Impl::on_leader_change(const std::optional<Endpoint>& leader) {
+  if (!running_ || !leader) {
+    return;
+  }
+  // A backoff wait is not cut short: subscribing the moment a master is
+  // elected, before the agents re-registered with it, had a master that lost
+  // its registry answer the reconciliation with TASK_LOST for every member
+  // (seen on real Mesos with --registry=in_memory: the core locked on a total
+  // loss and killed the members when they came back).
+  if (stream_ && stream_to_ != *leader) {
+    leader_moved_ =
+        "the leading master is now " + leader->to_string() + ", not " + stream_to_.to_string();
+    stream_->close();
+  }
 }
 
 void MesosSchedulerClient::Impl::stop() {
@@ -426,6 +529,7 @@ void MesosSchedulerClient::Impl::stop() {
   ++generation_;
   running_ = false;
   retry_timer_.cancel();
+  drop_calls();
   if (stream_) {
     stream_->close();
   }
@@ -436,7 +540,17 @@ void MesosSchedulerClient::Impl::stop() {
 
 MesosSchedulerClient::MesosSchedulerClient(asio::any_io_executor ex, Config config,
                                            Callbacks callbacks)
-    : impl_(std::make_shared<Impl>(ex, std::move(config), std::move(callbacks))) {}
+    : impl_(std::make_shared<Impl>(ex, std::move(config), std::move(callbacks))) {
+  if (impl_->config_.watch_master) {
+    // The detector keeps its listeners: it must not keep the client alive.
+    impl_->config_.watch_master(
+        [weak = std::weak_ptr<Impl>(impl_)](std::optional<Endpoint> leader) {
+          if (auto impl = weak.lock()) {
+            impl->on_leader_change(leader);
+          }
+        });
+  }
+}
 
 MesosSchedulerClient::~MesosSchedulerClient() {
   impl_->stop();
@@ -456,9 +570,8 @@ void MesosSchedulerClient::stop() {
   impl_->stop();
 }
 
-asio::awaitable<Result<void>> MesosSchedulerClient::call(mesos::Call call) {
-  auto impl = impl_;  // the client may be destroyed while the call is in flight
-  co_return co_await impl->call(std::move(call));
+void MesosSchedulerClient::send(mesos::Call call) {
+  impl_->send(std::move(call));
 }
 
 std::string MesosSchedulerClient::state_name() const {
@@ -479,6 +592,10 @@ void MesosSchedulerClient::forget_framework_id() {
 
 std::optional<Endpoint> MesosSchedulerClient::master() const {
   return impl_->master_;
+}
+
+std::size_t MesosSchedulerClient::queued_calls() const {
+  return impl_->calls_.size();
 }
 
 }  // namespace etcdmesos::io

@@ -4,8 +4,10 @@
 // MesosScheduler is the seam: the scheduler shell talks to it, tests give it
 // a fake. MesosSchedulerClient is the real one: it finds the leading master,
 // SUBSCRIBEs, reads the RecordIO event stream, watches heartbeats and
-// re-subscribes with backoff whenever the subscription is lost, and sends
-// every other call on a connection of its own.
+// re-subscribes with backoff whenever the subscription is lost, or at once
+// when the master detector names a new leader. Every other call goes through
+// one bounded queue, in the order sent, over one kept-alive connection per
+// subscription (never the subscription's own, reference §2).
 //
 // Threading: everything runs on the io_context of the executor given;
 // callbacks are called there. Not thread-safe.
@@ -15,7 +17,11 @@
 // running or after the client was stopped and the loop ran on.
 // Errors: nothing a master sends can crash the client. A bad answer, a
 // malformed record or a silent master ends the subscription (logged with the
-// reason) and a new one is attempted after a backoff.
+// reason) and a new one is attempted after a backoff. Calls are fire and
+// forget: one that cannot be sent or is refused is logged and dropped, as are
+// the calls still queued when their subscription ends (they carry its stream
+// id, which no master accepts afterwards); the scheduler core recovers lost
+// calls through reconciliation and timeouts.
 #pragma once
 
 #include "codec/mesos.hpp"
@@ -42,10 +48,11 @@ class MesosScheduler {
   // Ends the subscription and stops re-subscribing. No callback is made
   // after stop() returns. May be called from inside a callback.
   virtual void stop() = 0;
-  // Sends a non-SUBSCRIBE call with framework_id and Mesos-Stream-Id set.
-  // Error when not subscribed, when the master cannot be reached, or when it
-  // answers anything but 202/200 (Error::code is then the HTTP status).
-  virtual boost::asio::awaitable<Result<void>> call(mesos::Call call) = 0;
+  // Queues a non-SUBSCRIBE call, to be sent after the ones queued before it
+  // with framework_id and Mesos-Stream-Id set; returns at once. Dropped with
+  // a log line when not subscribed or when the queue is full; an answer other
+  // than 202/200 is logged with the call type.
+  virtual void send(mesos::Call call) = 0;
   // "DISCONNECTED", "CONNECTING", "SUBSCRIBING" or "SUBSCRIBED".
   virtual std::string state_name() const = 0;
 };
@@ -62,11 +69,17 @@ class MesosSchedulerClient final : public MesosScheduler {
     std::function<boost::asio::awaitable<std::optional<Endpoint>>(std::chrono::milliseconds)>
         find_master;
     std::chrono::milliseconds find_master_wait = std::chrono::seconds(10);
+    // Registers a listener for leader changes (MasterDetector::
+    // on_leader_change); unset for a fixed master. A leader other than the
+    // master subscribed to ends the subscription at once.
+    std::function<void(std::function<void(std::optional<Endpoint>)>)> watch_master;
     // HTTP basic authentication (reference §14); empty principal = none.
     std::string principal;
     std::string secret;
     // Each call, and the SUBSCRIBE up to its first event.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+    // Calls waiting to be sent; when full, the newest is dropped.
+    std::size_t max_queued_calls = 1024;
     // Delay before re-subscribing: doubles from `backoff_initial` to
     // `backoff_max`, each delay drawn from [d/2, d] by a generator seeded
     // with `jitter_seed`; back to `backoff_initial` after a SUBSCRIBED.
@@ -106,7 +119,7 @@ class MesosSchedulerClient final : public MesosScheduler {
 
   void start() override;
   void stop() override;
-  boost::asio::awaitable<Result<void>> call(mesos::Call call) override;
+  void send(mesos::Call call) override;
   std::string state_name() const override;
 
   State state() const;
@@ -117,6 +130,8 @@ class MesosSchedulerClient final : public MesosScheduler {
   void forget_framework_id();
   // The master of the current subscription, when subscribed.
   std::optional<Endpoint> master() const;
+  // Calls waiting to be sent.
+  std::size_t queued_calls() const;
 
  private:
   struct Impl;

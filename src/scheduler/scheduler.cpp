@@ -197,6 +197,9 @@ void Scheduler::start_mesos() {
   io::MesosSchedulerClient::Config config;
   config.framework_info = framework_info();
   config.find_master = [this](std::chrono::milliseconds wait) { return find_master(wait); };
+  config.watch_master = [this](std::function<void(std::optional<io::Endpoint>)> listener) {
+    detector_->on_leader_change(std::move(listener));
+  };
   if (!options_.mesos_authentication_principal.empty()) {
     config.principal = options_.mesos_authentication_principal;
     try {
@@ -467,8 +470,14 @@ void Scheduler::perform_one(const core::Effect& effect) {
       effect);
 }
 
+// Fire and forget: the client sends calls in order and logs failures; the
+// core learns about lost calls through reconciliation and timeouts.
 void Scheduler::call(mesos::Call c) {
-  asio::co_spawn(io_, send_call(std::move(c)), asio::detached);
+  if (!mesos_) {
+    log()->warn("{} call dropped: not talking to Mesos", c.type);
+    return;
+  }
+  mesos_->send(std::move(c));
 }
 
 void Scheduler::check_health(const core::CheckHealth& check) {
@@ -542,15 +551,6 @@ asio::awaitable<core::MemberHealth> Scheduler::status_of(core::Member member) {
   answer.raft_index = status->raft_index;
   answer.raft_term = status->raft_term;
   co_return answer;
-}
-
-asio::awaitable<void> Scheduler::send_call(mesos::Call c) {
-  auto result = co_await mesos_->call(c);
-  if (!result) {
-    // The core learns about lost calls through reconciliation and timeouts;
-    // a failed call is logged, not retried here.
-    log()->warn("{} call failed: {}", c.type, result.error().message);
-  }
 }
 
 asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {

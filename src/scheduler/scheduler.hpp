@@ -77,7 +77,6 @@ class Scheduler {
   boost::asio::awaitable<core::MemberHealth> status_of(core::Member member);
   AdminActionResult on_admin_action(const AdminRequest& request);
   void log_state_changes();
-  boost::asio::awaitable<void> send_call(mesos::Call call);
   boost::asio::awaitable<void> run_health_check(core::CheckHealth check);
   boost::asio::awaitable<void> run_member_add(core::AddEtcdMember add);
   boost::asio::awaitable<void> run_member_remove(core::RemoveEtcdMember remove);

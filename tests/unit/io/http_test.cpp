@@ -126,6 +126,32 @@ TEST_F(HttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_EQ(remote_ports[0], remote_ports[1]);
 }
 
+// HttpConnection keeps one connection while the server keeps it, opens a new
+// one after `Connection: close`, and refuses everything after close().
+TEST_F(HttpTest, AKeptConnectionCarriesRequestsUntilTheServerClosesIt) {
+  std::vector<uint16_t> remote_ports;
+  auto at = start([&](HttpExchange& ex) -> awaitable<void> {
+    remote_ports.push_back(ex.remote().port);
+    auto res = make_response(ex.request(), http::status::ok, "", "text/plain");
+    res.keep_alive(ex.request().target() != "/last");
+    co_await ex.respond(std::move(res));
+  });
+  HttpConnection conn(ioc_.get_executor(), at);
+  for (const auto* target : {"/1", "/2", "/last", "/after"}) {
+    auto res = run_coro(ioc_, conn.request(make_request(http::verb::get, target, at), kTimeout));
+    ASSERT_TRUE(res) << target << ": " << res.error().message;
+  }
+  ASSERT_EQ(remote_ports.size(), 4u);
+  EXPECT_EQ(remote_ports[0], remote_ports[1]);
+  EXPECT_EQ(remote_ports[1], remote_ports[2]);
+  EXPECT_NE(remote_ports[2], remote_ports[3]);
+
+  conn.close();
+  auto refused = run_coro(ioc_, conn.request(make_request(http::verb::get, "/", at), kTimeout));
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(remote_ports.size(), 4u);
+}
+
 TEST_F(HttpTest, BodyAboveLimitGets413) {
   auto at = start(echo, 1024);
   auto res = request(make_request(http::verb::post, "/", at, std::string(4096, 'x')), at);

@@ -1,14 +1,17 @@
 // MesosSchedulerClient against fake masters built from HttpServer: the test
 // decides what each master answers and writes to each event stream, byte by
-// byte if it wants.
+// byte if it wants. The leader-change tests follow a real ZooKeeper.
 #include "io/mesos_scheduler_client.hpp"
 
 #include "codec/recordio.hpp"
+#include "io/master_detector.hpp"
 #include "io_test_util.hpp"
+#include "support/zookeeper_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <set>
 
 namespace etcdmesos::io {
 namespace {
@@ -18,7 +21,9 @@ using asio::awaitable;
 using etcdmesos::testing::AsyncQueue;
 using etcdmesos::testing::run_coro;
 using etcdmesos::testing::run_until;
+using etcdmesos::testing::ZooKeeperServer;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 mesos::Event event_of(std::string type) {
@@ -66,10 +71,19 @@ mesos::Event error_event(const std::string& message) {
   return e;
 }
 
-mesos::Call decline_call() {
+mesos::Call decline_call(const std::string& offer_id = "offer-1") {
   auto call = call_of("DECLINE");
-  call.decline = mesos::CallDecline{{"offer-1"}, mesos::Filters{5}};
+  call.decline = mesos::CallDecline{{offer_id}, mesos::Filters{5}};
   return call;
+}
+
+// The offer a DECLINE the master received names, "" for anything else.
+std::string declined_offer(const Request& req) {
+  auto call = mesos::decode_call(req.body());
+  if (!call || !call->decline || call->decline->offer_ids.empty()) {
+    return "";
+  }
+  return call->decline->offer_ids[0];
 }
 
 // A master that answers SUBSCRIBE with a stream fed by the test, or with
@@ -91,13 +105,16 @@ class FakeMaster {
   };
 
   explicit FakeMaster(asio::io_context& ioc)
-      : ioc_(ioc), server_(ioc.get_executor(), [this](HttpExchange& ex) { return handle(ex); }) {
+      : release_calls(ioc.get_executor()),
+        ioc_(ioc),
+        server_(ioc.get_executor(), [this](HttpExchange& ex) { return handle(ex); }) {
     at = server_.listen({"127.0.0.1", 0}).value();
   }
   ~FakeMaster() {
     for (auto& sub : subscriptions) {
       sub->outbox.close();
     }
+    release_calls.close();
     server_.stop();
   }
 
@@ -111,6 +128,25 @@ class FakeMaster {
   std::vector<Request> calls;
   std::vector<uint16_t> call_ports;
   http::status call_status = http::status::accepted;
+  // When set, each call waits for a token before it is answered.
+  bool hold_calls = false;
+  AsyncQueue<int> release_calls;
+  // The call (counted from 1) after whose answer the connection is closed
+  // without a word, as a server does after an idle timeout.
+  std::size_t drop_connection_after_call = 0;
+  int dropped_connections = 0;
+
+  // Connections that carried calls, told apart by their client port.
+  std::size_t call_connections() const {
+    return std::set<uint16_t>(call_ports.begin(), call_ports.end()).size();
+  }
+  std::vector<std::string> declined() const {
+    std::vector<std::string> offers;
+    for (const auto& req : calls) {
+      offers.push_back(declined_offer(req));
+    }
+    return offers;
+  }
 
  private:
   awaitable<void> handle(HttpExchange& ex) {
@@ -121,11 +157,7 @@ class FakeMaster {
       co_return;
     }
     if (call->type != "SUBSCRIBE") {
-      calls.push_back(ex.request());
-      call_ports.push_back(ex.remote().port);
-      co_await ex.respond(make_response(ex.request(), call_status,
-                                        call_status == http::status::accepted ? "" : "Bad call\n",
-                                        "text/plain"));
+      co_await answer_call(ex);
       co_return;
     }
     subscribe_times.push_back(Clock::now());
@@ -142,6 +174,21 @@ class FakeMaster {
       co_return;
     }
     co_await stream(ex, *call);
+  }
+
+  awaitable<void> answer_call(HttpExchange& ex) {
+    calls.push_back(ex.request());
+    call_ports.push_back(ex.remote().port);
+    if (hold_calls) {
+      co_await release_calls.pop();
+    }
+    co_await ex.respond(make_response(ex.request(), call_status,
+                                      call_status == http::status::accepted ? "" : "Bad call\n",
+                                      "text/plain"));
+    if (calls.size() == drop_connection_after_call) {
+      ex.abort();
+      ++dropped_connections;
+    }
   }
 
   awaitable<void> stream(HttpExchange& ex, mesos::Call call) {
@@ -263,14 +310,12 @@ TEST_F(MesosSchedulerClientTest, SubscribesAndReadsEventsSplitAcrossChunks) {
 
 TEST_F(MesosSchedulerClientTest, CallsCarryStreamIdAndFrameworkIdOnTheirOwnConnection) {
   auto& client = start();
-  auto early = run_coro(ioc_, client.call(decline_call()));
-  ASSERT_FALSE(early);
-  EXPECT_NE(early.error().message.find("not subscribed"), std::string::npos);
+  client.send(decline_call("before-subscribed"));  // dropped: not subscribed
+  EXPECT_EQ(client.queued_calls(), 0u);
 
   subscribe(master_);
-  auto sent = run_coro(ioc_, client.call(decline_call()));
-  ASSERT_TRUE(sent) << sent.error().message;
-  ASSERT_EQ(master_.calls.size(), 1u);
+  client.send(decline_call());
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 1; }));
   const auto& req = master_.calls[0];
   EXPECT_EQ(req["Mesos-Stream-Id"], "stream-1");
   EXPECT_EQ(req[http::field::content_type], "application/json");
@@ -281,11 +326,90 @@ TEST_F(MesosSchedulerClientTest, CallsCarryStreamIdAndFrameworkIdOnTheirOwnConne
   EXPECT_NE(master_.call_ports[0], master_.sub(0).remote_port);
   EXPECT_FALSE(master_.sub(0).ended);
 
+  // A refused call is logged; the next one still goes out on the same
+  // connection.
   master_.call_status = http::status::bad_request;
-  auto refused = run_coro(ioc_, client.call(decline_call()));
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, 400);
-  EXPECT_NE(refused.error().message.find("Bad call"), std::string::npos);
+  client.send(decline_call("refused"));
+  client.send(decline_call("after"));
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 3; }));
+  EXPECT_EQ(master_.declined(), (std::vector<std::string>{"offer-1", "refused", "after"}));
+  EXPECT_EQ(master_.call_connections(), 1u);
+  client.send(call_of("SUBSCRIBE"));  // the client's own business: dropped
+  EXPECT_EQ(client.queued_calls(), 0u);
+}
+
+// Issue 11: every call went out on a connection of its own, so calls sent in
+// one order could reach the master in another.
+TEST_F(MesosSchedulerClientTest, CallsArriveInOrderOverOneConnection) {
+  subscribe(master_);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 40; ++i) {
+    sent.push_back("offer-" + std::to_string(i));
+    client_->send(decline_call(sent.back()));
+  }
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == sent.size(); }));
+  EXPECT_EQ(master_.declined(), sent);
+  EXPECT_EQ(master_.call_connections(), 1u);
+  EXPECT_NE(master_.call_ports[0], master_.sub(0).remote_port);
+}
+
+TEST_F(MesosSchedulerClientTest, ABrokenCallConnectionIsOpenedAgainInOrder) {
+  master_.drop_connection_after_call = 2;
+  subscribe(master_);
+  client_->send(decline_call("a"));
+  client_->send(decline_call("b"));
+  ASSERT_TRUE(wait_for([&] { return master_.dropped_connections == 1; }));
+  client_->send(decline_call("c"));
+  client_->send(decline_call("d"));
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 4; }));
+  EXPECT_EQ(master_.declined(), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(master_.call_connections(), 2u);
+  EXPECT_EQ(master_.call_ports[2], master_.call_ports[3]);
+  EXPECT_EQ(master_.subscriptions.size(), 1u);  // the subscription is untouched
+}
+
+TEST_F(MesosSchedulerClientTest, TheQueueIsBounded) {
+  config_.max_queued_calls = 3;
+  master_.hold_calls = true;
+  subscribe(master_);
+  client_->send(decline_call("in-flight"));
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 1; }));
+  for (int i = 0; i < 5; ++i) {
+    client_->send(decline_call("queued-" + std::to_string(i)));
+  }
+  EXPECT_EQ(client_->queued_calls(), 3u);  // the newest two were dropped
+  for (int i = 0; i < 4; ++i) {
+    master_.release_calls.push(1);
+  }
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 4 && client_->queued_calls() == 0; }));
+  EXPECT_EQ(master_.declined(),
+            (std::vector<std::string>{"in-flight", "queued-0", "queued-1", "queued-2"}));
+}
+
+// Calls queued under one subscription carry its stream id, which the master
+// refuses once it ended: they are dropped, never sent under the next one.
+TEST_F(MesosSchedulerClientTest, CallsOfAnEndedSubscriptionAreDropped) {
+  master_.hold_calls = true;
+  subscribe(master_);
+  client_->send(decline_call("in-flight"));
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 1; }));
+  client_->send(decline_call("stale-1"));
+  client_->send(decline_call("stale-2"));
+  ASSERT_EQ(client_->queued_calls(), 2u);
+
+  master_.sub(0).outbox.close();  // the subscription ends
+  ASSERT_TRUE(wait_for([&] { return disconnects_.size() == 1; }));
+  EXPECT_EQ(client_->queued_calls(), 0u);
+  master_.hold_calls = false;
+  master_.release_calls.push(1);  // the old in-flight call is answered late
+  subscribe(master_);
+  client_->send(decline_call("fresh"));
+  ASSERT_TRUE(wait_for([&] { return declined_offer(master_.calls.back()) == "fresh"; }));
+  // Calls go out in order: had the stale ones been kept, they would have
+  // reached the master before "fresh".
+  EXPECT_EQ(master_.declined(), (std::vector<std::string>{"in-flight", "fresh"}));
+  EXPECT_EQ(master_.calls.back()["Mesos-Stream-Id"], "stream-2");
+  EXPECT_NE(master_.call_ports[0], master_.call_ports[1]);  // a connection per subscription
 }
 
 TEST_F(MesosSchedulerClientTest, FollowsARedirectToTheLeader) {
@@ -298,8 +422,8 @@ TEST_F(MesosSchedulerClientTest, FollowsARedirectToTheLeader) {
   EXPECT_EQ(leader.sub(0).request.target(), "/master/api/v1/scheduler");
   ASSERT_TRUE(client.master());
   EXPECT_EQ(client.master()->to_string(), leader.at.to_string());
-  ASSERT_TRUE(run_coro(ioc_, client.call(decline_call())));
-  EXPECT_EQ(leader.calls.size(), 1u);
+  client.send(decline_call());
+  ASSERT_TRUE(wait_for([&] { return leader.calls.size() == 1; }));
   EXPECT_EQ(leader.calls[0].target(), "/master/api/v1/scheduler");
 }
 
@@ -402,7 +526,8 @@ TEST_F(MesosSchedulerClientTest, SendsBasicAuthOnEveryRequest) {
   auto& client = start();
   subscribe(master_);
   EXPECT_EQ(master_.sub(0).request[http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
-  ASSERT_TRUE(run_coro(ioc_, client.call(decline_call())));
+  client.send(decline_call());
+  ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 1; }));
   EXPECT_EQ(master_.calls[0][http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
 }
 
@@ -470,8 +595,9 @@ TEST_F(MesosSchedulerClientTest, LostMasterHostIsRetried) {
   master_at_ = next.at;
   subscribe(next);
   EXPECT_EQ(next.sub(0).call.framework_id, "fw-1");
-  ASSERT_TRUE(run_coro(ioc_, client_->call(decline_call())));
-  EXPECT_EQ(next.calls.size(), 1u);
+  client_->send(decline_call());
+  ASSERT_TRUE(wait_for([&] { return next.calls.size() == 1; }));
+  EXPECT_EQ(master_.calls.size(), 0u);
 }
 
 TEST_F(MesosSchedulerClientTest, ErrorEventIsDeliveredAndStopEndsTheClient) {
@@ -519,8 +645,8 @@ TEST_F(MesosSchedulerClientTest, StopClosesTheStreamWithoutCallbacks) {
   }));
   EXPECT_EQ(events_.size(), 1u);
   EXPECT_TRUE(disconnects_.empty());
-  auto call = run_coro(ioc_, client_->call(decline_call()));
-  EXPECT_FALSE(call);
+  client_->send(decline_call());
+  EXPECT_EQ(client_->queued_calls(), 0u);
 }
 
 TEST_F(MesosSchedulerClientTest, NoMasterKnownIsRetried) {
@@ -531,6 +657,88 @@ TEST_F(MesosSchedulerClientTest, NoMasterKnownIsRetried) {
   };
   subscribe(master_);
   EXPECT_EQ(asked, 3);
+}
+
+// ------------------------------------------------- following the leader in ZooKeeper
+
+// The client follows a MasterDetector on a real ZooKeeper, where the test
+// registers fake masters as Mesos masters do.
+class MesosSchedulerClientLeaderTest : public MesosSchedulerClientTest {
+ protected:
+  static void SetUpTestSuite() { zk_server_ = new ZooKeeperServer(); }
+  static void TearDownTestSuite() {
+    delete zk_server_;
+    zk_server_ = nullptr;
+  }
+
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::string("/") + info->name() + "/mesos";
+    masters_zk_ =
+        std::make_unique<ZkClient>(ioc_.get_executor(), zk_server_->connect_string(), seconds(10));
+    ASSERT_TRUE(run_coro(ioc_, masters_zk_->wait_connected(seconds(10)), seconds(15)));
+    ASSERT_TRUE(run_coro(ioc_, masters_zk_->ensure_path(path_)));
+    auto detector = MasterDetector::from_spec(ioc_.get_executor(), zk_server_->url(path_));
+    ASSERT_TRUE(detector) << detector.error().message;
+    detector_ = std::move(*detector);
+    config_.find_master = [this](milliseconds wait) -> awaitable<std::optional<Endpoint>> {
+      ++find_master_calls_;
+      co_return co_await detector_->current_leader(wait);
+    };
+    config_.watch_master = [this](std::function<void(std::optional<Endpoint>)> listener) {
+      detector_->on_leader_change(std::move(listener));
+    };
+  }
+
+  void TearDown() override {
+    if (client_) {
+      client_->stop();
+    }
+  }
+
+  // Registers a master as Mesos does: an ephemeral sequential json.info_
+  // node; returns its path.
+  std::string register_master(const Endpoint& at) {
+    mesos::MasterInfo info;
+    info.id = "master-" + at.to_string();
+    info.port = at.port;
+    info.address = mesos::Address{std::nullopt, at.host, at.port};
+    auto created =
+        run_coro(ioc_, masters_zk_->create(path_ + "/json.info_", mesos::encode(info), true, true));
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? *created : std::string();
+  }
+
+  static ZooKeeperServer* zk_server_;
+  std::string path_;
+  std::unique_ptr<ZkClient> masters_zk_;  // the "masters" writing their nodes
+  std::unique_ptr<MasterDetector> detector_;
+};
+
+ZooKeeperServer* MesosSchedulerClientLeaderTest::zk_server_ = nullptr;
+
+// Issue 11: a new leader was noticed only when the old master's stream broke
+// or its heartbeats were missed; a deposed master that stays up kept the
+// framework on it.
+TEST_F(MesosSchedulerClientLeaderTest, ANewLeaderEndsTheSubscriptionAtOnce) {
+  FakeMaster next(ioc_);
+  const std::string first = register_master(master_.at);
+  register_master(next.at);
+  subscribe(master_);
+  ASSERT_EQ(master_.subscriptions.size(), 1u);
+
+  const auto moved_at = Clock::now();
+  ASSERT_TRUE(run_coro(ioc_, masters_zk_->remove(first)));
+  ASSERT_TRUE(wait_for([&] { return next.subscriptions.size() == 1; }));
+  EXPECT_LT(next.subscribe_times[0] - moved_at, seconds(1));
+  ASSERT_EQ(disconnects_.size(), 1u);
+  EXPECT_NE(disconnects_[0].find("leading master is now " + next.at.to_string()), std::string::npos)
+      << disconnects_[0];
+  EXPECT_EQ(next.sub(0).call.framework_id, "fw-1");
+  EXPECT_EQ(master_.subscriptions.size(), 1u);
+  next.sub(0).outbox.push(record(subscribed_event("fw-1")));
+  ASSERT_TRUE(wait_for([&] { return client_->state_name() == "SUBSCRIBED"; }));
+  EXPECT_EQ(client_->master(), next.at);
 }
 
 }  // namespace
