@@ -1,5 +1,6 @@
 // One readable line per event and effect, for logs and golden scenario
 // output. Stable wording: scenario tests compare these lines verbatim.
+#include "core/reseed_protocol.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler_core.hpp"
 #include "core/types.hpp"
@@ -67,6 +68,8 @@ std::string event_line(const OffersReceived& e) {
 std::string event_line(const OfferRescinded& e) {
   return "rescind offer " + e.offer_id;
 }
+std::string event_line(const ReseedReport& e);
+
 std::string event_line(const StatusUpdate& e) {
   std::string line =
       "status " + e.task_id + " " + std::string(to_string(e.state)) + " agent " + e.agent_id;
@@ -78,6 +81,9 @@ std::string event_line(const StatusUpdate& e) {
   }
   if (!e.message.empty()) {
     line += " message=\"" + e.message + "\"";
+  }
+  if (auto report = reseed_report_from(e.task_id, e.labels, e.message)) {
+    line += "; " + event_line(*report);
   }
   return line;
 }

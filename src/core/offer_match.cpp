@@ -52,13 +52,17 @@ std::optional<Placement> placement_for(const OfferView& offer, const Config& con
 }
 
 std::optional<OfferChoice> choose_offer(const std::vector<OfferView>& offers, const Config& config,
-                                        const std::set<std::string>& excluded_agents) {
-  for (std::size_t i = 0; i < offers.size(); ++i) {
-    if (excluded_agents.contains(offers[i].agent_id)) {
-      continue;
-    }
-    if (auto placement = placement_for(offers[i], config)) {
-      return OfferChoice{i, std::move(*placement)};
+                                        const std::set<std::string>& excluded_agents,
+                                        const std::set<std::string>& avoided_agents) {
+  for (const bool take_avoided : {false, true}) {
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+      if (excluded_agents.contains(offers[i].agent_id) ||
+          avoided_agents.contains(offers[i].agent_id) != take_avoided) {
+        continue;
+      }
+      if (auto placement = placement_for(offers[i], config)) {
+        return OfferChoice{i, std::move(*placement)};
+      }
     }
   }
   return std::nullopt;

@@ -37,12 +37,15 @@ std::optional<PortPair> pick_two_ports(const std::vector<PortRange>& ranges);
 std::optional<Placement> placement_for(const OfferView& offer, const Config& config);
 
 // The first offer (in arrival order, for determinism) that fits and whose
-// agent is not in `excluded_agents`; returns its index.
+// agent is not in `excluded_agents`, preferring agents not in
+// `avoided_agents` (where a member failed lately: another agent takes the
+// member if one offers, that one only if none does); returns its index.
 struct OfferChoice {
   std::size_t index = 0;
   Placement placement;
 };
 std::optional<OfferChoice> choose_offer(const std::vector<OfferView>& offers, const Config& config,
-                                        const std::set<std::string>& excluded_agents);
+                                        const std::set<std::string>& excluded_agents,
+                                        const std::set<std::string>& avoided_agents = {});
 
 }  // namespace etcdmesos::core

@@ -53,15 +53,10 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   expire_health_check(now);
   expire_pending_change(now, out);
   expire_launches(now, out);
-  std::erase_if(agent_cooldown_, [&](const auto& entry) { return entry.second <= now; });
+  std::erase_if(agent_penalty_, [&](const auto& entry) {
+    return entry.second.last_failure + config_.failed_agent_cooldown <= now;
+  });
   tick_reconciliation(now, out);
-  if (!subscribed_ && !may_subscribe(now)) {
-    // See "Leadership" (scheduler_core_persist.cpp).
-    exit_scheduler(
-        "not subscribed to Mesos while the ZooKeeper session may be gone: another scheduler may "
-        "lead now, and subscribing again would take the framework from it",
-        out);
-  }
   retry_writes(now, out);
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);
@@ -162,7 +157,7 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
 
 void SchedulerCore::start_member(NextStep step, const std::vector<OfferView>& offers,
                                  std::vector<bool>& used, Millis now, Effects& out) {
-  auto choice = choose_offer(offers, config_, excluded_agents(now));
+  auto choice = choose_offer(offers, config_, excluded_agents(now), avoided_agents(now));
   if (!choice) {
     plan_reason_ += ": no offer fits";
     return;
@@ -265,12 +260,37 @@ std::set<std::string> SchedulerCore::excluded_agents(Millis now) const {
       agents.insert(m.agent_id);
     }
   }
-  for (const auto& [agent, until] : agent_cooldown_) {
-    if (until > now) {
+  for (const auto& [agent, penalty] : agent_penalty_) {
+    if (penalty.until > now) {
       agents.insert(agent);
     }
   }
   return agents;
+}
+
+std::set<std::string> SchedulerCore::avoided_agents(Millis now) const {
+  std::set<std::string> agents;
+  for (const auto& [agent, penalty] : agent_penalty_) {
+    if (penalty.last_failure + config_.failed_agent_cooldown > now) {
+      agents.insert(agent);
+    }
+  }
+  return agents;
+}
+
+void SchedulerCore::penalise_agent(const std::string& agent_id, Millis now, bool crash) {
+  auto& p = agent_penalty_[agent_id];
+  if (p.failures > 0 && p.last_failure + config_.failed_agent_cooldown <= now) {
+    p.failures = 0;  // fine for a while: start again from the shortest wait
+  }
+  ++p.failures;
+  p.last_failure = now;
+  Millis wait = std::max(config_.failed_agent_backoff, Millis{1});
+  for (int i = 1; i < p.failures && wait < config_.failed_agent_cooldown; ++i) {
+    wait *= 2;
+  }
+  p.until =
+      now + (crash ? std::min(wait, config_.failed_agent_cooldown) : config_.failed_agent_cooldown);
 }
 
 std::size_t SchedulerCore::count_running() const {

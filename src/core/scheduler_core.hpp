@@ -85,10 +85,10 @@ class SchedulerCore {
   // the operator.
   std::optional<std::string> why_not_reseed(bool skip_silent = false) const;
   std::optional<std::string> why_not_unlock() const;
-  // Persist mode: whether the shell may subscribe to Mesos now. Not when
+  // Persist mode: whether the shell may subscribe to Mesos now. Not while
   // the ZooKeeper session may be gone: another scheduler may lead, and a
-  // subscription would take the framework from it (the core then exits on
-  // its next tick). Asked before every subscription attempt.
+  // subscription would take the framework from it; the shell tries again
+  // later. Asked before every subscription attempt.
   bool may_subscribe(Millis now) const { return !session_may_be_gone(now); }
   // No launches, kills or membership changes: the core's picture may be stale
   // (not subscribed, or Mesos has not yet answered about every known task
@@ -181,7 +181,8 @@ class SchedulerCore {
   };
   // Why a member leaves members_.
   enum class Departure {
-    kFailed,   // Mesos reported it lost, or its launch timed out
+    kFailed,   // Mesos reported it lost (or gone with its agent), or its launch timed out
+    kCrashed,  // its process ended on an agent that is still there
     kRetired,  // a reseed replaced its cluster: killed on purpose
   };
 
@@ -328,7 +329,18 @@ class SchedulerCore {
   uint64_t epoch_ = 0;
   std::optional<HealthResult> fresh_;  // verdict of a check started in `epoch_`
   std::variant<std::monostate, PendingAdd, PendingRemove> change_;
-  std::map<std::string, Millis> agent_cooldown_;  // agent id -> no member before
+  // Agents where members failed lately (see Config::failed_agent_backoff).
+  struct AgentPenalty {
+    int failures = 0;
+    Millis last_failure{0};
+    Millis until{0};  // no member there before
+  };
+  std::map<std::string, AgentPenalty> agent_penalty_;  // by agent id
+  // A member failed there: a crash waits a backoff that grows with each
+  // crash there; an agent fault (lost, timed out) the whole cooldown.
+  void penalise_agent(const std::string& agent_id, Millis now, bool crash);
+  // Agents where a member failed within failed_agent_cooldown: taken last.
+  std::set<std::string> avoided_agents(Millis now) const;
   // Failed members etcd may still list (until a fresh check shows otherwise):
   // a member launched meanwhile must name them in its initial cluster, or etcd
   // refuses to start it ("member count is unequal").

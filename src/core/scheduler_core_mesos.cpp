@@ -61,14 +61,6 @@ void SchedulerCore::kill_strangers(Effects& out) {
 
 void SchedulerCore::on(const Disconnected&, Millis now, Effects& out) {
   subscribed_ = false;
-  if (session_may_be_gone(now)) {
-    // See "Leadership" (scheduler_core_persist.cpp).
-    exit_scheduler(
-        "the Mesos subscription ended while the ZooKeeper session "
-        "may be gone: another scheduler may lead now, and subscribing again would take the "
-        "framework from it",
-        out);
-  }
   reconcile_.stop();
   // Offers never survive a disconnection.
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
@@ -158,7 +150,10 @@ void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
       // 314418: a restarted core seeded a second one-member cluster).
       stray_seed_ = StraySeed{e.task_id, e.agent_id, now};
     }
-    fail_member(e.task_id, now);
+    // Its process ended on an agent still there: a crash, not an agent fault.
+    const bool crashed = process_gone(e.state) && e.state != TaskState::kGone &&
+                         e.state != TaskState::kGoneByOperator && e.state != TaskState::kDropped;
+    fail_member(e.task_id, now, crashed ? Departure::kCrashed : Departure::kFailed);
     return;
   }
   if (tracked_[e.task_id].ran &&
@@ -282,7 +277,7 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     membership_changed(now);
     return;
   }
-  agent_cooldown_[it->agent_id] = now + config_.failed_agent_cooldown;
+  penalise_agent(it->agent_id, now, departure == Departure::kCrashed);
   if (departed_.size() >= kMaxDeparted) {
     departed_.erase(departed_.begin());
   }

@@ -45,9 +45,9 @@ std::string SchedulerCore::persist_status() const {
   if (!config_.persist) {
     return "off";
   }
-  if (expired_) {
-    return "ZooKeeper session expired: leading while the Mesos subscription lasts, launching "
-           "nothing new until elected again";
+  if (expired_ || session_may_be_gone(last_now_)) {
+    return "ZooKeeper session expired or may have: leading while the Mesos subscription lasts, "
+           "not subscribing again and launching nothing new until elected again";
   }
   if (!store_writable()) {
     return zk_session_ == ZkSession::kConnected
@@ -201,12 +201,13 @@ void SchedulerCore::abandon_all_launches(Millis now, Effects& out) {
 // ends that subscription (ERROR "Framework failed over"). Meanwhile it
 // writes nothing to the store, so it launches nothing, but it goes on
 // checking, acknowledging, killing, removing failed members and reseeding.
-// It exits, to come back as a standby, when its subscription ends while its
-// session may be gone (re-subscribing would take the framework from a new
-// leader), when the session expired before it subscribed, when Mesos says
-// another scheduler subscribed, and when the election deposes it while its
-// session is connected. Elected again in a new session, it writes again:
-// whoever led meanwhile subscribed and so ended this one's subscription.
+// While its session may be gone (expired, or cut off longer than the
+// session timeout) it never subscribes again: that would take the
+// framework from a new leader. It waits instead until ZooKeeper says:
+// leading again (the same session, or elected in a new one: whoever led
+// meanwhile had to subscribe and so ended this subscription) lets it write
+// and subscribe; another scheduler leading makes it exit, as does being
+// deposed while connected, and Mesos saying another scheduler subscribed.
 bool SchedulerCore::store_writable() const {
   return zk_session_ == ZkSession::kConnected && leading_ && !expired_;
 }
@@ -229,14 +230,10 @@ void SchedulerCore::on(const LeadershipChanged& e, Millis now, Effects& out) {
   }
   if (e.session == ZkSession::kExpired) {
     expired_ = true;
-    if (!subscribed_) {
-      exit_scheduler(
-          "the ZooKeeper session expired before this scheduler was subscribed to Mesos: another "
-          "scheduler may lead now, and subscribing would take the framework from it",
-          out);
-    }
   } else if (e.leading) {
     expired_ = false;  // elected again: whoever led meanwhile ended our subscription
+  } else if (e.session == ZkSession::kConnected && e.another_leads) {
+    exit_scheduler("the election names another scheduler as the leader", out);
   } else if (e.session == ZkSession::kConnected && was_leading && !expired_) {
     exit_scheduler("deposed while connected to ZooKeeper: another scheduler leads now", out);
   }

@@ -76,8 +76,14 @@ struct Config {
   // How long an AddEtcdMember/RemoveEtcdMember may stay unanswered before the
   // change is abandoned (the shell's etcd client should answer well before).
   Millis membership_change_timeout{30000};
-  // An agent where a member failed gets no replacement member for this long:
-  // whatever killed the member there may kill the next one too.
+  // An agent where a member failed gets no member for a backoff that starts
+  // at failed_agent_backoff and doubles with each further failure there, up
+  // to failed_agent_cooldown; a failure more than failed_agent_cooldown
+  // after the previous one there starts again from the beginning. Until
+  // failed_agent_cooldown after its last failure, the agent is taken only
+  // when no other agent's offer fits (a crashed process on a healthy agent
+  // is no reason to wait; whatever killed it may kill the next one too).
+  Millis failed_agent_backoff{1000};
   Millis failed_agent_cooldown{30000};
   // A status update seen again this long after it was acknowledged is a Mesos
   // retry (first one after 10 s): the acknowledgement was lost, send it again.
@@ -325,15 +331,17 @@ enum class ZkSession {
 };
 const char* to_string(ZkSession session);
 // Persist mode: the leader election or the ZooKeeper session changed; fed
-// with both current values on every change of either. Nothing is written to
-// the store (and so nothing launched) unless the session is connected and
-// this scheduler leads. Whether to keep acting or to exit is the core's
-// rule (docs/architecture.md, "Leadership"): it keeps leading through a
+// with the current values on every change. Nothing is written to the store
+// (and so nothing launched) unless the session is connected and this
+// scheduler leads. Whether to keep acting or to exit is the core's rule
+// (docs/architecture.md, "Leadership"): it keeps leading through a
 // connection loss, and through an expiry for as long as its Mesos
 // subscription lives.
 struct LeadershipChanged {
   bool leading = false;
   ZkSession session = ZkSession::kConnected;
+  // The election names another scheduler as the leader.
+  bool another_leads = false;
 };
 // The master sent ERROR on the subscription (reference §13): the framework
 // was removed, another scheduler subscribed as this framework, or another

@@ -316,6 +316,12 @@ asio::awaitable<Result<void>> LeaderElection::State::check() {
   }
   if (leader_data) {
     leader = *leader_data;  // nullopt when it vanished meanwhile
+    if (leader && *leader != info && callbacks.on_other_leader) {
+      callbacks.on_other_leader();
+      if (stopped()) {
+        co_return Result<void>{};
+      }
+    }
   }
   co_return co_await watch(predecessor, generation);
 }

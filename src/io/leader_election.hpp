@@ -51,6 +51,9 @@ class LeaderElection {
   struct Callbacks {
     std::function<void()> on_elected;
     std::function<void()> on_deposed;
+    // Optional: the candidate read the leader's info and it is another
+    // candidate's (called on every such read; see leader_info()).
+    std::function<void()> on_other_leader;
   };
   struct Options {
     std::chrono::milliseconds retry_interval{1000};

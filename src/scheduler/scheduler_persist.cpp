@@ -83,6 +83,11 @@ Result<void> Scheduler::start_persistence() {
   io::LeaderElection::Callbacks callbacks;
   callbacks.on_elected = [this] { on_elected(); };
   callbacks.on_deposed = [this] { on_deposed(); };
+  callbacks.on_other_leader = [this] {
+    if (!stopped_ && elected_) {
+      feed_leadership();
+    }
+  };
   election_ = std::make_unique<io::LeaderElection>(io_.get_executor(), *zk_, location->paths.leader,
                                                    admin_endpoint_.to_string(), callbacks);
   log()->info(
@@ -129,7 +134,10 @@ void Scheduler::on_zk_state(io::ZkSessionState state) {
 // Whether to go on leading is the core's rule (LeadershipChanged); it hears
 // of every change once this scheduler was first elected.
 void Scheduler::feed_leadership() {
-  feed(core::LeadershipChanged{election_->leading(), session_of(zk_->state())});
+  const auto leader = election_->leader_info();
+  const bool another_leads =
+      !election_->leading() && leader && *leader != admin_endpoint_.to_string();
+  feed(core::LeadershipChanged{election_->leading(), session_of(zk_->state()), another_leads});
 }
 
 void Scheduler::load_state() {

@@ -242,6 +242,27 @@ TEST(Persistence, ZooKeeperAwayForThirtySecondsStopsNothing) {
   EXPECT_EQ(etcd_pids(stack.members()), pids);
 }
 
+// Another scheduler of the stack's framework, once it answers as a standby
+// that names the leader on `leader_port`; null (with the reason printed)
+// when it does not within 30 s.
+std::unique_ptr<ChildProcess> start_standby(LocalStack& stack, uint16_t port,
+                                            uint16_t leader_port) {
+  auto standby = stack.spawn_scheduler(port, "scheduler-standby");
+  const bool answers = wait_until(
+      [&] {
+        auto answer = http_call("GET", "127.0.0.1", port, "/healthz");
+        return answer && answer->status == 503 &&
+               answer->body.find("\"role\":\"standby\"") != std::string::npos &&
+               answer->body.find("127.0.0.1:" + std::to_string(leader_port)) != std::string::npos;
+      },
+      30s);
+  if (!answers) {
+    ADD_FAILURE() << "no standby:\n" << standby->stderr_text();
+    return nullptr;
+  }
+  return standby;
+}
+
 // A scheduler whose persistence (and election) reach ZooKeeper through a
 // relay the test cuts; later schedulers (standbys) reach it directly.
 struct CutOffStack {
@@ -323,15 +344,8 @@ TEST(Persistence, AStandbyTakesOverFromALeaderCutOffFromZooKeeperAndTheOldOneExi
   const auto before = stack.members();
   const auto pids = etcd_pids(before);
   const uint16_t standby_port = free_port();
-  auto standby = stack.spawn_scheduler(standby_port, "scheduler-standby");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto answer = http_call("GET", "127.0.0.1", standby_port, "/healthz");
-        return answer && answer->status == 503 &&
-               answer->body.find("\"role\":\"standby\"") != std::string::npos;
-      },
-      30s))
-      << standby->stderr_text();
+  auto standby = start_standby(stack, standby_port, stack.admin_port());
+  ASSERT_TRUE(standby);
 
   c.relay->cut();
   auto status = stack.scheduler()->wait(kSessionTimeout + 60s);
@@ -364,16 +378,8 @@ TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {
   const uint16_t leader_port = stack.admin_port();
 
   const uint16_t standby_port = free_port();
-  auto standby = stack.spawn_scheduler(standby_port, "scheduler-standby");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto answer = http_call("GET", "127.0.0.1", standby_port, "/healthz");
-        return answer && answer->status == 503 &&
-               answer->body.find("\"role\":\"standby\"") != std::string::npos &&
-               answer->body.find("127.0.0.1:" + std::to_string(leader_port)) != std::string::npos;
-      },
-      30s))
-      << standby->stderr_text();
+  auto standby = start_standby(stack, standby_port, leader_port);
+  ASSERT_TRUE(standby);
   std::this_thread::sleep_for(3s);
   auto frameworks = master_frameworks(stack);
   ASSERT_EQ(frameworks.size(), 1u);

@@ -460,7 +460,14 @@ void World::resubscribe() {
     return;
   }
   if (!core_->may_subscribe(now_)) {
-    return;  // as the shell: no attempt (the core exits on its next tick)
+    // As the shell: no attempt now; it tries again (ZooKeeper's return
+    // calls this too).
+    after(1000ms, [this, incarnation = incarnation_] {
+      if (incarnation == incarnation_) {
+        resubscribe();
+      }
+    });
+    return;
   }
   if (!framework_id_.empty() && frameworks_[framework_id_].removed) {
     framework_refused(framework_id_);

@@ -7,8 +7,9 @@
 // election deposes at once), the session expires one session timeout into
 // a longer outage (the shell hears of it only when ZooKeeper is back, at
 // the latest), and when ZooKeeper returns the scheduler is elected again or,
-// now and then, a standby was elected first and subscribes, which Mesos
-// tells the old one as ERROR "Framework failed over". Whether to go on or
+// now and then, a standby was elected first (which the old one may read)
+// and subscribes, which Mesos tells the old one as ERROR "Framework failed
+// over". Whether to go on or
 // to exit is the core's rule; the world only performs ExitScheduler.
 //
 // Also here, because only a persisting scheduler survives one: scheduler
@@ -233,7 +234,7 @@ void World::schedule_store_outage() {
         trace("fault: ZooKeeper store unreachable for " + core::describe_duration(outage));
       }
       session_expired_ = false;
-      deliver(core::LeadershipChanged{false, core::ZkSession::kConnectionLost});
+      deliver(core::LeadershipChanged{false, core::ZkSession::kConnectionLost, false});
       if (options_.persist && outage > kZkSessionTimeout) {
         // The server expires the session; the client hears of it now or
         // only once ZooKeeper is back (both happen).
@@ -242,7 +243,7 @@ void World::schedule_store_outage() {
             session_expired_ = true;
             elected_ = false;  // a standby may be elected from now on
             if (store_rng_.chance(0.5)) {
-              deliver(core::LeadershipChanged{false, core::ZkSession::kExpired});
+              deliver(core::LeadershipChanged{false, core::ZkSession::kExpired, false});
             }
           }
         });
@@ -269,22 +270,28 @@ void World::store_back() {
     return;
   }
   if (!session_expired_) {
-    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected});
+    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected, false});
+    resubscribe();
     return;
   }
   session_expired_ = false;
   elected_ = false;  // until the new session's node leads
-  deliver(core::LeadershipChanged{false, core::ZkSession::kExpired});
-  deliver(core::LeadershipChanged{false, core::ZkSession::kConnected});
+  deliver(core::LeadershipChanged{false, core::ZkSession::kExpired, false});
+  deliver(core::LeadershipChanged{false, core::ZkSession::kConnected, false});
   if (!faults_on_ || !store_rng_.chance(0.3)) {
     elected_ = true;
-    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected});
+    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected, false});
+    resubscribe();
     return;
   }
   if (tracing()) {
     trace("a standby scheduler was elected first");
   }
   standby_waiting_ = true;
+  if (store_rng_.chance(0.5)) {
+    // The old one reads who leads before the standby subscribes.
+    deliver(core::LeadershipChanged{false, core::ZkSession::kConnected, true});
+  }
   after(store_rng_.millis(200, 2000), [this, incarnation = incarnation_] {
     if (incarnation != incarnation_ || !scheduler_up_) {
       return;  // the old process is gone already

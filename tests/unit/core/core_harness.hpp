@@ -42,6 +42,18 @@ inline Config test_config() {
   return c;
 }
 
+// test_config() with -zk-framework-persist.
+inline Config persist_config() {
+  Config c = test_config();
+  c.persist = true;
+  c.persist_retry_interval = 2000ms;
+  c.reconcile_first_retry = 10000ms;
+  c.reconcile_max_retry_interval = 20000ms;
+  c.reconcile_max_retries = 2;
+  c.zk_session_timeout = 4000ms;
+  return c;
+}
+
 // An offer big enough for one member; agent "a<n>" on host 127.0.0.<n+1>.
 inline OfferView offer(const std::string& offer_id, int agent,
                        std::vector<PortRange> ports = {{31000, 31009}}) {

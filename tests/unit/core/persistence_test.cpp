@@ -11,16 +11,6 @@
 namespace etcdmesos::core::testing {
 namespace {
 
-Config persist_config() {
-  Config c = test_config();
-  c.persist = true;
-  c.persist_retry_interval = 2000ms;
-  c.reconcile_first_retry = 10000ms;
-  c.reconcile_max_retry_interval = 20000ms;
-  c.reconcile_max_retries = 2;
-  return c;
-}
-
 Member persisted_member(int n) {
   Member m;
   m.name = "etcd-" + std::to_string(n);
@@ -155,12 +145,12 @@ TEST(Persistence, AFailedTaskWriteIsRetriedAndBlocksLaunchesUntilItLands) {
 TEST(Persistence, NothingNewIsLaunchedWhileTheStoreIsUnavailable) {
   Harness h(persist_config());
   subscribe_with_stored_id(h);
-  h.step(LeadershipChanged{false, ZkSession::kConnectionLost});
+  h.step(LeadershipChanged{false, ZkSession::kConnectionLost, false});
   auto fx = h.offers({offer("o1", 1)});
   EXPECT_EQ(count<LaunchMember>(fx), 0u);
   EXPECT_NE(h.core.plan_reason().find("ZooKeeper unreachable"), std::string::npos)
       << h.core.plan_reason();
-  h.step(LeadershipChanged{true, ZkSession::kConnected});
+  h.step(LeadershipChanged{true, ZkSession::kConnected, false});
   EXPECT_EQ(count<LaunchMember>(h.acked(h.offers({offer("o2", 1)}))), 1u);
 }
 

@@ -238,22 +238,89 @@ TEST(CoreReplacement, ADepartedMemberIsForgottenOnceEtcdNoLongerListsIt) {
             "etcd-4=http://127.0.0.5:31000");
 }
 
-TEST(CoreReplacement, TheReplacementAvoidsTheAgentWhereTheMemberJustFailed) {
+TEST(CoreReplacement, AnotherAgentTakesTheReplacementBeforeTheOneWhereTheMemberFailed) {
   Harness h;
   h.bring_up(3);
   h.report(*h.member("etcd-3"), TaskState::kFailed);
   h.tick_until_check();
   h.answer_check(true);
-  auto fx = h.offers({offer("o5", 3)});
-  EXPECT_EQ(count<AddEtcdMember>(fx), 0u);
-  EXPECT_EQ(count<DeclineOffer>(fx), 1u);
-  // After the cooldown, the agent may be used again.
-  for (Millis waited{0}; waited < h.core.config().failed_agent_cooldown; waited += 1000ms) {
+  // Past the first backoff (1 s), a3 could take it, but a4 offers too.
+  auto adds = only<AddEtcdMember>(h.offers({offer("o5", 3), offer("o6", 4)}));
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0].peer_url, "http://127.0.0.5:31000");
+}
+
+// Issue 12: a crashed process on a healthy agent is no reason for a long
+// wait. With no other agent, the member goes back to the same one after a
+// backoff that doubles with each failure there (here from 10 s), and starts
+// again from the shortest once the agent has been fine for the cooldown.
+TEST(CoreReplacement, WithNoOtherAgentTheSameAgentTakesItAfterABackoffThatGrows) {
+  Config c = test_config();
+  c.failed_agent_backoff = 10000ms;
+  c.failed_agent_cooldown = 60000ms;
+  Harness h(c);
+  h.bring_up(3);
+  // Fails on a3, is offered a3 again after `after`: the replacement waits
+  // for a3 until `backoff` passed since the failure, then takes it.
+  auto fail_and_replace_on_a3 = [&](const std::string& name, Millis backoff) {
+    const Member lost = *h.member(name);
+    h.report(lost, TaskState::kFailed);
+    const Millis failed_at = h.now;
+    h.tick_until_check();
+    h.answer_check(true);
+    int offer_number = 0;
+    while (true) {
+      auto fx = h.offers({offer("o-" + name + "-" + std::to_string(++offer_number), 3)});
+      auto adds = only<AddEtcdMember>(fx);
+      if (!adds.empty()) {
+        EXPECT_GE(h.now - failed_at, backoff) << name;
+        EXPECT_LT(h.now - failed_at, backoff + 6000ms) << name << ": waited too long";
+        auto launch = only<LaunchMember>(
+            h.step(MemberAdded{adds[0].name, true, h.etcd_id_of(adds[0].name), ""}));
+        EXPECT_EQ(launch.size(), 1u);
+        h.report(launch[0].spec.member, TaskState::kRunning);
+        return launch[0].spec.member.name;
+      }
+      if (h.now - failed_at > backoff + 60000ms) {
+        ADD_FAILURE() << name << ": never replaced";
+        return std::string();
+      }
+      if (count<CheckHealth>(h.advance(1000ms)) > 0) {
+        h.answer_check(true);
+      }
+    }
+  };
+  auto second = fail_and_replace_on_a3("etcd-3", 10000ms);
+  auto third = fail_and_replace_on_a3(second, 20000ms);
+  // Fine for longer than the cooldown: the next failure waits the shortest again.
+  for (int i = 0; i < 70; ++i) {
     if (count<CheckHealth>(h.advance(1000ms)) > 0) {
       h.answer_check(true);
     }
   }
-  EXPECT_EQ(count<AddEtcdMember>(h.offers({offer("o6", 3)})), 1u);
+  fail_and_replace_on_a3(third, 10000ms);
+}
+
+// A lost agent, unlike a crashed process, is an agent fault: it gets no
+// member for the whole cooldown even when no other agent offers.
+TEST(CoreReplacement, ALostAgentGetsNoMemberForTheWholeCooldown) {
+  Harness h;
+  h.bring_up(3);
+  h.step(AgentLost{"a3"});
+  ASSERT_EQ(h.member("etcd-3"), nullptr);
+  h.tick_until_check();
+  h.answer_check(true);
+  const Millis lost_at = h.now;
+  Millis taken_at{0};
+  for (int i = 0; i < 60 && taken_at == Millis{0}; ++i) {
+    if (count<AddEtcdMember>(h.offers({offer("o" + std::to_string(10 + i), 3)})) > 0) {
+      taken_at = h.now;
+    } else if (count<CheckHealth>(h.advance(1000ms)) > 0) {
+      h.answer_check(true);
+    }
+  }
+  ASSERT_NE(taken_at, Millis{0}) << "never taken after the cooldown";
+  EXPECT_GE(taken_at - lost_at + 5000ms, h.core.config().failed_agent_cooldown);
 }
 
 TEST(CoreReplacement, ALateStatusForAnAlreadyFailedMemberIsNotCountedTwice) {
