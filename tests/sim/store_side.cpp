@@ -270,7 +270,9 @@ void World::store_back() {
     return;
   }
   if (!session_expired_) {
-    deliver(core::LeadershipChanged{true, core::ZkSession::kConnected, false});
+    // The same session: it leads again, unless a standby was elected
+    // after an earlier expiry (it is about to subscribe).
+    deliver(core::LeadershipChanged{elected_, core::ZkSession::kConnected, !elected_});
     resubscribe();
     return;
   }
