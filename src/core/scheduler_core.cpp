@@ -3,6 +3,8 @@
 // master tells) and scheduler_core_etcd.cpp (what etcd tells).
 #include "core/scheduler_core.hpp"
 
+#include "common/backoff.hpp"
+
 #include <algorithm>
 
 namespace etcdmesos::core {
@@ -285,12 +287,10 @@ void SchedulerCore::penalise_agent(const std::string& agent_id, Millis now, bool
   }
   ++p.failures;
   p.last_failure = now;
-  Millis wait = std::max(config_.failed_agent_backoff, Millis{1});
-  for (int i = 1; i < p.failures && wait < config_.failed_agent_cooldown; ++i) {
-    wait *= 2;
-  }
   p.until =
-      now + (crash ? std::min(wait, config_.failed_agent_cooldown) : config_.failed_agent_cooldown);
+      now +
+      (crash ? Backoff(config_.failed_agent_backoff, config_.failed_agent_cooldown).nth(p.failures)
+             : config_.failed_agent_cooldown);
 }
 
 std::size_t SchedulerCore::count_running() const {

@@ -45,7 +45,7 @@ std::string SchedulerCore::persist_status() const {
   if (!config_.persist) {
     return "off";
   }
-  if (expired_ || session_may_be_gone(last_now_)) {
+  if (session_may_be_gone(last_now_)) {
     return "ZooKeeper session expired or may have: leading while the Mesos subscription lasts, "
            "not subscribing again and launching nothing new until elected again";
   }
@@ -213,9 +213,9 @@ bool SchedulerCore::store_writable() const {
 }
 
 bool SchedulerCore::session_may_be_gone(Millis now) const {
-  return config_.persist && (expired_ || zk_session_ == ZkSession::kExpired ||
-                             (zk_session_ == ZkSession::kConnectionLost &&
-                              now - zk_lost_since_ >= config_.zk_session_timeout));
+  // expired_ is set whenever the session is reported expired (persist mode).
+  return config_.persist && (expired_ || (zk_session_ == ZkSession::kConnectionLost &&
+                                          now - zk_lost_since_ >= config_.zk_session_timeout));
 }
 
 void SchedulerCore::on(const LeadershipChanged& e, Millis now, Effects& out) {

@@ -161,14 +161,4 @@ asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor e
   co_return obs;
 }
 
-asio::awaitable<core::HealthResult> check_health(asio::any_io_executor ex,
-                                                 std::vector<core::Member> members,
-                                                 HealthCheckOptions options) {
-  auto obs = co_await observe_health(ex, std::move(members), options);
-  auto result = core::judge_health(obs);
-  logger("health")->debug("health check: {}{}",
-                          result.healthy ? "healthy" : "unhealthy: ", result.reason);
-  co_return result;
-}
-
 }  // namespace etcdmesos::scheduler

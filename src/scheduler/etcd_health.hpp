@@ -1,7 +1,7 @@
 // Gathers what the health verdict (core/health.hpp) needs from a running
-// etcd cluster, and returns the verdict. Part of the scheduler's shell (it
-// joins the I/O layer's etcd client to the core), so that src/io does not
-// depend on the core.
+// etcd cluster; the core judges it (HealthObserved). Part of the scheduler's
+// shell (it joins the I/O layer's etcd client to the core's types), so that
+// src/io does not depend on the core.
 //
 // One check:
 //  1. maintenance status of every member, in parallel, each bounded by
@@ -39,14 +39,9 @@ struct HealthCheckOptions {
   std::chrono::milliseconds member_list_timeout{2000};
 };
 
-// The observations of one check (exposed for tests and diagnostics).
+// The observations of one check.
 boost::asio::awaitable<core::HealthObservations> observe_health(boost::asio::any_io_executor ex,
                                                                 std::vector<core::Member> members,
                                                                 HealthCheckOptions options = {});
-
-// observe_health + core::judge_health.
-boost::asio::awaitable<core::HealthResult> check_health(boost::asio::any_io_executor ex,
-                                                        std::vector<core::Member> members,
-                                                        HealthCheckOptions options = {});
 
 }  // namespace etcdmesos::scheduler

@@ -43,6 +43,13 @@ HealthCheckOptions quick() {
   return options;
 }
 
+// One check as the scheduler makes it: the observations, judged by the core.
+boost::asio::awaitable<core::HealthResult> check_health(boost::asio::any_io_executor ex,
+                                                        std::vector<core::Member> members,
+                                                        HealthCheckOptions options) {
+  co_return core::judge_health(co_await observe_health(ex, std::move(members), options));
+}
+
 // Index of a member that is not the leader.
 std::size_t a_follower(EtcdCluster& cluster) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
