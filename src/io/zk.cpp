@@ -16,6 +16,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace etcdmesos::io {
 
@@ -189,6 +190,8 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
     asio::any_io_executor ex;
     uint64_t generation = 0;
     uint64_t id = 0;  // operation or watch id
+    // Requests the C client has not answered yet (null for watches).
+    std::shared_ptr<std::atomic<int>> in_flight;
   };
   using Start = std::function<int(zhandle_t*, Context*)>;
   struct PendingOp {
@@ -220,6 +223,8 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
   std::map<uint64_t, std::function<void()>> watch_callbacks;
   std::map<uint64_t, PendingOp> pending;
   uint64_t next_id = 0;
+  // Counted on the C client's threads, read by shutdown().
+  std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
 
   std::vector<std::function<void(ZkSessionState)>> listeners;
   std::list<asio::steady_timer*> connect_waiters;
@@ -229,6 +234,7 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
   void end_session(int rc, bool notify_watches);
   void on_session_event(uint64_t gen, int zk_state);
   void set_state(ZkSessionState next);
+  void await_answers(milliseconds limit) const;
   void shutdown();
 
   void begin(std::function<int(zhandle_t*, Context*)> start, ReplyCallback complete,
@@ -269,6 +275,7 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
 
 void ZkClient::State::post_reply(const void* data, Reply reply) {
   std::unique_ptr<const Context> ctx(static_cast<const Context*>(data));
+  ctx->in_flight->fetch_sub(1);
   asio::post(ctx->ex, [weak = ctx->state, gen = ctx->generation, id = ctx->id,
                        reply = std::move(reply)]() mutable {
     if (auto state = weak.lock()) {
@@ -349,7 +356,8 @@ void ZkClient::State::start_session() {
   }
   init_c_client_logging();
   ++generation;
-  session_context = std::make_unique<Context>(Context{weak_from_this(), ex, generation, 0});
+  session_context =
+      std::make_unique<Context>(Context{weak_from_this(), ex, generation, 0, nullptr});
   zh =
       zookeeper_init2(servers.c_str(), &on_session_watch, static_cast<int>(session_timeout.count()),
                       nullptr, session_context.get(), 0, &c_client_log);
@@ -432,9 +440,27 @@ void ZkClient::State::set_state(ZkSessionState next) {
   }
 }
 
+// Waits, blocking, until the C client has answered every request sent in this
+// session, or `limit` passes. libzookeeper-mt 3.8 closes a handle in a way
+// that can leak what its I/O thread reads last: once zookeeper_close has
+// failed the requests in flight, the completion thread may finish before the
+// I/O thread queues a watch event still arriving (our own delete's, say), and
+// that event is never freed. An answered request has had every event the
+// server sent before it delivered, so closing after the answers closes idle.
+void ZkClient::State::await_answers(milliseconds limit) const {
+  if (zh == nullptr || state != ZkSessionState::kConnected) {
+    return;  // nothing will be answered soon; the close fails what is left
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (in_flight->load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+}
+
 void ZkClient::State::shutdown() {
   closed = true;
   retry_timer.cancel();
+  await_answers(std::min(op_timeout, milliseconds(1000)));
   end_session(ZCLOSING, false);
   state = ZkSessionState::kClosed;
   for (auto* waiter : connect_waiters) {
@@ -462,9 +488,11 @@ void ZkClient::State::begin(std::function<int(zhandle_t*, Context*)> start, Repl
       self->finish(id, Reply{ZOPERATIONTIMEOUT, {}, {}});
     }
   });
-  auto* ctx = new Context{weak_from_this(), ex, generation, id};
+  auto* ctx = new Context{weak_from_this(), ex, generation, id, in_flight};
+  in_flight->fetch_add(1);
   int rc = start(zh, ctx);
   if (rc != ZOK) {
+    in_flight->fetch_sub(1);
     delete ctx;  // the C client took no ownership
     finish(id, Reply{rc, {}, {}});
   }
@@ -500,7 +528,8 @@ void ZkClient::State::finish(uint64_t id, Reply reply) {
 
 uint64_t ZkClient::State::add_watch(std::function<void()> callback) {
   uint64_t id = ++next_id;
-  watch_contexts[id] = std::make_unique<Context>(Context{weak_from_this(), ex, generation, id});
+  watch_contexts[id] =
+      std::make_unique<Context>(Context{weak_from_this(), ex, generation, id, nullptr});
   watch_callbacks[id] = std::move(callback);
   return id;
 }

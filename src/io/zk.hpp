@@ -41,7 +41,9 @@ class ZkClient {
   // started by itself after expiry (the generation then increases).
   ZkClient(boost::asio::any_io_executor ex, std::string servers,
            std::chrono::milliseconds session_timeout);
-  ~ZkClient();  // closes the session (ephemeral nodes go away at once)
+  // Closes the session (ephemeral nodes go away at once). While connected it
+  // first waits, blocking, up to 1 s for requests already sent to be answered.
+  ~ZkClient();
   ZkClient(const ZkClient&) = delete;
   ZkClient& operator=(const ZkClient&) = delete;
 

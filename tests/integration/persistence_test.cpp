@@ -133,11 +133,13 @@ struct PersistStack {
     o.scheduler_args.insert(o.scheduler_args.end(), extra.begin(), extra.end());
     return o;
   }
-  // Starts the stack's scheduler again (after kill_scheduler()).
-  void restart() {
+  // Starts the stack's scheduler again (after kill_scheduler()). Without
+  // `wait_for_admin` it returns at once: a scheduler that is to exit may be
+  // gone before its admin interface could be seen.
+  void restart(bool wait_for_admin = true) {
     const uint16_t port = free_port();
-    stack.swap_scheduler(stack.spawn_scheduler(port, "scheduler-" + std::to_string(++starts)),
-                         port);
+    stack.swap_scheduler(
+        stack.spawn_scheduler(port, "scheduler-" + std::to_string(++starts), wait_for_admin), port);
   }
 
   LocalStack stack;
@@ -421,11 +423,13 @@ TEST(Persistence, ASchedulerBackAfterTheFailoverTimeoutExitsAndClearsItsState) {
   // The master removes the framework 3 s after it disconnected.
   ASSERT_TRUE(wait_until([&] { return master_frameworks(stack).empty(); }, 30s)) << stack.logs();
 
-  p.restart();
+  p.restart(false);  // it exits within milliseconds
   auto status = stack.scheduler()->wait(60s);
   ASSERT_TRUE(status) << "the scheduler did not exit:\n" << stack.logs();
-  // Once in a clean-clone CI run (ASan tree, machine loaded) it ended by a
-  // signal here after deleting the state; the logs say which and why.
+  // It used to end by SIGABRT now and then (ASan tree): LeakSanitizer found a
+  // ZooKeeper watch event the C client leaked while closing with a delete in
+  // flight. ZkClientTest.ADestroyedClientLetsItsRequestsInFlightFinish pins
+  // that down; the logs say which signal and why if it happens again.
   EXPECT_TRUE(WIFEXITED(*status)) << "ended by signal " << WTERMSIG(*status) << "\n"
                                   << stack.logs();
   EXPECT_NE(WEXITSTATUS(*status), 0);
