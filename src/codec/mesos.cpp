@@ -925,23 +925,41 @@ void check_call_type(JsonReader& r, const object& o, const std::string& type) {
   }
 }
 
+// Every payload present is read, so a malformed one fails the call whatever
+// its type (as Mesos' own parsing does); only the type's own is kept.
 Call read_call(JsonReader& r, const object& o) {
   Call call;
-  call.type = req_string(r, o, "type");
+  const std::string type = req_string(r, o, "type");
   if (r.ok()) {
-    check_call_type(r, o, call.type);
+    check_call_type(r, o, type);
   }
   call.framework_id = opt_id(r, o, "framework_id");
-  call.subscribe = opt_message(r, o, "subscribe", read_call_subscribe);
-  call.accept = opt_message(r, o, "accept", read_call_accept);
-  call.decline = opt_message(r, o, "decline", read_call_decline);
-  call.kill = opt_message(r, o, "kill", read_call_kill);
-  call.shutdown = opt_message(r, o, "shutdown", read_call_shutdown);
-  call.reconcile = opt_message(r, o, "reconcile", read_call_reconcile);
-  call.acknowledge = opt_message(r, o, "acknowledge", read_call_acknowledge);
-  call.message = opt_message(r, o, "message", read_call_message);
-  call.revive_roles = opt_message(r, o, "revive", read_roles);
-  call.suppress_roles = opt_message(r, o, "suppress", read_roles);
+  const std::string wanted = lowercase(type);
+  auto take = [&](std::string_view key, auto read) {
+    auto payload = opt_message(r, o, key, read);
+    if (payload && key == wanted) {
+      call.payload = std::move(*payload);
+    }
+  };
+  take("subscribe", read_call_subscribe);
+  take("accept", read_call_accept);
+  take("decline", read_call_decline);
+  take("kill", read_call_kill);
+  take("shutdown", read_call_shutdown);
+  take("reconcile", read_call_reconcile);
+  take("acknowledge", read_call_acknowledge);
+  take("message", read_call_message);
+  take("revive", [](JsonReader& rr, const object& oo) { return CallRevive{read_roles(rr, oo)}; });
+  take("suppress",
+       [](JsonReader& rr, const object& oo) { return CallSuppress{read_roles(rr, oo)}; });
+  // The calls whose payload may be absent.
+  if (type == "TEARDOWN") {
+    call.payload = CallTeardown{};
+  } else if (type == "REVIVE" && !std::holds_alternative<CallRevive>(call.payload)) {
+    call.payload = CallRevive{};
+  } else if (type == "SUPPRESS" && !std::holds_alternative<CallSuppress>(call.payload)) {
+    call.payload = CallSuppress{};
+  }
   return call;
 }
 
@@ -1008,52 +1026,66 @@ object call_reconcile_json(const CallReconcile& reconcile) {
   return o;  // {} = implicit reconciliation
 }
 
-void put_call_payloads(object& o, const Call& call) {
-  if (call.subscribe) {
-    o["subscribe"] = call_subscribe_json(*call.subscribe);
-  }
-  if (call.accept) {
-    o["accept"] = call_accept_json(*call.accept);
-  }
-  if (call.decline) {
-    o["decline"] = call_decline_json(*call.decline);
-  }
-  if (call.kill) {
-    o["kill"] = call_kill_json(*call.kill);
-  }
-  if (call.shutdown) {
-    o["shutdown"] = object{{"executor_id", id_object(call.shutdown->executor_id)},
-                           {"agent_id", id_object(call.shutdown->agent_id)}};
-  }
-  if (call.reconcile) {
-    o["reconcile"] = call_reconcile_json(*call.reconcile);
-  }
-  if (call.acknowledge) {
-    o["acknowledge"] = object{{"agent_id", id_object(call.acknowledge->agent_id)},
-                              {"task_id", id_object(call.acknowledge->task_id)},
-                              {"uuid", base64_encode(call.acknowledge->uuid)}};
-  }
-  if (call.message) {
-    o["message"] = object{{"agent_id", id_object(call.message->agent_id)},
-                          {"executor_id", id_object(call.message->executor_id)},
-                          {"data", base64_encode(call.message->data)}};
-  }
-  if (call.revive_roles) {
-    o["revive"] = roles_json(*call.revive_roles);
-  }
-  if (call.suppress_roles) {
-    o["suppress"] = roles_json(*call.suppress_roles);
-  }
+// The payload's field name and JSON; none for a TEARDOWN, and none for a
+// REVIVE or SUPPRESS of every role.
+std::optional<std::pair<std::string_view, object>> call_payload_json(const CallPayload& payload) {
+  using Out = std::optional<std::pair<std::string_view, object>>;
+  return std::visit(
+      [](const auto& p) -> Out {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, CallSubscribe>) {
+          return Out{{"subscribe", call_subscribe_json(p)}};
+        } else if constexpr (std::is_same_v<T, CallTeardown>) {
+          return std::nullopt;
+        } else if constexpr (std::is_same_v<T, CallAccept>) {
+          return Out{{"accept", call_accept_json(p)}};
+        } else if constexpr (std::is_same_v<T, CallDecline>) {
+          return Out{{"decline", call_decline_json(p)}};
+        } else if constexpr (std::is_same_v<T, CallRevive>) {
+          return p.roles.empty() ? std::nullopt : Out{{"revive", roles_json(p.roles)}};
+        } else if constexpr (std::is_same_v<T, CallSuppress>) {
+          return p.roles.empty() ? std::nullopt : Out{{"suppress", roles_json(p.roles)}};
+        } else if constexpr (std::is_same_v<T, CallKill>) {
+          return Out{{"kill", call_kill_json(p)}};
+        } else if constexpr (std::is_same_v<T, CallShutdown>) {
+          return Out{{"shutdown", object{{"executor_id", id_object(p.executor_id)},
+                                         {"agent_id", id_object(p.agent_id)}}}};
+        } else if constexpr (std::is_same_v<T, CallAcknowledge>) {
+          return Out{{"acknowledge", object{{"agent_id", id_object(p.agent_id)},
+                                            {"task_id", id_object(p.task_id)},
+                                            {"uuid", base64_encode(p.uuid)}}}};
+        } else if constexpr (std::is_same_v<T, CallReconcile>) {
+          return Out{{"reconcile", call_reconcile_json(p)}};
+        } else {
+          static_assert(std::is_same_v<T, CallMessage>);
+          return Out{{"message", object{{"agent_id", id_object(p.agent_id)},
+                                        {"executor_id", id_object(p.executor_id)},
+                                        {"data", base64_encode(p.data)}}}};
+        }
+      },
+      payload);
 }
+
+// In the order of CallPayload's alternatives.
+constexpr std::array<std::string_view, 11> kCallTypes = {
+    "SUBSCRIBE", "TEARDOWN", "ACCEPT",      "DECLINE",   "REVIVE", "SUPPRESS",
+    "KILL",      "SHUTDOWN", "ACKNOWLEDGE", "RECONCILE", "MESSAGE"};
+static_assert(kCallTypes.size() == std::variant_size_v<CallPayload>);
 
 }  // namespace
 
+std::string_view type_name(const Call& call) {
+  return kCallTypes.at(call.payload.index());
+}
+
 std::string encode(const Call& call) {
-  object o{{"type", call.type}};
+  object o{{"type", type_name(call)}};
   if (call.framework_id) {
     o["framework_id"] = id_object(*call.framework_id);
   }
-  put_call_payloads(o, call);
+  if (auto payload = call_payload_json(call.payload)) {
+    o[payload->first] = std::move(payload->second);
+  }
   return serialize(o);
 }
 
@@ -1098,27 +1130,34 @@ std::string read_rescind(JsonReader& r, const object& o) {
 }
 
 // Only the payload that belongs to the type is read; types this project
-// does not use (INVERSE_OFFERS, UPDATE_OPERATION_STATUS, ...) keep only `type`.
+// does not use (INVERSE_OFFERS, UPDATE_OPERATION_STATUS, ...) keep their name.
 Event read_event(JsonReader& r, const object& o) {
-  Event event;
-  event.type = req_string(r, o, "type");
-  const std::string& type = event.type;
+  const std::string type = req_string(r, o, "type");
   if (type == "SUBSCRIBED") {
-    event.subscribed = req_message(r, o, "subscribed", read_event_subscribed);
-  } else if (type == "OFFERS") {
-    event.offers = req_message(r, o, "offers", read_offers);
-  } else if (type == "RESCIND") {
-    event.rescind_offer_id = req_message(r, o, "rescind", read_rescind);
-  } else if (type == "UPDATE") {
-    event.update = req_message(r, o, "update", read_status_wrapper);
-  } else if (type == "MESSAGE") {
-    event.message = req_message(r, o, "message", read_event_message);
-  } else if (type == "FAILURE") {
-    event.failure = req_message(r, o, "failure", read_event_failure);
-  } else if (type == "ERROR") {
-    event.error_message = req_message(r, o, "error", read_error_message);
+    return req_message(r, o, "subscribed", read_event_subscribed);
   }
-  return event;
+  if (type == "OFFERS") {
+    return EventOffers{req_message(r, o, "offers", read_offers)};
+  }
+  if (type == "RESCIND") {
+    return EventRescind{req_message(r, o, "rescind", read_rescind)};
+  }
+  if (type == "UPDATE") {
+    return EventUpdate{req_message(r, o, "update", read_status_wrapper)};
+  }
+  if (type == "MESSAGE") {
+    return req_message(r, o, "message", read_event_message);
+  }
+  if (type == "FAILURE") {
+    return req_message(r, o, "failure", read_event_failure);
+  }
+  if (type == "ERROR") {
+    return EventError{req_message(r, o, "error", read_error_message)};
+  }
+  if (type == "HEARTBEAT") {
+    return EventHeartbeat{};
+  }
+  return EventOther{type};
 }
 
 object event_subscribed_json(const EventSubscribed& subscribed) {
@@ -1144,41 +1183,59 @@ object event_failure_json(const EventFailure& failure) {
   return o;
 }
 
-void put_event_payloads(object& o, const Event& event) {
-  if (event.subscribed) {
-    o["subscribed"] = event_subscribed_json(*event.subscribed);
-  }
-  if (event.type == "OFFERS") {
-    array offers;
-    for (const auto& offer : event.offers) {
-      offers.push_back(offer_json(offer));
-    }
-    o["offers"] = object{{"offers", std::move(offers)}};
-  }
-  if (event.rescind_offer_id) {
-    o["rescind"] = object{{"offer_id", id_object(*event.rescind_offer_id)}};
-  }
-  if (event.update) {
-    o["update"] = status_wrapper_json(*event.update);
-  }
-  if (event.message) {
-    o["message"] = object{{"agent_id", id_object(event.message->agent_id)},
-                          {"executor_id", id_object(event.message->executor_id)},
-                          {"data", base64_encode(event.message->data)}};
-  }
-  if (event.failure) {
-    o["failure"] = event_failure_json(*event.failure);
-  }
-  if (event.error_message) {
-    o["error"] = object{{"message", *event.error_message}};
-  }
+// The payload's field name and JSON; none for a HEARTBEAT or another type.
+std::optional<std::pair<std::string_view, object>> event_payload_json(const Event& event) {
+  using Out = std::optional<std::pair<std::string_view, object>>;
+  return std::visit(
+      [](const auto& e) -> Out {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, EventSubscribed>) {
+          return Out{{"subscribed", event_subscribed_json(e)}};
+        } else if constexpr (std::is_same_v<T, EventOffers>) {
+          array offers;
+          for (const auto& offer : e.offers) {
+            offers.push_back(offer_json(offer));
+          }
+          return Out{{"offers", object{{"offers", std::move(offers)}}}};
+        } else if constexpr (std::is_same_v<T, EventRescind>) {
+          return Out{{"rescind", object{{"offer_id", id_object(e.offer_id)}}}};
+        } else if constexpr (std::is_same_v<T, EventUpdate>) {
+          return Out{{"update", status_wrapper_json(e.status)}};
+        } else if constexpr (std::is_same_v<T, EventMessage>) {
+          return Out{{"message", object{{"agent_id", id_object(e.agent_id)},
+                                        {"executor_id", id_object(e.executor_id)},
+                                        {"data", base64_encode(e.data)}}}};
+        } else if constexpr (std::is_same_v<T, EventFailure>) {
+          return Out{{"failure", event_failure_json(e)}};
+        } else if constexpr (std::is_same_v<T, EventError>) {
+          return Out{{"error", object{{"message", e.message}}}};
+        } else {
+          static_assert(std::is_same_v<T, EventHeartbeat> || std::is_same_v<T, EventOther>);
+          return std::nullopt;
+        }
+      },
+      event);
 }
+
+// In the order of Event's alternatives; EventOther names itself.
+constexpr std::array<std::string_view, 8> kEventTypes = {
+    "SUBSCRIBED", "OFFERS", "RESCIND", "UPDATE", "MESSAGE", "FAILURE", "ERROR", "HEARTBEAT"};
+static_assert(kEventTypes.size() + 1 == std::variant_size_v<Event>);
 
 }  // namespace
 
+std::string_view type_name(const Event& event) {
+  if (const auto* other = std::get_if<EventOther>(&event)) {
+    return other->type;
+  }
+  return kEventTypes.at(event.index());
+}
+
 std::string encode(const Event& event) {
-  object o{{"type", event.type}};
-  put_event_payloads(o, event);
+  object o{{"type", type_name(event)}};
+  if (auto payload = event_payload_json(event)) {
+    o[payload->first] = std::move(payload->second);
+  }
   return serialize(o);
 }
 

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace etcdmesos::mesos {
@@ -264,31 +265,50 @@ struct CallShutdown {
   bool operator==(const CallShutdown&) const = default;
 };
 
-// A scheduler Call: `type` selects which optional payload must be present.
-// Types: SUBSCRIBE TEARDOWN ACCEPT DECLINE REVIVE SUPPRESS KILL SHUTDOWN
-// ACKNOWLEDGE RECONCILE MESSAGE. decode_call() rejects a call whose payload
-// for its type is missing (as Mesos does with a 400).
+struct CallTeardown {
+  bool operator==(const CallTeardown&) const = default;
+};
+struct CallRevive {
+  std::vector<std::string> roles;  // empty: every role
+  bool operator==(const CallRevive&) const = default;
+};
+struct CallSuppress {
+  std::vector<std::string> roles;  // empty: every role
+  bool operator==(const CallSuppress&) const = default;
+};
+
+// What a scheduler Call asks for: the alternative is the call's type, so a
+// call always carries the payload its type needs (decode_call rejects one
+// without it, as Mesos does with a 400).
+using CallPayload =
+    std::variant<CallSubscribe, CallTeardown, CallAccept, CallDecline, CallRevive, CallSuppress,
+                 CallKill, CallShutdown, CallAcknowledge, CallReconcile, CallMessage>;
+
 struct Call {
-  std::string type;
-  std::optional<std::string> framework_id;
-  std::optional<CallSubscribe> subscribe;
-  std::optional<CallAccept> accept;
-  std::optional<CallDecline> decline;
-  std::optional<CallKill> kill;
-  std::optional<CallShutdown> shutdown;
-  std::optional<CallReconcile> reconcile;
-  std::optional<CallAcknowledge> acknowledge;
-  std::optional<CallMessage> message;
-  std::optional<std::vector<std::string>> revive_roles;    // revive.roles
-  std::optional<std::vector<std::string>> suppress_roles;  // suppress.roles
+  std::optional<std::string> framework_id;  // absent only in a first SUBSCRIBE
+  CallPayload payload;
   bool operator==(const Call&) const = default;
 };
+// "SUBSCRIBE", "ACCEPT", ...: the wire name of the call's type.
+std::string_view type_name(const Call& call);
 
 struct EventSubscribed {
   std::string framework_id;
   double heartbeat_interval_seconds = 15;
   std::optional<MasterInfo> master_info;
   bool operator==(const EventSubscribed&) const = default;
+};
+struct EventOffers {
+  std::vector<Offer> offers;
+  bool operator==(const EventOffers&) const = default;
+};
+struct EventRescind {
+  std::string offer_id;
+  bool operator==(const EventRescind&) const = default;
+};
+struct EventUpdate {
+  TaskStatus status;
+  bool operator==(const EventUpdate&) const = default;
 };
 struct EventMessage {
   std::string agent_id;
@@ -302,20 +322,25 @@ struct EventFailure {
   std::optional<int32_t> status;
   bool operator==(const EventFailure&) const = default;
 };
-
-// A scheduler Event. Types: SUBSCRIBED OFFERS RESCIND UPDATE MESSAGE FAILURE
-// ERROR HEARTBEAT; other types decode with only `type` set.
-struct Event {
-  std::string type;
-  std::optional<EventSubscribed> subscribed;
-  std::vector<Offer> offers;                    // OFFERS: offers.offers
-  std::optional<std::string> rescind_offer_id;  // RESCIND: rescind.offer_id
-  std::optional<TaskStatus> update;             // UPDATE: update.status
-  std::optional<EventMessage> message;          // MESSAGE
-  std::optional<EventFailure> failure;          // FAILURE
-  std::optional<std::string> error_message;     // ERROR: error.message
-  bool operator==(const Event&) const = default;
+struct EventError {
+  std::string message;
+  bool operator==(const EventError&) const = default;
 };
+struct EventHeartbeat {
+  bool operator==(const EventHeartbeat&) const = default;
+};
+// A type this project does not use (INVERSE_OFFERS, UPDATE_OPERATION_STATUS,
+// ...): only its name is kept.
+struct EventOther {
+  std::string type;
+  bool operator==(const EventOther&) const = default;
+};
+
+// A scheduler Event: the alternative is its type, with the payload that type
+// requires (an OFFERS event without its offers does not decode).
+using Event = std::variant<EventSubscribed, EventOffers, EventRescind, EventUpdate, EventMessage,
+                           EventFailure, EventError, EventHeartbeat, EventOther>;
+std::string_view type_name(const Event& event);
 
 std::string encode(const Call& call);
 Result<Call> decode_call(std::string_view json);

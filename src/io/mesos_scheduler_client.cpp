@@ -358,11 +358,11 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
       if (!event) {
         co_return Outcome{subscribed, "malformed event: " + event.error().message};
       }
-      if (sid.empty() && event->type != "ERROR") {
+      if (sid.empty() && !std::holds_alternative<mesos::EventError>(*event)) {
         co_return Outcome{false,
                           "SUBSCRIBE answer from " + to.to_string() + " has no Mesos-Stream-Id"};
       }
-      if (event->type == "SUBSCRIBED" && event->subscribed) {
+      if (std::holds_alternative<mesos::EventSubscribed>(*event)) {
         stream_id_ = sid;
         master_ = to;
         master_path_ = path;
@@ -379,18 +379,16 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
 std::optional<std::string> MesosSchedulerClient::Impl::handle(uint64_t gen,
                                                               const mesos::Event& event,
                                                               bool& subscribed) {
-  if (event.type == "SUBSCRIBED") {
-    if (!event.subscribed) {
-      return "SUBSCRIBED event without its payload";
-    }
-    framework_id_ = event.subscribed->framework_id;
-    heartbeat_seconds_ = event.subscribed->heartbeat_interval_seconds;
+  const auto* error = std::get_if<mesos::EventError>(&event);
+  if (const auto* sub = std::get_if<mesos::EventSubscribed>(&event)) {
+    framework_id_ = sub->framework_id;
+    heartbeat_seconds_ = sub->heartbeat_interval_seconds;
     subscribed = true;
     transition(State::kSubscribed, "framework '" + *framework_id_ + "', heartbeat interval " +
                                        std::to_string(heartbeat_seconds_) + " s");
     start_calls(gen);
-  } else if (!subscribed && event.type != "ERROR") {
-    return "event " + event.type + " before SUBSCRIBED";
+  } else if (!subscribed && error == nullptr) {
+    return "event " + std::string(mesos::type_name(event)) + " before SUBSCRIBED";
   }
   if (callbacks_.on_event) {
     callbacks_.on_event(event);
@@ -398,8 +396,8 @@ std::optional<std::string> MesosSchedulerClient::Impl::handle(uint64_t gen,
   if (gen != generation_) {
     return "stopped";
   }
-  if (event.type == "ERROR") {
-    return "the master sent ERROR: " + event.error_message.value_or("(no message)");
+  if (error != nullptr) {
+    return "the master sent ERROR: " + error->message;
   }
   return std::nullopt;
 }
@@ -407,13 +405,12 @@ std::optional<std::string> MesosSchedulerClient::Impl::handle(uint64_t gen,
 Request MesosSchedulerClient::Impl::subscribe_request(const Endpoint& to,
                                                       const std::string& path) const {
   mesos::Call call;
-  call.type = "SUBSCRIBE";
   mesos::CallSubscribe subscribe;
   subscribe.framework_info = config_.framework_info;
   // Re-subscribing: both ids must be set and equal (reference §5).
   subscribe.framework_info.id = framework_id_;
   call.framework_id = framework_id_;
-  call.subscribe = std::move(subscribe);
+  call.payload = std::move(subscribe);
   auto req = make_request(http::verb::post, path, to, mesos::encode(call), "application/json");
   req.set(http::field::accept, "application/json");
   authorize(req);
@@ -428,18 +425,20 @@ void MesosSchedulerClient::Impl::authorize(Request& req) const {
 }
 
 void MesosSchedulerClient::Impl::send(mesos::Call c) {
-  if (c.type == "SUBSCRIBE") {
+  if (std::holds_alternative<mesos::CallSubscribe>(c.payload)) {
     log()->error("SUBSCRIBE call dropped: the client sends it itself");
     return;
   }
   if (state_ != State::kSubscribed) {
-    log()->warn("{} call dropped: not subscribed (state {})", c.type, to_string(state_));
+    log()->warn("{} call dropped: not subscribed (state {})", mesos::type_name(c),
+                to_string(state_));
     return;
   }
   if (calls_.size() >= config_.max_queued_calls) {
     // Bounded: a master that stopped answering must not make us grow without
     // end; the core recovers the call through reconciliation and timeouts.
-    log()->warn("{} call dropped: {} calls are waiting to be sent already", c.type, calls_.size());
+    log()->warn("{} call dropped: {} calls are waiting to be sent already", mesos::type_name(c),
+                calls_.size());
     return;
   }
   calls_.push_back(std::move(c));
@@ -491,17 +490,17 @@ asio::awaitable<void> MesosSchedulerClient::Impl::send_one(uint64_t gen, HttpCon
   authorize(req);
   auto res = co_await conn.request(std::move(req), config_.request_timeout, kAnswerBodyLimit);
   if (!current(gen)) {
-    log()->debug("{} call ended with its subscription", c.type);
+    log()->debug("{} call ended with its subscription", mesos::type_name(c));
     co_return;
   }
   if (!res) {
-    log()->warn("{} call failed: {}", c.type, res.error().message);
+    log()->warn("{} call failed: {}", mesos::type_name(c), res.error().message);
     co_return;
   }
   const unsigned status = res->result_int();
   if (status != 202 && status != 200) {
-    log()->warn("{} call answered {} by {}: {}", c.type, status, conn.peer().to_string(),
-                one_line(res->body()));
+    log()->warn("{} call answered {} by {}: {}", mesos::type_name(c), status,
+                conn.peer().to_string(), one_line(res->body()));
   }
 }
 

@@ -69,12 +69,6 @@ double seconds(core::Millis d) {
   return static_cast<double>(d.count()) / 1000.0;
 }
 
-mesos::Call make_call(std::string type) {
-  mesos::Call call;
-  call.type = std::move(type);
-  return call;
-}
-
 }  // namespace
 
 Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url) const {
@@ -352,20 +346,20 @@ core::Millis Scheduler::now() const {
 }
 
 void Scheduler::on_mesos_event(const mesos::Event& event) {
-  if (event.type == "SUBSCRIBED" && event.subscribed) {
-    framework_id_ = event.subscribed->framework_id;
+  if (const auto* sub = std::get_if<mesos::EventSubscribed>(&event)) {
+    framework_id_ = sub->framework_id;
     log()->info("subscribed as framework '{}'", framework_id_);
     feed(core::Subscribed{framework_id_});
-  } else if (event.type == "OFFERS") {
-    core::OffersReceived offers;
-    for (const auto& offer : event.offers) {
-      offers.offers.push_back(to_offer_view(offer, options_.framework_role));
+  } else if (const auto* offers = std::get_if<mesos::EventOffers>(&event)) {
+    core::OffersReceived received;
+    for (const auto& offer : offers->offers) {
+      received.offers.push_back(to_offer_view(offer, options_.framework_role));
     }
-    feed(offers);
-  } else if (event.type == "RESCIND" && event.rescind_offer_id) {
-    feed(core::OfferRescinded{*event.rescind_offer_id});
-  } else if (event.type == "UPDATE" && event.update) {
-    const auto& s = *event.update;
+    feed(received);
+  } else if (const auto* rescind = std::get_if<mesos::EventRescind>(&event)) {
+    feed(core::OfferRescinded{rescind->offer_id});
+  } else if (const auto* status = std::get_if<mesos::EventUpdate>(&event)) {
+    const auto& s = status->status;
     core::StatusUpdate update{s.task_id, s.agent_id.value_or(""), s.state,
                               s.uuid,    s.message.value_or(""),  s.reason.value_or(""),
                               {}};
@@ -376,16 +370,15 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
       log()->info("{}", core::describe(core::Event{update}));
     }
     feed(update);
-  } else if (event.type == "MESSAGE" && event.message) {
-    log()->info("message of {} bytes from executor '{}' ignored", event.message->data.size(),
-                event.message->executor_id);
-  } else if (event.type == "FAILURE" && event.failure && event.failure->agent_id &&
-             !event.failure->executor_id) {
-    feed(core::AgentLost{*event.failure->agent_id});
-  } else if (event.type == "ERROR") {
-    const auto message = event.error_message.value_or("(no message)");
-    log()->error("the master sent ERROR: {}", message);
-    feed(core::FrameworkError{message});
+  } else if (const auto* message = std::get_if<mesos::EventMessage>(&event)) {
+    log()->info("message of {} bytes from executor '{}' ignored", message->data.size(),
+                message->executor_id);
+  } else if (const auto* failure = std::get_if<mesos::EventFailure>(&event);
+             failure != nullptr && failure->agent_id && !failure->executor_id) {
+    feed(core::AgentLost{*failure->agent_id});
+  } else if (const auto* error = std::get_if<mesos::EventError>(&event)) {
+    log()->error("the master sent ERROR: {}", error->message);
+    feed(core::FrameworkError{error->message});
   }
 }
 
@@ -415,34 +408,24 @@ void Scheduler::perform_one(const core::Effect& effect) {
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, core::LaunchMember>) {
-          auto c = make_call("ACCEPT");
           mesos::Operation launch;
           launch.launch_tasks = {make_task_info(e.spec, core_.config(), executor_template_)};
-          c.accept = mesos::CallAccept{
-              {e.offer_id}, {launch}, mesos::Filters{options_.mesos_offer_refuse_seconds}};
-          call(std::move(c));
+          call(mesos::CallAccept{
+              {e.offer_id}, {launch}, mesos::Filters{options_.mesos_offer_refuse_seconds}});
         } else if constexpr (std::is_same_v<T, core::DeclineOffer>) {
-          auto c = make_call("DECLINE");
-          c.decline = mesos::CallDecline{{e.offer_id}, mesos::Filters{e.refuse_seconds}};
-          call(std::move(c));
+          call(mesos::CallDecline{{e.offer_id}, mesos::Filters{e.refuse_seconds}});
         } else if constexpr (std::is_same_v<T, core::KillTask>) {
-          auto c = make_call("KILL");
-          c.kill = mesos::CallKill{e.task_id,
-                                   e.agent_id.empty() ? std::nullopt : std::optional(e.agent_id),
-                                   std::nullopt};
-          call(std::move(c));
+          call(mesos::CallKill{e.task_id,
+                               e.agent_id.empty() ? std::nullopt : std::optional(e.agent_id),
+                               std::nullopt});
         } else if constexpr (std::is_same_v<T, core::Acknowledge>) {
-          auto c = make_call("ACKNOWLEDGE");
-          c.acknowledge = mesos::CallAcknowledge{e.agent_id, e.task_id, e.uuid};
-          call(std::move(c));
+          call(mesos::CallAcknowledge{e.agent_id, e.task_id, e.uuid});
         } else if constexpr (std::is_same_v<T, core::Reconcile>) {
-          auto c = make_call("RECONCILE");
-          c.reconcile = mesos::CallReconcile{};
+          mesos::CallReconcile reconcile;
           for (const auto& [task, agent] : e.tasks) {
-            c.reconcile->tasks.push_back(
-                {task, agent.empty() ? std::nullopt : std::optional(agent)});
+            reconcile.tasks.push_back({task, agent.empty() ? std::nullopt : std::optional(agent)});
           }
-          call(std::move(c));
+          call(std::move(reconcile));
         } else if constexpr (std::is_same_v<T, core::CheckHealth>) {
           check_health(e);
         } else if constexpr (std::is_same_v<T, core::AddEtcdMember>) {
@@ -472,9 +455,10 @@ void Scheduler::perform_one(const core::Effect& effect) {
 
 // Fire and forget: the client sends calls in order and logs failures; the
 // core learns about lost calls through reconciliation and timeouts.
-void Scheduler::call(mesos::Call c) {
+void Scheduler::call(mesos::CallPayload payload) {
+  mesos::Call c{std::nullopt, std::move(payload)};
   if (!mesos_) {
-    log()->warn("{} call dropped: not talking to Mesos", c.type);
+    log()->warn("{} call dropped: not talking to Mesos", mesos::type_name(c));
     return;
   }
   mesos_->send(std::move(c));
@@ -495,12 +479,9 @@ void Scheduler::remove_member(const core::RemoveEtcdMember& remove) {
 // Only the scheduler can order a reseed step: the order is a framework
 // message, which Mesos delivers from this framework's scheduler alone.
 void Scheduler::send_reseed_order(const core::ReseedOrder& order) {
-  auto c = make_call("MESSAGE");
-  c.message =
-      mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
-                         core::encode_reseed_order({order.action, order.reseed_id,
-                                                    static_cast<uint64_t>(order.lease.count())})};
-  call(std::move(c));
+  call(mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
+                          core::encode_reseed_order({order.action, order.reseed_id,
+                                                     static_cast<uint64_t>(order.lease.count())})});
 }
 
 // Every member's maintenance status in parallel (it answers without quorum,

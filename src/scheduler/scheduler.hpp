@@ -68,7 +68,7 @@ class Scheduler {
   void feed(const core::Event& event);
   void perform(const std::vector<core::Effect>& effects);
   void perform_one(const core::Effect& effect);
-  void call(mesos::Call call);
+  void call(mesos::CallPayload payload);
   void check_health(const core::CheckHealth& check);
   void add_member(const core::AddEtcdMember& add);
   void remove_member(const core::RemoveEtcdMember& remove);

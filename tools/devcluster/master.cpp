@@ -69,9 +69,7 @@ std::optional<std::string> raw_framework_id(const json::value& body) {
 }
 
 mesos::Event error_event(std::string message) {
-  mesos::Event e;
-  e.type = "ERROR";
-  e.error_message = std::move(message);
+  mesos::Event e = mesos::EventError{std::move(message)};
   return e;
 }
 
@@ -241,14 +239,15 @@ std::optional<io::Response> Master::validate_call(const io::Request& req, const 
   }
   call = std::move(*decoded);
   if (type == "SUBSCRIBE") {
-    const auto& id = call->subscribe->framework_info.id;
+    const auto& id = std::get<mesos::CallSubscribe>(call->payload).framework_info.id;
     if (call->framework_id && (!id || *id != *call->framework_id)) {
       return bad(
           "Failed to validate scheduler::Call: 'framework_id' differs from "
           "'subscribe.framework_info.id'");
     }
   }
-  if (type == "ACKNOWLEDGE" && !is_valid_uuid_bytes(call->acknowledge->uuid)) {
+  if (type == "ACKNOWLEDGE" &&
+      !is_valid_uuid_bytes(std::get<mesos::CallAcknowledge>(call->payload).uuid)) {
     return bad("Failed to validate scheduler::Call: Not a valid UUID");
   }
   return std::nullopt;
@@ -259,11 +258,12 @@ io::Response Master::dispatch(const io::Request& req, Framework& framework, cons
   if (type == "TEARDOWN") {
     remove_framework(framework.id, "torn down by its scheduler");
   } else if (type == "ACCEPT") {
-    accept(framework, *call.accept);
+    accept(framework, std::get<mesos::CallAccept>(call.payload));
   } else if (type == "DECLINE") {
-    decline(framework, call.decline->offer_ids, call.decline->filters);
+    const auto& decline_call = std::get<mesos::CallDecline>(call.payload);
+    decline(framework, decline_call.offer_ids, decline_call.filters);
   } else if (type == "REVIVE") {
-    const auto roles = call.revive_roles.value_or(std::vector<std::string>{});
+    const auto& roles = std::get<mesos::CallRevive>(call.payload).roles;
     if (roles.empty()) {
       framework.suppressed_roles.clear();
     }
@@ -273,24 +273,26 @@ io::Response Master::dispatch(const io::Request& req, Framework& framework, cons
     framework.filters.clear();
     allocate_soon();
   } else if (type == "SUPPRESS") {
-    auto roles = call.suppress_roles.value_or(std::vector<std::string>{});
+    auto roles = std::get<mesos::CallSuppress>(call.payload).roles;
     if (roles.empty()) {
       roles = framework.roles();
     }
     framework.suppressed_roles.insert(roles.begin(), roles.end());
   } else if (type == "KILL") {
-    kill(framework, *call.kill);
+    kill(framework, std::get<mesos::CallKill>(call.payload));
   } else if (type == "SHUTDOWN") {
-    if (auto* agent = find_agent(call.shutdown->agent_id); agent && agent->agent->running()) {
-      agent->agent->shutdown_executor(framework.id, call.shutdown->executor_id);
+    const auto& shutdown = std::get<mesos::CallShutdown>(call.payload);
+    if (auto* agent = find_agent(shutdown.agent_id); agent && agent->agent->running()) {
+      agent->agent->shutdown_executor(framework.id, shutdown.executor_id);
     }
   } else if (type == "ACKNOWLEDGE") {
-    acknowledge(framework, *call.acknowledge);
+    acknowledge(framework, std::get<mesos::CallAcknowledge>(call.payload));
   } else if (type == "RECONCILE") {
-    reconcile(framework, *call.reconcile);
+    reconcile(framework, std::get<mesos::CallReconcile>(call.payload));
   } else if (type == "MESSAGE") {
-    if (auto* agent = find_agent(call.message->agent_id); agent && agent->agent->running()) {
-      agent->agent->send_message(framework.id, call.message->executor_id, call.message->data);
+    const auto& message = std::get<mesos::CallMessage>(call.payload);
+    if (auto* agent = find_agent(message.agent_id); agent && agent->agent->running()) {
+      agent->agent->send_message(framework.id, message.executor_id, message.data);
     }
   } else if (type == "UPDATE_FRAMEWORK" || type == "ACKNOWLEDGE_OPERATION_STATUS" ||
              type == "RECONCILE_OPERATIONS") {
@@ -305,7 +307,8 @@ io::Response Master::dispatch(const io::Request& req, Framework& framework, cons
 // ------------------------------------------------------------ subscriptions
 
 asio::awaitable<void> Master::subscribe(io::HttpExchange& exchange, mesos::Call call) {
-  const mesos::FrameworkInfo& info = call.subscribe->framework_info;
+  const auto& subscribe_call = std::get<mesos::CallSubscribe>(call.payload);
+  const mesos::FrameworkInfo& info = subscribe_call.framework_info;
   auto completed = std::find_if(completed_frameworks_.begin(), completed_frameworks_.end(),
                                 [&](const auto& f) { return info.id && f->id == *info.id; });
   std::optional<std::string> refusal;
@@ -329,18 +332,14 @@ asio::awaitable<void> Master::subscribe(io::HttpExchange& exchange, mesos::Call 
   framework.stream = stream;
   framework.stream_id = new_uuid_string();
   framework.filters.clear();
-  framework.suppressed_roles = std::set<std::string>(call.subscribe->suppressed_roles.begin(),
-                                                     call.subscribe->suppressed_roles.end());
+  framework.suppressed_roles = std::set<std::string>(subscribe_call.suppressed_roles.begin(),
+                                                     subscribe_call.suppressed_roles.end());
   framework.failover_timer.reset();
   framework.unregistered_time.reset();
 
-  mesos::Event subscribed;
-  subscribed.type = "SUBSCRIBED";
-  subscribed.subscribed = mesos::EventSubscribed{
+  mesos::Event subscribed = mesos::EventSubscribed{
       framework.id, std::chrono::duration<double>(options_.heartbeat_interval).count(), info_};
-  mesos::Event heartbeat;
-  heartbeat.type = "HEARTBEAT";
-  std::string heartbeat_json = mesos::encode(heartbeat);
+  std::string heartbeat_json = mesos::encode(mesos::Event{mesos::EventHeartbeat{}});
   stream->push(mesos::encode(subscribed));
   stream->push(heartbeat_json);
   log()->info("framework '{}' ({}) subscribed, stream '{}'", framework.id, framework.info.name,

@@ -159,9 +159,7 @@ void Master::allocate() {
     offers_.emplace(offer.id, std::move(offer));
   }
   for (auto& [framework_id, offers] : batches) {
-    mesos::Event event;
-    event.type = "OFFERS";
-    event.offers = std::move(offers);
+    mesos::Event event = mesos::EventOffers{std::move(offers)};
     send(*find_framework(framework_id), event);
   }
 }
@@ -205,9 +203,7 @@ void Master::rescind_offers_of_agent(const std::string& agent_id) {
   }
   for (const auto& id : ids) {
     if (Framework* framework = find_framework(offers_.at(id).framework_id)) {
-      mesos::Event event;
-      event.type = "RESCIND";
-      event.rescind_offer_id = id;
+      mesos::Event event = mesos::EventRescind{id};
       send(*framework, event);
     }
     remove_offer(id);
@@ -298,9 +294,7 @@ void Master::accept(Framework& framework, const mesos::CallAccept& call) {
         status.message = "Task launched with invalid offers: " + *invalid;
         status.agent_id = task.agent_id;
         status.timestamp = wall_clock_seconds();
-        mesos::Event event;
-        event.type = "UPDATE";
-        event.update = std::move(status);
+        mesos::Event event = mesos::EventUpdate{std::move(status)};
         send(framework, event);
       }
     }
@@ -335,9 +329,7 @@ void Master::accept(Framework& framework, const mesos::CallAccept& call) {
           status.executor_id = task.executor->executor_id;
         }
         status.timestamp = wall_clock_seconds();
-        mesos::Event event;
-        event.type = "UPDATE";
-        event.update = std::move(status);
+        mesos::Event event = mesos::EventUpdate{std::move(status)};
         log()->info("framework '{}': task '{}' refused: {}", framework.id, task.task_id,
                     plan.error().message);
         send(framework, event);

@@ -16,9 +16,7 @@ auto log() {
 }
 
 mesos::Event update_event(mesos::TaskStatus status) {
-  mesos::Event event;
-  event.type = "UPDATE";
-  event.update = std::move(status);
+  mesos::Event event = mesos::EventUpdate{std::move(status)};
   return event;
 }
 
@@ -112,9 +110,7 @@ void Master::executor_terminated(const std::string& agent_id, const std::string&
     return;
   }
   framework->executors.erase({agent_id, executor_id});
-  mesos::Event event;
-  event.type = "FAILURE";
-  event.failure = mesos::EventFailure{agent_id, executor_id, wait_status};
+  mesos::Event event = mesos::EventFailure{agent_id, executor_id, wait_status};
   send(*framework, event);
   allocate_soon();
 }
@@ -125,9 +121,7 @@ void Master::executor_message(const std::string& agent_id, const std::string& fr
   if (framework == nullptr) {
     return;
   }
-  mesos::Event event;
-  event.type = "MESSAGE";
-  event.message = mesos::EventMessage{agent_id, executor_id, std::move(data)};
+  mesos::Event event = mesos::EventMessage{agent_id, executor_id, std::move(data)};
   send(*framework, event);
 }
 
@@ -286,9 +280,7 @@ void Master::remove_agent(const std::string& agent_id) {
     }
   }
   for (auto& [framework_id, framework] : frameworks_) {
-    mesos::Event event;
-    event.type = "FAILURE";
-    event.failure = mesos::EventFailure{agent_id, std::nullopt, std::nullopt};
+    mesos::Event event = mesos::EventFailure{agent_id, std::nullopt, std::nullopt};
     send(*framework, event);
   }
 }

@@ -158,8 +158,8 @@ TEST(MesosCall, NonSubscribeWithoutFrameworkIdAccepted) {
   auto call = decode_call(R"({"type":"RECONCILE","reconcile":{}})");
   ASSERT_TRUE(call) << call.error().message;
   EXPECT_FALSE(call->framework_id.has_value());
-  ASSERT_TRUE(call->reconcile.has_value());
-  EXPECT_TRUE(call->reconcile->tasks.empty());
+  ASSERT_TRUE(std::holds_alternative<CallReconcile>(call->payload));
+  EXPECT_TRUE(std::get<CallReconcile>(call->payload).tasks.empty());
 }
 
 TEST(MesosCall, ErrorNamesTheField) {

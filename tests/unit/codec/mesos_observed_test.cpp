@@ -52,21 +52,20 @@ TEST(MesosObserved, Subscribed) {
   EXPECT_EQ(bytes.size(), 451u);  // the RecordIO length the master sent
   auto event = decode_event(bytes);
   ASSERT_TRUE(event) << event.error().message;
-  EXPECT_EQ(event->type, "SUBSCRIBED");
-  ASSERT_TRUE(event->subscribed.has_value());
-  EXPECT_EQ(event->subscribed->framework_id, std::string(kMasterId) + "-0000");
-  EXPECT_EQ(event->subscribed->heartbeat_interval_seconds, 15.0);
-  ASSERT_TRUE(event->subscribed->master_info.has_value());
-  expect_observed_master(*event->subscribed->master_info);
+  EXPECT_EQ(type_name(*event), "SUBSCRIBED");
+  ASSERT_TRUE(std::holds_alternative<EventSubscribed>(*event));
+  const auto& subscribed = std::get<EventSubscribed>(*event);
+  EXPECT_EQ(subscribed.framework_id, std::string(kMasterId) + "-0000");
+  EXPECT_EQ(subscribed.heartbeat_interval_seconds, 15.0);
+  ASSERT_TRUE(subscribed.master_info.has_value());
+  expect_observed_master(*subscribed.master_info);
 }
 
 TEST(MesosObserved, Heartbeat) {
   auto event = decode_event(R"js({"type":"HEARTBEAT"})js");
   ASSERT_TRUE(event) << event.error().message;
-  EXPECT_EQ(event->type, "HEARTBEAT");
-  Event expected;
-  expected.type = "HEARTBEAT";
-  EXPECT_EQ(*event, expected);
+  EXPECT_EQ(type_name(*event), "HEARTBEAT");
+  EXPECT_EQ(*event, Event{EventHeartbeat{}});
 }
 
 TEST(MesosObserved, Offers) {
@@ -74,8 +73,8 @@ TEST(MesosObserved, Offers) {
       R"js({"type":"OFFERS","offers":{"offers":[{"id":{"value":"$M-O0"},"framework_id":{"value":"$M-0000"},"agent_id":{"value":"$M-S0"},"hostname":"127.0.0.1","url":{"scheme":"http","address":{"hostname":"127.0.0.1","ip":"127.0.0.1","port":15051},"path":"/slave(1)"},"resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":31100}]},"role":"*","allocation_info":{"role":"etcd"}},{"name":"cpus","type":"SCALAR","scalar":{"value":2.0},"role":"*","allocation_info":{"role":"etcd"}},{"name":"mem","type":"SCALAR","scalar":{"value":2048.0},"role":"*","allocation_info":{"role":"etcd"}},{"name":"disk","type":"SCALAR","scalar":{"value":1024.0},"role":"*","allocation_info":{"role":"etcd"}}],"allocation_info":{"role":"etcd"}}]}})js");
   auto event = decode_event(bytes);
   ASSERT_TRUE(event) << event.error().message;
-  ASSERT_EQ(event->offers.size(), 1u);
-  const Offer& offer = event->offers[0];
+  ASSERT_EQ(std::get<EventOffers>(*event).offers.size(), 1u);
+  const Offer& offer = std::get<EventOffers>(*event).offers[0];
   const std::string m = kMasterId;
   EXPECT_EQ(offer.id, m + "-O0");
   EXPECT_EQ(offer.framework_id, m + "-0000");
@@ -118,8 +117,8 @@ TEST(MesosObserved, ReferenceOfferWithReservationAndExecutors) {
  "executor_ids":[{"value":"etcd-exec-m1"}]})js";
   auto event = decode_event(R"js({"type":"OFFERS","offers":{"offers":[)js" + offer_json + "]}}");
   ASSERT_TRUE(event) << event.error().message;
-  ASSERT_EQ(event->offers.size(), 1u);
-  const Offer& offer = event->offers[0];
+  ASSERT_EQ(std::get<EventOffers>(*event).offers.size(), 1u);
+  const Offer& offer = std::get<EventOffers>(*event).offers[0];
   EXPECT_EQ(offer.executor_ids, std::vector<std::string>{"etcd-exec-m1"});
   EXPECT_EQ(offer.url_address->hostname, "agent3.example");
   ASSERT_EQ(offer.resources.size(), 4u);
@@ -138,8 +137,8 @@ TEST(MesosObserved, ExecutorTaskRunningUpdate) {
       R"js({"type":"UPDATE","update":{"status":{"task_id":{"value":"etcd-m1-001"},"state":"TASK_RUNNING","message":"executor says running","source":"SOURCE_EXECUTOR","data":"eyJoZWxsbyI6IndvcmxkIn0=","agent_id":{"value":"$M-S0"},"executor_id":{"value":"etcd-exec-m1"},"timestamp":1795535503.7908602,"uuid":"0ljf5cp8T+qrf5+EWPGvgg==","healthy":true,"labels":{"labels":[{"key":"k1","value":"v1"}]},"container_status":{"container_id":{"value":"25847662-0000"},"network_infos":[{"ip_addresses":[{"protocol":"IPv4","ip_address":"127.0.0.1"}]}],"executor_pid":5249}}}})js");
   auto event = decode_event(bytes);
   ASSERT_TRUE(event) << event.error().message;
-  ASSERT_TRUE(event->update.has_value());
-  const TaskStatus& status = *event->update;
+  ASSERT_TRUE(std::holds_alternative<EventUpdate>(*event));
+  const TaskStatus& status = std::get<EventUpdate>(*event).status;
   EXPECT_EQ(status.task_id, "etcd-m1-001");
   EXPECT_EQ(status.state, TaskState::kRunning);
   EXPECT_EQ(status.message, "executor says running");
@@ -162,7 +161,7 @@ TEST(MesosObserved, TaskLostOnAgentRemoval) {
       R"js({"type":"UPDATE","update":{"status":{"task_id":{"value":"etcd-m1-002"},"state":"TASK_LOST","message":"health check timed out","source":"SOURCE_MASTER","reason":"REASON_AGENT_REMOVED","agent_id":{"value":"$M-S0"},"executor_id":{"value":"etcd-exec-m1"},"timestamp":1795535661.5870998,"unreachable_time":{"nanoseconds":1795535661575854080}}}})js");
   auto event = decode_event(bytes);
   ASSERT_TRUE(event) << event.error().message;
-  const TaskStatus& status = event->update.value();
+  const TaskStatus& status = std::get<EventUpdate>(*event).status;
   EXPECT_EQ(status.state, TaskState::kLost);
   EXPECT_TRUE(is_terminal(status.state));
   EXPECT_EQ(status.source, "SOURCE_MASTER");
@@ -175,18 +174,18 @@ TEST(MesosObserved, AgentFailure) {
   auto event =
       decode_event(with_ids(R"js({"type":"FAILURE","failure":{"agent_id":{"value":"$M-S0"}}})js"));
   ASSERT_TRUE(event) << event.error().message;
-  ASSERT_TRUE(event->failure.has_value());
-  EXPECT_EQ(event->failure->agent_id, std::string(kMasterId) + "-S0");
-  EXPECT_FALSE(event->failure->executor_id.has_value());
-  EXPECT_FALSE(event->failure->status.has_value());
+  ASSERT_TRUE(std::holds_alternative<EventFailure>(*event));
+  EXPECT_EQ(std::get<EventFailure>(*event).agent_id, std::string(kMasterId) + "-S0");
+  EXPECT_FALSE(std::get<EventFailure>(*event).executor_id.has_value());
+  EXPECT_FALSE(std::get<EventFailure>(*event).status.has_value());
 }
 
 TEST(MesosObserved, ExecutorFailureWithStatus) {
   auto event = decode_event(
       R"js({"type":"FAILURE","failure":{"agent_id":{"value":"S0"},"executor_id":{"value":"e1"},"status":0}})js");
   ASSERT_TRUE(event) << event.error().message;
-  EXPECT_EQ(event->failure->executor_id, "e1");
-  EXPECT_EQ(event->failure->status, 0);
+  EXPECT_EQ(std::get<EventFailure>(*event).executor_id, "e1");
+  EXPECT_EQ(std::get<EventFailure>(*event).status, 0);
 }
 
 TEST(MesosObserved, ErrorEvent) {
@@ -195,8 +194,8 @@ TEST(MesosObserved, ErrorEvent) {
   EXPECT_EQ(bytes.size(), 65u);
   auto event = decode_event(bytes);
   ASSERT_TRUE(event) << event.error().message;
-  EXPECT_EQ(event->type, "ERROR");
-  EXPECT_EQ(event->error_message, "Framework has been removed");
+  EXPECT_EQ(type_name(*event), "ERROR");
+  EXPECT_EQ(std::get<EventError>(*event).message, "Framework has been removed");
 }
 
 TEST(MesosObserved, ReferenceSubscribeCall) {
@@ -208,9 +207,9 @@ TEST(MesosObserved, ReferenceSubscribeCall) {
    "hostname":"sched-1.example","webui_url":"http://sched-1.example:8080/"},
    "suppressed_roles":[]}})js");
   ASSERT_TRUE(call) << call.error().message;
-  EXPECT_EQ(call->type, "SUBSCRIBE");
+  EXPECT_EQ(type_name(*call), "SUBSCRIBE");
   EXPECT_FALSE(call->framework_id.has_value());
-  const FrameworkInfo& info = call->subscribe.value().framework_info;
+  const FrameworkInfo& info = std::get<CallSubscribe>(call->payload).framework_info;
   EXPECT_EQ(info.user, "etcd");
   EXPECT_EQ(info.name, "etcd-framework");
   EXPECT_EQ(info.roles, std::vector<std::string>{"etcd"});
@@ -318,21 +317,20 @@ TEST(MesosObserved, UnknownEventTypeKeepsOnlyType) {
   auto event = decode_event(
       R"js({"type":"INVERSE_OFFERS","inverse_offers":{"inverse_offers":[{"id":{"value":"x"}}]}})js");
   ASSERT_TRUE(event) << event.error().message;
-  Event expected;
-  expected.type = "INVERSE_OFFERS";
-  EXPECT_EQ(*event, expected);
+  EXPECT_EQ(*event, Event{EventOther{"INVERSE_OFFERS"}});
 }
 
 TEST(MesosObserved, NumericStringsAndMissingPaddingAccepted) {
   auto event = decode_event(
       R"js({"type":"UPDATE","update":{"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING","timestamp":"12.5","uuid":"0ljf5cp8T+qrf5+EWPGvgg","unknown_key":{"a":[1,2]}}}})js");
   ASSERT_TRUE(event) << event.error().message;
-  EXPECT_EQ(event->update->timestamp, 12.5);
-  EXPECT_EQ(event->update->uuid->size(), 16u);
+  EXPECT_EQ(std::get<EventUpdate>(*event).status.timestamp, 12.5);
+  EXPECT_EQ(std::get<EventUpdate>(*event).status.uuid->size(), 16u);
   auto offer = decode_event(
       R"js({"type":"OFFERS","offers":{"offers":[{"id":{"value":"o"},"framework_id":{"value":"f"},"agent_id":{"value":"a"},"hostname":"h","resources":[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":"31000","end":"31005"}]}}]}]}})js");
   ASSERT_TRUE(offer) << offer.error().message;
-  EXPECT_EQ(offer->offers[0].resources[0].ranges, (std::vector<Range>{{31000, 31005}}));
+  EXPECT_EQ(std::get<EventOffers>(*offer).offers[0].resources[0].ranges,
+            (std::vector<Range>{{31000, 31005}}));
 }
 
 }  // namespace

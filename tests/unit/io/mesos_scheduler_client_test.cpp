@@ -26,31 +26,16 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-mesos::Event event_of(std::string type) {
-  mesos::Event e;
-  e.type = std::move(type);
-  return e;
-}
-
-mesos::Call call_of(std::string type) {
-  mesos::Call c;
-  c.type = std::move(type);
-  return c;
-}
-
 std::string record(const mesos::Event& event) {
   return recordio::encode(mesos::encode(event));
 }
 
 mesos::Event subscribed_event(const std::string& framework_id, double heartbeat_s = 15) {
-  mesos::Event e;
-  e.type = "SUBSCRIBED";
-  e.subscribed = mesos::EventSubscribed{framework_id, heartbeat_s, std::nullopt};
-  return e;
+  return mesos::EventSubscribed{framework_id, heartbeat_s, std::nullopt};
 }
 
 mesos::Event heartbeat_event() {
-  return event_of("HEARTBEAT");
+  return mesos::EventHeartbeat{};
 }
 
 mesos::Event offers_event() {
@@ -60,30 +45,25 @@ mesos::Event offers_event() {
   offer.agent_id = "agent-1";
   offer.hostname = "127.0.0.1";
   offer.resources = {mesos::scalar_resource("cpus", 2)};
-  auto e = event_of("OFFERS");
-  e.offers = {offer};
-  return e;
+  return mesos::EventOffers{{offer}};
 }
 
 mesos::Event error_event(const std::string& message) {
-  auto e = event_of("ERROR");
-  e.error_message = message;
-  return e;
+  return mesos::EventError{message};
 }
 
 mesos::Call decline_call(const std::string& offer_id = "offer-1") {
-  auto call = call_of("DECLINE");
-  call.decline = mesos::CallDecline{{offer_id}, mesos::Filters{5}};
-  return call;
+  return mesos::Call{std::nullopt, mesos::CallDecline{{offer_id}, mesos::Filters{5}}};
 }
 
 // The offer a DECLINE the master received names, "" for anything else.
 std::string declined_offer(const Request& req) {
   auto call = mesos::decode_call(req.body());
-  if (!call || !call->decline || call->decline->offer_ids.empty()) {
+  const auto* decline = call ? std::get_if<mesos::CallDecline>(&call->payload) : nullptr;
+  if (decline == nullptr || decline->offer_ids.empty()) {
     return "";
   }
-  return call->decline->offer_ids[0];
+  return decline->offer_ids[0];
 }
 
 // A master that answers SUBSCRIBE with a stream fed by the test, or with
@@ -156,7 +136,7 @@ class FakeMaster {
                                         call.error().message, "text/plain"));
       co_return;
     }
-    if (call->type != "SUBSCRIBE") {
+    if (!std::holds_alternative<mesos::CallSubscribe>(call->payload)) {
       co_await answer_call(ex);
       co_return;
     }
@@ -291,7 +271,8 @@ TEST_F(MesosSchedulerClientTest, SubscribesAndReadsEventsSplitAcrossChunks) {
   EXPECT_EQ(req.count("Mesos-Stream-Id"), 0u);
   EXPECT_EQ(req.count(http::field::authorization), 0u);
   EXPECT_FALSE(master_.sub(0).call.framework_id.has_value());
-  EXPECT_FALSE(master_.sub(0).call.subscribe->framework_info.id.has_value());
+  EXPECT_FALSE(
+      std::get<mesos::CallSubscribe>(master_.sub(0).call.payload).framework_info.id.has_value());
 
   // Three records cut into pieces that ignore record boundaries.
   std::string bytes =
@@ -301,7 +282,7 @@ TEST_F(MesosSchedulerClientTest, SubscribesAndReadsEventsSplitAcrossChunks) {
   }
   ASSERT_TRUE(wait_for([&] { return events_.size() == 3; }));
   EXPECT_EQ(events_[0], subscribed_event("fw-1"));
-  EXPECT_EQ(events_[1].type, "HEARTBEAT");
+  EXPECT_EQ(mesos::type_name(events_[1]), "HEARTBEAT");
   EXPECT_EQ(events_[2], offers_event());
   EXPECT_EQ(client.state_name(), "SUBSCRIBED");
   EXPECT_EQ(client.framework_id(), "fw-1");
@@ -322,7 +303,7 @@ TEST_F(MesosSchedulerClientTest, CallsCarryStreamIdAndFrameworkIdOnTheirOwnConne
   auto call = mesos::decode_call(req.body());
   ASSERT_TRUE(call);
   EXPECT_EQ(call->framework_id, "fw-1");
-  EXPECT_EQ(call->decline, decline_call().decline);
+  EXPECT_EQ(call->payload, decline_call().payload);
   EXPECT_NE(master_.call_ports[0], master_.sub(0).remote_port);
   EXPECT_FALSE(master_.sub(0).ended);
 
@@ -334,7 +315,8 @@ TEST_F(MesosSchedulerClientTest, CallsCarryStreamIdAndFrameworkIdOnTheirOwnConne
   ASSERT_TRUE(wait_for([&] { return master_.calls.size() == 3; }));
   EXPECT_EQ(master_.declined(), (std::vector<std::string>{"offer-1", "refused", "after"}));
   EXPECT_EQ(master_.call_connections(), 1u);
-  client.send(call_of("SUBSCRIBE"));  // the client's own business: dropped
+  client.send(
+      mesos::Call{std::nullopt, mesos::CallSubscribe{}});  // the client's own business: dropped
   EXPECT_EQ(client.queued_calls(), 0u);
 }
 
@@ -490,8 +472,8 @@ TEST_F(MesosSchedulerClientTest, MissedHeartbeatsCauseAResubscribeWithTheFramewo
   EXPECT_NE(disconnects_[0].find("heartbeat"), std::string::npos) << disconnects_[0];
   const auto& again = master_.sub(1).call;
   EXPECT_EQ(again.framework_id, "fw-1");
-  EXPECT_EQ(again.subscribe->framework_info.id, "fw-1");
-  EXPECT_EQ(again.subscribe->framework_info.name, "etcd-test");
+  EXPECT_EQ(std::get<mesos::CallSubscribe>(again.payload).framework_info.id, "fw-1");
+  EXPECT_EQ(std::get<mesos::CallSubscribe>(again.payload).framework_info.name, "etcd-test");
   EXPECT_EQ(master_.sub(1).request.count("Mesos-Stream-Id"), 0u);
 }
 
@@ -517,7 +499,8 @@ TEST_F(MesosSchedulerClientTest, PresetFrameworkIdIsUsedOnTheFirstSubscribe) {
   start();
   ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
   EXPECT_EQ(master_.sub(0).call.framework_id, "fw-old");
-  EXPECT_EQ(master_.sub(0).call.subscribe->framework_info.id, "fw-old");
+  EXPECT_EQ(std::get<mesos::CallSubscribe>(master_.sub(0).call.payload).framework_info.id,
+            "fw-old");
 }
 
 TEST_F(MesosSchedulerClientTest, SendsBasicAuthOnEveryRequest) {
@@ -551,8 +534,8 @@ TEST_F(MesosSchedulerClientTest, ARefusedSubscriptionWithoutStreamIdDeliversItsE
        recordio::encode(R"({"type":"ERROR","error":{"message":"Framework has been removed"}})")});
   start();
   ASSERT_TRUE(wait_for([&] { return !events_.empty(); }));
-  EXPECT_EQ(events_[0].type, "ERROR");
-  EXPECT_EQ(events_[0].error_message.value_or(""), "Framework has been removed");
+  EXPECT_EQ(mesos::type_name(events_[0]), "ERROR");
+  EXPECT_EQ(std::get<mesos::EventError>(events_[0]).message, "Framework has been removed");
   EXPECT_NE(client_->state_name(), "SUBSCRIBED");
 }
 
@@ -602,7 +585,7 @@ TEST_F(MesosSchedulerClientTest, LostMasterHostIsRetried) {
 
 TEST_F(MesosSchedulerClientTest, ErrorEventIsDeliveredAndStopEndsTheClient) {
   on_event_ = [this](const mesos::Event& e) {
-    if (e.type == "ERROR") {
+    if (std::holds_alternative<mesos::EventError>(e)) {
       client_->stop();
     }
   };
@@ -610,7 +593,7 @@ TEST_F(MesosSchedulerClientTest, ErrorEventIsDeliveredAndStopEndsTheClient) {
   ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 1; }));
   master_.sub(0).outbox.push(record(error_event("Framework has been removed")));
   ASSERT_TRUE(wait_for([&] { return events_.size() == 1; }));
-  EXPECT_EQ(events_[0].error_message, "Framework has been removed");
+  EXPECT_EQ(std::get<mesos::EventError>(events_[0]).message, "Framework has been removed");
   EXPECT_EQ(client_->state_name(), "DISCONNECTED");
   // Run the loop a while: no new SUBSCRIBE, no callback.
   asio::steady_timer quiet(ioc_, milliseconds(300));
@@ -626,7 +609,7 @@ TEST_F(MesosSchedulerClientTest, ErrorAfterSubscribedEndsTheSubscription) {
   master_.sub(0).outbox.push(record(error_event("Framework failed over")));
   ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
   ASSERT_EQ(events_.size(), 2u);
-  EXPECT_EQ(events_[1].type, "ERROR");
+  EXPECT_EQ(mesos::type_name(events_[1]), "ERROR");
   ASSERT_EQ(disconnects_.size(), 1u);
   EXPECT_NE(disconnects_[0].find("Framework failed over"), std::string::npos);
 }

@@ -25,13 +25,7 @@ unsigned post_status(Loop& loop, const DevCluster& cluster, const std::string& b
 std::vector<mesos::Offer> wait_offers(Scheduler& scheduler,
                                       std::chrono::milliseconds timeout = 10s) {
   auto event = scheduler.wait_for_type("OFFERS", timeout);
-  return event ? event->offers : std::vector<mesos::Offer>{};
-}
-
-mesos::Call simple_call(const std::string& type) {
-  mesos::Call call;
-  call.type = type;
-  return call;
+  return event ? std::get<mesos::EventOffers>(*event).offers : std::vector<mesos::Offer>{};
 }
 
 TEST(DevclusterApi, StatusCodesFollowMesos) {
@@ -55,8 +49,7 @@ TEST(DevclusterApi, StatusCodesFollowMesos) {
             "Failed to validate scheduler::Call: Expecting 'type' to be present");
   EXPECT_EQ(post_status(loop, cluster, R"({"type":"NO_SUCH_CALL"})"), 400);
 
-  mesos::Call subscribe_call = simple_call("SUBSCRIBE");
-  subscribe_call.subscribe = mesos::CallSubscribe{framework_info(), {}};
+  mesos::Call subscribe_call = call_of(mesos::CallSubscribe{framework_info(), {}});
   std::string subscribe = mesos::encode(subscribe_call);
   EXPECT_EQ(
       post_status(loop, cluster, subscribe, "application/json", {{"Accept", "application/xml"}}),
@@ -67,9 +60,7 @@ TEST(DevclusterApi, StatusCodesFollowMesos) {
   EXPECT_EQ(with_stream.body(), "Subscribe calls should not include the 'Mesos-Stream-Id' header");
   auto differing = framework_info();
   differing.id = "a";
-  mesos::Call differs = simple_call("SUBSCRIBE");
-  differs.framework_id = "b";
-  differs.subscribe = mesos::CallSubscribe{differing, {}};
+  mesos::Call differs{"b", mesos::CallSubscribe{differing, {}}};
   EXPECT_EQ(post_status(loop, cluster, mesos::encode(differs)), 400);
 
   auto no_framework = http(loop, master, verb::post, kApi, R"({"type":"REVIVE"})");
@@ -96,7 +87,7 @@ TEST(DevclusterApi, StatusCodesFollowMesos) {
                         {{"Mesos-Stream-Id", scheduler.stream_id()}}),
             202);
   // REVIVE without its optional payload is fine too.
-  EXPECT_EQ(scheduler.call(simple_call("REVIVE")).result_int(), 202);
+  EXPECT_EQ(scheduler.call(call_of(mesos::CallRevive{})).result_int(), 202);
 
   // A real master aborts on UNKNOWN; this one answers and stays up.
   auto unknown_type = http(loop, master, verb::post, kApi,
@@ -105,16 +96,17 @@ TEST(DevclusterApi, StatusCodesFollowMesos) {
   EXPECT_EQ(unknown_type.result_int(), 400);
   EXPECT_EQ(http(loop, master, verb::get, "/health", "", "").result_int(), 200);
 
-  mesos::Call ack = simple_call("ACKNOWLEDGE");
-  ack.acknowledge = mesos::CallAcknowledge{"agent", "task", "not-16-bytes"};
-  EXPECT_EQ(scheduler.call(ack).result_int(), 400);
-  ack.acknowledge->uuid = std::string(16, '\x01');  // version nibble 0: not a UUID
-  EXPECT_EQ(scheduler.call(ack).result_int(), 400);
-  ack.acknowledge->uuid =
-      std::string("\x12\x34\x56\x78\x12\x34\x41\x11\x81\x11\x11\x11\x11\x11\x11\x11", 16);
-  EXPECT_EQ(scheduler.call(ack).result_int(), 202);
+  mesos::CallAcknowledge ack{"agent", "task", "not-16-bytes"};
+  EXPECT_EQ(scheduler.call(call_of(ack)).result_int(), 400);
+  ack.uuid = std::string(16, '\x01');  // version nibble 0: not a UUID
+  EXPECT_EQ(scheduler.call(call_of(ack)).result_int(), 400);
+  ack.uuid = std::string("\x12\x34\x56\x78\x12\x34\x41\x11\x81\x11\x11\x11\x11\x11\x11\x11", 16);
+  EXPECT_EQ(scheduler.call(call_of(ack)).result_int(), 202);
 
-  auto missing_payload = scheduler.call(simple_call("ACCEPT"));
+  // A typed Call cannot lack its payload: the JSON is written by hand.
+  auto missing_payload = http(loop, master, verb::post, kApi,
+                              R"({"type":"ACCEPT","framework_id":{"value":")" + id + R"("}})",
+                              "application/json", {{"Mesos-Stream-Id", scheduler.stream_id()}});
   EXPECT_EQ(missing_payload.result_int(), 400);
   EXPECT_EQ(missing_payload.body(),
             "Failed to validate scheduler::Call: Expecting 'accept' to be present");
@@ -139,15 +131,16 @@ TEST(DevclusterApi, SubscribeGetsHeartbeatsAndOneOfferPerAgent) {
 
   auto subscribed = scheduler.next();
   ASSERT_TRUE(subscribed);
-  ASSERT_EQ(subscribed->type, "SUBSCRIBED");
-  const auto& info = *subscribed->subscribed->master_info;
-  EXPECT_EQ(subscribed->subscribed->framework_id, info.id + "-0000");
-  EXPECT_DOUBLE_EQ(subscribed->subscribed->heartbeat_interval_seconds, 0.3);
+  ASSERT_EQ(mesos::type_name(*subscribed), "SUBSCRIBED");
+  const auto& sub = std::get<mesos::EventSubscribed>(*subscribed);
+  const auto& info = *sub.master_info;
+  EXPECT_EQ(sub.framework_id, info.id + "-0000");
+  EXPECT_DOUBLE_EQ(sub.heartbeat_interval_seconds, 0.3);
   EXPECT_EQ(info.port, cluster.master().port);
   EXPECT_EQ(info.ip, 16777343u);  // 127.0.0.1 as s_addr
   EXPECT_EQ(info.pid, "master@127.0.0.1:" + std::to_string(cluster.master().port));
   EXPECT_EQ(info.version, "1.12.0");
-  EXPECT_EQ(scheduler.next()->type, "HEARTBEAT");
+  EXPECT_EQ(mesos::type_name(*scheduler.next()), "HEARTBEAT");
 
   std::map<std::string, mesos::Offer> by_agent;
   while (by_agent.size() < 2) {
@@ -216,11 +209,11 @@ TEST(DevclusterApi, SecondSubscriptionFailsOverTheFirst) {
 
   auto error = first.wait_for_type("ERROR");
   ASSERT_TRUE(error);
-  EXPECT_EQ(error->error_message, "Framework failed over");
+  EXPECT_EQ(std::get<mesos::EventError>(*error).message, "Framework failed over");
   EXPECT_TRUE(first.wait_ended());
   // The old offer is gone; the new subscription gets the agent offered.
   EXPECT_FALSE(wait_offers(second).empty());
-  EXPECT_EQ(first.call(simple_call("REVIVE")).result_int(), 400);  // old stream id
+  EXPECT_EQ(first.call(call_of(mesos::CallRevive{})).result_int(), 400);  // old stream id
 }
 
 TEST(DevclusterApi, SubscribeWithUnknownIdIsAccepted) {
@@ -241,8 +234,7 @@ TEST(DevclusterApi, DeclineFilterExpiresAndReviveClearsIt) {
   auto offers = wait_offers(scheduler);
   ASSERT_EQ(offers.size(), 1u);
 
-  mesos::Call decline = simple_call("DECLINE");
-  decline.decline = mesos::CallDecline{{offers[0].id}, mesos::Filters{1.5}};
+  mesos::Call decline = call_of(mesos::CallDecline{{offers[0].id}, mesos::Filters{1.5}});
   EXPECT_EQ(scheduler.call(decline).result_int(), 202);
   auto start = std::chrono::steady_clock::now();
   auto again = wait_offers(scheduler, 10s);
@@ -250,10 +242,10 @@ TEST(DevclusterApi, DeclineFilterExpiresAndReviveClearsIt) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1400ms);
   EXPECT_NE(again[0].id, offers[0].id);
 
-  decline.decline = mesos::CallDecline{{again[0].id}, mesos::Filters{3600}};
+  decline.payload = mesos::CallDecline{{again[0].id}, mesos::Filters{3600}};
   EXPECT_EQ(scheduler.call(decline).result_int(), 202);
   EXPECT_FALSE(scheduler.wait_for_type("OFFERS", 1500ms));
-  EXPECT_EQ(scheduler.call(simple_call("REVIVE")).result_int(), 202);
+  EXPECT_EQ(scheduler.call(call_of(mesos::CallRevive{})).result_int(), 202);
   EXPECT_EQ(wait_offers(scheduler, 5s).size(), 1u);
 }
 
@@ -264,12 +256,11 @@ TEST(DevclusterApi, SuppressStopsOffersUntilRevive) {
   ASSERT_EQ(scheduler.subscribe(framework_info()), 200u);
   auto offers = wait_offers(scheduler);
   ASSERT_EQ(offers.size(), 1u);
-  EXPECT_EQ(scheduler.call(simple_call("SUPPRESS")).result_int(), 202);
-  mesos::Call decline = simple_call("DECLINE");
-  decline.decline = mesos::CallDecline{{offers[0].id}, mesos::Filters{0}};
+  EXPECT_EQ(scheduler.call(call_of(mesos::CallSuppress{})).result_int(), 202);
+  mesos::Call decline = call_of(mesos::CallDecline{{offers[0].id}, mesos::Filters{0}});
   EXPECT_EQ(scheduler.call(decline).result_int(), 202);
   EXPECT_FALSE(scheduler.wait_for_type("OFFERS", 1500ms));
-  EXPECT_EQ(scheduler.call(simple_call("REVIVE")).result_int(), 202);
+  EXPECT_EQ(scheduler.call(call_of(mesos::CallRevive{})).result_int(), 202);
   EXPECT_EQ(wait_offers(scheduler, 5s).size(), 1u);
 }
 
@@ -279,7 +270,7 @@ TEST(DevclusterApi, TeardownEndsTheStreamAndRemovesTheFramework) {
   Scheduler scheduler(loop, cluster.master());
   ASSERT_EQ(scheduler.subscribe(framework_info()), 200u);
   const std::string id = scheduler.framework_id();
-  EXPECT_EQ(scheduler.call(simple_call("TEARDOWN")).result_int(), 202);
+  EXPECT_EQ(scheduler.call(call_of(mesos::CallTeardown{})).result_int(), 202);
   // The stream ends with the zero chunk and without an ERROR event.
   EXPECT_FALSE(scheduler.wait_for_type("ERROR", 2s));
   EXPECT_TRUE(scheduler.wait_ended());
@@ -295,8 +286,8 @@ TEST(DevclusterApi, TeardownEndsTheStreamAndRemovesTheFramework) {
   ASSERT_EQ(again.subscribe(info), 200u);
   auto error = again.next();
   ASSERT_TRUE(error);
-  EXPECT_EQ(error->type, "ERROR");
-  EXPECT_EQ(error->error_message, "Framework has been removed");
+  EXPECT_EQ(mesos::type_name(*error), "ERROR");
+  EXPECT_EQ(std::get<mesos::EventError>(*error).message, "Framework has been removed");
   EXPECT_TRUE(again.wait_ended());
 }
 
@@ -309,13 +300,12 @@ TEST(DevclusterApi, ReconciliationOfUnknownTasks) {
   ASSERT_EQ(offers.size(), 1u);
   const std::string agent = offers[0].agent_id;
 
-  mesos::Call implicit = simple_call("RECONCILE");
-  implicit.reconcile = mesos::CallReconcile{};
+  mesos::Call implicit = call_of(mesos::CallReconcile{});
   EXPECT_EQ(scheduler.call(implicit).result_int(), 202);
   EXPECT_FALSE(scheduler.wait_for_type("UPDATE", 1s));  // no tasks: no answers
 
-  mesos::Call explicit_call = simple_call("RECONCILE");
-  explicit_call.reconcile = mesos::CallReconcile{{{"t-unknown", std::nullopt}, {"t-agent", agent}}};
+  mesos::Call explicit_call =
+      call_of(mesos::CallReconcile{{{"t-unknown", std::nullopt}, {"t-agent", agent}}});
   EXPECT_EQ(scheduler.call(explicit_call).result_int(), 202);
   auto unknown = scheduler.wait_for_update("t-unknown");
   ASSERT_TRUE(unknown);
@@ -340,8 +330,7 @@ TEST(DevclusterApi, ReconciliationOfUnknownTasks) {
   EXPECT_EQ(aware.wait_for_update("t-agent")->state, mesos::TaskState::kGone);
 
   // KILL of an unknown task is answered like reconciliation.
-  mesos::Call kill = simple_call("KILL");
-  kill.kill = mesos::CallKill{"t-never", agent, std::nullopt};
+  mesos::Call kill = call_of(mesos::CallKill{"t-never", agent, std::nullopt});
   EXPECT_EQ(scheduler.call(kill).result_int(), 202);
   auto killed = scheduler.wait_for_update("t-never");
   ASSERT_TRUE(killed);

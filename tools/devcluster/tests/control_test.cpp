@@ -37,7 +37,7 @@ struct Running {
       if (!event) {
         throw std::runtime_error("no offers\n" + cluster.logs());
       }
-      for (const auto& offer : event->offers) {
+      for (const auto& offer : std::get<mesos::EventOffers>(*event).offers) {
         offers[offer.agent_id] = offer;
       }
     }
@@ -99,8 +99,8 @@ TEST(DevclusterControl, StoppedAgentLosesItsTasksAndComesBack) {
   EXPECT_EQ(lost->agent_id, r.agent0);
   auto failure = r.scheduler.wait_for_type("FAILURE");
   ASSERT_TRUE(failure);
-  EXPECT_EQ(failure->failure->agent_id, r.agent0);
-  EXPECT_FALSE(failure->failure->executor_id);
+  EXPECT_EQ(std::get<mesos::EventFailure>(*failure).agent_id, r.agent0);
+  EXPECT_FALSE(std::get<mesos::EventFailure>(*failure).executor_id);
 
   auto state = get_json(r.loop, r.cluster.master(), "/state").as_object();
   EXPECT_EQ(state.at("slaves").as_array().size(), 1u);
@@ -116,11 +116,12 @@ TEST(DevclusterControl, StoppedAgentLosesItsTasksAndComesBack) {
   EXPECT_EQ(back->reason, "REASON_AGENT_REREGISTERED");
   auto offer = r.scheduler.wait_for(
       [&](const mesos::Event& e) {
-        return e.type == "OFFERS" && !e.offers.empty() && e.offers[0].agent_id == r.agent0;
+        return mesos::type_name(e) == "OFFERS" && !std::get<mesos::EventOffers>(e).offers.empty() &&
+               std::get<mesos::EventOffers>(e).offers[0].agent_id == r.agent0;
       },
       15s);
   ASSERT_TRUE(offer) << r.cluster.logs();
-  for (const auto& res : offer->offers[0].resources) {
+  for (const auto& res : std::get<mesos::EventOffers>(*offer).offers[0].resources) {
     if (res.name == "cpus") {
       EXPECT_DOUBLE_EQ(res.scalar, 4);  // full resources again
     }
@@ -147,9 +148,7 @@ TEST(DevclusterControl, ResubscribedSchedulerFindsItsTasks) {
   EXPECT_EQ(again.framework_id(), id);
   EXPECT_TRUE(framework_active(r.loop, r.cluster));
 
-  mesos::Call reconcile;
-  reconcile.type = "RECONCILE";
-  reconcile.reconcile = mesos::CallReconcile{};
+  mesos::Call reconcile = call_of(mesos::CallReconcile{});
   EXPECT_EQ(again.call(reconcile).result_int(), 202);
   auto answer = again.wait_for_update("t1");
   ASSERT_TRUE(answer);
@@ -180,8 +179,8 @@ TEST(DevclusterControl, FailoverTimeoutRemovesTheFramework) {
   ASSERT_EQ(late.subscribe(info), 200u);
   auto error = late.next(10s);
   ASSERT_TRUE(error);
-  EXPECT_EQ(error->type, "ERROR");
-  EXPECT_EQ(error->error_message, "Framework has been removed");
+  EXPECT_EQ(mesos::type_name(*error), "ERROR");
+  EXPECT_EQ(std::get<mesos::EventError>(*error).message, "Framework has been removed");
   EXPECT_TRUE(late.wait_ended(10s));
   EXPECT_TRUE(late.framework_id().empty());
 }
@@ -193,14 +192,14 @@ TEST(DevclusterControl, StoppingAnAgentRescindsItsOffer) {
   ASSERT_EQ(scheduler.subscribe(framework_info()), 200u);
   auto offers = scheduler.wait_for_type("OFFERS");
   ASSERT_TRUE(offers);
-  const auto& offer = offers->offers.at(0);
+  const auto& offer = std::get<mesos::EventOffers>(*offers).offers.at(0);
   ASSERT_EQ(http(loop, cluster.master(), verb::post, "/control/agents/" + offer.agent_id + "/stop",
                  "", "")
                 .result_int(),
             200);
   auto rescind = scheduler.wait_for_type("RESCIND");
   ASSERT_TRUE(rescind);
-  EXPECT_EQ(rescind->rescind_offer_id, offer.id);
+  EXPECT_EQ(std::get<mesos::EventRescind>(*rescind).offer_id, offer.id);
   auto agents = get_json(loop, cluster.master(), "/control/agents").as_array();
   EXPECT_FALSE(agents.at(0).at("running").as_bool());
   // The agent's HTTP server is gone with its host.
@@ -282,12 +281,13 @@ TEST(DevclusterControl, UnsubscribedExecutorIsForbidden) {
   ASSERT_EQ(scheduler.subscribe(framework_info()), 200u);
   auto offers = scheduler.wait_for_type("OFFERS");
   ASSERT_TRUE(offers);
-  auto task =
-      executor_task(offers->offers[0], "t1", "exec-t1", artifacts.url("/devcluster-test-executor"));
+  auto task = executor_task(std::get<mesos::EventOffers>(*offers).offers[0], "t1", "exec-t1",
+                            artifacts.url("/devcluster-test-executor"));
   task.executor->command->environment.push_back({"TEST_EXECUTOR_MODE", "no-subscribe"});
-  scheduler.call(accept_call(offers->offers[0], {task}));
-  io::Endpoint agent{offers->offers[0].url_address->ip.value(),
-                     static_cast<uint16_t>(offers->offers[0].url_address->port)};
+  scheduler.call(accept_call(std::get<mesos::EventOffers>(*offers).offers[0], {task}));
+  io::Endpoint agent{
+      std::get<mesos::EventOffers>(*offers).offers[0].url_address->ip.value(),
+      static_cast<uint16_t>(std::get<mesos::EventOffers>(*offers).offers[0].url_address->port)};
   const std::string body =
       R"({"type":"MESSAGE","executor_id":{"value":"exec-t1"},"framework_id":{"value":")" +
       scheduler.framework_id() + R"("},"message":{"data":"aGk="}})";

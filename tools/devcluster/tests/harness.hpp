@@ -160,6 +160,11 @@ mesos::FrameworkInfo framework_info(const std::string& name = "devcluster-test")
 mesos::TaskInfo executor_task(const mesos::Offer& offer, const std::string& task_id,
                               const std::string& executor_id, const std::string& executor_url,
                               double cpus = 0.5, double mem = 64, std::string data = "");
+// A call of this framework (Scheduler::call fills in the framework ID).
+inline mesos::Call call_of(mesos::CallPayload payload) {
+  return mesos::Call{std::nullopt, std::move(payload)};
+}
+
 mesos::Call accept_call(const mesos::Offer& offer, std::vector<mesos::TaskInfo> tasks,
                         std::optional<double> refuse_seconds = std::nullopt);
 std::string read_text(const std::filesystem::path& path);

@@ -14,12 +14,6 @@ namespace {
 using io::http::verb;
 namespace json = boost::json;
 
-mesos::Call simple_call(const std::string& type) {
-  mesos::Call call;
-  call.type = type;
-  return call;
-}
-
 // A dev cluster, an artifact server with the test executor, and a subscribed
 // scheduler holding its first offer.
 struct Launch {
@@ -31,10 +25,10 @@ struct Launch {
       throw std::runtime_error("subscribe failed\n" + cluster.logs());
     }
     auto event = scheduler.wait_for_type("OFFERS");
-    if (!event || event->offers.empty()) {
+    if (!event || std::get<mesos::EventOffers>(*event).offers.empty()) {
       throw std::runtime_error("no offer\n" + cluster.logs());
     }
-    offer = event->offers.front();
+    offer = std::get<mesos::EventOffers>(*event).offers.front();
   }
   std::string executor_url() const { return artifacts.url("/devcluster-test-executor"); }
   mesos::TaskInfo task(const std::string& id, std::string data = "") const {
@@ -140,9 +134,10 @@ TEST(DevclusterLaunch, TaskRunsIsKilledAndStateShowsIt) {
   // running executor listed.
   auto next = t.scheduler.wait_for_type("OFFERS", 60s);
   ASSERT_TRUE(next) << t.cluster.logs();
-  ASSERT_EQ(next->offers.size(), 1u);
-  EXPECT_EQ(next->offers[0].executor_ids, std::vector<std::string>{"exec-t1"});
-  for (const auto& r : next->offers[0].resources) {
+  ASSERT_EQ(std::get<mesos::EventOffers>(*next).offers.size(), 1u);
+  EXPECT_EQ(std::get<mesos::EventOffers>(*next).offers[0].executor_ids,
+            std::vector<std::string>{"exec-t1"});
+  for (const auto& r : std::get<mesos::EventOffers>(*next).offers[0].resources) {
     if (r.name == "cpus") {
       EXPECT_DOUBLE_EQ(r.scalar, 4 - 0.5 - 0.1);
     }
@@ -151,16 +146,14 @@ TEST(DevclusterLaunch, TaskRunsIsKilledAndStateShowsIt) {
     }
   }
 
-  mesos::Call kill = simple_call("KILL");
-  kill.kill = mesos::CallKill{"t1", t.offer.agent_id, std::nullopt};
+  mesos::Call kill = call_of(mesos::CallKill{"t1", t.offer.agent_id, std::nullopt});
   EXPECT_EQ(t.scheduler.call(kill).result_int(), 202);
   auto killed = t.scheduler.wait_for_update("t1", mesos::TaskState::kKilled);
   ASSERT_TRUE(killed) << t.cluster.logs();
   EXPECT_EQ(t.scheduler.acknowledge(*killed).result_int(), 202);
 
   // Finished and acknowledged: reconciliation no longer knows it.
-  mesos::Call reconcile = simple_call("RECONCILE");
-  reconcile.reconcile = mesos::CallReconcile{{{"t1", t.offer.agent_id}}};
+  mesos::Call reconcile = call_of(mesos::CallReconcile{{{"t1", t.offer.agent_id}}});
   bool forgotten = etcdmesos::testing::wait_until(
       [&] {
         t.scheduler.call(reconcile);
@@ -183,19 +176,22 @@ TEST(DevclusterLaunch, UpdatesAreHeldUntilAcknowledgedAndResent) {
   ASSERT_EQ(running->state, mesos::TaskState::kRunning);
 
   // Not acknowledged: the same update comes again, FINISHED is held back.
-  auto resent = t.scheduler.wait_for([](const mesos::Event& e) { return e.type == "UPDATE"; }, 5s);
+  auto resent = t.scheduler.wait_for(
+      [](const mesos::Event& e) { return mesos::type_name(e) == "UPDATE"; }, 5s);
   ASSERT_TRUE(resent);
-  EXPECT_EQ(resent->update->uuid, running->uuid);
-  EXPECT_EQ(resent->update->state, mesos::TaskState::kRunning);
+  EXPECT_EQ(std::get<mesos::EventUpdate>(*resent).status.uuid, running->uuid);
+  EXPECT_EQ(std::get<mesos::EventUpdate>(*resent).status.state, mesos::TaskState::kRunning);
 
   // Reconciliation reports the state that was sent, not the held one.
-  mesos::Call reconcile = simple_call("RECONCILE");
-  reconcile.reconcile = mesos::CallReconcile{{{"t1", std::nullopt}}};
+  mesos::Call reconcile = call_of(mesos::CallReconcile{{{"t1", std::nullopt}}});
   t.scheduler.call(reconcile);
   auto answer = t.scheduler.wait_for(
-      [](const mesos::Event& e) { return e.type == "UPDATE" && !e.update->uuid; }, 5s);
+      [](const mesos::Event& e) {
+        return mesos::type_name(e) == "UPDATE" && !std::get<mesos::EventUpdate>(e).status.uuid;
+      },
+      5s);
   ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->update->state, mesos::TaskState::kRunning);
+  EXPECT_EQ(std::get<mesos::EventUpdate>(*answer).status.state, mesos::TaskState::kRunning);
 
   EXPECT_EQ(t.scheduler.acknowledge(*running).result_int(), 202);
   auto finished = t.scheduler.wait_for_update("t1", mesos::TaskState::kFinished, 5s);
@@ -239,12 +235,15 @@ TEST(DevclusterLaunch, ExecutorExitFailsItsTasks) {
   std::optional<mesos::EventFailure> failure;
   while (!failed || !failure) {
     auto event = t.scheduler.wait_for(
-        [](const mesos::Event& e) { return e.type == "UPDATE" || e.type == "FAILURE"; }, 60s);
+        [](const mesos::Event& e) {
+          return mesos::type_name(e) == "UPDATE" || mesos::type_name(e) == "FAILURE";
+        },
+        60s);
     ASSERT_TRUE(event) << t.cluster.logs();
-    if (event->type == "FAILURE") {
-      failure = event->failure;
-    } else if (event->update->state != mesos::TaskState::kRunning) {
-      failed = event->update;
+    if (mesos::type_name(*event) == "FAILURE") {
+      failure = std::get<mesos::EventFailure>(*event);
+    } else if (std::get<mesos::EventUpdate>(*event).status.state != mesos::TaskState::kRunning) {
+      failed = std::get<mesos::EventUpdate>(*event).status;
     }
   }
   EXPECT_EQ(failed->state, mesos::TaskState::kFailed);
@@ -280,7 +279,7 @@ TEST(DevclusterLaunch, ExecFailureFailsTheTask) {
       << failed->message.value_or("");
   auto failure = t.scheduler.wait_for_type("FAILURE");
   ASSERT_TRUE(failure);
-  EXPECT_EQ(failure->failure->status, -1);
+  EXPECT_EQ(std::get<mesos::EventFailure>(*failure).status, -1);
 }
 
 TEST(DevclusterLaunch, ExecutorThatNeverSubscribesIsKilled) {
@@ -297,29 +296,27 @@ TEST(DevclusterLaunch, ExecutorThatNeverSubscribesIsKilled) {
 TEST(DevclusterLaunch, MessagesReachTheExecutorAndComeBack) {
   Launch t(options(37, 1));
   ASSERT_TRUE(t.launch(t.task("t1"))) << t.cluster.logs();
-  mesos::Call message = simple_call("MESSAGE");
-  message.message = mesos::CallMessage{t.offer.agent_id, "exec-t1", "ping"};
+  mesos::Call message = call_of(mesos::CallMessage{t.offer.agent_id, "exec-t1", "ping"});
   EXPECT_EQ(t.scheduler.call(message).result_int(), 202);
   auto echo = t.scheduler.wait_for_type("MESSAGE");
   ASSERT_TRUE(echo);
-  EXPECT_EQ(echo->message->data, "echo:ping");
-  EXPECT_EQ(echo->message->executor_id, "exec-t1");
-  EXPECT_EQ(echo->message->agent_id, t.offer.agent_id);
+  EXPECT_EQ(std::get<mesos::EventMessage>(*echo).data, "echo:ping");
+  EXPECT_EQ(std::get<mesos::EventMessage>(*echo).executor_id, "exec-t1");
+  EXPECT_EQ(std::get<mesos::EventMessage>(*echo).agent_id, t.offer.agent_id);
 }
 
 TEST(DevclusterLaunch, ShutdownCallStopsTheExecutor) {
   Launch t(options(38, 1));
   ASSERT_TRUE(t.launch(t.task("t1"))) << t.cluster.logs();
-  mesos::Call shutdown = simple_call("SHUTDOWN");
-  shutdown.shutdown = mesos::CallShutdown{"exec-t1", t.offer.agent_id};
+  mesos::Call shutdown = call_of(mesos::CallShutdown{"exec-t1", t.offer.agent_id});
   EXPECT_EQ(t.scheduler.call(shutdown).result_int(), 202);
   auto killed = t.scheduler.wait_for_update("t1", mesos::TaskState::kKilled);
   ASSERT_TRUE(killed);
   EXPECT_EQ(killed->source, "SOURCE_EXECUTOR");
   auto failure = t.scheduler.wait_for_type("FAILURE");
   ASSERT_TRUE(failure);
-  EXPECT_EQ(failure->failure->executor_id, "exec-t1");
-  EXPECT_EQ(failure->failure->status, 0);
+  EXPECT_EQ(std::get<mesos::EventFailure>(*failure).executor_id, "exec-t1");
+  EXPECT_EQ(std::get<mesos::EventFailure>(*failure).status, 0);
 }
 
 TEST(DevclusterLaunch, ShutdownGracePeriodEndsAStubbornExecutor) {
@@ -329,8 +326,7 @@ TEST(DevclusterLaunch, ShutdownGracePeriodEndsAStubbornExecutor) {
   ASSERT_TRUE(t.launch(task)) << t.cluster.logs();
   int pid = t.executor_pid("exec-t1");
   ASSERT_GT(pid, 0);
-  mesos::Call shutdown = simple_call("SHUTDOWN");
-  shutdown.shutdown = mesos::CallShutdown{"exec-t1", t.offer.agent_id};
+  mesos::Call shutdown = call_of(mesos::CallShutdown{"exec-t1", t.offer.agent_id});
   EXPECT_EQ(t.scheduler.call(shutdown).result_int(), 202);
   auto killed = t.scheduler.wait_for_update("t1", mesos::TaskState::kKilled, 10s);
   ASSERT_TRUE(killed) << t.cluster.logs();
@@ -338,7 +334,7 @@ TEST(DevclusterLaunch, ShutdownGracePeriodEndsAStubbornExecutor) {
   EXPECT_EQ(killed->reason, "REASON_EXECUTOR_TERMINATED");
   auto failure = t.scheduler.wait_for_type("FAILURE");
   ASSERT_TRUE(failure);
-  EXPECT_EQ(failure->failure->status, SIGKILL);
+  EXPECT_EQ(std::get<mesos::EventFailure>(*failure).status, SIGKILL);
   EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(pid); }, 5s));
 }
 
@@ -347,7 +343,7 @@ TEST(DevclusterLaunch, TeardownShutsExecutorsDown) {
   ASSERT_TRUE(t.launch(t.task("t1"))) << t.cluster.logs();
   int pid = t.executor_pid("exec-t1");
   ASSERT_GT(pid, 0);
-  EXPECT_EQ(t.scheduler.call(simple_call("TEARDOWN")).result_int(), 202);
+  EXPECT_EQ(t.scheduler.call(call_of(mesos::CallTeardown{})).result_int(), 202);
   EXPECT_TRUE(t.scheduler.wait_ended());
   EXPECT_TRUE(etcdmesos::testing::wait_until([&] { return process_gone(pid); }, 10s));
 }
@@ -358,7 +354,7 @@ TEST(DevclusterLaunch, SecondTaskJoinsTheRunningExecutor) {
   int pid = t.executor_pid("exec-t1");
   auto offer = t.scheduler.wait_for_type("OFFERS", 60s);
   ASSERT_TRUE(offer) << t.cluster.logs();
-  t.offer = offer->offers.at(0);
+  t.offer = std::get<mesos::EventOffers>(*offer).offers.at(0);
 
   // Same executor id with a different ExecutorInfo: refused.
   auto different = executor_task(t.offer, "t-bad", "exec-t1", t.executor_url());

@@ -146,12 +146,13 @@ TEST(DevclusterMasters, FailoverKeepsTasksAndDeliversUpdatesKeptWithoutLeader) {
   const std::string id = scheduler.framework_id();
   auto first_subscribed = scheduler.wait_for_type("SUBSCRIBED");
   ASSERT_TRUE(first_subscribed);
-  const std::string old_master_id = first_subscribed->subscribed->master_info->id;
+  const std::string old_master_id =
+      std::get<mesos::EventSubscribed>(*first_subscribed).master_info->id;
   std::map<std::string, mesos::Offer> offers;
   while (offers.size() < 2) {
     auto event = scheduler.wait_for_type("OFFERS");
     ASSERT_TRUE(event) << cluster.logs();
-    for (const auto& offer : event->offers) {
+    for (const auto& offer : std::get<mesos::EventOffers>(*event).offers) {
       offers[offer.agent_id] = offer;
     }
   }
@@ -227,8 +228,8 @@ TEST(DevclusterMasters, FailoverKeepsTasksAndDeliversUpdatesKeptWithoutLeader) {
   EXPECT_EQ(again.framework_id(), id);
   auto subscribed = again.wait_for_type("SUBSCRIBED");
   ASSERT_TRUE(subscribed);
-  EXPECT_NE(subscribed->subscribed->master_info->id, old_master_id);
-  EXPECT_EQ(subscribed->subscribed->master_info->port, standby.port);
+  EXPECT_NE(std::get<mesos::EventSubscribed>(*subscribed).master_info->id, old_master_id);
+  EXPECT_EQ(std::get<mesos::EventSubscribed>(*subscribed).master_info->port, standby.port);
 
   // The update produced while no master led arrives now.
   auto failed = again.wait_for_update("t2", mesos::TaskState::kFailed, 20s);
@@ -238,10 +239,8 @@ TEST(DevclusterMasters, FailoverKeepsTasksAndDeliversUpdatesKeptWithoutLeader) {
   EXPECT_EQ(again.acknowledge(*failed).result_int(), 202);
 
   // No task lost: t1 still runs and the new leader answers for it.
-  mesos::Call reconcile;
-  reconcile.type = "RECONCILE";
-  reconcile.reconcile = mesos::CallReconcile{};
-  reconcile.reconcile->tasks.push_back({"t1", agent_a});
+  mesos::Call reconcile = call_of(mesos::CallReconcile{});
+  std::get<mesos::CallReconcile>(reconcile.payload).tasks.push_back({"t1", agent_a});
   EXPECT_EQ(again.call(reconcile).result_int(), 202);
   auto answer = again.wait_for_update("t1");
   ASSERT_TRUE(answer);
@@ -263,7 +262,7 @@ TEST(DevclusterMasters, FrameworkThatDoesNotComeBackIsRemovedByTheNewLeader) {
   ASSERT_EQ(scheduler.subscribe(info), 200u);
   auto offers = scheduler.wait_for_type("OFFERS");
   ASSERT_TRUE(offers);
-  const auto& offer = offers->offers.at(0);
+  const auto& offer = std::get<mesos::EventOffers>(*offers).offers.at(0);
   scheduler.call(accept_call(
       offer, {executor_task(offer, "t1", "exec-t1", artifacts.url("/devcluster-test-executor"))}));
   ASSERT_TRUE(scheduler.wait_for_update("t1", mesos::TaskState::kRunning, 60s)) << cluster.logs();
@@ -295,8 +294,8 @@ TEST(DevclusterMasters, FrameworkThatDoesNotComeBackIsRemovedByTheNewLeader) {
   ASSERT_EQ(again.subscribe(info), 200u);
   auto error = again.next(10s);
   ASSERT_TRUE(error);
-  EXPECT_EQ(error->type, "ERROR");
-  EXPECT_EQ(error->error_message, "Framework has been removed");
+  EXPECT_EQ(mesos::type_name(*error), "ERROR");
+  EXPECT_EQ(std::get<mesos::EventError>(*error).message, "Framework has been removed");
   EXPECT_TRUE(again.wait_ended(10s));
 }
 

@@ -136,12 +136,9 @@ asio::awaitable<void> read_events(std::shared_ptr<Scheduler::Shared> shared,
     std::lock_guard lock(shared->mutex);
     for (const auto& record : *records) {
       auto event = mesos::decode_event(record);
-      mesos::Event e = event ? *event : mesos::Event{};
-      if (!event) {
-        e.type = "UNDECODABLE: " + record;
-      }
-      if (e.type == "SUBSCRIBED") {
-        shared->framework_id = e.subscribed->framework_id;
+      mesos::Event e = event ? *event : mesos::Event{mesos::EventOther{"UNDECODABLE: " + record}};
+      if (const auto* subscribed = std::get_if<mesos::EventSubscribed>(&e)) {
+        shared->framework_id = subscribed->framework_id;
       }
       shared->events.push_back(std::move(e));
     }
@@ -164,10 +161,7 @@ Scheduler::~Scheduler() {
 
 unsigned Scheduler::subscribe(const mesos::FrameworkInfo& info,
                               const std::vector<Header>& headers) {
-  mesos::Call call;
-  call.type = "SUBSCRIBE";
-  call.framework_id = info.id;
-  call.subscribe = mesos::CallSubscribe{info, {}};
+  mesos::Call call{info.id, mesos::CallSubscribe{info, {}}};
   auto req =
       io::make_request(io::http::verb::post, "/api/v1/scheduler", master_, mesos::encode(call));
   for (const auto& h : headers) {
@@ -245,7 +239,7 @@ void Scheduler::drain() {
 
 std::optional<mesos::Event> Scheduler::wait_for_type(const std::string& type,
                                                      std::chrono::milliseconds timeout) {
-  return wait_for([&](const mesos::Event& e) { return e.type == type; }, timeout);
+  return wait_for([&](const mesos::Event& e) { return mesos::type_name(e) == type; }, timeout);
 }
 
 std::optional<mesos::TaskStatus> Scheduler::wait_for_update(const std::string& task_id,
@@ -253,14 +247,15 @@ std::optional<mesos::TaskStatus> Scheduler::wait_for_update(const std::string& t
                                                             std::chrono::milliseconds timeout) {
   auto event = wait_for(
       [&](const mesos::Event& e) {
-        return e.type == "UPDATE" && e.update->task_id == task_id &&
-               (!state || e.update->state == *state);
+        const auto* update = std::get_if<mesos::EventUpdate>(&e);
+        return update != nullptr && update->status.task_id == task_id &&
+               (!state || update->status.state == *state);
       },
       timeout);
   if (!event) {
     return std::nullopt;
   }
-  return event->update;
+  return std::get<mesos::EventUpdate>(*event).status;
 }
 
 bool Scheduler::wait_ended(std::chrono::milliseconds timeout) {
@@ -296,11 +291,9 @@ io::Response Scheduler::call(mesos::Call call) {
 }
 
 io::Response Scheduler::acknowledge(const mesos::TaskStatus& status) {
-  mesos::Call call;
-  call.type = "ACKNOWLEDGE";
-  call.acknowledge = mesos::CallAcknowledge{status.agent_id.value_or(""), status.task_id,
-                                            status.uuid.value_or("")};
-  return this->call(std::move(call));
+  return this->call(
+      mesos::Call{std::nullopt, mesos::CallAcknowledge{status.agent_id.value_or(""), status.task_id,
+                                                       status.uuid.value_or("")}});
 }
 
 // ------------------------------------------------------------ ArtifactServer
@@ -387,8 +380,6 @@ mesos::TaskInfo executor_task(const mesos::Offer& offer, const std::string& task
 
 mesos::Call accept_call(const mesos::Offer& offer, std::vector<mesos::TaskInfo> tasks,
                         std::optional<double> refuse_seconds) {
-  mesos::Call call;
-  call.type = "ACCEPT";
   mesos::CallAccept accept;
   accept.offer_ids = {offer.id};
   mesos::Operation launch;
@@ -398,8 +389,7 @@ mesos::Call accept_call(const mesos::Offer& offer, std::vector<mesos::TaskInfo> 
   if (refuse_seconds) {
     accept.filters = mesos::Filters{refuse_seconds};
   }
-  call.accept = accept;
-  return call;
+  return mesos::Call{std::nullopt, std::move(accept)};
 }
 
 std::string test_executor_binary() {
