@@ -39,7 +39,11 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
 }
 
 std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base) {
-  std::erase_if(base, [](const auto& entry) { return entry.first.starts_with("ETCD_"); });
+  std::erase_if(base, [](const auto& entry) {
+    const std::string& name = entry.first;
+    return name.starts_with("ETCD_") || name.starts_with("MESOS_") ||
+           name.starts_with("LIBPROCESS_");
+  });
   return base;
 }
 

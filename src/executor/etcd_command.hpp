@@ -23,7 +23,10 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
                                    EtcdStart start = EtcdStart::kNormal);
 
 // The environment for etcd: `base` without any ETCD_* variable (etcd exits
-// when a flag is also set through the environment).
+// when a flag is also set through the environment), and without the agent's
+// MESOS_* and LIBPROCESS_* variables: etcd needs none of them, and they
+// include the executor's own credential (MESOS_EXECUTOR_AUTHENTICATION_TOKEN),
+// which must not reach a process that serves clients.
 std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base);
 
 }  // namespace etcdmesos::executor

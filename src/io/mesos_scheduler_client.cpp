@@ -274,6 +274,17 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::attempt(uint64_t gen) {
         // election.
         co_return Outcome{false, "master " + to.to_string() + " redirects to itself", true};
       }
+      if (!config_.principal.empty()) {
+        // The credentials go only to the master configured or detected
+        // (`found`), never to one a redirect named: a master, or whoever
+        // answers in its place, could name any host. A real leader change is
+        // seen by the detector soon; until then the leader is looked for again.
+        co_return Outcome{false,
+                          "master " + to.to_string() + " redirects to " + next->to.to_string() +
+                              ", which was neither configured nor detected: not followed with "
+                              "the credentials (name the leader in -master, or use zk://)",
+                          true};
+      }
       if (hop >= config_.max_redirects) {
         co_return Outcome{false, "more than " + std::to_string(config_.max_redirects) +
                                      " redirects, last from " + to.to_string()};

@@ -74,6 +74,9 @@ class MesosSchedulerClient final : public MesosScheduler {
     // master subscribed to ends the subscription at once.
     std::function<void(std::function<void(std::optional<Endpoint>)>)> watch_master;
     // HTTP basic authentication (reference §14); empty principal = none.
+    // With a principal, a 307 to a master other than the one find_master
+    // named is not followed (the credentials would go to a host nobody
+    // configured or detected); the leader is looked for again instead.
     std::string principal;
     std::string secret;
     // Each call, and the SUBSCRIBE up to its first event.

@@ -50,17 +50,20 @@ TEST(EtcdArgv, BracketsAnIpv6Host) {
             argv.end());
 }
 
-TEST(EtcdEnvironment, RemovesEveryEtcdVariableAndKeepsTheRest) {
+TEST(EtcdEnvironment, RemovesEtcdAndMesosVariablesAndKeepsTheRest) {
   const auto env = etcd_environment({{"PATH", "/usr/bin:/bin"},
                                      {"ETCD_NAME", "x"},
                                      {"ETCD_INITIAL_CLUSTER", "y"},
                                      {"ETCDCTL_API", "3"},
                                      {"MESOS_SANDBOX", "/s"},
-                                     {"MY_ETCD_NAME", "kept"}});
+                                     {"MESOS_EXECUTOR_AUTHENTICATION_TOKEN", "jwt"},
+                                     {"LIBPROCESS_IP", "10.0.0.1"},
+                                     {"MY_ETCD_NAME", "kept"},
+                                     {"HOME", "/home/etcd"}});
   const std::map<std::string, std::string> expected = {{"PATH", "/usr/bin:/bin"},
                                                        {"ETCDCTL_API", "3"},
-                                                       {"MESOS_SANDBOX", "/s"},
-                                                       {"MY_ETCD_NAME", "kept"}};
+                                                       {"MY_ETCD_NAME", "kept"},
+                                                       {"HOME", "/home/etcd"}};
   EXPECT_EQ(env, expected);
 }
 

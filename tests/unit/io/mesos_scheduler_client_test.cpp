@@ -514,6 +514,34 @@ TEST_F(MesosSchedulerClientTest, SendsBasicAuthOnEveryRequest) {
   EXPECT_EQ(master_.calls[0][http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
 }
 
+// Credentials go only to a master that was configured or detected: a 307 to
+// another host is not followed with them; the leader is looked for again, and
+// once the detector names that master the client subscribes to it.
+TEST_F(MesosSchedulerClientTest, CredentialsAreNotSentToAMasterOnlyARedirectNamed) {
+  config_.principal = "etcd-fw";
+  config_.secret = "s3cret";
+  config_.no_leader_retry = milliseconds(20);
+  FakeMaster other(ioc_);
+  for (int i = 0; i < 50; ++i) {
+    master_.scripted.push_back({http::status::temporary_redirect,
+                                "//" + other.at.to_string() + "/master/api/v1/scheduler"});
+  }
+  start();
+  ASSERT_TRUE(wait_for([&] { return master_.subscribe_times.size() >= 3; }));
+  EXPECT_TRUE(other.subscribe_times.empty());
+  EXPECT_GE(find_master_calls_, 3);
+  use_master(other.at);  // ZooKeeper now names it
+  subscribe(other);
+  EXPECT_EQ(other.sub(0).request[http::field::authorization], "Basic ZXRjZC1mdzpzM2NyZXQ=");
+}
+
+TEST_F(MesosSchedulerClientTest, WithoutCredentialsARedirectIsFollowed) {
+  FakeMaster other(ioc_);
+  master_.scripted.push_back({http::status::temporary_redirect, "//" + other.at.to_string()});
+  subscribe(other);
+  EXPECT_EQ(find_master_calls_, 1);
+}
+
 TEST_F(MesosSchedulerClientTest, RetriesAfterAnErrorWithGrowingBackoff) {
   master_.scripted.push_back({http::status::internal_server_error, ""});
   master_.scripted.push_back({http::status::internal_server_error, ""});
