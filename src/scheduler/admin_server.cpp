@@ -1,6 +1,10 @@
 #include "scheduler/admin_server.hpp"
 
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace etcdmesos::scheduler {
 
@@ -52,6 +56,44 @@ bool authorized(const io::Request& req, const std::string& secret) {
   return same_secret(header.substr(kBearer.size()), secret);
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Why a mutating request may come from a page in a browser rather than from
+// an operator, or nothing. A page on another site can make a browser post to
+// any server the browser reaches, without reading the answer:
+// - a browser names the page's origin in `Origin`; it must be this server
+//   (the authority the request was sent to, `Host`);
+// - without a secret, a page could also reach this server under a name of
+//   its own (DNS rebinding: its name resolving to this address), so `Host`
+//   must then be an IP address or localhost. With a secret it cannot: the
+//   page does not know the Bearer token, and a browser adds none by itself.
+std::optional<std::string> foreign_request(const io::Request& req, bool has_secret) {
+  const std::string host = lower(req[http::field::host]);
+  if (const auto origin = req[http::field::origin]; !origin.empty()) {
+    auto url = boost::urls::parse_absolute_uri(origin);
+    if (!url || !url->has_authority() || lower(url->encoded_authority()) != host) {
+      return "Origin '" + std::string(origin.substr(0, 128)) + "' is not this server ('" +
+             host.substr(0, 128) + "'): mutating requests are not taken from other sites";
+    }
+  }
+  if (!has_secret) {
+    auto authority = boost::urls::parse_authority(host);
+    const bool address = authority && (authority->host_type() == boost::urls::host_type::ipv4 ||
+                                       authority->host_type() == boost::urls::host_type::ipv6);
+    if (!address && !(authority && authority->host_address() == "localhost")) {
+      return "Host '" + host.substr(0, 128) +
+             "' is a name: without --admin-secret-file mutating requests are taken only "
+             "for an IP address or localhost";
+    }
+  }
+  return std::nullopt;
+}
+
 io::Response text(const io::Request& req, http::status status, std::string body) {
   return io::make_response(req, status, std::move(body) + "\n", "text/plain");
 }
@@ -95,6 +137,9 @@ io::Response route_action(const io::Request& req, const ActionPath& path,
     auto res = text(req, http::status::method_not_allowed, std::string(path.purpose));
     res.set(http::field::allow, "POST");
     return res;
+  }
+  if (auto why = foreign_request(req, !secret.empty())) {
+    return text(req, http::status::forbidden, *why);
   }
   if (!authorized(req, secret)) {
     auto res = text(req, http::status::unauthorized,

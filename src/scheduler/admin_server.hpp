@@ -14,10 +14,12 @@
 // A standby scheduler (another one leads) answers every request with 503 and
 // {"role":"standby","leader":"host:port"}.
 // With a secret configured, POST requests need "Authorization: Bearer
-// <secret>" (401 otherwise). Unknown paths get 404, other methods 405 with an
-// Allow header and a line saying what the path is for.
-// Threading: runs on the io_context of the executor given; the snapshot and
-// action functions are called on that io_context.
+// <secret>" (401 otherwise). A POST whose Origin is not this server, or,
+// without a secret, whose Host is a name rather than an IP address or
+// localhost, gets 403: a web page elsewhere must not reseed or unlock. Unknown paths get 404, other
+// methods 405 with an Allow header and a line saying what the path is for. Threading: runs on the
+// io_context of the executor given; the snapshot and action functions are called on that
+// io_context.
 #pragma once
 
 #include "common/error.hpp"

@@ -3,6 +3,7 @@
 #include "common/command_line.hpp"
 #include "io/framework_store.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
 #include <sstream>
@@ -32,7 +33,16 @@ po::options_description describe_options(Options& o) {
      "port of the admin HTTP interface (GET /members, /stats, /healthz, /health; "
      "POST /reseed, /unlock)")
     ("address", po::value(&o.address)->default_value(o.address),
-     "IP address the admin and artifact servers listen on; agents must reach it")
+     "IP address the admin interface listens on, and the artifact server too unless "
+     "--artifact-address is given. Other than a loopback address it needs "
+     "--admin-secret-file (or --admin-insecure)")
+    ("artifact-address", po::value(&o.artifact_address),
+     "IP address the artifact server listens on; the agents must reach it (default: "
+     "--address). Lets the admin interface stay on loopback or a management network")
+    ("admin-insecure",
+     po::value(&o.admin_insecure)->default_value(o.admin_insecure)->implicit_value(true),
+     "accept an admin interface on a non-loopback --address without --admin-secret-file: "
+     "anyone who reaches it can reseed or unlock the cluster")
     ("artifact-port", po::value(&o.artifact_port)->default_value(o.artifact_port),
      "port of the artifact server that agents fetch the executor, etcd and etcdctl "
      "from (0 = any free port)")
@@ -144,6 +154,26 @@ Result<void> validate(const Options& o) {
   }
   if (o.reconcile_interval_seconds <= 0) {
     return make_error("--reconcile-interval must be positive");
+  }
+  boost::system::error_code ec;
+  const auto admin = boost::asio::ip::make_address(o.address, ec);
+  if (ec) {
+    return make_error("--address must be an IP address, not '" + o.address + "'");
+  }
+  if (!o.artifact_address.empty()) {
+    boost::asio::ip::make_address(o.artifact_address, ec);
+    if (ec) {
+      return make_error("--artifact-address must be an IP address, not '" + o.artifact_address +
+                        "'");
+    }
+  }
+  if (!admin.is_loopback() && o.admin_secret_file.empty() && !o.admin_insecure) {
+    return make_error(
+        "--address " + o.address +
+        " is not a loopback address, and without --admin-secret-file anyone who reaches the "
+        "admin interface could reseed or unlock the cluster. Give --admin-secret-file; or keep "
+        "--address on loopback and set --artifact-address for the agents; or accept the risk "
+        "with --admin-insecure");
   }
   if (o.mesos_authentication_principal.empty() != o.mesos_authentication_secret_file.empty()) {
     return make_error(

@@ -17,8 +17,10 @@ struct Options {
   std::string framework_role = "*";
   std::size_t cluster_size = 3;
   uint16_t admin_port = 23400;
-  std::string address = "127.0.0.1";  // where admin and artifact servers listen
+  std::string address = "127.0.0.1";  // where the admin server listens
+  std::string artifact_address;       // where the artifact server listens ("" = address)
   uint16_t artifact_port = 0;         // 0 = pick one
+  bool admin_insecure = false;        // a non-loopback admin interface without a secret
   std::string executor_bin;
   std::string etcd_bin = "/usr/bin/etcd";
   std::string etcdctl_bin = "/usr/bin/etcdctl";

@@ -153,7 +153,9 @@ Result<void> Scheduler::start() {
       return added.error();
     }
   }
-  auto artifact_endpoint = artifacts_.listen({options_.address, options_.artifact_port});
+  const std::string& artifact_address =
+      options_.artifact_address.empty() ? options_.address : options_.artifact_address;
+  auto artifact_endpoint = artifacts_.listen({artifact_address, options_.artifact_port});
   if (!artifact_endpoint) {
     return make_error("artifact server: " + artifact_endpoint.error().message);
   }
@@ -168,6 +170,12 @@ Result<void> Scheduler::start() {
   log()->info("admin interface on http://{}, artifacts on http://{}", admin_endpoint->to_string(),
               artifact_endpoint->to_string());
   admin_endpoint_ = *admin_endpoint;
+  if (options_.admin_insecure && options_.admin_secret_file.empty()) {
+    log()->warn(
+        "--admin-insecure: the admin interface on {} takes POST /reseed and /unlock from anyone "
+        "who reaches it",
+        admin_endpoint->to_string());
+  }
 
   auto detector = io::MasterDetector::from_spec(io_.get_executor(), options_.master);
   if (!detector) {

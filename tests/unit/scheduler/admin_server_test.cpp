@@ -138,6 +138,56 @@ TEST(AdminServer, ReseedTakesSkipSilentAndRefusesAnyOtherParameter) {
   EXPECT_EQ(seen.size(), 3u);  // refused requests never reach the scheduler
 }
 
+// A web page elsewhere must not be able to make a browser reseed or unlock.
+TEST(AdminServer, MutatingRequestsFromAnotherSiteAreRefused) {
+  auto s = two_members(false);
+  int acted = 0;
+  AdminActionHandler act = [&](const AdminRequest&) {
+    ++acted;
+    return AdminActionResult{true, "reseed started"};
+  };
+  auto post = [&](const std::string& host, const std::string& origin,
+                  const std::string& secret = {}, const std::string& bearer = {}) {
+    auto req = get("/reseed", http::verb::post);
+    req.set(http::field::host, host);
+    if (!origin.empty()) {
+      req.set(http::field::origin, origin);
+    }
+    if (!bearer.empty()) {
+      req.set(http::field::authorization, "Bearer " + bearer);
+    }
+    return AdminServer::route(req, s, act, secret).result();
+  };
+  // From the operator's shell (no Origin), by address or localhost.
+  EXPECT_EQ(post("127.0.0.1:23400", ""), http::status::accepted);
+  EXPECT_EQ(post("localhost:23400", ""), http::status::accepted);
+  EXPECT_EQ(post("[::1]:23400", ""), http::status::accepted);
+  // A page served by this server itself.
+  EXPECT_EQ(post("127.0.0.1:23400", "http://127.0.0.1:23400"), http::status::accepted);
+  EXPECT_EQ(acted, 4);
+  // A page of another site, and one whose origin cannot be read.
+  EXPECT_EQ(post("127.0.0.1:23400", "http://evil.example"), http::status::forbidden);
+  EXPECT_EQ(post("127.0.0.1:23400", "http://127.0.0.1:8080"), http::status::forbidden);
+  EXPECT_EQ(post("127.0.0.1:23400", "null"), http::status::forbidden);
+  // Without a secret, a name could be a rebinding of the attacker's own.
+  EXPECT_EQ(post("evil.example:23400", ""), http::status::forbidden);
+  EXPECT_EQ(post("evil.example:23400", "http://evil.example:23400"), http::status::forbidden);
+  EXPECT_EQ(post("", ""), http::status::forbidden);
+  EXPECT_EQ(acted, 4);
+  // With a secret a name is fine (a page does not know the token), but a
+  // foreign Origin is still refused, and the token is still needed.
+  EXPECT_EQ(post("sched.example:23400", "", "s3", "s3"), http::status::accepted);
+  EXPECT_EQ(post("sched.example:23400", "", "s3", "wrong"), http::status::unauthorized);
+  EXPECT_EQ(post("sched.example:23400", "http://evil.example", "s3", "s3"),
+            http::status::forbidden);
+  EXPECT_EQ(acted, 5);
+  // Reading stays open to monitoring from anywhere.
+  auto read = get("/health");
+  read.set(http::field::host, "monitor.example:23400");
+  read.set(http::field::origin, "http://grafana.example");
+  EXPECT_EQ(AdminServer::route(read, s, act).result(), http::status::ok);
+}
+
 TEST(AdminServer, APartitionedSchedulerSaysSoOnHealthzAndHealth) {
   auto s = two_members(false);
   s.partitioned = true;

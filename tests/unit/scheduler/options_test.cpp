@@ -63,6 +63,21 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   auto name = parse({"--framework-name=a/b"});
   ASSERT_FALSE(name);
 
+  // An admin interface others can reach needs a secret, or the risk accepted.
+  auto open_admin = parse({"-address=10.0.0.5"});
+  ASSERT_FALSE(open_admin);
+  EXPECT_NE(open_admin.error().message.find("--admin-secret-file"), std::string::npos);
+  EXPECT_TRUE(parse({"-address=10.0.0.5", "-admin-secret-file=/etc/etcd-mesos/admin"}));
+  EXPECT_TRUE(parse({"-address=10.0.0.5", "-admin-insecure"}));
+  EXPECT_TRUE(parse({"-address=0.0.0.0", "--admin-insecure=true"}));
+  EXPECT_FALSE(parse({"-address=0.0.0.0", "--admin-insecure=false"}));
+  EXPECT_TRUE(parse({"-address=::1"}));
+  auto split = parse({"-address=127.0.0.1", "-artifact-address=10.0.0.5"});
+  ASSERT_TRUE(split) << split.error().message;
+  EXPECT_EQ(split->artifact_address, "10.0.0.5");
+  EXPECT_FALSE(parse({"-address=sched.example"}));
+  EXPECT_FALSE(parse({"-artifact-address=not an ip"}));
+
   auto half_auth = parse({"--mesos-authentication-principal=p"});
   ASSERT_FALSE(half_auth);
   EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
