@@ -200,17 +200,35 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
     std::optional<uint64_t> watch_id;
   };
 
-  State(asio::any_io_executor executor, std::string server_list, milliseconds timeout)
+  State(asio::any_io_executor executor, std::string server_list, milliseconds timeout, ZkAccess acc)
       : ex(std::move(executor)),
         servers(std::move(server_list)),
         session_timeout(timeout),
         op_timeout(std::max(timeout, milliseconds(2000))),
-        retry_timer(ex) {}
+        access(std::move(acc)),
+        retry_timer(ex) {
+    if (!access.digest.empty()) {
+      // "auth" stands for the identities the session authenticated as.
+      static char auth_scheme[] = "auth";
+      static char no_id[] = "";
+      static char world[] = "world";
+      static char anyone[] = "anyone";
+      acl_entries.push_back(ACL{ZOO_PERM_ALL, Id{auth_scheme, no_id}});
+      if (access.world_readable) {
+        acl_entries.push_back(ACL{ZOO_PERM_READ, Id{world, anyone}});
+      }
+    }
+    acl = ACL_vector{static_cast<int32_t>(acl_entries.size()), acl_entries.data()};
+  }
 
   asio::any_io_executor ex;
   std::string servers;
   milliseconds session_timeout;
   milliseconds op_timeout;
+  ZkAccess access;
+  // The ACL of every node created (ZOO_OPEN_ACL_UNSAFE without a digest).
+  std::vector<ACL> acl_entries;
+  ACL_vector acl{};
   ZkSessionState state = ZkSessionState::kConnecting;
   uint64_t generation = 0;
   bool closed = false;
@@ -373,6 +391,16 @@ void ZkClient::State::start_session() {
       }
     });
     return;
+  }
+  if (!access.digest.empty()) {
+    // Kept by the C client for this handle and sent again on every
+    // reconnection; a new session (a new handle) adds it again here.
+    int rc = zoo_add_auth(zh, "digest", access.digest.data(),
+                          static_cast<int>(access.digest.size()), nullptr, nullptr);
+    if (rc != ZOK) {
+      logger("zk")->error("zk session generation {}: adding the digest identity failed: {}",
+                          generation, zerror(rc));
+    }
   }
   logger("zk")->info("zk session generation {} connecting to '{}'", generation, servers);
   set_state(ZkSessionState::kConnecting);
@@ -599,8 +627,10 @@ asio::awaitable<bool> ZkClient::State::wait_connected_op(std::shared_ptr<State> 
 
 // ------------------------------------------------------------------ API
 
-ZkClient::ZkClient(asio::any_io_executor ex, std::string servers, milliseconds session_timeout)
-    : state_(std::make_shared<State>(std::move(ex), std::move(servers), session_timeout)) {
+ZkClient::ZkClient(asio::any_io_executor ex, std::string servers, milliseconds session_timeout,
+                   ZkAccess access)
+    : state_(std::make_shared<State>(std::move(ex), std::move(servers), session_timeout,
+                                     std::move(access))) {
   state_->start_session();
 }
 
@@ -647,9 +677,10 @@ asio::awaitable<Result<std::string>> ZkClient::State::create_op(std::shared_ptr<
   }
   int mode = ephemeral ? (sequential ? ZOO_EPHEMERAL_SEQUENTIAL : ZOO_EPHEMERAL)
                        : (sequential ? ZOO_PERSISTENT_SEQUENTIAL : ZOO_PERSISTENT);
-  Start start = [&path, &data, mode](zhandle_t* zh, Context* ctx) {
-    return zoo_acreate(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                       &ZOO_OPEN_ACL_UNSAFE, mode, &State::on_string_done, ctx);
+  const ACL_vector* acl = self->acl_entries.empty() ? &ZOO_OPEN_ACL_UNSAFE : &self->acl;
+  Start start = [&path, &data, mode, acl](zhandle_t* zh, Context* ctx) {
+    return zoo_acreate(zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl, mode,
+                       &State::on_string_done, ctx);
   };
   Reply reply = co_await self->submit(std::move(start));
   if (reply.rc != ZOK) {

@@ -35,12 +35,23 @@ Result<ZkUrl> parse_zk_url(std::string_view url, bool require_non_root);
 enum class ZkSessionState { kConnecting, kConnected, kExpired, kClosed };
 const char* to_string(ZkSessionState state);
 
+// Who the client is to ZooKeeper, and who may touch the nodes it creates.
+struct ZkAccess {
+  // "user:password" for ZooKeeper's digest scheme, added to every session;
+  // empty: no identity, and created nodes are open to anyone (world:anyone
+  // with every permission), as ZooKeeper's clients make them by default.
+  std::string digest;
+  // With a digest, created nodes give every permission to that identity
+  // only, and reading to anyone when this is true (to nobody else if false).
+  bool world_readable = true;
+};
+
 class ZkClient {
  public:
   // Connects to `servers` ("h1:p1,h2:p2") in the background; a new session is
   // started by itself after expiry (the generation then increases).
   ZkClient(boost::asio::any_io_executor ex, std::string servers,
-           std::chrono::milliseconds session_timeout);
+           std::chrono::milliseconds session_timeout, ZkAccess access = {});
   // Closes the session (ephemeral nodes go away at once). While connected it
   // first waits, blocking, up to 1 s for requests already sent to be answered.
   ~ZkClient();

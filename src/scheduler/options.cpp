@@ -6,7 +6,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
 
+#include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace etcdmesos::scheduler {
 namespace po = boost::program_options;
@@ -106,6 +108,13 @@ po::options_description describe_options(Options& o) {
      po::value(&o.zk_session_timeout_seconds)->default_value(o.zk_session_timeout_seconds),
      "ZooKeeper session timeout in seconds (with --zk-framework-persist): a standby takes "
      "over within about this long after the leader died")
+    ("zk-auth-file", po::value(&o.zk_auth_file),
+     "file holding user:password, the scheduler's ZooKeeper identity (digest scheme, with "
+     "--zk-framework-persist): every node it creates may then be changed by that identity "
+     "only, so give standbys the same file. Without it the nodes are open to anyone")
+    ("zk-acl-world-read",
+     po::value(&o.zk_acl_world_read)->default_value(o.zk_acl_world_read)->implicit_value(true),
+     "with --zk-auth-file: whether anyone may still read the nodes (true/false)")
     ("reconcile-interval",
      po::value(&o.reconcile_interval_seconds)->default_value(o.reconcile_interval_seconds),
      "seconds between implicit reconciliations with the master while subscribed")
@@ -155,6 +164,9 @@ Result<void> validate(const Options& o) {
   if (o.reconcile_interval_seconds <= 0) {
     return make_error("--reconcile-interval must be positive");
   }
+  if (!o.zk_auth_file.empty() && o.zk_framework_persist.empty()) {
+    return make_error("--zk-auth-file needs --zk-framework-persist");
+  }
   boost::system::error_code ec;
   const auto admin = boost::asio::ip::make_address(o.address, ec);
   if (ec) {
@@ -183,6 +195,20 @@ Result<void> validate(const Options& o) {
 }
 
 }  // namespace
+
+std::string read_secret(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(std::string("cannot read ") + flag + " " + path);
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  auto secret = content.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+    secret.pop_back();
+  }
+  return secret;
+}
 
 std::string help_text() {
   Options defaults;

@@ -48,6 +48,11 @@ struct Options {
   // framework name (standbys). Empty = no persistence, no standbys.
   std::string zk_framework_persist;
   double zk_session_timeout_seconds = 10;
+  // A file holding "user:password": the scheduler's ZooKeeper identity
+  // (digest scheme); every node it creates may then be changed by that
+  // identity only, and read by anyone unless zk_acl_world_read is false.
+  std::string zk_auth_file;
+  bool zk_acl_world_read = true;
   // Periodic implicit reconciliation with the master.
   double reconcile_interval_seconds = 300;
   std::string log_level = "info";
@@ -57,5 +62,9 @@ struct Options {
 // whose message is empty. Any bad flag is an error with a readable message.
 Result<Options> parse_options(int argc, const char* const* argv);
 std::string help_text();
+
+// The content of a secret file without its trailing newline; throws
+// std::runtime_error naming `flag` when it cannot be read.
+std::string read_secret(const std::string& path, const char* flag);
 
 }  // namespace etcdmesos::scheduler

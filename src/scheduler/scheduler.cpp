@@ -28,20 +28,6 @@ auto log() {
 constexpr auto kTickInterval = 250ms;
 constexpr auto kEtcdRequestTimeout = 5s;
 
-std::string read_secret(const std::string& path, const char* flag) {
-  std::ifstream in(path);
-  if (!in) {
-    throw std::runtime_error(std::string("cannot read ") + flag + " " + path);
-  }
-  std::stringstream content;
-  content << in.rdbuf();
-  auto secret = content.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
-    secret.pop_back();
-  }
-  return secret;
-}
-
 // The executor binary defaults to the one installed next to the scheduler.
 std::string default_executor_bin() {
   std::error_code ec;

@@ -77,7 +77,27 @@ Result<void> Scheduler::start_persistence() {
   }
   const auto session_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(options_.zk_session_timeout_seconds * 1000));
-  zk_ = std::make_unique<io::ZkClient>(io_.get_executor(), location->servers, session_timeout);
+  io::ZkAccess access;
+  if (!options_.zk_auth_file.empty()) {
+    try {
+      access.digest = read_secret(options_.zk_auth_file, "--zk-auth-file");
+    } catch (const std::exception& e) {
+      return make_error(e.what());
+    }
+    const auto colon = access.digest.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == access.digest.size()) {
+      return make_error("--zk-auth-file " + options_.zk_auth_file +
+                        " must hold user:password on one line");
+    }
+    access.world_readable = options_.zk_acl_world_read;
+  } else {
+    log()->warn(
+        "no --zk-auth-file: the nodes under {} are open to anyone who reaches ZooKeeper (they "
+        "could change which members the scheduler adopts)",
+        options_.zk_framework_persist);
+  }
+  zk_ = std::make_unique<io::ZkClient>(io_.get_executor(), location->servers, session_timeout,
+                                       std::move(access));
   zk_->on_session_state([this](io::ZkSessionState state) { on_zk_state(state); });
   store_ = std::make_unique<io::FrameworkStore>(io_.get_executor(), *zk_, location->paths);
   io::LeaderElection::Callbacks callbacks;

@@ -4,8 +4,11 @@
 // outage and a removed framework; a standby takes over from a killed leader.
 #include "io/zk.hpp"
 #include "support/member_checks.hpp"
+#include "support/processes.hpp"
 #include "support/stack.hpp"
 #include "support/tcp_relay.hpp"
+
+#include <zookeeper/zookeeper.h>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +18,7 @@
 
 #include <sys/wait.h>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -90,6 +94,24 @@ std::optional<std::string> zk_get(const std::string& servers, const std::string&
     co_return *got;
   };
   auto future = boost::asio::co_spawn(io, fetch(), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+// Writes `data` to a node as a client without any identity; the error code
+// (0 when it worked).
+int zk_put_as_stranger(const std::string& servers, const std::string& path,
+                       const std::string& data) {
+  boost::asio::io_context io;
+  io::ZkClient zk(io.get_executor(), servers, 5s);
+  auto put = [&]() -> boost::asio::awaitable<int> {
+    if (!co_await zk.wait_connected(10s)) {
+      co_return ZCONNECTIONLOSS;
+    }
+    auto done = co_await zk.put(path, data);
+    co_return done ? 0 : done.error().code;
+  };
+  auto future = boost::asio::co_spawn(io, put(), boost::asio::use_future);
   io.run();
   return future.get();
 }
@@ -176,6 +198,38 @@ TEST(Persistence, AKilledSchedulerComesBackAsTheSameFrameworkAndTouchesNoMember)
   EXPECT_EQ(frameworks[0].first, framework_id);
   EXPECT_TRUE(frameworks[0].second);
   EXPECT_EQ(stack.scheduler_log().find("effect: kill task"), std::string::npos) << stack.logs();
+}
+
+// With -zk-auth-file the scheduler's nodes can be read by anyone but changed
+// only by its identity: a stranger cannot rewrite the framework ID or a task
+// record, and a restarted scheduler with the same file carries on.
+TEST(Persistence, WithAZooKeeperIdentityOnlyTheSchedulerChangesItsNodes) {
+  etcdmesos::testing::TempDir secrets("zk-auth");
+  const auto auth_file = secrets.path() / "zk-auth";
+  std::ofstream(auth_file) << "etcd-mesos:s3cret\n";
+  PersistStack p(1, {"-zk-auth-file=" + auth_file.string()}, 1);
+  auto& stack = p.stack;
+  ASSERT_TRUE(comes_up(stack, 1, kBringUp));
+  const auto servers = stack.zookeeper().connect_string();
+  std::vector<std::string> tasks;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        tasks = zk_children(servers, "/etcd-mesos/etcd/tasks");
+        return tasks.size() == 1;
+      },
+      10s));
+  const auto framework_id = zk_get(servers, "/etcd-mesos/etcd/framework_id");
+  ASSERT_TRUE(framework_id);
+  EXPECT_EQ(zk_put_as_stranger(servers, "/etcd-mesos/etcd/framework_id", "{}"), ZNOAUTH);
+  EXPECT_EQ(zk_put_as_stranger(servers, "/etcd-mesos/etcd/tasks/" + tasks[0], "{}"), ZNOAUTH);
+  EXPECT_EQ(zk_put_as_stranger(servers, "/etcd-mesos/etcd/tasks/forged", "{}"), ZNOAUTH);
+  EXPECT_EQ(zk_get(servers, "/etcd-mesos/etcd/framework_id"), framework_id);
+
+  stack.kill_scheduler();
+  p.restart();
+  ASSERT_TRUE(comes_up(stack, 1, kRepair));
+  EXPECT_EQ(stat(stack, "launched_servers"), 0) << stack.logs();
+  EXPECT_EQ(zk_children(servers, "/etcd-mesos/etcd/tasks"), tasks);
 }
 
 TEST(Persistence, AMemberLostWhileTheSchedulerWasDownIsReplacedAlone) {

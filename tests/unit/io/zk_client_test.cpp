@@ -97,9 +97,10 @@ class ZkClientTest : public ::testing::Test {
     server_ = nullptr;
   }
 
-  std::unique_ptr<ZkClient> connect(milliseconds session_timeout = seconds(4)) {
-    auto client =
-        std::make_unique<ZkClient>(ioc_.get_executor(), server_->connect_string(), session_timeout);
+  std::unique_ptr<ZkClient> connect(milliseconds session_timeout = seconds(4),
+                                    ZkAccess access = {}) {
+    auto client = std::make_unique<ZkClient>(ioc_.get_executor(), server_->connect_string(),
+                                             session_timeout, std::move(access));
     EXPECT_TRUE(run_coro(ioc_, client->wait_connected(seconds(10)), seconds(15)));
     return client;
   }
@@ -323,6 +324,54 @@ TEST_F(ZkClientTest, ADestroyedClientLetsItsRequestsInFlightFinish) {
   auto left = run_coro(ioc_, reader->children(path));
   ASSERT_TRUE(left) << left.error().message;
   EXPECT_EQ(*left, std::vector<std::string>{});
+}
+
+// With a digest identity, what the client creates only that identity may
+// change (a standby scheduler uses the same one); reading follows the flag.
+TEST_F(ZkClientTest, NodesOfADigestIdentityAreChangedOnlyByIt) {
+  const std::string path = base();
+  auto owner = connect(seconds(4), ZkAccess{"etcd-mesos:s3cret", true});
+  ASSERT_TRUE(run_coro(ioc_, owner->ensure_path(path + "/a/b")));
+  ASSERT_TRUE(run_coro(ioc_, owner->put(path + "/a/b", "v1")));
+
+  auto stranger = connect();
+  auto read = run_coro(ioc_, stranger->get(path + "/a/b"));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(*read, std::optional<std::string>("v1"));
+  for (auto result : {run_coro(ioc_, stranger->put(path + "/a/b", "evil")),
+                      run_coro(ioc_, stranger->remove(path + "/a/b")),
+                      run_coro(ioc_, stranger->put(path + "/a/new", "x")),
+                      run_coro(ioc_, stranger->put(path + "/a/b/c", "x"))}) {
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ZNOAUTH) << result.error().message;
+  }
+  auto wrong = connect(seconds(4), ZkAccess{"etcd-mesos:guess", true});
+  auto guessed = run_coro(ioc_, wrong->put(path + "/a/b", "evil"));
+  ASSERT_FALSE(guessed);
+  EXPECT_EQ(guessed.error().code, ZNOAUTH);
+
+  auto standby = connect(seconds(4), ZkAccess{"etcd-mesos:s3cret", true});
+  ASSERT_TRUE(run_coro(ioc_, standby->put(path + "/a/b", "v2")));
+  ASSERT_TRUE(run_coro(ioc_, standby->create(path + "/a/b/eph", "", true, false)));
+
+  // Private: nobody else reads either.
+  auto secretive = connect(seconds(4), ZkAccess{"etcd-mesos:s3cret", false});
+  ASSERT_TRUE(run_coro(ioc_, secretive->put(path + "/private", "p")));
+  auto hidden = run_coro(ioc_, stranger->get(path + "/private"));
+  ASSERT_FALSE(hidden);
+  EXPECT_EQ(hidden.error().code, ZNOAUTH);
+  EXPECT_TRUE(run_coro(ioc_, standby->get(path + "/private")));
+}
+
+// A new session (after expiry) authenticates again.
+TEST_F(ZkClientTest, TheIdentityIsAddedToEveryNewSession) {
+  const std::string path = base();
+  auto owner = connect(seconds(4), ZkAccess{"etcd-mesos:s3cret", true});
+  ASSERT_TRUE(run_coro(ioc_, owner->put(path, "v1")));
+  ASSERT_TRUE(run_coro(ioc_, owner->expire_session_ForTest(), seconds(20)));
+  ASSERT_TRUE(run_coro(ioc_, owner->wait_connected(seconds(10))));
+  EXPECT_GE(owner->generation(), 2u);
+  ASSERT_TRUE(run_coro(ioc_, owner->put(path, "v2")));
 }
 
 // A server of its own: these tests stop it.

@@ -78,6 +78,13 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   EXPECT_FALSE(parse({"-address=sched.example"}));
   EXPECT_FALSE(parse({"-artifact-address=not an ip"}));
 
+  EXPECT_FALSE(parse({"-zk-auth-file=/etc/etcd-mesos/zk"}));  // nothing to authenticate to
+  auto zk_auth = parse({"-zk-framework-persist=zk://127.0.0.1:2181/etcd-mesos",
+                        "-zk-auth-file=/etc/etcd-mesos/zk", "-zk-acl-world-read=false"});
+  ASSERT_TRUE(zk_auth) << zk_auth.error().message;
+  EXPECT_EQ(zk_auth->zk_auth_file, "/etc/etcd-mesos/zk");
+  EXPECT_FALSE(zk_auth->zk_acl_world_read);
+
   auto half_auth = parse({"--mesos-authentication-principal=p"});
   ASSERT_FALSE(half_auth);
   EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
