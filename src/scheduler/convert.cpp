@@ -49,6 +49,11 @@ mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
     uri.value = url;
     uri.executable = true;
     uri.extract = false;
+    // Through the agent's fetcher cache: a relaunch on an agent that fetched
+    // these before copies them from its cache instead of downloading ~45 MB
+    // again. The URL carries the content digest, so a new binary is a new
+    // cache entry, never a stale one.
+    uri.cache = true;
     command.uris.push_back(uri);
   }
   return command;

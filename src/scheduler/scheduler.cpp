@@ -254,6 +254,7 @@ AdminSnapshot Scheduler::snapshot() const {
   AdminSnapshot s;
   s.members = core_.members();
   s.stats = core_.stats();
+  s.artifact_downloads = artifacts_.downloads();
   s.health = core_.last_health();
   s.framework_id = framework_id_;
   s.subscribed = core_.subscribed();

@@ -74,6 +74,8 @@ TEST(Convert, TaskInfoCarriesResourcesExecutorDataAndDiscovery) {
   for (const auto& uri : task.executor->command->uris) {
     EXPECT_TRUE(uri.executable);
     EXPECT_FALSE(uri.extract);
+    // Fetched once per agent (the URL names the content, so never stale).
+    EXPECT_TRUE(uri.cache);
   }
 
   ASSERT_TRUE(task.data);
