@@ -17,9 +17,12 @@
 // HEAD answers like GET without the body (Content-Length included), which is
 // how a fetcher learns the size before it reserves cache space.
 //
-// Files are read once at start-up, so a binary replaced on disk while the
-// scheduler runs does not change what agents get, and a missing file is a
-// start-up error rather than a failed launch later.
+// Files are copied once at start-up into unlinked temporary files (in
+// $TMPDIR, gone with the process even after a SIGKILL), so a binary replaced
+// on disk while the scheduler runs does not change what agents get, a
+// missing file is a start-up error rather than a failed launch later, and the
+// ~45 MB are never held in the scheduler's memory: a GET streams its copy in
+// chunks (chunked transfer encoding), a HEAD gives the length.
 // Threading: runs on the io_context of the executor given.
 #pragma once
 
@@ -29,6 +32,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace etcdmesos::scheduler {
@@ -42,12 +46,19 @@ std::string artifact_digest(const std::string& content);
 
 class ArtifactServer {
  public:
-  explicit ArtifactServer(boost::asio::any_io_executor ex);
+  // An artifact's private copy: an open descriptor of an unlinked file.
+  struct Copy;
 
-  // Adds the file at `path` as artifact `name`. Error when it cannot be read.
+  explicit ArtifactServer(boost::asio::any_io_executor ex);
+  ~ArtifactServer();
+  ArtifactServer(const ArtifactServer&) = delete;
+  ArtifactServer& operator=(const ArtifactServer&) = delete;
+
+  // Adds a copy of the file at `path` as artifact `name` (replacing one of
+  // that name). Error when it cannot be read or copied.
   Result<void> add_file(const std::string& name, const std::string& path);
   // Adds `content` as artifact `name` (replacing one of that name).
-  Result<void> add_content(const std::string& name, std::string content);
+  Result<void> add_content(const std::string& name, const std::string& content);
   Result<io::Endpoint> listen(const io::Endpoint& bind);
   // /artifacts/<digest>/<name>; "" for an unknown name.
   std::string path(const std::string& name) const;
@@ -58,17 +69,29 @@ class ArtifactServer {
   uint64_t downloads() const { return downloads_; }
   void stop();
 
-  // The answer to one request (counts downloads). Public so that tests can
-  // check the paths without sockets.
-  io::Response route(const io::Request& req);
+  // What to answer to one request (counts downloads): the response, and for
+  // a GET of an artifact the copy whose bytes follow as its body (the
+  // response then has headers only). Public so that tests can check the
+  // paths without sockets.
+  struct Answer {
+    io::Response response;
+    std::shared_ptr<const Copy> body;
+  };
+  Answer route(const io::Request& req);
+  // All bytes of a copy (for tests; an error when it cannot be read).
+  static Result<std::string> read_all(const Copy& copy);
 
  private:
   struct Artifact {
     std::string digest;
-    std::shared_ptr<const std::string> content;
+    std::shared_ptr<const Copy> copy;
   };
 
   boost::asio::awaitable<void> handle(io::HttpExchange& exchange);
+  boost::asio::awaitable<void> stream(io::HttpExchange& exchange, Answer answer);
+  // Copies everything `read` yields into a new unlinked file, hashing it.
+  template <class Read>
+  Result<void> add(const std::string& name, Read&& read);
 
   std::map<std::string, Artifact> artifacts_;  // by name
   uint64_t downloads_ = 0;
