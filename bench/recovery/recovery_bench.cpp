@@ -100,8 +100,22 @@ StackOptions stack_options(int agents, std::size_t size) {
 // A stack of `agents` agents; times the scheduler's start -> `size` complete.
 // nullopt when it did not come up.
 std::optional<double> bring_up(LocalStack& stack, std::size_t size) {
-  const auto start = Clock::now();
-  stack.start_scheduler();
+  auto start = Clock::now();
+  // The admin port is picked free and bound by the scheduler a moment later;
+  // on a machine running other tests someone may take it in between.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      start = Clock::now();
+      stack.start_scheduler();
+      break;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "scheduler start, attempt %d: %s\n", attempt, e.what());
+      stack.stop_scheduler();
+      if (attempt == 3) {
+        return std::nullopt;
+      }
+    }
+  }
   if (!wait_until([&] { return complete(stack, size); }, 180s)) {
     std::fprintf(stderr, "bring-up of %zu did not complete:\n%s\n", size, stack.logs().c_str());
     return std::nullopt;
@@ -248,7 +262,19 @@ bool wanted(const std::set<std::string>& only, std::initializer_list<const char*
   return false;
 }
 
+void run_stacks(const std::set<std::string>& only, Samples& out);
+
+// One run; a stack that fails (a process that does not start) costs its
+// samples, not the run.
 void run_once(const std::set<std::string>& only, Samples& out) {
+  try {
+    run_stacks(only, out);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recovery_bench: run aborted: %s\n", e.what());
+  }
+}
+
+void run_stacks(const std::set<std::string>& only, Samples& out) {
   if (wanted(only, {"bringup-3", "replace-spare", "reseed-seed", "reseed-full"})) {
     LocalStack stack(stack_options(4, 3));
     auto up = bring_up(stack, 3);
