@@ -1,23 +1,49 @@
 // How fast the scheduler brings a cluster up and repairs it, end to end:
 // real ZooKeeper, the dev cluster, the scheduler, executors and real etcd on
-// loopback (the same stack as the integration tests, with their 1-second
-// health checks). Each run measures, on a fresh stack of 4 agents:
-//   bring-up  stack start -> 3 members running, healthy, and etcd listing 3
-//   replace   SIGKILL of one etcd (no restart in place) -> 3 again, one new
-//   reseed    SIGKILL of two etcd (--reseed-timeout 1) -> 3 again, healthy
-// and prints every sample and the median of each. Run by scripts/bench.
-//   recovery_bench [RUNS]      (default 3)
+// loopback (the stack of the integration tests, with their 1-second health
+// checks, `-etcd-restart-attempts=0` and `-reseed-timeout=1`). Each run:
+//   bringup-3/5/7     scheduler start -> N members running, healthy, etcd lists N
+//                     (N + 1 agents)
+//   replace-spare     SIGKILL of one etcd of 3 (4 agents) -> 3 healthy again, one new
+//   replace-no-spare  the same with 3 agents: the replacement reuses the agent
+//   reseed-seed       SIGKILL of two etcd of 3 -> the reseed is over and the seed
+//                     is healthy (/stats reseeding 0, healthy 1)
+//   reseed-full       the same SIGKILL -> 3 healthy members, etcd lists 3
+//   health-3/5/7      one health round of the scheduler's checker (status,
+//                     probe write, status, member list) against a real etcd
+//                     cluster of N, without the core's check interval
+//   rss-5             the scheduler's resident memory (VmRSS) with 5 healthy members
+//   idle-cpu-5        the scheduler's CPU over 10 s with 5 healthy members, idle
+// It prints every sample, then a table (median, min, max), and with --json
+// writes {"machine","commit","runs","results":{name:{unit,median,min,max,
+// samples}}} there (scripts/bench merges the micro-benchmarks in).
+// --micro FILE folds in Google Benchmark's JSON output of bench/micro.
+//   recovery_bench [--runs N] [--only name,name,...] [--json FILE] [--micro FILE]
+//                  [--commit ID]
+#include "scheduler/etcd_health.hpp"
+#include "support/etcd_server.hpp"
 #include "support/member_checks.hpp"
 #include "support/stack.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <functional>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -25,37 +51,87 @@ namespace {
 using namespace std::chrono_literals;
 using namespace etcdmesos::testing;
 using Clock = std::chrono::steady_clock;
+namespace json = boost::json;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool complete(LocalStack& stack) {
-  return stack.healthy_with(3) && etcd_lists_exactly(stack.members(), names_of(stack.members()));
+struct Measure {
+  const char* name;
+  const char* unit;
+  const char* what;
+};
+
+const std::vector<Measure> kMeasures = {
+    {"bringup-3", "s", "scheduler start -> 3 healthy, listed by etcd"},
+    {"bringup-5", "s", "scheduler start -> 5 healthy, listed by etcd"},
+    {"bringup-7", "s", "scheduler start -> 7 healthy, listed by etcd"},
+    {"replace-spare", "s", "SIGKILL of 1 of 3 -> 3 healthy (spare agent)"},
+    {"replace-no-spare", "s", "SIGKILL of 1 of 3 -> 3 healthy (agent reused)"},
+    {"reseed-seed", "s", "SIGKILL of 2 of 3 -> reseed over, seed healthy"},
+    {"reseed-full", "s", "SIGKILL of 2 of 3 -> 3 healthy again"},
+    {"health-3", "ms", "one health round, 3 members"},
+    {"health-5", "ms", "one health round, 5 members"},
+    {"health-7", "ms", "one health round, 7 members"},
+    {"rss-5", "MiB", "scheduler VmRSS, 5 healthy members"},
+    {"idle-cpu-5", "%", "scheduler CPU (of one core) over 10 s, 5 healthy, idle"},
+};
+
+using Samples = std::map<std::string, std::vector<double>>;
+
+bool complete(LocalStack& stack, std::size_t size) {
+  if (!stack.healthy_with(size)) {
+    return false;
+  }
+  auto members = stack.members();
+  return etcd_lists_exactly(members, names_of(members));
 }
 
-// One run; the samples it measured (a failed step ends the run).
-std::map<std::string, double> run_once() {
-  std::map<std::string, double> samples;
-  StackOptions options;
-  options.agents = 4;
-  options.scheduler_args = {"-etcd-restart-attempts=0", "-reseed-timeout=1"};
-  const auto start = Clock::now();
-  LocalStack stack(options);
-  if (!wait_until([&] { return complete(stack); }, 180s)) {
-    std::fprintf(stderr, "bring-up did not complete:\n%s\n", stack.logs().c_str());
-    return samples;
-  }
-  samples["bring-up"] = seconds_since(start);
+StackOptions stack_options(int agents, std::size_t size) {
+  StackOptions o;
+  o.agents = agents;
+  o.cluster_size = size;
+  o.scheduler_args = {"-etcd-restart-attempts=0", "-reseed-timeout=1"};
+  o.start_scheduler = false;
+  return o;
+}
 
-  auto before = stack.members();
-  auto killed = Clock::now();
-  if (!signal_member(before[0], SIGKILL)) {
-    return samples;
+// A stack of `agents` agents; times the scheduler's start -> `size` complete.
+// nullopt when it did not come up.
+std::optional<double> bring_up(LocalStack& stack, std::size_t size) {
+  auto start = Clock::now();
+  // The admin port is picked free and bound by the scheduler a moment later;
+  // on a machine running other tests someone may take it in between.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      start = Clock::now();
+      stack.start_scheduler();
+      break;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "scheduler start, attempt %d: %s\n", attempt, e.what());
+      stack.stop_scheduler();
+      if (attempt == 3) {
+        return std::nullopt;
+      }
+    }
   }
+  if (!wait_until([&] { return complete(stack, size); }, 180s)) {
+    std::fprintf(stderr, "bring-up of %zu did not complete:\n%s\n", size, stack.logs().c_str());
+    return std::nullopt;
+  }
+  return seconds_since(start);
+}
+
+std::optional<double> replace_one(LocalStack& stack) {
+  const auto before = stack.members();
   const auto old_names = names_of(before);
+  const auto killed = Clock::now();
+  if (!signal_member(before[0], SIGKILL)) {
+    return std::nullopt;
+  }
   auto replaced = [&] {
-    if (!complete(stack)) {
+    if (!complete(stack, 3)) {
       return false;
     }
     for (const auto& name : names_of(stack.members())) {
@@ -67,75 +143,387 @@ std::map<std::string, double> run_once() {
   };
   if (!wait_until(replaced, 180s)) {
     std::fprintf(stderr, "replacement did not complete:\n%s\n", stack.logs().c_str());
-    return samples;
+    return std::nullopt;
   }
-  samples["replace"] = seconds_since(killed);
-
-  before = stack.members();
-  killed = Clock::now();
-  if (!signal_member(before[0], SIGKILL) || !signal_member(before[1], SIGKILL)) {
-    return samples;
-  }
-  auto reseeded = [&] { return stat(stack, "cluster_reseeds") == 1 && complete(stack); };
-  if (!wait_until(reseeded, 300s)) {
-    std::fprintf(stderr, "reseed did not complete:\n%s\n", stack.logs().c_str());
-    return samples;
-  }
-  samples["reseed"] = seconds_since(killed);
-  return samples;
+  return seconds_since(killed);
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+void reseed(LocalStack& stack, Samples& out) {
+  const auto before = stack.members();
+  const auto reseeds = stat(stack, "cluster_reseeds");
+  const auto killed = Clock::now();
+  if (!signal_member(before[0], SIGKILL) || !signal_member(before[1], SIGKILL)) {
+    return;
+  }
+  auto seed_healthy = [&] {
+    auto s = stack.stats();
+    auto number = [&](const char* key) {
+      auto it = s.find(key);
+      return it == s.end() ? -1 : it->value().to_number<int64_t>();
+    };
+    return number("cluster_reseeds") > reseeds && number("reseeding") == 0 &&
+           number("healthy") == 1;
+  };
+  if (!wait_until(seed_healthy, 300s)) {
+    std::fprintf(stderr, "reseed did not complete:\n%s\n", stack.logs().c_str());
+    return;
+  }
+  out["reseed-seed"].push_back(seconds_since(killed));
+  if (!wait_until([&] { return complete(stack, 3); }, 300s)) {
+    std::fprintf(stderr, "regrowth after the reseed did not complete:\n%s\n", stack.logs().c_str());
+    return;
+  }
+  out["reseed-full"].push_back(seconds_since(killed));
+}
+
+// VmRSS of `pid` in MiB (0 when unreadable).
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+    }
+  }
+  return 0;
+}
+
+// utime + stime of `pid` in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command may contain spaces
+  if (close == std::string::npos) {
+    return 0;
+  }
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14 || i == 15) {  // utime, stime (proc(5))
+      ticks += std::strtod(field.c_str(), nullptr);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void resources_of_five(LocalStack& stack, Samples& out) {
+  const pid_t pid = stack.scheduler()->pid();
+  std::this_thread::sleep_for(5s);  // the last launch's answers settle
+  out["rss-5"].push_back(rss_mib(pid));
+  const double before = cpu_seconds(pid);
+  const auto start = Clock::now();
+  std::this_thread::sleep_for(10s);
+  out["idle-cpu-5"].push_back(100.0 * (cpu_seconds(pid) - before) / seconds_since(start));
+}
+
+// One round of the scheduler's health checker against a real etcd of `size`.
+void health_rounds(std::size_t size, Samples& out) {
+  EtcdCluster etcd(size);
+  if (!etcd.wait_healthy(30s)) {
+    std::fprintf(stderr, "etcd cluster of %zu did not become healthy\n", size);
+    return;
+  }
+  std::vector<etcdmesos::core::Member> members;
+  for (std::size_t i = 0; i < size; ++i) {
+    members.push_back(etcdmesos::core::Member{
+        etcd.name(i), "task-" + std::to_string(i), "agent-" + std::to_string(i), "127.0.0.1",
+        etcd.peer_port(i), etcd.client_port(i), etcdmesos::core::TaskState::kRunning});
+  }
+  boost::asio::io_context io;
+  auto round = [&] {
+    auto done =
+        boost::asio::co_spawn(io, etcdmesos::scheduler::observe_health(io.get_executor(), members),
+                              boost::asio::use_future);
+    io.restart();
+    io.run();
+    return done.get();
+  };
+  round();  // connections and etcd's first probe write are not the steady state
+  const auto start = Clock::now();
+  auto observed = round();
+  const double ms = seconds_since(start) * 1000;
+  if (observed.probe_ok) {
+    out["health-" + std::to_string(size)].push_back(ms);
+  } else {
+    std::fprintf(stderr, "health round of %zu: the probe write failed\n", size);
+  }
+}
+
+bool wanted(const std::set<std::string>& only, std::initializer_list<const char*> names) {
+  if (only.empty()) {
+    return true;
+  }
+  for (const char* n : names) {
+    if (only.contains(n)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void run_stacks(const std::set<std::string>& only, Samples& out);
+
+// One run; a stack that fails (a process that does not start) costs its
+// samples, not the run.
+void run_once(const std::set<std::string>& only, Samples& out) {
+  try {
+    run_stacks(only, out);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recovery_bench: run aborted: %s\n", e.what());
+  }
+}
+
+void run_stacks(const std::set<std::string>& only, Samples& out) {
+  if (wanted(only, {"bringup-3", "replace-spare", "reseed-seed", "reseed-full"})) {
+    LocalStack stack(stack_options(4, 3));
+    auto up = bring_up(stack, 3);
+    if (!up) {
+      return;
+    }
+    out["bringup-3"].push_back(*up);
+    if (wanted(only, {"replace-spare"})) {
+      if (auto t = replace_one(stack)) {
+        out["replace-spare"].push_back(*t);
+      }
+    }
+    if (wanted(only, {"reseed-seed", "reseed-full"}) && complete(stack, 3)) {
+      reseed(stack, out);
+    }
+  }
+  if (wanted(only, {"replace-no-spare"})) {
+    LocalStack stack(stack_options(3, 3));
+    if (bring_up(stack, 3)) {
+      if (auto t = replace_one(stack)) {
+        out["replace-no-spare"].push_back(*t);
+      }
+    }
+  }
+  if (wanted(only, {"bringup-5", "rss-5", "idle-cpu-5"})) {
+    LocalStack stack(stack_options(6, 5));
+    if (auto up = bring_up(stack, 5)) {
+      out["bringup-5"].push_back(*up);
+      if (wanted(only, {"rss-5", "idle-cpu-5"})) {
+        resources_of_five(stack, out);
+      }
+    }
+  }
+  if (wanted(only, {"bringup-7"})) {
+    LocalStack stack(stack_options(8, 7));
+    if (auto up = bring_up(stack, 7)) {
+      out["bringup-7"].push_back(*up);
+    }
+  }
+  for (std::size_t size : {3u, 5u, 7u}) {
+    if (wanted(only, {("health-" + std::to_string(size)).c_str()})) {
+      health_rounds(size, out);
+    }
+  }
+}
+
+std::string command_output(const char* command) {
+  std::string text;
+  if (FILE* p = ::popen(command, "r")) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, p)) {
+      text += buffer;
+    }
+    ::pclose(p);
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  std::replace(text.begin(), text.end(), '\n', ';');
+  return text;
+}
+
+json::object summary(const std::vector<double>& values) {
+  auto sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const auto n = sorted.size();
+  const double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  json::array samples(values.begin(), values.end());
+  return json::object{{"median", median},
+                      {"min", sorted.front()},
+                      {"max", sorted.back()},
+                      {"samples", std::move(samples)}};
+}
+
+// Folds Google Benchmark's JSON (--benchmark_out, with repetitions) into
+// `results`: per benchmark the median, min and max of its repetitions'
+// real time, and its counters; prints them as table rows.
+void add_micro(const std::string& path, json::object& results, bool print) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec || !doc.is_object() || !doc.as_object().contains("benchmarks")) {
+    std::fprintf(stderr, "recovery_bench: cannot read micro-benchmarks from %s\n", path.c_str());
+    return;
+  }
+  std::map<std::string, std::vector<double>> times;
+  std::map<std::string, std::string> units;
+  std::map<std::string, json::object> counters;
+  std::vector<std::string> order;
+  for (const auto& b : doc.at("benchmarks").as_array()) {
+    const auto& o = b.as_object();
+    if (o.contains("run_type") && o.at("run_type").as_string() != "iteration") {
+      continue;
+    }
+    const std::string name(o.at("run_name").as_string());
+    if (!times.contains(name)) {
+      order.push_back(name);
+    }
+    times[name].push_back(o.at("real_time").to_number<double>());
+    units[name] = std::string(o.at("time_unit").as_string());
+    for (const char* counter : {"decline_calls", "bytes_per_second", "items_per_second"}) {
+      if (o.contains(counter)) {
+        counters[name][counter] = o.at(counter);
+      }
+    }
+  }
+  for (const auto& name : order) {
+    auto s = summary(times[name]);
+    s["unit"] = units[name];
+    s["what"] = "Google Benchmark, real time per iteration";
+    for (const auto& [key, value] : counters[name]) {
+      s[key] = value;
+    }
+    if (print) {
+      std::printf("%-28s %-4s %9.3f %9.3f %9.3f  %zu reps\n", ("micro " + name).c_str(),
+                  units[name].c_str(), s["median"].as_double(), s["min"].as_double(),
+                  s["max"].as_double(), times[name].size());
+    }
+    results["micro/" + name] = std::move(s);
+  }
+}
+
+struct Output {
+  std::string json_path;
+  std::string micro_path;
+  std::string commit = "unknown";
+};
+
+// Summarises the samples of `done` runs (of `runs`), with the table when
+// `print`, into the JSON file when one was asked for. True when every
+// measure has a sample from every run.
+bool report(const Samples& all, const std::set<std::string>& only, int done, int runs,
+            const Output& output, bool print) {
+  json::object results;
+  bool complete_set = true;
+  if (print) {
+    std::printf("\n%-28s %-4s %9s %9s %9s  %s\n", "measure", "unit", "median", "min", "max",
+                "samples");
+  }
+  for (const auto& m : kMeasures) {
+    if (!only.empty() && !only.contains(m.name)) {
+      continue;
+    }
+    auto it = all.find(m.name);
+    if (it == all.end() || it->second.empty()) {
+      if (print) {
+        std::printf("%-28s %-4s %9s %9s %9s  0 of %d  (%s)\n", m.name, m.unit, "-", "-", "-", done,
+                    m.what);
+      }
+      complete_set = false;
+      continue;
+    }
+    const auto& values = it->second;
+    auto s = summary(values);
+    s["unit"] = m.unit;
+    s["what"] = m.what;
+    if (print) {
+      std::printf("%-28s %-4s %9.2f %9.2f %9.2f  %zu of %d  (%s)\n", m.name, m.unit,
+                  s["median"].as_double(), s["min"].as_double(), s["max"].as_double(),
+                  values.size(), done, m.what);
+    }
+    complete_set = complete_set && values.size() == static_cast<std::size_t>(done);
+    results[m.name] = std::move(s);
+  }
+  if (!output.micro_path.empty()) {
+    add_micro(output.micro_path, results, print);
+  }
+  if (!output.json_path.empty()) {
+    json::object doc{
+        {"commit", output.commit},
+        {"machine", command_output("uname -srm; nproc | sed 's/$/ cores/'; grep -m1 'model name' "
+                                   "/proc/cpuinfo | cut -d: -f2; cut -d' ' -f1-3 /proc/loadavg "
+                                   "| sed 's/^/load /'")},
+        {"runs", runs},
+        {"runs_done", done},
+        {"results", std::move(results)}};
+    std::ofstream out(output.json_path);
+    out << json::serialize(doc) << "\n";
+  }
+  return complete_set;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: recovery_bench [--runs N] [--only name,...] [--json FILE] [--micro FILE]\n"
+               "                      [--commit ID]\n"
+               "  N: 1..50 (default 5); names:");
+  for (const auto& m : kMeasures) {
+    std::fprintf(stderr, " %s", m.name);
+  }
+  std::fprintf(stderr, "\n");
+  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 3;
-  if (argc > 1) {
-    char* end = nullptr;
-    const long parsed = std::strtol(argv[1], &end, 10);
-    if (end == argv[1] || *end != '\0' || parsed < 1 || parsed > 50) {
-      std::fprintf(stderr, "usage: recovery_bench [RUNS]   (RUNS: 1..50, default 3)\n");
-      return 2;
+  int runs = 5;
+  std::set<std::string> only;
+  Output options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) {
+      return usage();
     }
-    runs = static_cast<int>(parsed);
+    const std::string value = argv[++i];
+    if (flag == "--runs") {
+      runs = std::atoi(value.c_str());
+      if (runs < 1 || runs > 50) {
+        return usage();
+      }
+    } else if (flag == "--only") {
+      std::stringstream list(value);
+      for (std::string name; std::getline(list, name, ',');) {
+        only.insert(name);
+      }
+    } else if (flag == "--json") {
+      options.json_path = value;
+    } else if (flag == "--micro") {
+      options.micro_path = value;
+    } else if (flag == "--commit") {
+      options.commit = value;
+    } else {
+      return usage();
+    }
   }
-  const std::vector<std::string> steps{"bring-up", "replace", "reseed"};
-  std::map<std::string, std::vector<double>> all;
+  Samples all;
   try {
     for (int i = 1; i <= runs; ++i) {
-      const auto samples = run_once();
+      Samples samples;
+      run_once(only, samples);
       std::printf("run %d:", i);
-      for (const auto& step : steps) {
-        if (auto it = samples.find(step); it != samples.end()) {
-          all[step].push_back(it->second);
-          std::printf("  %s %.1f s", step.c_str(), it->second);
-        } else {
-          std::printf("  %s failed", step.c_str());
+      for (const auto& [name, values] : samples) {
+        for (double v : values) {
+          std::printf("  %s %.2f", name.c_str(), v);
+          all[name].push_back(v);
         }
       }
       std::printf("\n");
       std::fflush(stdout);
+      if (i < runs) {
+        report(all, only, i, runs, options, false);  // partial results survive an interruption
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "recovery_bench: %s\n", e.what());
     return 1;
   }
-  bool all_ok = true;
-  for (const auto& step : steps) {
-    const auto& values = all[step];
-    if (values.empty()) {
-      std::printf("median %-9s  no sample\n", step.c_str());
-      all_ok = false;
-      continue;
-    }
-    std::printf("median %-9s %6.1f s  (%zu of %d runs)\n", step.c_str(), median(values),
-                values.size(), runs);
-    all_ok = all_ok && values.size() == static_cast<std::size_t>(runs);
-  }
-  return all_ok ? 0 : 1;
+  const bool complete_set = report(all, only, runs, runs, options, true);
+  return complete_set ? 0 : 1;
 }

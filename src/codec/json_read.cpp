@@ -130,7 +130,7 @@ std::optional<double> double_from_string(std::string_view text) {
 }  // namespace
 
 Result<json::object> parse_object(std::string_view text, std::size_t max_bytes,
-                                  std::string_view what) {
+                                  std::string_view what, json::storage_ptr storage) {
   if (text.size() > max_bytes) {
     return make_error(std::string(what) + ": " + std::to_string(text.size()) +
                       " bytes exceed the limit of " + std::to_string(max_bytes));
@@ -138,7 +138,7 @@ Result<json::object> parse_object(std::string_view text, std::size_t max_bytes,
   json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  json::value value = json::parse(text, ec, json::storage_ptr(), options);
+  json::value value = json::parse(text, ec, std::move(storage), options);
   if (ec) {
     return make_error(std::string(what) + ": invalid JSON: " + ec.message());
   }

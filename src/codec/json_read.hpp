@@ -24,8 +24,11 @@ namespace etcdmesos::codec {
 namespace json = boost::json;
 
 // Parses `text` (at most max_bytes long) and requires an object at the top.
+// The document lives in `storage` (default: the heap); a caller that reads it
+// once and drops it passes an arena (json::monotonic_resource), which must
+// outlive the object returned.
 Result<json::object> parse_object(std::string_view text, std::size_t max_bytes,
-                                  std::string_view what);
+                                  std::string_view what, json::storage_ptr storage = {});
 
 class JsonReader {
  public:

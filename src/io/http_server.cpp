@@ -127,9 +127,20 @@ class Exchange final : public HttpExchange {
     if (!req_.keep_alive()) {
       res.keep_alive(false);
     }
-    res.prepare_payload();
     keep_alive_ = res.keep_alive();
-    bool ok = co_await write_message_or_close(conn_, res);
+    bool ok = false;
+    if (req_.method() == http::verb::head) {
+      // RFC 9110 9.3.2: the headers GET would get, no body. A handler that
+      // set Content-Length without a body meant the length of what GET sends.
+      if (!res.body().empty() || !res.has_content_length()) {
+        res.prepare_payload();
+      }
+      http::response<http::empty_body> header_only(std::move(res.base()));
+      ok = co_await write_message_or_close(conn_, header_only);
+    } else {
+      res.prepare_payload();
+      ok = co_await write_message_or_close(conn_, res);
+    }
     keep_alive_ = keep_alive_ && ok;
     co_return ok;
   }

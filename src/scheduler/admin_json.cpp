@@ -32,6 +32,7 @@ std::string stats_json(const AdminSnapshot& snapshot) {
       {"failed_servers", s.failed_servers},
       {"cluster_livelocks", s.cluster_livelocks},
       {"cluster_reseeds", s.cluster_reseeds},
+      {"artifact_downloads", snapshot.artifact_downloads},
       {"healthy", s.healthy ? 1 : 0},
       {"livelocked", snapshot.livelocked ? 1 : 0},
       {"locked", snapshot.locked ? 1 : 0},

@@ -13,6 +13,9 @@ namespace etcdmesos::scheduler {
 struct AdminSnapshot {
   std::vector<core::Member> members;
   core::Stats stats;
+  // Artifacts the artifact server sent (GETs of a binary): launches on agents
+  // whose fetcher cache already holds them add none.
+  uint64_t artifact_downloads = 0;
   std::optional<core::HealthResult> health;
   std::string framework_id;  // "" until the master assigned one
   bool subscribed = false;
@@ -41,7 +44,8 @@ struct AdminSnapshot {
 // [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",
 //   "state"}] — members that are running or starting.
 std::string members_json(const AdminSnapshot& snapshot);
-// {"running_servers",...,"healthy":0|1,"livelocked":0|1,"locked":0|1,"reseeding":0|1}
+// {"running_servers",...,"artifact_downloads",
+//  "healthy":0|1,"livelocked":0|1,"locked":0|1,"reseeding":0|1}
 std::string stats_json(const AdminSnapshot& snapshot);
 // The last health check with its per-member breakdown (or {"healthy":false,
 // "reason":"no health check has completed yet"}), plus "scheduler": the

@@ -2,6 +2,8 @@
 
 #include "codec/task_data.hpp"
 
+#include <algorithm>
+
 namespace etcdmesos::scheduler {
 
 core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role) {
@@ -36,6 +38,32 @@ std::string executor_id_for(const std::string& task_id) {
   return "executor-" + task_id;
 }
 
+std::vector<mesos::CallDecline> batch_declines(const std::vector<core::Effect>& effects) {
+  std::vector<mesos::CallDecline> calls;
+  // Index in `calls` of the batch still filling up for each refuse duration.
+  std::vector<std::pair<double, std::size_t>> open;
+  for (const auto& effect : effects) {
+    const auto* decline = std::get_if<core::DeclineOffer>(&effect);
+    if (decline == nullptr) {
+      continue;
+    }
+    auto it = std::find_if(open.begin(), open.end(),
+                           [&](const auto& o) { return o.first == decline->refuse_seconds; });
+    if (it == open.end() || calls[it->second].offer_ids.size() >= kMaxOffersPerDecline) {
+      calls.push_back(mesos::CallDecline{{}, mesos::Filters{decline->refuse_seconds}});
+      if (it == open.end()) {
+        open.emplace_back(decline->refuse_seconds, calls.size() - 1);
+      } else {
+        it->second = calls.size() - 1;
+      }
+      it = open.end();
+    }
+    const std::size_t index = it == open.end() ? calls.size() - 1 : it->second;
+    calls[index].offer_ids.push_back(decline->offer_id);
+  }
+  return calls;
+}
+
 namespace {
 
 mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
@@ -49,6 +77,11 @@ mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
     uri.value = url;
     uri.executable = true;
     uri.extract = false;
+    // Through the agent's fetcher cache: a relaunch on an agent that fetched
+    // these before copies them from its cache instead of downloading ~45 MB
+    // again. The URL carries the content digest, so a new binary is a new
+    // cache entry, never a stale one.
+    uri.cache = true;
     command.uris.push_back(uri);
   }
   return command;

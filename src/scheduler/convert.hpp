@@ -4,7 +4,9 @@
 #include "codec/mesos.hpp"
 #include "core/scheduler_core.hpp"
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace etcdmesos::scheduler {
 
@@ -32,5 +34,16 @@ mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config&
 
 // The executor id used for a member task.
 std::string executor_id_for(const std::string& task_id);
+
+// Most offer ids in one DECLINE call (a bound on the call's size: 10,000 ids
+// are about 600 KB of JSON).
+inline constexpr std::size_t kMaxOffersPerDecline = 10000;
+
+// The DeclineOffer effects among `effects` as DECLINE calls: one per refuse
+// duration (in the order each first appears), each with at most
+// kMaxOffersPerDecline ids. A Mesos DECLINE takes a list of offers, so an
+// OFFERS event with thousands of unusable offers costs one call, not one
+// call (and one round trip to the master) per offer.
+std::vector<mesos::CallDecline> batch_declines(const std::vector<core::Effect>& effects);
 
 }  // namespace etcdmesos::scheduler

@@ -47,7 +47,8 @@ po::options_description describe_options(Options& o) {
      "anyone who reaches it can reseed or unlock the cluster")
     ("artifact-port", po::value(&o.artifact_port)->default_value(o.artifact_port),
      "port of the artifact server that agents fetch the executor, etcd and etcdctl "
-     "from (0 = any free port)")
+     "from, through their fetcher cache, at /artifacts/<sha256 prefix>/<name> "
+     "(0 = any free port)")
     ("executor-bin", po::value(&o.executor_bin),
      "path of the etcd-mesos-executor binary to serve (default: next to this program)")
     ("etcd-bin", po::value(&o.etcd_bin)->default_value(o.etcd_bin),

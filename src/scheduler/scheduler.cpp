@@ -242,6 +242,7 @@ AdminSnapshot Scheduler::snapshot() const {
   AdminSnapshot s;
   s.members = core_.members();
   s.stats = core_.stats();
+  s.artifact_downloads = artifacts_.downloads();
   s.health = core_.last_health();
   s.framework_id = framework_id_;
   s.subscribed = core_.subscribed();
@@ -392,8 +393,23 @@ void Scheduler::feed(const core::Event& event) {
 
 void Scheduler::perform(const std::vector<core::Effect>& effects) {
   for (const auto& effect : effects) {
+    if (std::holds_alternative<core::DeclineOffer>(effect)) {
+      continue;  // batched below
+    }
     log()->info("effect: {}", core::describe(effect));
     perform_one(effect);
+  }
+  for (auto& decline : batch_declines(effects)) {
+    const auto refuse = decline.filters->refuse_seconds.value_or(0);
+    if (decline.offer_ids.size() == 1) {
+      log()->info("effect: decline offer '{}' (refuse {} s)", decline.offer_ids.front(), refuse);
+    } else {
+      log()->info("effect: decline {} offers in one call (refuse {} s)", decline.offer_ids.size(),
+                  refuse);
+    }
+    auto c = make_call("DECLINE");
+    c.decline = std::move(decline);
+    call(std::move(c));
   }
 }
 

@@ -118,7 +118,9 @@ LocalStack::LocalStack(StackOptions options)
     if (options_.scheduler_uid) {
       prepare_scheduler_user();
     }
-    start_scheduler();
+    if (options_.start_scheduler) {
+      start_scheduler();
+    }
     return;
   }
   auto endpoint_file = dir_.path() / "master.endpoint";
@@ -147,7 +149,9 @@ LocalStack::LocalStack(StackOptions options)
   if (options_.scheduler_uid) {
     prepare_scheduler_user();
   }
-  start_scheduler();
+  if (options_.start_scheduler) {
+    start_scheduler();
+  }
 }
 
 // The scheduler runs as another user: it must reach its own binary and the

@@ -85,6 +85,9 @@ struct StackOptions {
   // set by the environment variable ETCDMESOS_MESOS=real, the one switch that
   // runs the integration scenarios on it.
   bool real_mesos = use_real_mesos();
+  // False: the stack comes up without the scheduler, which the caller starts
+  // with start_scheduler() (a benchmark times bring-up from that moment).
+  bool start_scheduler = true;
 
   static bool use_real_mesos();
 };

@@ -43,7 +43,10 @@ const char* Agent::to_string(ExecutorRun::State state) {
 }
 
 Agent::Agent(asio::any_io_executor ex, AgentConfig config, MasterLink& master)
-    : ex_(std::move(ex)), config_(std::move(config)), master_(master) {}
+    : ex_(std::move(ex)),
+      config_(std::move(config)),
+      master_(master),
+      fetcher_cache_(ex_, config_.fetcher_cache_dir, config_.fetcher_cache_bytes) {}
 
 Agent::~Agent() {
   if (server_) {
@@ -79,6 +82,12 @@ Result<void> Agent::start() {
   if (!bound) {
     return make_error("agent " + config_.id + " cannot listen on " + config_.ip + ":" +
                       std::to_string(wanted) + ": " + bound.error().message);
+  }
+  // A Mesos agent clears its fetcher cache directory on startup: a host
+  // that comes back starts with an empty cache.
+  if (auto reset = fetcher_cache_.reset(); !reset) {
+    server_->stop();
+    return make_error("agent " + config_.id + ": " + reset.error().message);
   }
   port_ = bound->port;
   running_ = true;
@@ -307,6 +316,16 @@ void Agent::send_message(const std::string& framework_id, const std::string& exe
   event.type = "MESSAGE";
   event.message_data = std::move(data);
   run->stream->push(mesos::encode(event));
+}
+
+json::object Agent::fetcher_cache_json() const {
+  const auto s = fetcher_cache_.stats();
+  return json::object{{"dir", fetcher_cache_.dir().string()},
+                      {"entries", s.entries},
+                      {"bytes", s.bytes},
+                      {"downloads", s.downloads},
+                      {"hits", s.hits},
+                      {"evictions", s.evictions}};
 }
 
 json::array Agent::executors_json() const {

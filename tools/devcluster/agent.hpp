@@ -10,6 +10,7 @@
 
 #include "codec/mesos.hpp"
 #include "event_stream.hpp"
+#include "fetcher_cache.hpp"
 #include "io/http.hpp"
 #include "io/process.hpp"
 #include "master_link.hpp"
@@ -50,6 +51,9 @@ struct AgentConfig {
   uint16_t port = 0;  // 0 = ephemeral (kept across stop/start once bound)
   ResourceBag resources;
   std::filesystem::path work_dir;
+  // This agent's fetcher cache (emptied when the agent starts) and its size.
+  std::filesystem::path fetcher_cache_dir;
+  uint64_t fetcher_cache_bytes = 2ULL << 30;
   std::chrono::milliseconds registration_timeout{60000};
   std::chrono::milliseconds shutdown_grace_period{5000};
   std::chrono::milliseconds status_update_retry_interval{10000};
@@ -112,6 +116,8 @@ class Agent {
 
   // For /control/agents: [{framework_id, executor_id, container_id, pid, state, tasks}].
   boost::json::array executors_json() const;
+  // For /control/agents: {"dir","entries","bytes","downloads","hits","evictions"}.
+  boost::json::object fetcher_cache_json() const;
 
  private:
   // A task as this agent knows it, with its status update stream.
@@ -189,6 +195,7 @@ class Agent {
   boost::asio::any_io_executor ex_;
   AgentConfig config_;
   MasterLink& master_;
+  FetcherCache fetcher_cache_;
   std::unique_ptr<io::HttpServer> server_;
   std::vector<std::unique_ptr<io::HttpServer>> retired_servers_;
   uint16_t port_ = 0;

@@ -57,9 +57,23 @@ asio::awaitable<void> Agent::start_executor(std::shared_ptr<ExecutorRun> run) {
     if (uri.extract) {
       sandbox_log(run->sandbox, "  (not extracting: mesos-devcluster stores URIs as they are)");
     }
-    auto fetched =
-        co_await fetch_uri(ex_, uri, run->sandbox, kMaxFetchBytes,
-                           std::chrono::duration_cast<std::chrono::milliseconds>(kFetchTimeout));
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kFetchTimeout);
+    Result<fs::path> fetched = make_error("not fetched");
+    if (uri.cache) {
+      // Keyed by the user the fetch is for, as Mesos' cache is.
+      const std::string user = run->info.command->user.value_or(run->framework.user);
+      auto cached = co_await fetcher_cache_.fetch(uri, user, run->sandbox, kMaxFetchBytes, timeout);
+      if (cached) {
+        sandbox_log(run->sandbox, cached->from_cache
+                                      ? "  (copied from the fetcher cache, no download)"
+                                      : "  (downloaded into the fetcher cache)");
+        fetched = Result<fs::path>(boost::system::in_place_value, cached->path);
+      } else {
+        fetched = Result<fs::path>(boost::system::in_place_error, cached.error());
+      }
+    } else {
+      fetched = co_await fetch_uri(ex_, uri, run->sandbox, kMaxFetchBytes, timeout);
+    }
     if (run->silent || run->state != ExecutorRun::State::kFetching) {
       fail_launch(run, "Executor was shut down while fetching");
       co_return;

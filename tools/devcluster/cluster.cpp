@@ -71,9 +71,13 @@ std::string zk_node_data(const mesos::MasterInfo& info) {
 }
 
 json::object agent_summary(const Agent& agent) {
-  return json::object{{"id", agent.id()},           {"ip", agent.ip()},
-                      {"port", agent.port()},       {"pid", agent.pid()},
-                      {"running", agent.running()}, {"executors", agent.executors_json()}};
+  return json::object{{"id", agent.id()},
+                      {"ip", agent.ip()},
+                      {"port", agent.port()},
+                      {"pid", agent.pid()},
+                      {"running", agent.running()},
+                      {"executors", agent.executors_json()},
+                      {"fetcher_cache", agent.fetcher_cache_json()}};
 }
 
 // Sequence number of a master's node: json.info_0000000012 -> 12.
@@ -142,6 +146,11 @@ Cluster::Cluster(asio::any_io_executor ex, Options options)
     config.port = options_.agent_port;
     config.resources = resources;
     config.work_dir = options_.work_dir;
+    const fs::path cache_root = options_.fetcher_cache_dir.empty()
+                                    ? fs::path(options_.work_dir) / "fetch"
+                                    : fs::absolute(options_.fetcher_cache_dir);
+    config.fetcher_cache_dir = cache_root / config.id;
+    config.fetcher_cache_bytes = options_.fetcher_cache_bytes;
     config.registration_timeout = options_.executor_registration_timeout;
     config.shutdown_grace_period = options_.executor_shutdown_grace_period;
     config.status_update_retry_interval = options_.status_update_retry_interval;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <iostream>
 #include <stdexcept>
+#include <utility>
 
 namespace etcdmesos::devcluster {
 namespace po = boost::program_options;
@@ -32,6 +33,31 @@ void check_ipv4(const char* name, const std::string& text) {
 }
 
 }  // namespace
+
+uint64_t parse_bytes(const std::string& text) {
+  static const std::pair<const char*, uint64_t> kUnits[] = {
+      {"TB", 1ULL << 40}, {"GB", 1ULL << 30}, {"MB", 1ULL << 20}, {"KB", 1ULL << 10}, {"B", 1}};
+  uint64_t unit = 1;
+  std::string digits = text;
+  for (const auto& [suffix, factor] : kUnits) {
+    const std::string s(suffix);
+    if (digits.size() > s.size() && digits.compare(digits.size() - s.size(), s.size(), s) == 0) {
+      digits.resize(digits.size() - s.size());
+      unit = factor;
+      break;
+    }
+  }
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoull(digits, &used);
+    if (used != digits.size() || digits.empty() || digits[0] == '-' || value > UINT64_MAX / unit) {
+      throw std::invalid_argument("size");
+    }
+    return value * unit;
+  } catch (const std::logic_error&) {
+    throw std::runtime_error("a size must look like 2GB, 512MB, 100KB or 4096, got '" + text + "'");
+  }
+}
 
 void parse_port_range(const std::string& text, AgentResources& out) {
   auto dash = text.find('-');
@@ -61,6 +87,7 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   double heartbeat_s = 15, removal_s = 3, registration_s = 60, grace_s = 5, retry_s = 10,
          allocation_s = 1, zk_session_s = 10;
   std::string ports = "31000-31999";
+  std::string cache_size = "2GB";
   po::options_description desc("mesos-devcluster: one Mesos-compatible master and K agents");
   auto add = desc.add_options();
   add("help", "print this help");
@@ -86,6 +113,11 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
       "disk per agent (MB)");
   add("agent-ports", po::value(&ports)->default_value(ports), "port range of every agent");
   add("work-dir", po::value(&o.work_dir)->default_value(o.work_dir), "root of the sandboxes");
+  add("fetcher-cache-dir", po::value(&o.fetcher_cache_dir),
+      "root of the agents' fetcher caches: agent <id> caches in <dir>/<id>, emptied when it "
+      "starts (default: <work-dir>/fetch)");
+  add("fetcher-cache-size", po::value(&cache_size)->default_value(cache_size),
+      "size of each agent's fetcher cache (2GB, 512MB, ... or bytes)");
   add("heartbeat-interval", po::value(&heartbeat_s)->default_value(heartbeat_s),
       "seconds between HEARTBEAT events to schedulers");
   add("agent-removal-delay", po::value(&removal_s)->default_value(removal_s),
@@ -127,6 +159,7 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
     throw std::runtime_error("agent resources must not be negative");
   }
   parse_port_range(ports, o.agent_resources);
+  o.fetcher_cache_bytes = parse_bytes(cache_size);
   o.heartbeat_interval = seconds_flag("heartbeat-interval", heartbeat_s);
   o.agent_removal_delay = seconds_flag("agent-removal-delay", removal_s);
   o.executor_registration_timeout = seconds_flag("executor-registration-timeout", registration_s);

@@ -28,6 +28,9 @@ struct Options {
   uint16_t agent_port = 0;
   AgentResources agent_resources;
   std::string work_dir = "/tmp/mesos-devcluster";
+  // Agent i caches in <fetcher_cache_dir>/<agent id>; "" = <work_dir>/fetch.
+  std::string fetcher_cache_dir;
+  uint64_t fetcher_cache_bytes = 2ULL << 30;  // per agent, like Mesos' 2GB default
   std::chrono::milliseconds heartbeat_interval{15000};
   std::chrono::milliseconds agent_removal_delay{3000};
   std::chrono::milliseconds executor_registration_timeout{60000};
@@ -40,6 +43,10 @@ struct Options {
 // Parses argv. Throws std::runtime_error with a readable message on bad flags
 // (start-up error). Returns nullopt when --help was printed.
 std::optional<Options> parse_options(int argc, const char* const argv[]);
+
+// "2GB", "512MB", "100KB", "10B" or a plain byte count -> bytes (Mesos'
+// spelling of sizes). Throws on malformed text.
+uint64_t parse_bytes(const std::string& text);
 
 // "31000-31999" -> begin/end. Throws on malformed text.
 void parse_port_range(const std::string& text, AgentResources& out);

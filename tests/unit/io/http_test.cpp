@@ -162,6 +162,31 @@ TEST_F(HttpTest, BodyAboveLimitGets413) {
   EXPECT_EQ(fits->result(), http::status::ok);
 }
 
+// RFC 9110 9.3.2: HEAD gets GET's headers, Content-Length included, and no
+// body; a handler may give only the length (the artifact server does, to
+// avoid copying a 25 MB body that is never sent).
+TEST_F(HttpTest, HeadGetsTheLengthWithoutTheBody) {
+  auto at = start([&](HttpExchange& ex) -> awaitable<void> {
+    const auto& req = ex.request();
+    if (req.target() == "/length-only") {
+      auto res = make_response(req, http::status::ok, "", "text/plain");
+      res.content_length(1234);
+      co_await ex.respond(std::move(res));
+    } else {
+      co_await echo(ex);
+    }
+  });
+  auto echoed =
+      run_coro(ioc_, raw_exchange(at, "HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(echoed.rfind("HTTP/1.1 200", 0), 0u) << echoed;
+  EXPECT_NE(echoed.find("Content-Length: 8\r\n"), std::string::npos) << echoed;  // "HEAD /x "
+  EXPECT_EQ(echoed.substr(echoed.size() - 4), "\r\n\r\n") << "no body: " << echoed;
+  auto length_only = run_coro(
+      ioc_, raw_exchange(at, "HEAD /length-only HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+  EXPECT_NE(length_only.find("Content-Length: 1234\r\n"), std::string::npos) << length_only;
+  EXPECT_EQ(length_only.substr(length_only.size() - 4), "\r\n\r\n") << length_only;
+}
+
 TEST_F(HttpTest, MalformedRequestGets400AndClose) {
   bool handler_ran = false;
   auto at = start([&](HttpExchange& ex) -> awaitable<void> {

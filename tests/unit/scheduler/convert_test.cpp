@@ -74,6 +74,8 @@ TEST(Convert, TaskInfoCarriesResourcesExecutorDataAndDiscovery) {
   for (const auto& uri : task.executor->command->uris) {
     EXPECT_TRUE(uri.executable);
     EXPECT_FALSE(uri.extract);
+    // Fetched once per agent (the URL names the content, so never stale).
+    EXPECT_TRUE(uri.cache);
   }
 
   ASSERT_TRUE(task.data);
@@ -108,6 +110,31 @@ TEST(Convert, EveryMesosTaskStateIsTheCoreStateOfTheSameName) {
                  mesos::TaskState::kGoneByOperator, mesos::TaskState::kUnknown}) {
     EXPECT_EQ(std::string(core::to_string(s)), std::string(mesos::to_string(s)));
   }
+}
+
+TEST(Convert, DeclinesBecomeOneCallPerRefuseDuration) {
+  std::vector<core::Effect> effects;
+  effects.push_back(core::DeclineOffer{"o1", 1});
+  effects.push_back(core::KillTask{"t", "a"});
+  effects.push_back(core::DeclineOffer{"o2", 5});
+  effects.push_back(core::DeclineOffer{"o3", 1});
+  auto calls = batch_declines(effects);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0], (mesos::CallDecline{{"o1", "o3"}, mesos::Filters{1.0}}));
+  EXPECT_EQ(calls[1], (mesos::CallDecline{{"o2"}, mesos::Filters{5.0}}));
+  EXPECT_TRUE(batch_declines({core::KillTask{"t", "a"}}).empty());
+}
+
+TEST(Convert, AHugeOffersEventIsDeclinedInBoundedCalls) {
+  std::vector<core::Effect> effects;
+  for (std::size_t i = 0; i < kMaxOffersPerDecline + 1; ++i) {
+    effects.push_back(core::DeclineOffer{"o" + std::to_string(i), 1});
+  }
+  auto calls = batch_declines(effects);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].offer_ids.size(), kMaxOffersPerDecline);
+  EXPECT_EQ(calls[1].offer_ids,
+            std::vector<std::string>{"o" + std::to_string(kMaxOffersPerDecline)});
 }
 
 }  // namespace

@@ -147,9 +147,14 @@ class ArtifactServer {
   ArtifactServer(Loop& loop, std::map<std::string, std::string> files);
   ~ArtifactServer();
   std::string url(const std::string& path) const;
+  // GET requests for `path` answered so far (found or not).
+  std::size_t requests(const std::string& path) const;
+
+  struct Shared;
 
  private:
   Loop& loop_;
+  std::shared_ptr<Shared> shared_;
   std::unique_ptr<io::HttpServer> server_;
   io::Endpoint endpoint_;
 };

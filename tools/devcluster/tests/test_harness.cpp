@@ -298,14 +298,26 @@ io::Response Scheduler::acknowledge(const mesos::TaskStatus& status) {
 
 // ------------------------------------------------------------ ArtifactServer
 
-ArtifactServer::ArtifactServer(Loop& loop, std::map<std::string, std::string> files) : loop_(loop) {
-  auto shared_files = std::make_shared<std::map<std::string, std::string>>(std::move(files));
+struct ArtifactServer::Shared {
+  std::map<std::string, std::string> files;
+  mutable std::mutex mutex;  // requests are counted on the loop, read by the test
+  std::map<std::string, std::size_t> requests;
+};
+
+ArtifactServer::ArtifactServer(Loop& loop, std::map<std::string, std::string> files)
+    : loop_(loop), shared_(std::make_shared<Shared>()) {
+  shared_->files = std::move(files);
   server_ = std::make_unique<io::HttpServer>(
       loop.executor(),
-      [shared_files](io::HttpExchange& exchange) -> asio::awaitable<void> {
+      [shared = shared_](io::HttpExchange& exchange) -> asio::awaitable<void> {
         const auto& req = exchange.request();
-        auto it = shared_files->find(std::string(req.target()));
-        if (it == shared_files->end()) {
+        const std::string target(req.target());
+        if (req.method() == io::http::verb::get) {
+          std::lock_guard lock(shared->mutex);
+          ++shared->requests[target];
+        }
+        auto it = shared->files.find(target);
+        if (it == shared->files.end()) {
           co_await exchange.respond(
               io::make_response(req, io::http::status::not_found, "", "text/plain"));
         } else {
@@ -334,6 +346,12 @@ ArtifactServer::~ArtifactServer() {
 
 std::string ArtifactServer::url(const std::string& path) const {
   return "http://" + endpoint_.to_string() + path;
+}
+
+std::size_t ArtifactServer::requests(const std::string& path) const {
+  std::lock_guard lock(shared_->mutex);
+  auto it = shared_->requests.find(path);
+  return it == shared_->requests.end() ? 0 : it->second;
 }
 
 // ------------------------------------------------------------ builders
