@@ -44,12 +44,11 @@ mesos::Offer mesos_offer(std::size_t i) {
 }
 
 std::string offers_event_json(std::size_t n) {
-  mesos::Event event;
-  event.type = "OFFERS";
+  mesos::EventOffers event;
   for (std::size_t i = 0; i < n; ++i) {
     event.offers.push_back(mesos_offer(i));
   }
-  return mesos::encode(event);
+  return mesos::encode(mesos::Event{std::move(event)});
 }
 
 // A core with a complete, healthy cluster of `size` members.
@@ -64,12 +63,7 @@ Harness complete_cluster(std::size_t size) {
 void RecordIoDecode(benchmark::State& state) {
   std::string stream;
   const std::string heartbeat = R"({"type":"HEARTBEAT"})";
-  const std::string update = mesos::encode([] {
-    mesos::Event e;
-    e.type = "OFFERS";
-    e.offers = {mesos_offer(1)};
-    return e;
-  }());
+  const std::string update = mesos::encode(mesos::Event{mesos::EventOffers{{mesos_offer(1)}}});
   for (int i = 0; i < 1000; ++i) {
     stream += recordio::encode(i % 2 ? heartbeat : update);
   }
@@ -94,7 +88,8 @@ void DecodeOffersEvent(benchmark::State& state) {
   const auto json = offers_event_json(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     auto event = mesos::decode_event(json);
-    if (!event || event->offers.size() != static_cast<std::size_t>(state.range(0))) {
+    if (!event || std::get<mesos::EventOffers>(*event).offers.size() !=
+                      static_cast<std::size_t>(state.range(0))) {
       state.SkipWithError("decode failed");
       break;
     }
@@ -130,9 +125,10 @@ void OffersEventHandled(benchmark::State& state) {
       state.SkipWithError("decode failed");
       break;
     }
+    const auto& received = std::get<mesos::EventOffers>(*event).offers;
     core::OffersReceived offers;
-    offers.offers.reserve(event->offers.size());
-    for (const auto& o : event->offers) {
+    offers.offers.reserve(received.size());
+    for (const auto& o : received) {
       offers.offers.push_back(scheduler::to_offer_view(o, "etcd"));
     }
     auto fx = h.core.step(offers, h.now);
@@ -140,10 +136,7 @@ void OffersEventHandled(benchmark::State& state) {
     declined = 0;
     for (auto& decline : scheduler::batch_declines(fx)) {
       declined += decline.offer_ids.size();
-      mesos::Call call;
-      call.type = "DECLINE";
-      call.framework_id = "726721b8-6553-4280-b7cb-030ab89405ac-0000";
-      call.decline = std::move(decline);
+      mesos::Call call{"726721b8-6553-4280-b7cb-030ab89405ac-0000", std::move(decline)};
       benchmark::DoNotOptimize(mesos::encode(call));
       ++calls;
     }

@@ -407,9 +407,7 @@ void Scheduler::perform(const std::vector<core::Effect>& effects) {
       log()->info("effect: decline {} offers in one call (refuse {} s)", decline.offer_ids.size(),
                   refuse);
     }
-    auto c = make_call("DECLINE");
-    c.decline = std::move(decline);
-    call(std::move(c));
+    call(std::move(decline));
   }
 }
 

@@ -171,18 +171,19 @@ struct AgentFetch {
   // it and waits until it is gone, so the next launch needs a new executor.
   void run_once(const std::string& id, bool cache) {
     auto event = scheduler.wait_for_type("OFFERS", 30s);
-    ASSERT_TRUE(event && !event->offers.empty()) << cluster.logs();
-    auto task = executor_task(event->offers.front(), id, "exec-" + id,
-                              artifacts.url("/devcluster-test-executor"));
+    ASSERT_TRUE(event) << cluster.logs();
+    const auto& offers = std::get<mesos::EventOffers>(*event).offers;
+    ASSERT_FALSE(offers.empty()) << cluster.logs();
+    auto task =
+        executor_task(offers.front(), id, "exec-" + id, artifacts.url("/devcluster-test-executor"));
     task.executor->command->uris[0].cache = cache;
-    ASSERT_EQ(scheduler.call(accept_call(event->offers.front(), {task})).result_int(), 202);
+    ASSERT_EQ(scheduler.call(accept_call(offers.front(), {task})).result_int(), 202);
     auto running = scheduler.wait_for_update(id, mesos::TaskState::kRunning, 60s);
     ASSERT_TRUE(running) << cluster.logs();
     scheduler.acknowledge(*running);
-    mesos::Call kill;
-    kill.type = "KILL";
-    kill.kill = mesos::CallKill{id, event->offers.front().agent_id, std::nullopt};
-    ASSERT_EQ(scheduler.call(kill).result_int(), 202);
+    ASSERT_EQ(scheduler.call(call_of(mesos::CallKill{id, offers.front().agent_id, std::nullopt}))
+                  .result_int(),
+              202);
     auto killed = scheduler.wait_for_update(id, mesos::TaskState::kKilled, 60s);
     ASSERT_TRUE(killed) << cluster.logs();
     scheduler.acknowledge(*killed);
