@@ -487,6 +487,15 @@ void ExecutorCore::kill_task(Millis grace, Millis now, Effects& out) {
     finish(TaskState::kKilled, "killed while etcd was fenced", now, out);
     return;
   }
+  if (!etcd_running_ && (copy_ || reading_index_)) {
+    // Between a reseed's stop and its next start (the production shell
+    // answers these at once; a shell that does not must not lose the kill).
+    copy_.reset();
+    reading_index_.reset();
+    fence_.reset();
+    finish(TaskState::kKilled, "killed while etcd was stopped for a reseed", now, out);
+    return;
+  }
   stop_etcd(grace, true, now, out);
 }
 

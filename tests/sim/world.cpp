@@ -412,7 +412,8 @@ void World::compound_failover() {
     running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
     after(rng_.millis(0, away.count()), [this, pid] {
       if (processes_[pid].state == Process::State::kRunning) {
-        process_exit(pid, core::TaskState::kFailed, "etcd exited with status 2 (killed)");
+        processes_[pid].crash_loop = true;  // fails: its executor gives up restarting it
+        process_exit(pid, 2, "killed");
       }
     });
   }
