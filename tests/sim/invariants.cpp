@@ -509,7 +509,7 @@ class NoReseedWhileHealthy final : public Invariant {
 class SeedHasHighestRaftIndex final : public Invariant {
  public:
   const char* name() const override { return "seed-has-highest-raft-index"; }
-  void before_event(const Event& ev, const World&) override {
+  void before_event(const Event& ev, const World& w) override {
     if (const auto* s = as<core::MemberStatuses>(ev)) {
       answers_.clear();
       tried_.clear();
@@ -526,6 +526,16 @@ class SeedHasHighestRaftIndex final : public Invariant {
         if (m.reachable && answers_.contains(m.name)) {
           answers_[m.name] = std::max(answers_[m.name], m.raft_index);
         }
+      }
+    }
+    // And so does a fence's answer: the commit index of the data it stopped,
+    // which is what the core ranks on (plain seed 90024455: a member behind
+    // at the query caught up before its fence, and was rightly chosen).
+    if (const auto* r = as<core::ReseedReport>(ev);
+        r && r->ok && r->action == core::ReseedAction::kFence) {
+      if (const core::Member* m = core_member(w, r->task_id);
+          m != nullptr && answers_.contains(m->name)) {
+        answers_[m->name] = std::max(answers_[m->name], r->raft_index);
       }
     }
   }
