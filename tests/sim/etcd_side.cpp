@@ -575,6 +575,7 @@ void World::seed_restart(int pid, uint64_t generation) {
     return;
   }
   const Cluster& old = clusters_[p.cluster];
+  ++forced_starts_[p.task_id];
   Cluster fork;
   // Named after the seed too: two candidates of one reseed fork two clusters.
   fork.token = old.token + "+seed" + std::to_string(generation) + "-" + p.name;

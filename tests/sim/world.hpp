@@ -201,6 +201,11 @@ class World {
   const std::vector<Process>& processes() const { return processes_; }
   const Task* task(const std::string& task_id) const;
   const std::vector<Task>& tasks() const { return tasks_; }
+  // How many times the task's etcd started with --force-new-cluster.
+  uint64_t forced_starts(const std::string& task_id) const {
+    auto it = forced_starts_.find(task_id);
+    return it == forced_starts_.end() ? 0 : it->second;
+  }
   // Mesos (the master) reports the task running: it has not ended on its
   // agent and the master has not declared it lost.
   static bool mesos_reports_running(const Task& t) {
@@ -435,6 +440,7 @@ class World {
   // etcd
   std::vector<Process> processes_;
   std::vector<Cluster> clusters_;
+  std::map<std::string, uint64_t> forced_starts_;  // task id -> forks
 };
 
 }  // namespace etcdmesos::sim
