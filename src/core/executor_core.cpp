@@ -57,8 +57,8 @@ std::optional<Millis> ExecutorCore::next_deadline() const {
   }
   consider(exit_at_);
   consider(restart_at_);
-  if (fence_ && !copy_) {
-    consider(fence_->until);
+  if (fence_ && !copy_ && !ended()) {
+    consider(fence_->until);  // tick() ends only a live task's lease
   }
   return next;
 }
