@@ -10,10 +10,10 @@
 #include "executor/executor.hpp"
 
 #include "codec/etcd.hpp"
+#include "codec/reseed.hpp"
 #include "codec/task_data.hpp"
 #include "common/log.hpp"
 #include "core/executor_core.hpp"
-#include "core/reseed_protocol.hpp"
 #include "executor/data_copy.hpp"
 #include "executor/etcd_command.hpp"
 #include "executor/wal_commit.hpp"
@@ -307,7 +307,7 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
 }
 
 void Executor::Impl::on_message(const std::string& data) {
-  const auto order = core::decode_reseed_order(data);
+  const auto order = decode_reseed_order(data);
   if (!order) {
     log()->warn("ignoring a framework message of {} bytes that is no reseed order", data.size());
     return;
@@ -486,10 +486,10 @@ void Executor::Impl::perform(const core::SendUpdate& e) {
     status.labels.push_back({"etcd_member_id", std::to_string(*e.etcd_member_id)});
   }
   if (e.reseed) {
-    const core::ReseedOrderText order{e.reseed->order.action, e.reseed->order.reseed_id,
-                                      static_cast<uint64_t>(e.reseed->order.lease.count())};
-    for (auto& [key, value] : core::reseed_report_labels(
-             order, e.reseed->ok, e.reseed->data_untouched, e.reseed->raft_index)) {
+    const ReseedOrderText order{e.reseed->order.action, e.reseed->order.reseed_id,
+                                static_cast<uint64_t>(e.reseed->order.lease.count())};
+    for (auto& [key, value] : reseed_report_labels(order, e.reseed->ok, e.reseed->data_untouched,
+                                                   e.reseed->raft_index)) {
       status.labels.push_back({key, value});
     }
   }

@@ -20,7 +20,7 @@
 // task is TASK_FAILED with the exit status and etcd's last log line. An etcd
 // that never served is not restarted: its configuration is what is wrong.
 //
-// Reseed orders arrive as framework messages (core/reseed_protocol.hpp):
+// Reseed orders arrive as framework messages (codec/reseed.hpp):
 // "fence" asks etcd for its leader (one named: refused, a majority serves),
 // stops it and keeps it stopped while the task runs on, and answers with the
 // commit index its data holds (executor/wal_commit.hpp; the status before

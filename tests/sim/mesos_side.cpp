@@ -6,8 +6,6 @@
 #include "invariants.hpp"
 #include "world.hpp"
 
-#include "core/reseed_protocol.hpp"
-
 #include <algorithm>
 
 namespace etcdmesos::sim {
@@ -209,12 +207,9 @@ void World::deliver_update(const std::string& task_id, const Update& u, bool all
     }
   }
   core::StatusUpdate update{task_id, t->agent_id, u.state, u.uuid, u.message, u.reason, {}};
-  if (u.report) {
-    // As the executor encodes its answer (reseed_protocol.hpp).
-    update.labels =
-        core::reseed_report_labels({u.report->action, u.report->reseed_id, 0}, u.report->ok,
-                                   u.report->data_untouched, u.report->raft_index);
-  }
+  // The executor's answer, as the scheduler's shell decodes it from the
+  // update's labels (codec/reseed.hpp, tested on its own).
+  update.reseed = u.report;
   deliver(update);
 }
 
