@@ -1,6 +1,5 @@
 // One readable line per event and effect, for logs and golden scenario
 // output. Stable wording: scenario tests compare these lines verbatim.
-#include "core/reseed_protocol.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler_core.hpp"
 #include "core/types.hpp"
@@ -82,8 +81,8 @@ std::string event_line(const StatusUpdate& e) {
   if (!e.message.empty()) {
     line += " message=\"" + e.message + "\"";
   }
-  if (auto report = reseed_report_from(e.task_id, e.labels, e.message)) {
-    line += "; " + event_line(*report);
+  if (e.reseed) {
+    line += "; " + event_line(*e.reseed);
   }
   return line;
 }

@@ -1,6 +1,5 @@
 // What the Mesos master tells the core: subscription, offers, task status,
 // agent loss; and the member lifecycle those drive (launch timeouts, failure).
-#include "core/reseed_protocol.hpp"
 #include "core/scheduler_core.hpp"
 
 #include <algorithm>
@@ -103,8 +102,8 @@ void SchedulerCore::on(const StatusUpdate& e, Millis now, Effects& out) {
   on_update(e, now, out);
   // An executor's answer to a reseed order rides on a TASK_RUNNING update;
   // a duplicate is ignored by the reseed's own bookkeeping.
-  if (auto report = reseed_report_from(e.task_id, e.labels, e.message)) {
-    on(*report, now, out);
+  if (e.reseed) {
+    on(*e.reseed, now, out);
   }
 }
 

@@ -47,16 +47,6 @@ std::string join_names(const std::vector<std::string>& names) {
 }
 }  // namespace
 
-const char* to_string(ReseedAction action) {
-  switch (action) {
-    case ReseedAction::kFence:
-      return "fence";
-    case ReseedAction::kSeed:
-      return "seed";
-  }
-  return "?";
-}
-
 bool SchedulerCore::launch_or_add_in_flight() const {
   if (std::holds_alternative<PendingAdd>(change_)) {
     return true;

@@ -3,6 +3,7 @@
 // no behaviour beyond formatting; see scheduler_core.hpp for the state machine.
 #pragma once
 
+#include "common/reseed_action.hpp"
 #include "common/task_state.hpp"
 
 #include <chrono>
@@ -37,6 +38,8 @@ struct OfferView {
 
 // Mesos' task states, named as Mesos names them (common/task_state.hpp).
 using etcdmesos::TaskState;
+// What a reseed asks of a member's executor (common/reseed_action.hpp).
+using etcdmesos::ReseedAction;
 using etcdmesos::to_string;
 // Whether a member in this state is gone for the scheduler: terminal states,
 // and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
@@ -163,7 +166,22 @@ struct OffersReceived {
 struct OfferRescinded {
   std::string offer_id;
 };
-using LabelList = std::vector<std::pair<std::string, std::string>>;
+// An executor's answer to a ReseedOrder (carried in a TASK_RUNNING update).
+struct ReseedReport {
+  std::string task_id;
+  uint64_t reseed_id = 0;
+  ReseedAction action = ReseedAction::kSeed;
+  bool ok = false;
+  std::string message;
+  // A failed seed whose executor says its etcd still runs as a member of the
+  // old cluster on untouched data (it failed before --force-new-cluster):
+  // it is kept and the next candidate tried. Absent (older executors, or a
+  // failure after the forced start): it may serve as a one-member cluster.
+  bool data_untouched = false;
+  // An ok fence: the commit index of the stopped member's data, which is
+  // what --force-new-cluster would keep.
+  uint64_t raft_index = 0;
+};
 struct StatusUpdate {
   std::string task_id;
   std::string agent_id;
@@ -171,9 +189,9 @@ struct StatusUpdate {
   std::optional<std::string> uuid;  // raw bytes; present = must be acknowledged
   std::string message;
   std::string reason;
-  // The update's labels: an executor's answer to a ReseedOrder travels in
-  // them (reseed_protocol.hpp); the core reads it from here.
-  LabelList labels;
+  // An executor's answer to a ReseedOrder, decoded by the shell from the
+  // update's labels (codec/reseed.hpp); its task_id is the update's.
+  std::optional<ReseedReport> reseed;
 };
 struct AgentLost {
   std::string agent_id;
@@ -251,18 +269,6 @@ struct MemberRemoved {
   std::string error;
 };
 
-// What a reseed asks of a member's executor.
-enum class ReseedAction {
-  // Stop etcd and keep it stopped (the task runs on) for a lease, reporting
-  // the commit index its data holds; etcd restarts as the member it was when
-  // the lease ends unless the member was seeded or killed. A repeated fence
-  // renews the lease. No majority of fenced members can commit behind the
-  // scheduler's back while it chooses and starts the seed.
-  kFence,
-  kSeed,  // copy the data directory aside, start etcd once with
-          // --force-new-cluster: a one-member cluster holding this member's data
-};
-const char* to_string(ReseedAction action);
 // The lease of a fence order that ends a fence at once (a release).
 inline constexpr Millis kFenceRelease{1};
 
@@ -271,22 +277,6 @@ inline constexpr Millis kFenceRelease{1};
 struct MemberStatuses {
   uint64_t query_id = 0;
   std::vector<MemberHealth> members;
-};
-// An executor's answer to a ReseedOrder (carried in a TASK_RUNNING update).
-struct ReseedReport {
-  std::string task_id;
-  uint64_t reseed_id = 0;
-  ReseedAction action = ReseedAction::kSeed;
-  bool ok = false;
-  std::string message;
-  // A failed seed whose executor says its etcd still runs as a member of the
-  // old cluster on untouched data (it failed before --force-new-cluster):
-  // it is kept and the next candidate tried. Absent (older executors, or a
-  // failure after the forced start): it may serve as a one-member cluster.
-  bool data_untouched = false;
-  // An ok fence: the commit index of the stopped member's data, which is
-  // what --force-new-cluster would keep.
-  uint64_t raft_index = 0;
 };
 // An operator asked for a reseed (admin POST /reseed). The shell asks
 // why_not_reseed() first to answer the request.

@@ -20,7 +20,7 @@
 // task is TASK_FAILED with the exit status and etcd's last log line. An etcd
 // that never served is not restarted: its configuration is what is wrong.
 //
-// Reseed orders arrive as framework messages (core/reseed_protocol.hpp):
+// Reseed orders arrive as framework messages (codec/reseed.hpp):
 // "fence" asks etcd for its leader (one named: refused, a majority serves),
 // stops it and keeps it stopped while the task runs on, and answers with the
 // commit index its data holds (executor/wal_commit.hpp; the status before
@@ -40,11 +40,16 @@
 // After the terminal update is acknowledged, or a bounded wait for that,
 // the executor is done and calls on_exit.
 //
+// The decisions above are core::ExecutorCore's (core/executor_core.hpp);
+// this class performs its effects (the etcd process, the status requests,
+// the copy, the WAL, the updates) and feeds it what happens.
+//
 // Threading: runs on the io_context of the executor given; not thread-safe.
 // Errors: bad task data, a missing etcd binary or a failing etcd become
 // TASK_FAILED updates, never a crash.
 #pragma once
 
+#include "core/executor_core.hpp"
 #include "executor/data_copy.hpp"
 #include "io/mesos_executor_client.hpp"
 
@@ -105,7 +110,8 @@ std::string default_etcd_bin(const std::filesystem::path& sandbox);
 
 class Executor {
  public:
-  enum class Phase { kIdle, kStarting, kRunning, kKilling, kDone, kExited };
+  // IDLE -> STARTING -> RUNNING -> KILLING -> DONE -> EXITED (core::to_string).
+  using Phase = core::ExecutorPhase;
 
   // `mesos` must outlive the Executor. on_exit(code) is called once, from
   // the io_context, when the executor is done (0) or has lost its agent (1).
@@ -128,7 +134,5 @@ class Executor {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-std::string_view to_string(Executor::Phase phase);
 
 }  // namespace etcdmesos::executor

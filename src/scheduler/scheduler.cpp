@@ -1,7 +1,7 @@
 #include "scheduler/scheduler.hpp"
 
+#include "codec/reseed.hpp"
 #include "common/log.hpp"
-#include "core/reseed_protocol.hpp"
 #include "io/etcd_client.hpp"
 #include "scheduler/etcd_health.hpp"
 
@@ -358,10 +358,16 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     core::StatusUpdate update{s.task_id, s.agent_id.value_or(""), s.state,
                               s.uuid,    s.message.value_or(""),  s.reason.value_or(""),
                               {}};
+    Labels labels;
     for (const auto& label : s.labels) {
-      update.labels.emplace_back(label.key, label.value);
+      labels.emplace_back(label.key, label.value);
     }
-    if (!update.labels.empty()) {
+    // An executor's answer to a reseed order (codec/reseed.hpp).
+    if (auto r = reseed_report_from(update.task_id, labels, update.message)) {
+      update.reseed = core::ReseedReport{r->task_id, r->reseed_id,      r->action,    r->ok,
+                                         r->message, r->data_untouched, r->raft_index};
+    }
+    if (!labels.empty()) {
       log()->info("{}", core::describe(core::Event{update}));
     }
     feed(update);
@@ -488,8 +494,8 @@ void Scheduler::remove_member(const core::RemoveEtcdMember& remove) {
 // message, which Mesos delivers from this framework's scheduler alone.
 void Scheduler::send_reseed_order(const core::ReseedOrder& order) {
   call(mesos::CallMessage{order.agent_id, executor_id_for(order.task_id),
-                          core::encode_reseed_order({order.action, order.reseed_id,
-                                                     static_cast<uint64_t>(order.lease.count())})});
+                          encode_reseed_order({order.action, order.reseed_id,
+                                               static_cast<uint64_t>(order.lease.count())})});
 }
 
 // Every member's maintenance status in parallel (it answers without quorum,

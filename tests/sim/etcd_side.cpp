@@ -5,7 +5,9 @@
 // reconfiguration check (§8): every voter connected for 5 s to add; a down
 // member may be removed, a healthy one only if enough stay connected. A
 // removed member's process exits by itself. --force-new-cluster (a reseed's
-// seed) forks a one-member cluster from the member's own data.
+// seed) forks a one-member cluster from the member's own data. Each process
+// is started, stopped and restarted by its task's executor core
+// (executor_side.cpp), which is told when it exits and when it serves.
 #include "world.hpp"
 
 #include "core/health.hpp"
@@ -43,8 +45,8 @@ std::vector<std::pair<std::string, std::string>> parse_initial(const std::string
 }  // namespace
 
 bool World::alive(const Process& p) const {
-  if (p.state != Process::State::kRunning || p.frozen || p.fenced_for != 0) {
-    return false;  // a fenced member's etcd is stopped
+  if (p.state != Process::State::kRunning || p.frozen) {
+    return false;
   }
   for (const auto& a : agents_) {
     if (a.id == p.agent_id) {
@@ -140,8 +142,7 @@ void World::settle_once() {
                                       [&](const Voter& v) { return v.id == p.member_id; });
     if (!is_voter && alive(p) && !p.isolated) {
       // "the member has been permanently removed from the cluster": exit 0.
-      process_exit(static_cast<int>(pid), core::TaskState::kFailed,
-                   "etcd exited with status 0: the member was removed from the cluster");
+      process_exit(static_cast<int>(pid), 0, "the member has been permanently removed");
       continue;
     }
     const bool seed_rejects = !p.isolated && alive(p) &&
@@ -149,8 +150,8 @@ void World::settle_once() {
                                           [&](int seed) { return alive(processes_[seed]); });
     if (seed_rejects) {
       // "rejected stream from remote peer because it was removed" (§9).
-      process_exit(static_cast<int>(pid), core::TaskState::kFailed,
-                   "etcd exited with status 0: a peer forced into a new cluster rejected it");
+      process_exit(static_cast<int>(pid), 0,
+                   "rejected stream from a peer forced into a new cluster");
       continue;
     }
     const bool now_connected = connected(p);
@@ -164,39 +165,31 @@ void World::settle_once() {
       p.raft_term = c.term;
     }
     if (!p.ready_reported && now_connected && quorum) {
+      // The executor's readiness probe gets an answer.
       p.ready_reported = true;
-      if (p.seed_for != 0) {
-        const Task* t = task(p.task_id);
-        core::ReseedReport r{p.task_id, p.seed_for, core::ReseedAction::kSeed, true,
-                             "serves as a new one-member cluster"};
-        if (t != nullptr) {
-          agent_update(p.task_id, core::TaskState::kRunning, "", r.message, r);
-        }
-      } else {
-        agent_update(p.task_id, core::TaskState::kRunning, "", "etcd member serves");
-      }
+      executor_event(p.task_id, core::EtcdServing{p.generation, p.member_id, p.raft_index});
     }
   }
 }
 
-void World::process_exit(int pid, core::TaskState report, const std::string& why) {
+void World::process_exit(int pid, int code, const std::string& why, bool signaled) {
   Process& p = processes_[pid];
   p.state = Process::State::kExited;
+  const std::string description = signaled ? "killed by signal " + std::to_string(code)
+                                           : "exited with status " + std::to_string(code);
   if (tracing()) {
-    trace("etcd " + p.name + " exits: " + why);
+    trace("etcd " + p.name + " " + description + ": " + why);
   }
-  const Task* t = task(p.task_id);
-  if (t != nullptr && !core::means_member_lost(t->state)) {
-    agent_update(p.task_id, report, "", why);
-  }
+  executor_event(p.task_id, core::EtcdExited{p.generation, signaled, code, description, why,
+                                             !signaled && code == 0});
 }
 
 // The process of a launched member starts: bootstraps a new cluster, or joins
 // the cluster that lists it as an unstarted voter.
-void World::process_start(int pid, const std::string& cluster_state) {
+void World::process_start(int pid, uint64_t generation, const std::string& cluster_state) {
   Process& p = processes_[pid];
   const Task* t = task(p.task_id);
-  if (p.state != Process::State::kStarting || t == nullptr) {
+  if (p.state != Process::State::kStarting || p.generation != generation || t == nullptr) {
     return;
   }
   const auto initial = parse_initial(t->spec.initial_cluster);
@@ -218,8 +211,7 @@ void World::process_start(int pid, const std::string& cluster_state) {
       }
     }
     if (p.cluster < 0) {
-      process_exit(pid, core::TaskState::kFailed,
-                   "etcd exited with status 1: member count is unequal (never added)");
+      process_exit(pid, 1, "member count is unequal (never added)");
       return;
     }
     const auto& voters = clusters_[p.cluster].voters;
@@ -231,8 +223,7 @@ void World::process_start(int pid, const std::string& cluster_state) {
                       });
     if (!same) {
       p.cluster = -1;
-      process_exit(pid, core::TaskState::kFailed,
-                   "etcd exited with status 1: error validating peerURLs: member count is unequal");
+      process_exit(pid, 1, "error validating peerURLs: member count is unequal");
       return;
     }
   }
@@ -252,34 +243,34 @@ void World::process_start(int pid, const std::string& cluster_state) {
   }
 }
 
+// Most crashes are one-off and the executor's restart brings etcd back;
+// the rest crash again at every restart until the executor gives up.
 void World::crash_process(int pid) {
+  processes_[pid].crash_loop = !rng_.chance(0.7);
+  process_exit(pid, 2, "crash");
+}
+
+// The executor restarts etcd on its data directory.
+void World::restart_process(int pid, uint64_t generation) {
   Process& p = processes_[pid];
-  p.state = Process::State::kExited;
-  if (!rng_.chance(0.7)) {
-    process_exit(pid, core::TaskState::kFailed, "etcd exited with status 2 (crash)");
+  if (p.state != Process::State::kStarting || p.generation != generation) {
     return;
   }
-  // The executor restarts etcd on its data directory.
-  after(rng_.millis(500, 4000), [this, pid] {
-    Process& q = processes_[pid];
-    const Task* t = task(q.task_id);
-    if (q.state != Process::State::kExited || t == nullptr || core::means_member_lost(t->state) ||
-        q.cluster < 0) {
-      return;
-    }
-    Agent* a = agent(q.agent_id);
-    if (a == nullptr || a->state == Agent::State::kCrashed) {
-      return;
-    }
-    q.state = Process::State::kRunning;
-  });
+  if (p.crash_loop || p.cluster < 0) {
+    process_exit(pid, 2, "crash");
+    return;
+  }
+  p.state = Process::State::kRunning;
+  if (tracing()) {
+    trace("etcd " + p.name + " restarted on its data");
+  }
 }
 
 Process* World::random_running_process() {
   std::vector<Process*> running;
   for (auto& p : processes_) {
-    if (p.state == Process::State::kRunning && p.fenced_for == 0) {
-      running.push_back(&p);  // a fenced member has no etcd process to fault
+    if (p.state == Process::State::kRunning) {
+      running.push_back(&p);
     }
   }
   return running.empty() ? nullptr : running[rng_.below(running.size())];
@@ -552,10 +543,8 @@ void World::perform(const core::QueryMemberStatus& e) {
   answer_later(rng_.millis(20, 500), answer);
 }
 
-// The executor's part of a reseed: a fence stops etcd a moment later (after
-// its leader check) and reports what its data holds; the seed restarts etcd
-// with --force-new-cluster, from a fenced member's stopped data or after
-// stopping a running one, and reports once it serves (see settle_once()).
+// The order travels to the member's executor as a framework message; its
+// executor core does the rest (executor_side.cpp).
 void World::perform(const core::ReseedOrder& e) {
   Task* t = find_task(e.task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
@@ -563,130 +552,33 @@ void World::perform(const core::ReseedOrder& e) {
       core::means_member_lost(t->state) || t->framework_id != framework_id_) {
     return;
   }
-  const int pid = t->process;
-  if (e.action == core::ReseedAction::kFence) {
-    // The message's way to the executor, its status request, the stop:
-    // members may still commit meanwhile.
-    after(rng_.millis(20, 600), [this, pid, e] { fence(pid, e); });
-    return;
-  }
-  if (pid >= 0 && processes_[pid].fenced_for != 0 &&
-      processes_[pid].state == Process::State::kRunning) {
-    Process& p = processes_[pid];
-    core::ReseedReport report{e.task_id, e.reseed_id, e.action, false, ""};
-    if (faults_on_ && rng_.chance(seed_copy_failure_)) {
-      // The free-space check refuses the copy; the fence holds on.
-      report.data_untouched = true;
-      report.message = "not enough free space to copy the data directory aside";
-      if (tracing()) {
-        trace("fault: " + p.name + " has no room to copy its data aside");
-      }
-      agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
-      return;
+  const core::ReseedCommand order{e.action, e.reseed_id,
+                                  e.action == core::ReseedAction::kFence ? e.lease : Millis(0)};
+  const std::string task_id = e.task_id;
+  after(rng_.millis(20, 600), [this, task_id, order] {
+    const Task* task = find_task(task_id);
+    const Agent* on = task ? agent(task->agent_id) : nullptr;
+    if (on == nullptr || on->state != Agent::State::kUp) {
+      return;  // the message is lost with the agent's link
     }
-    p.fenced_for = 0;
-    p.state = Process::State::kStarting;
-    p.seed_for = e.reseed_id;
-    after(rng_.millis(1000, 3000), [this, pid, id = e.reseed_id] { seed_restart(pid, id); });
-    return;
-  }
-  const bool serving = pid >= 0 && processes_[pid].state == Process::State::kRunning &&
-                       processes_[pid].ready_reported && processes_[pid].seed_for == 0;
-  core::ReseedReport report{e.task_id, e.reseed_id, e.action, serving,
-                            serving ? "ok" : "etcd is not serving"};
-  // As the executor says: a refusal changed nothing, unless this member is
-  // (or was) a seed itself, whose data --force-new-cluster may have changed.
-  report.data_untouched = !serving && (pid < 0 || processes_[pid].seed_for == 0);
-  if (e.action == core::ReseedAction::kSeed && serving && connected(processes_[pid]) &&
-      has_quorum(clusters_[processes_[pid].cluster])) {
-    // The executor asks its etcd first: it names a leader, so a majority
-    // serves again; it does not fork a second cluster beside it.
-    report.ok = false;
-    report.data_untouched = true;
-    report.message = "etcd names a leader: a majority serves; not seeding";
-  } else if (e.action == core::ReseedAction::kSeed && serving && faults_on_ &&
-             rng_.chance(seed_copy_failure_)) {
-    // The free-space check refuses the copy; etcd goes on as before.
-    report.ok = false;
-    report.data_untouched = true;
-    report.message = "not enough free space to copy the data directory aside";
-    if (tracing()) {
-      trace("fault: " + processes_[pid].name + " has no room to copy its data aside");
-    }
-  }
-  if (!report.ok) {
-    agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
-    return;
-  }
-  processes_[pid].state = Process::State::kStarting;
-  processes_[pid].seed_for = e.reseed_id;
-  after(rng_.millis(1000, 3000), [this, pid, id = e.reseed_id] { seed_restart(pid, id); });
+    executor_event(task_id, core::ReseedOrdered{order});
+  });
 }
 
-void World::fence(int pid, const core::ReseedOrder& e) {
-  const Task* t = task(e.task_id);
-  const Agent* a = t ? agent(t->agent_id) : nullptr;
-  if (pid < 0 || t == nullptr || a == nullptr || a->state != Agent::State::kUp ||
-      core::means_member_lost(t->state)) {
-    return;  // the executor is gone or cut off: no answer
-  }
+void World::seed_restart(int pid, uint64_t generation) {
   Process& p = processes_[pid];
-  core::ReseedReport report{e.task_id, e.reseed_id, e.action, false, ""};
-  if (p.state == Process::State::kRunning && p.fenced_for != 0) {
-    p.fenced_until = now_ + e.lease;  // renewed (or released: a lease of a moment)
-    after(e.lease, [this, pid] { fence_lease_check(pid); });
-    report.ok = true;
-    report.raft_index = p.raft_index;
-    report.message = "fence renewed";
-  } else if (p.state != Process::State::kRunning || !p.ready_reported || p.frozen) {
-    // Not yet serving (a seed restarting with --force-new-cluster among them).
-    report.message = "etcd is not serving";
-    report.data_untouched = p.seed_for == 0;
-  } else if (connected(p) && has_quorum(clusters_[p.cluster])) {
-    report.message = "etcd names a leader: a majority serves; not fenced";
-    report.data_untouched = true;
-  } else {
-    p.fenced_for = e.reseed_id;
-    p.fenced_until = now_ + e.lease;
-    report.ok = true;
-    report.raft_index = p.raft_index;  // its commit index: what a seed from it keeps
-    report.message = "etcd stopped";
-    if (tracing()) {
-      trace("etcd " + p.name + " fenced at raft index " + std::to_string(p.raft_index));
-    }
-    after(e.lease, [this, pid] { fence_lease_check(pid); });
-  }
-  agent_update(e.task_id, core::TaskState::kRunning, "", report.message, report);
-}
-
-void World::fence_lease_check(int pid) {
-  Process& p = processes_[pid];
-  if (p.fenced_for != 0 && p.state != Process::State::kRunning) {
-    p.fenced_for = 0;  // the fence ended with its task
-  }
-  if (p.fenced_for == 0) {
+  if (p.state != Process::State::kStarting || p.generation != generation) {
     return;
   }
-  if (now_ < p.fenced_until) {
-    after(p.fenced_until - now_, [this, pid] { fence_lease_check(pid); });
-    return;
-  }
-  p.fenced_for = 0;  // etcd restarts as the member it was
-  p.was_connected = false;
-  if (tracing()) {
-    trace("etcd " + p.name + ": the fence lease ended; etcd restarts");
-  }
-}
-
-void World::seed_restart(int pid, uint64_t reseed_id) {
-  Process& p = processes_[pid];
-  if (p.state != Process::State::kStarting || p.seed_for != reseed_id || p.cluster < 0) {
+  if (p.cluster < 0) {
+    process_exit(pid, 1, "no data to force a new cluster from");
     return;
   }
   const Cluster& old = clusters_[p.cluster];
+  ++forced_starts_[p.task_id];
   Cluster fork;
   // Named after the seed too: two candidates of one reseed fork two clusters.
-  fork.token = old.token + "+seed" + std::to_string(reseed_id) + "-" + p.name;
+  fork.token = old.token + "+seed" + std::to_string(generation) + "-" + p.name;
   fork.voters.push_back(Voter{p.member_id, p.name, p.peer_url, p.client_url, pid});
   fork.raft_index = p.raft_index + 1;
   fork.term = p.raft_term + 1;

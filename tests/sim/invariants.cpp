@@ -509,7 +509,7 @@ class NoReseedWhileHealthy final : public Invariant {
 class SeedHasHighestRaftIndex final : public Invariant {
  public:
   const char* name() const override { return "seed-has-highest-raft-index"; }
-  void before_event(const Event& ev, const World&) override {
+  void before_event(const Event& ev, const World& w) override {
     if (const auto* s = as<core::MemberStatuses>(ev)) {
       answers_.clear();
       tried_.clear();
@@ -526,6 +526,16 @@ class SeedHasHighestRaftIndex final : public Invariant {
         if (m.reachable && answers_.contains(m.name)) {
           answers_[m.name] = std::max(answers_[m.name], m.raft_index);
         }
+      }
+    }
+    // And so does a fence's answer: the commit index of the data it stopped,
+    // which is what the core ranks on (plain seed 90024455: a member behind
+    // at the query caught up before its fence, and was rightly chosen).
+    if (const auto* r = as<core::ReseedReport>(ev);
+        r && r->ok && r->action == core::ReseedAction::kFence) {
+      if (const core::Member* m = core_member(w, r->task_id);
+          m != nullptr && answers_.contains(m->name)) {
+        answers_[m->name] = std::max(answers_[m->name], r->raft_index);
       }
     }
   }
@@ -559,6 +569,37 @@ class SeedHasHighestRaftIndex final : public Invariant {
  private:
   std::map<std::string, uint64_t> answers_;  // member name -> raft index
   std::set<std::string> tried_;              // seeds ordered since the query
+};
+
+// etcd starts with --force-new-cluster only on a seed order, once per order:
+// a forced start without one forks a one-member cluster out of a cluster
+// that may still serve (issue 11: the executor core's rule that restarts
+// after the seed's start go without the flag).
+class ForcedOnlyOnASeedOrder final : public Invariant {
+ public:
+  const char* name() const override { return "forced-start-only-on-a-seed-order"; }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    if (const auto* order = as<core::ReseedOrder>(effect);
+        order && order->action == core::ReseedAction::kSeed) {
+      ++orders_[order->task_id];
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> after_step(const World& w) override {
+    for (const auto& t : w.tasks()) {
+      const uint64_t forced = w.forced_starts(t.id);
+      const auto it = orders_.find(t.id);
+      const uint64_t orders = it == orders_.end() ? 0 : it->second;
+      if (forced > orders) {
+        return "task " + t.id + " started etcd with --force-new-cluster " + std::to_string(forced) +
+               " time(s) on " + std::to_string(orders) + " seed order(s)";
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, uint64_t> orders_;  // task id -> seed orders sent
 };
 
 // No old member is stopped before a health check that started after the seed
@@ -998,6 +1039,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<ImmutableWhileDisconnected>());
   list.push_back(std::make_unique<SeedHasHighestRaftIndex>());
   list.push_back(std::make_unique<NoOldMemberStoppedEarly>());
+  list.push_back(std::make_unique<ForcedOnlyOnASeedOrder>());
   list.push_back(std::make_unique<NoReseedWhileHealthy>());
   list.push_back(std::make_unique<NoReseedWhileMajorityCommits>());
   list.push_back(std::make_unique<AcknowledgedWritesKept>(false));

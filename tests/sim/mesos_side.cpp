@@ -6,8 +6,6 @@
 #include "invariants.hpp"
 #include "world.hpp"
 
-#include "core/reseed_protocol.hpp"
-
 #include <algorithm>
 
 namespace etcdmesos::sim {
@@ -139,32 +137,6 @@ void World::perform(const core::LaunchMember& e) {
   after(rng_.millis(100, 800), [this, task_id] { executor_start(task_id); });
 }
 
-void World::executor_start(const std::string& task_id) {
-  Task* t = find_task(task_id);
-  Agent* a = t ? agent(t->agent_id) : nullptr;
-  if (t == nullptr || a == nullptr || a->state == Agent::State::kCrashed ||
-      t->state != core::TaskState::kStaging) {
-    return;
-  }
-  if (faults_on_ && rng_.chance(rates_.launch_failure)) {
-    agent_update(task_id, core::TaskState::kFailed, "REASON_CONTAINER_LAUNCH_FAILED",
-                 "simulated launch failure");
-    return;
-  }
-  agent_update(task_id, core::TaskState::kStarting, "", "");
-  Process p;
-  p.task_id = task_id;
-  p.agent_id = t->agent_id;
-  p.name = t->spec.member.name;
-  p.peer_url = t->spec.member.peer_url();
-  p.client_url = t->spec.member.client_url();
-  t->process = static_cast<int>(processes_.size());
-  processes_.push_back(std::move(p));
-  const int pid = t->process;
-  const std::string state = t->spec.cluster_state;
-  after(rng_.millis(200, 2000), [this, pid, state] { process_start(pid, state); });
-}
-
 void World::agent_update(const std::string& task_id, core::TaskState state, std::string reason,
                          std::string message, std::optional<core::ReseedReport> report) {
   Task* t = find_task(task_id);
@@ -235,12 +207,9 @@ void World::deliver_update(const std::string& task_id, const Update& u, bool all
     }
   }
   core::StatusUpdate update{task_id, t->agent_id, u.state, u.uuid, u.message, u.reason, {}};
-  if (u.report) {
-    // As the executor encodes its answer (reseed_protocol.hpp).
-    update.labels =
-        core::reseed_report_labels({u.report->action, u.report->reseed_id, 0}, u.report->ok,
-                                   u.report->data_untouched, u.report->raft_index);
-  }
+  // The executor's answer, as the scheduler's shell decodes it from the
+  // update's labels (codec/reseed.hpp, tested on its own).
+  update.reseed = u.report;
   deliver(update);
 }
 
@@ -284,8 +253,10 @@ void World::perform(const core::KillTask& e) {
     if (task == nullptr || terminal(task->state)) {
       return;
     }
-    if (task->process >= 0) {
-      processes_[task->process].state = Process::State::kExited;
+    if (task->executor) {
+      // The agent's KILL: the executor stops etcd and reports TASK_KILLED.
+      executor_event(task_id, core::KillRequested{task_id, std::nullopt});
+      return;
     }
     agent_update(task_id, core::TaskState::kKilled, "REASON_TASK_KILLED", "killed");
   });
@@ -373,9 +344,7 @@ void World::agent_down(std::size_t index, Agent::State how, Millis duration) {
   if (crash) {
     for (auto& t : tasks_) {
       if (t.agent_id == a.id && !terminal(t.state)) {
-        if (t.process >= 0) {
-          processes_[t.process].state = Process::State::kExited;
-        }
+        executor_gone(t);
         agent_update(t.id, core::TaskState::kFailed, "REASON_EXECUTOR_TERMINATED",
                      "the agent restarted");
       }
@@ -504,9 +473,7 @@ void World::remove_framework(const std::string& framework_id) {
     if (t.framework_id != framework_id || terminal(t.state)) {
       continue;
     }
-    if (t.process >= 0) {
-      processes_[t.process].state = Process::State::kExited;
-    }
+    executor_gone(t);
     t.state = core::TaskState::kKilled;
     t.pending.clear();
     ++t.retry_generation;

@@ -4,8 +4,6 @@
 
 #include "invariants.hpp"
 
-#include "core/reseed_protocol.hpp"
-
 #include <algorithm>
 #include <cstdio>
 
@@ -131,7 +129,7 @@ void World::deliver(const core::Event& event) {
   }
   // The invariants see what the event tells, in the core's terms: the
   // verdict of observed health (the core's own judge_health) and the reseed
-  // report an update carries (the core's own reseed_report_from).
+  // report an update carries.
   for (const auto& seen : as_told(event)) {
     for (auto& inv : invariants_) {
       inv->before_event(seen, *this);
@@ -148,8 +146,8 @@ std::vector<core::Event> World::as_told(const core::Event& event) {
   }
   std::vector<core::Event> told{event};
   if (const auto* update = std::get_if<core::StatusUpdate>(&event)) {
-    if (auto report = core::reseed_report_from(update->task_id, update->labels, update->message)) {
-      told.emplace_back(std::move(*report));
+    if (update->reseed) {
+      told.emplace_back(*update->reseed);
     }
   }
   return told;
@@ -412,7 +410,8 @@ void World::compound_failover() {
     running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
     after(rng_.millis(0, away.count()), [this, pid] {
       if (processes_[pid].state == Process::State::kRunning) {
-        process_exit(pid, core::TaskState::kFailed, "etcd exited with status 2 (killed)");
+        processes_[pid].crash_loop = true;  // fails: its executor gives up restarting it
+        process_exit(pid, 2, "killed");
       }
     });
   }

@@ -2,7 +2,8 @@
 // master with agents (offers, tasks, reliable status updates, agent loss,
 // failover) and etcd clusters (membership, raft index and term, leader,
 // the strict reconfiguration rules of etcd 3.4). The real SchedulerCore is
-// driven with simulated time; the world answers its effects the way Mesos
+// driven with simulated time, and every member's executor is the real
+// ExecutorCore (executor_side.cpp); the world answers its effects the way Mesos
 // and etcd would (facts in shared/reference/*.md), and a list of invariants
 // is checked after every step.
 //
@@ -13,6 +14,7 @@
 // Not thread-safe; one World per run.
 #pragma once
 
+#include "core/executor_core.hpp"
 #include "core/health.hpp"
 #include "core/scheduler_core.hpp"
 #include "sim_rng.hpp"
@@ -119,6 +121,9 @@ struct Task {
   uint64_t retry_generation = 0;
   Millis retry_interval{10000};
   int process = -1;  // index into processes, once the executor started etcd
+  // The task's executor (shared: Task is copied); empty once the executor
+  // died with its agent or its framework.
+  std::shared_ptr<core::ExecutorCore> executor;
 };
 
 struct Process {
@@ -129,7 +134,12 @@ struct Process {
   std::string client_url;
   int cluster = -1;  // index into clusters once joined
   uint64_t member_id = 0;
-  enum class State { kStarting, kRunning, kExited } state = State::kStarting;
+  // kStopped: stopped by a fence of its executor, the task running on and
+  // the data kept (the executor core's fenced()).
+  enum class State { kStarting, kRunning, kStopped, kExited } state = State::kStarting;
+  uint64_t generation = 0;  // the executor core's, of the etcd process now or last
+  // Crashes again at every restart (until the executor gives up).
+  bool crash_loop = false;
   bool frozen = false;    // SIGSTOPped: answers nobody
   bool isolated = false;  // cut off from its peers, still answers the scheduler
   // The link between the scheduler and this member, apart from the links
@@ -141,10 +151,6 @@ struct Process {
   uint64_t raft_index = 0;
   uint64_t raft_term = 0;
   bool ready_reported = false;
-  uint64_t seed_for = 0;  // a reseed id while restarting/serving as a seed
-  // A fence (a reseed id): etcd stopped, the task running, until the lease.
-  uint64_t fenced_for = 0;
-  Millis fenced_until{0};
 };
 
 struct Voter {
@@ -195,6 +201,11 @@ class World {
   const std::vector<Process>& processes() const { return processes_; }
   const Task* task(const std::string& task_id) const;
   const std::vector<Task>& tasks() const { return tasks_; }
+  // How many times the task's etcd started with --force-new-cluster.
+  uint64_t forced_starts(const std::string& task_id) const {
+    auto it = forced_starts_.find(task_id);
+    return it == forced_starts_.end() ? 0 : it->second;
+  }
   // Mesos (the master) reports the task running: it has not ended on its
   // agent and the master has not declared it lost.
   static bool mesos_reports_running(const Task& t) {
@@ -291,8 +302,10 @@ class World {
   // --- etcd side (etcd_side.cpp)
   void settle();
   void settle_once();
-  void process_start(int pid, const std::string& cluster_state);
-  void process_exit(int pid, core::TaskState report, const std::string& why);
+  void process_start(int pid, uint64_t generation, const std::string& cluster_state);
+  // The etcd process ends by itself (status `code`) or by a signal; its
+  // executor is told.
+  void process_exit(int pid, int code, const std::string& why, bool signaled = false);
   void perform(const core::CheckHealth& e);
   void perform(const core::AddEtcdMember& e);
   void perform(const core::RemoveEtcdMember& e);
@@ -320,10 +333,24 @@ class World {
   void scheduler_dies(const std::string& why, Millis away);
   void scheduler_starts();
   void framework_refused(const std::string& framework_id);
-  void seed_restart(int pid, uint64_t reseed_id);
-  // The executor's side of a fence order, once it arrives; and the lease's end.
-  void fence(int pid, const core::ReseedOrder& e);
-  void fence_lease_check(int pid);
+  void seed_restart(int pid, uint64_t generation);
+  void restart_process(int pid, uint64_t generation);
+  // --- executors (executor_side.cpp): the real ExecutorCore of each task,
+  // its events queued and stepped one at a time as the shell does.
+  void executor_event(const std::string& task_id, core::ExecutorEvent event);
+  void executor_run(const std::string& task_id, std::vector<core::ExecutorEffect> effects);
+  void executor_perform(const std::string& task_id, const std::vector<core::ExecutorEffect>& fx);
+  void executor_perform(Task& t, const core::SpawnEtcd& e);
+  void executor_perform(Task& t, const core::SignalEtcd& e);
+  void executor_perform(Task& t, const core::AskEtcdStatus& e);
+  void executor_perform(Task& t, const core::CopyData& e);
+  void executor_perform(Task& t, const core::ReadCommitIndex& e);
+  void executor_perform(Task& t, const core::SendUpdate& e);
+  void executor_perform(Task& t, const core::ExitExecutor& e);
+  void executor_perform(Task& t, const core::LogLine& e);
+  void executor_stepped(const std::string& task_id);
+  // The executor dies with its agent (or its framework): etcd with it.
+  void executor_gone(Task& t);
   void elect(Cluster& c);
   core::StatusSample sample(const std::string& client_url) const;
   // The first listed member that takes the scheduler's requests.
@@ -406,9 +433,14 @@ class World {
   std::map<std::string, core::Member> stored_tasks_;
   std::set<std::string> ever_stored_;  // task ids
 
+  // Executor events waiting for the one being stepped (executor_side.cpp).
+  std::deque<std::pair<std::string, core::ExecutorEvent>> executor_events_;
+  bool executor_stepping_ = false;
+
   // etcd
   std::vector<Process> processes_;
   std::vector<Cluster> clusters_;
+  std::map<std::string, uint64_t> forced_starts_;  // task id -> forks
 };
 
 }  // namespace etcdmesos::sim

@@ -3,8 +3,8 @@
 #include "executor/executor.hpp"
 #include "executor/wal_commit.hpp"
 
+#include "codec/reseed.hpp"
 #include "codec/task_data.hpp"
-#include "core/reseed_protocol.hpp"
 #include "fake_agent.hpp"
 #include "support/etcd_server.hpp"
 #include "support/processes.hpp"
@@ -351,7 +351,7 @@ std::size_t count_state(const FakeAgent& agent, TaskState state) {
 const mesos::TaskStatus* find_reseed_report(const FakeAgent& agent, const std::string& id) {
   for (const auto& u : agent.updates) {
     for (const auto& label : u.labels) {
-      if (label.key == core::kLabelReseedId && label.value == id) {
+      if (label.key == kLabelReseedId && label.value == id) {
         return &u;
       }
     }
@@ -397,8 +397,7 @@ class ExecutorRestartTest : public ExecutorTest {
   // when none came in time).
   const mesos::TaskStatus* order(core::ReseedAction action, uint64_t id,
                                  uint64_t lease_ms = 60000) {
-    message(core::encode_reseed_order(
-        {action, id, action == core::ReseedAction::kFence ? lease_ms : 0}));
+    message(encode_reseed_order({action, id, action == core::ReseedAction::kFence ? lease_ms : 0}));
     const std::string label = std::to_string(id);
     wait_for([&] { return find_reseed_report(agent_, label) != nullptr; }, kEtcdStartTimeout);
     return find_reseed_report(agent_, label);
@@ -497,9 +496,9 @@ TEST_F(ExecutorRestartTest, SeedOrderRestartsEtcdOnceWithForceNewClusterKeepingI
   ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto& report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(report.state, TaskState::kRunning);
-  EXPECT_EQ(label_of(report, core::kLabelReseedAction), "seed");
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "ok") << report.message.value_or("");
-  EXPECT_EQ(label_of(report, core::kLabelReseedData), "");
+  EXPECT_EQ(label_of(report, kLabelReseedAction), "seed");
+  EXPECT_EQ(label_of(report, kLabelReseedResult), "ok") << report.message.value_or("");
+  EXPECT_EQ(label_of(report, kLabelReseedData), "");
   const pid_t seed = executor_->etcd_pid_ForTest().value();
   EXPECT_NE(seed, before);
   EXPECT_NE(cmdline(seed).find("--force-new-cluster"), std::string::npos);
@@ -524,8 +523,8 @@ TEST_F(ExecutorRestartTest, ASeedWhoseCopyDoesNotFitRunsOnAsTheMemberItWas) {
   ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto report = *find_reseed_report(agent_, "7");
   EXPECT_EQ(report.state, TaskState::kRunning);
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_EQ(label_of(report, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, kLabelReseedData), "untouched");
   EXPECT_TRUE(contains(report.message, "not enough free space")) << report.message.value_or("");
   EXPECT_TRUE(contains(report.message, "1 MiB available")) << report.message.value_or("");
 
@@ -549,14 +548,14 @@ TEST_F(ExecutorRestartTest, AnOrderRefusedDuringASeedNeverSaysTheDataIsUntouched
   options_.etcd_restart_attempts = 1;
   start();
   launch_running();
-  message(core::encode_reseed_order({core::ReseedAction::kSeed, 7}));
+  message(encode_reseed_order({core::ReseedAction::kSeed, 7}));
   ASSERT_NE(order(core::ReseedAction::kSeed, 8), nullptr);
   const auto refused = *find_reseed_report(agent_, "8");
-  EXPECT_EQ(label_of(refused, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(refused, core::kLabelReseedData), "") << refused.message.value_or("");
+  EXPECT_EQ(label_of(refused, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(refused, kLabelReseedData), "") << refused.message.value_or("");
   ASSERT_TRUE(
       wait_for([&] { return find_reseed_report(agent_, "7") != nullptr; }, kEtcdStartTimeout));
-  EXPECT_EQ(label_of(*find_reseed_report(agent_, "7"), core::kLabelReseedResult), "ok");
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "7"), kLabelReseedResult), "ok");
 }
 
 TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
@@ -569,8 +568,8 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
   const pid_t before = executor_->etcd_pid_ForTest().value();
   ASSERT_NE(order(core::ReseedAction::kSeed, 7), nullptr);
   const auto report = *find_reseed_report(agent_, "7");
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_EQ(label_of(report, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, kLabelReseedData), "untouched");
   EXPECT_TRUE(contains(report.message, "a majority serves again")) << report.message.value_or("");
   EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);  // never stopped
   EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-7"));
@@ -578,8 +577,8 @@ TEST_F(ExecutorRestartTest, ASeedIsRefusedWhileEtcdNamesALeader) {
   // So is a fence: stopping a member of a serving majority only weakens it.
   ASSERT_NE(order(core::ReseedAction::kFence, 8), nullptr);
   const auto fence = *find_reseed_report(agent_, "8");
-  EXPECT_EQ(label_of(fence, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(fence, core::kLabelReseedData), "untouched");
+  EXPECT_EQ(label_of(fence, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(fence, kLabelReseedData), "untouched");
   EXPECT_TRUE(contains(fence.message, "not fenced")) << fence.message.value_or("");
   EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);
 }
@@ -595,23 +594,22 @@ TEST_F(ExecutorRestartTest, AFenceStopsEtcdReportsItsCommitIndexAndASeedStartsFr
   ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
   const auto fenced = *find_reseed_report(agent_, "3");
   EXPECT_EQ(fenced.state, TaskState::kRunning);
-  EXPECT_EQ(label_of(fenced, core::kLabelReseedAction), "fence");
-  EXPECT_EQ(label_of(fenced, core::kLabelReseedResult), "ok") << fenced.message.value_or("");
+  EXPECT_EQ(label_of(fenced, kLabelReseedAction), "fence");
+  EXPECT_EQ(label_of(fenced, kLabelReseedResult), "ok") << fenced.message.value_or("");
   EXPECT_TRUE(contains(fenced.message, "WAL")) << fenced.message.value_or("");
   const auto index = wal_commit_index(sandbox_.path() / "etcd-data");
   ASSERT_TRUE(index) << index.error().message;
   EXPECT_GT(*index, 1u);  // the bootstrap entries and the key
-  EXPECT_EQ(label_of(fenced, core::kLabelRaftIndex), std::to_string(*index));
+  EXPECT_EQ(label_of(fenced, kLabelRaftIndex), std::to_string(*index));
   EXPECT_TRUE(process_gone(before));
   EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-3"));
 
   ASSERT_NE(order(core::ReseedAction::kFence, 4), nullptr);  // renewed
-  EXPECT_EQ(label_of(*find_reseed_report(agent_, "4"), core::kLabelRaftIndex),
-            std::to_string(*index));
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "4"), kLabelRaftIndex), std::to_string(*index));
 
   ASSERT_NE(order(core::ReseedAction::kSeed, 5), nullptr);
   const auto seeded = *find_reseed_report(agent_, "5");
-  EXPECT_EQ(label_of(seeded, core::kLabelReseedResult), "ok") << seeded.message.value_or("");
+  EXPECT_EQ(label_of(seeded, kLabelReseedResult), "ok") << seeded.message.value_or("");
   const pid_t seed = executor_->etcd_pid_ForTest().value();
   EXPECT_NE(cmdline(seed).find("--force-new-cluster"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-5" / "member"));
@@ -625,7 +623,7 @@ TEST_F(ExecutorRestartTest, WhenTheFenceLeaseEndsEtcdRunsAgainAsTheMemberItWas) 
   const auto [port, before] = serve_a_key();
   const auto running = count_state(agent_, TaskState::kRunning);
   ASSERT_NE(order(core::ReseedAction::kFence, 3, 500), nullptr);
-  EXPECT_EQ(label_of(*find_reseed_report(agent_, "3"), core::kLabelReseedResult), "ok");
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "3"), kLabelReseedResult), "ok");
   // The report, then "serves again" once the lease is over.
   ASSERT_TRUE(wait_for([&] { return count_state(agent_, TaskState::kRunning) >= running + 2; },
                        kEtcdStartTimeout));
@@ -673,15 +671,15 @@ TEST_F(ExecutorRestartTest, AFencedSeedWhoseCopyDoesNotFitStaysFencedWithItsData
   ASSERT_NE(order(core::ReseedAction::kFence, 3), nullptr);
   ASSERT_NE(order(core::ReseedAction::kSeed, 4), nullptr);
   const auto& report = *find_reseed_report(agent_, "4");
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");
+  EXPECT_EQ(label_of(report, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, kLabelReseedData), "untouched");
   EXPECT_TRUE(contains(report.message, "not enough free space")) << report.message.value_or("");
   EXPECT_FALSE(std::filesystem::exists(sandbox_.path() / "etcd-data.before-reseed-4"));
   // Still fenced: no etcd started; a renewal still answers.
   EXPECT_TRUE(process_gone(before));
   EXPECT_EQ(executor_->etcd_pid_ForTest().value(), before);
   ASSERT_NE(order(core::ReseedAction::kFence, 5), nullptr);
-  EXPECT_EQ(label_of(*find_reseed_report(agent_, "5"), core::kLabelReseedResult), "ok");
+  EXPECT_EQ(label_of(*find_reseed_report(agent_, "5"), kLabelReseedResult), "ok");
 }
 
 TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgnored) {
@@ -693,8 +691,8 @@ TEST_F(ExecutorRestartTest, OrdersBeforeEtcdServesAreRefusedAndOtherMessagesIgno
   ASSERT_NE(order(core::ReseedAction::kSeed, 9), nullptr);
   const auto& report = *find_reseed_report(agent_, "9");
   EXPECT_EQ(report.state, TaskState::kStarting);  // never claims RUNNING early
-  EXPECT_EQ(label_of(report, core::kLabelReseedResult), "failed");
-  EXPECT_EQ(label_of(report, core::kLabelReseedData), "untouched");  // it did nothing
+  EXPECT_EQ(label_of(report, kLabelReseedResult), "failed");
+  EXPECT_EQ(label_of(report, kLabelReseedData), "untouched");  // it did nothing
   EXPECT_EQ(agent_.states(), (std::vector<std::string>{"TASK_STARTING", "TASK_STARTING"}));
 }
 

@@ -1,17 +1,17 @@
-// The reseed wire format (core/reseed_protocol.hpp): orders round-trip, an
+// The reseed wire format (codec/reseed.hpp): orders round-trip, an
 // executor's answer decodes to the report it meant, and the data label of a
 // failed seed is strict — a report claiming more than this version knows is
 // no report at all.
-#include "core/reseed_protocol.hpp"
+#include "codec/reseed.hpp"
 
 #include <gtest/gtest.h>
 
-namespace etcdmesos::core {
+namespace etcdmesos {
 namespace {
 
 const ReseedOrderText kSeed{ReseedAction::kSeed, 7};
 
-LabelList with(LabelList labels, const std::string& key, const std::string& value) {
+Labels with(Labels labels, const std::string& key, const std::string& value) {
   labels.emplace_back(key, value);
   return labels;
 }
@@ -46,7 +46,7 @@ TEST(ReseedProtocol, AnOkFenceSaysTheCommitIndexOfItsStoppedData) {
   EXPECT_TRUE(report->ok);
   EXPECT_EQ(report->raft_index, 1234u);
   // Without the index it cannot be ranked; an index elsewhere is malformed.
-  LabelList without(labels.begin(), labels.end() - 1);
+  Labels without(labels.begin(), labels.end() - 1);
   EXPECT_EQ(reseed_report_from("t1", without, ""), std::nullopt);
   EXPECT_EQ(reseed_report_from("t1", with(without, std::string(kLabelRaftIndex), "x"), ""),
             std::nullopt);
@@ -120,4 +120,4 @@ TEST(ReseedProtocol, MissingOrMalformedLabelsAreNoAnswer) {
 }
 
 }  // namespace
-}  // namespace etcdmesos::core
+}  // namespace etcdmesos

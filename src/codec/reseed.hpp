@@ -14,10 +14,11 @@
 // send the label, so its absence claims nothing (the scheduler assumes the
 // seed may serve as a one-member cluster). An ok fence carries a fifth,
 // kLabelRaftIndex: the commit index of the stopped member's data.
-// Pure: no I/O. Decoding is strict and never throws.
+// Pure: no I/O. Decoding is strict and never throws. The shells turn an
+// answer into the core's ReseedReport; the core never reads labels.
 #pragma once
 
-#include "core/types.hpp"
+#include "common/reseed_action.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -26,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-namespace etcdmesos::core {
+namespace etcdmesos {
 
 inline constexpr std::string_view kReseedOrderPrefix = "etcd-mesos/reseed";
 inline constexpr std::string_view kLabelReseedId = "etcd-mesos.reseed-id";
@@ -49,16 +50,32 @@ std::optional<ReseedOrderText> decode_reseed_order(std::string_view text);
 
 std::optional<ReseedAction> reseed_action_from(std::string_view name);
 
+// A status update's labels, as key/value pairs.
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// An executor's answer as its update says it (the update's task and message
+// included); what the core's ReseedReport is made from.
+struct ReseedReportText {
+  std::string task_id;
+  uint64_t reseed_id = 0;
+  ReseedAction action = ReseedAction::kSeed;
+  bool ok = false;
+  std::string message;
+  bool data_untouched = false;  // a failed answer only
+  uint64_t raft_index = 0;      // an ok fence only
+  bool operator==(const ReseedReportText&) const = default;
+};
+
 // The labels of an executor's answer. data_untouched is only said on a
 // failure (an "ok" answer changed the data by definition): it is ignored
 // when ok. raft_index is said on an ok fence only.
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched = false,
-                               uint64_t raft_index = 0);
+Labels reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched = false,
+                            uint64_t raft_index = 0);
 // The answer carried by a status update's labels; nullopt when the update
 // is not one (no or malformed reseed labels, including a kLabelReseedData
 // of another value or on an "ok" answer, and an ok fence without a
 // kLabelRaftIndex).
-std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
-                                               const std::string& message);
+std::optional<ReseedReportText> reseed_report_from(const std::string& task_id, const Labels& labels,
+                                                   const std::string& message);
 
-}  // namespace etcdmesos::core
+}  // namespace etcdmesos

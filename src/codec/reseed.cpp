@@ -1,8 +1,8 @@
-#include "core/reseed_protocol.hpp"
+#include "codec/reseed.hpp"
 
 #include <charconv>
 
-namespace etcdmesos::core {
+namespace etcdmesos {
 
 namespace {
 
@@ -15,7 +15,7 @@ std::optional<uint64_t> parse_id(std::string_view text) {
   return value;
 }
 
-const std::string* find_label(const LabelList& labels, std::string_view key) {
+const std::string* find_label(const Labels& labels, std::string_view key) {
   for (const auto& [k, v] : labels) {
     if (k == key) {
       return &v;
@@ -87,11 +87,11 @@ std::optional<ReseedOrderText> decode_reseed_order(std::string_view text) {
   return ReseedOrderText{*action, *id, *lease};
 }
 
-LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched,
-                               uint64_t raft_index) {
-  LabelList labels{{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
-                   {std::string(kLabelReseedAction), to_string(order.action)},
-                   {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
+Labels reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_untouched,
+                            uint64_t raft_index) {
+  Labels labels{{std::string(kLabelReseedId), std::to_string(order.reseed_id)},
+                {std::string(kLabelReseedAction), to_string(order.action)},
+                {std::string(kLabelReseedResult), ok ? "ok" : "failed"}};
   if (!ok && data_untouched) {
     labels.emplace_back(std::string(kLabelReseedData), std::string(kReseedDataUntouched));
   }
@@ -101,8 +101,8 @@ LabelList reseed_report_labels(const ReseedOrderText& order, bool ok, bool data_
   return labels;
 }
 
-std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const LabelList& labels,
-                                               const std::string& message) {
+std::optional<ReseedReportText> reseed_report_from(const std::string& task_id, const Labels& labels,
+                                                   const std::string& message) {
   const auto* id = find_label(labels, kLabelReseedId);
   const auto* action = find_label(labels, kLabelReseedAction);
   const auto* result = find_label(labels, kLabelReseedResult);
@@ -129,10 +129,10 @@ std::optional<ReseedReport> reseed_report_from(const std::string& task_id, const
   if ((index != nullptr) != fenced || (index != nullptr && !parsed_index)) {
     return std::nullopt;
   }
-  ReseedReport report{task_id, *parsed_id, *parsed_action, ok, message};
+  ReseedReportText report{task_id, *parsed_id, *parsed_action, ok, message};
   report.data_untouched = data != nullptr;
   report.raft_index = parsed_index.value_or(0);
   return report;
 }
 
-}  // namespace etcdmesos::core
+}  // namespace etcdmesos
