@@ -1275,23 +1275,27 @@ std::string read_message_data(JsonReader& r, const object& o) {
   return req_bytes(r, o, "data");
 }
 
+// In the order of ExecutorCallPayload's alternatives.
 constexpr std::array<std::string_view, 4> kExecutorCallTypes = {"SUBSCRIBE", "UPDATE", "MESSAGE",
                                                                 "HEARTBEAT"};
+static_assert(kExecutorCallTypes.size() == std::variant_size_v<ExecutorCallPayload>);
 
 ExecutorCall read_executor_call(JsonReader& r, const object& o) {
   ExecutorCall call;
-  call.type = req_string(r, o, "type");
-  if (r.ok() && !one_of(call.type, kExecutorCallTypes)) {
-    r.fail("type", "unsupported executor call type '" + call.type.substr(0, 64) + "'");
+  const std::string type = req_string(r, o, "type");
+  if (r.ok() && !one_of(type, kExecutorCallTypes)) {
+    r.fail("type", "unsupported executor call type '" + type.substr(0, 64) + "'");
   }
   call.executor_id = req_id(r, o, "executor_id");
   call.framework_id = req_id(r, o, "framework_id");
-  if (call.type == "SUBSCRIBE") {
-    call.subscribe = req_message(r, o, "subscribe", read_executor_subscribe);
-  } else if (call.type == "UPDATE") {
-    call.update = req_message(r, o, "update", read_executor_update);
-  } else if (call.type == "MESSAGE") {
-    call.message_data = req_message(r, o, "message", read_message_data);
+  if (type == "SUBSCRIBE") {
+    call.payload = req_message(r, o, "subscribe", read_executor_subscribe);
+  } else if (type == "UPDATE") {
+    call.payload = ExecutorCallUpdate{req_message(r, o, "update", read_executor_update)};
+  } else if (type == "MESSAGE") {
+    call.payload = ExecutorCallMessage{req_message(r, o, "message", read_message_data)};
+  } else {
+    call.payload = ExecutorCallHeartbeat{};
   }
   return call;
 }
@@ -1313,18 +1317,20 @@ object executor_subscribe_json(const ExecutorCallSubscribe& subscribe) {
 
 }  // namespace
 
+std::string_view type_name(const ExecutorCall& call) {
+  return kExecutorCallTypes.at(call.payload.index());
+}
+
 std::string encode(const ExecutorCall& call) {
-  object o{{"type", call.type},
+  object o{{"type", type_name(call)},
            {"executor_id", id_object(call.executor_id)},
            {"framework_id", id_object(call.framework_id)}};
-  if (call.subscribe) {
-    o["subscribe"] = executor_subscribe_json(*call.subscribe);
-  }
-  if (call.update) {
-    o["update"] = status_wrapper_json(*call.update);
-  }
-  if (call.message_data) {
-    o["message"] = object{{"data", base64_encode(*call.message_data)}};
+  if (const auto* subscribe = std::get_if<ExecutorCallSubscribe>(&call.payload)) {
+    o["subscribe"] = executor_subscribe_json(*subscribe);
+  } else if (const auto* update = std::get_if<ExecutorCallUpdate>(&call.payload)) {
+    o["update"] = status_wrapper_json(update->status);
+  } else if (const auto* message = std::get_if<ExecutorCallMessage>(&call.payload)) {
+    o["message"] = object{{"data", base64_encode(message->data)}};
   }
   return serialize(o);
 }
@@ -1359,24 +1365,39 @@ ExecutorEventAcknowledged read_acknowledged(JsonReader& r, const object& o) {
 }
 
 ExecutorEvent read_executor_event(JsonReader& r, const object& o) {
-  ExecutorEvent event;
-  event.type = req_string(r, o, "type");
-  const std::string& type = event.type;
+  const std::string type = req_string(r, o, "type");
   if (type == "SUBSCRIBED") {
-    event.subscribed = req_message(r, o, "subscribed", read_executor_subscribed);
-  } else if (type == "LAUNCH") {
-    event.launch = req_message(r, o, "launch", read_launch);
-  } else if (type == "KILL") {
-    event.kill = req_message(r, o, "kill", read_executor_kill);
-  } else if (type == "ACKNOWLEDGED") {
-    event.acknowledged = req_message(r, o, "acknowledged", read_acknowledged);
-  } else if (type == "MESSAGE") {
-    event.message_data = req_message(r, o, "message", read_message_data);
-  } else if (type == "ERROR") {
-    event.error_message = req_message(r, o, "error", read_error_message);
+    return req_message(r, o, "subscribed", read_executor_subscribed);
   }
-  return event;
+  if (type == "LAUNCH") {
+    return ExecutorEventLaunch{req_message(r, o, "launch", read_launch)};
+  }
+  if (type == "KILL") {
+    return req_message(r, o, "kill", read_executor_kill);
+  }
+  if (type == "ACKNOWLEDGED") {
+    return req_message(r, o, "acknowledged", read_acknowledged);
+  }
+  if (type == "MESSAGE") {
+    return ExecutorEventMessage{req_message(r, o, "message", read_message_data)};
+  }
+  if (type == "SHUTDOWN") {
+    return ExecutorEventShutdown{};
+  }
+  if (type == "ERROR") {
+    return ExecutorEventError{req_message(r, o, "error", read_error_message)};
+  }
+  if (type == "HEARTBEAT") {
+    return ExecutorEventHeartbeat{};
+  }
+  return ExecutorEventOther{type};
 }
+
+// In the order of ExecutorEvent's alternatives; ExecutorEventOther names
+// itself.
+constexpr std::array<std::string_view, 8> kExecutorEventTypes = {
+    "SUBSCRIBED", "LAUNCH", "KILL", "ACKNOWLEDGED", "MESSAGE", "SHUTDOWN", "ERROR", "HEARTBEAT"};
+static_assert(kExecutorEventTypes.size() + 1 == std::variant_size_v<ExecutorEvent>);
 
 object executor_subscribed_json(const ExecutorEventSubscribed& subscribed) {
   object o{{"executor_info", executor_info_json(subscribed.executor_info)},
@@ -1390,30 +1411,32 @@ object executor_subscribed_json(const ExecutorEventSubscribed& subscribed) {
 
 }  // namespace
 
+std::string_view type_name(const ExecutorEvent& event) {
+  if (const auto* other = std::get_if<ExecutorEventOther>(&event)) {
+    return other->type;
+  }
+  return kExecutorEventTypes.at(event.index());
+}
+
 std::string encode(const ExecutorEvent& event) {
-  object o{{"type", event.type}};
-  if (event.subscribed) {
-    o["subscribed"] = executor_subscribed_json(*event.subscribed);
-  }
-  if (event.launch) {
-    o["launch"] = object{{"task", task_info_json(*event.launch)}};
-  }
-  if (event.kill) {
-    object kill{{"task_id", id_object(event.kill->task_id)}};
-    if (event.kill->grace_period_ns) {
-      kill["kill_policy"] = kill_policy_json(*event.kill->grace_period_ns);
+  object o{{"type", type_name(event)}};
+  if (const auto* subscribed = std::get_if<ExecutorEventSubscribed>(&event)) {
+    o["subscribed"] = executor_subscribed_json(*subscribed);
+  } else if (const auto* launch = std::get_if<ExecutorEventLaunch>(&event)) {
+    o["launch"] = object{{"task", task_info_json(launch->task)}};
+  } else if (const auto* kill = std::get_if<ExecutorEventKill>(&event)) {
+    object k{{"task_id", id_object(kill->task_id)}};
+    if (kill->grace_period_ns) {
+      k["kill_policy"] = kill_policy_json(*kill->grace_period_ns);
     }
-    o["kill"] = std::move(kill);
-  }
-  if (event.acknowledged) {
-    o["acknowledged"] = object{{"task_id", id_object(event.acknowledged->task_id)},
-                               {"uuid", base64_encode(event.acknowledged->uuid)}};
-  }
-  if (event.message_data) {
-    o["message"] = object{{"data", base64_encode(*event.message_data)}};
-  }
-  if (event.error_message) {
-    o["error"] = object{{"message", *event.error_message}};
+    o["kill"] = std::move(k);
+  } else if (const auto* ack = std::get_if<ExecutorEventAcknowledged>(&event)) {
+    o["acknowledged"] =
+        object{{"task_id", id_object(ack->task_id)}, {"uuid", base64_encode(ack->uuid)}};
+  } else if (const auto* message = std::get_if<ExecutorEventMessage>(&event)) {
+    o["message"] = object{{"data", base64_encode(message->data)}};
+  } else if (const auto* error = std::get_if<ExecutorEventError>(&event)) {
+    o["error"] = object{{"message", error->message}};
   }
   return serialize(o);
 }

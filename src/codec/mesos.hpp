@@ -355,16 +355,28 @@ struct ExecutorCallSubscribe {
   bool operator==(const ExecutorCallSubscribe&) const = default;
 };
 
-// An executor Call. Types: SUBSCRIBE UPDATE MESSAGE HEARTBEAT.
+struct ExecutorCallUpdate {
+  TaskStatus status;  // update.status; its uuid is required
+  bool operator==(const ExecutorCallUpdate&) const = default;
+};
+struct ExecutorCallMessage {
+  std::string data;  // message.data, raw bytes
+  bool operator==(const ExecutorCallMessage&) const = default;
+};
+struct ExecutorCallHeartbeat {
+  bool operator==(const ExecutorCallHeartbeat&) const = default;
+};
+using ExecutorCallPayload = std::variant<ExecutorCallSubscribe, ExecutorCallUpdate,
+                                         ExecutorCallMessage, ExecutorCallHeartbeat>;
+
+// An executor Call: the payload's alternative is its type.
 struct ExecutorCall {
-  std::string type;
   std::string executor_id;
   std::string framework_id;
-  std::optional<ExecutorCallSubscribe> subscribe;
-  std::optional<TaskStatus> update;         // update.status
-  std::optional<std::string> message_data;  // message.data, raw bytes
+  ExecutorCallPayload payload;
   bool operator==(const ExecutorCall&) const = default;
 };
+std::string_view type_name(const ExecutorCall& call);
 
 struct ExecutorEventSubscribed {
   ExecutorInfo executor_info;
@@ -384,18 +396,36 @@ struct ExecutorEventAcknowledged {
   bool operator==(const ExecutorEventAcknowledged&) const = default;
 };
 
-// An executor Event. Types: SUBSCRIBED LAUNCH KILL ACKNOWLEDGED MESSAGE
-// SHUTDOWN ERROR HEARTBEAT.
-struct ExecutorEvent {
-  std::string type;
-  std::optional<ExecutorEventSubscribed> subscribed;
-  std::optional<TaskInfo> launch;  // launch.task
-  std::optional<ExecutorEventKill> kill;
-  std::optional<ExecutorEventAcknowledged> acknowledged;
-  std::optional<std::string> message_data;   // message.data, raw bytes
-  std::optional<std::string> error_message;  // error.message
-  bool operator==(const ExecutorEvent&) const = default;
+struct ExecutorEventLaunch {
+  TaskInfo task;  // launch.task
+  bool operator==(const ExecutorEventLaunch&) const = default;
 };
+struct ExecutorEventMessage {
+  std::string data;  // message.data, raw bytes
+  bool operator==(const ExecutorEventMessage&) const = default;
+};
+struct ExecutorEventShutdown {
+  bool operator==(const ExecutorEventShutdown&) const = default;
+};
+struct ExecutorEventError {
+  std::string message;
+  bool operator==(const ExecutorEventError&) const = default;
+};
+struct ExecutorEventHeartbeat {
+  bool operator==(const ExecutorEventHeartbeat&) const = default;
+};
+// A type this project does not use (LAUNCH_GROUP, ...): only its name.
+struct ExecutorEventOther {
+  std::string type;
+  bool operator==(const ExecutorEventOther&) const = default;
+};
+
+// An executor Event: the alternative is its type, with the payload it needs.
+using ExecutorEvent =
+    std::variant<ExecutorEventSubscribed, ExecutorEventLaunch, ExecutorEventKill,
+                 ExecutorEventAcknowledged, ExecutorEventMessage, ExecutorEventShutdown,
+                 ExecutorEventError, ExecutorEventHeartbeat, ExecutorEventOther>;
+std::string_view type_name(const ExecutorEvent& event);
 
 std::string encode(const ExecutorCall& call);
 Result<ExecutorCall> decode_executor_call(std::string_view json);

@@ -350,8 +350,7 @@ asio::awaitable<void> MesosExecutorClient::Impl::run(uint64_t my_run) {
 asio::awaitable<Outcome> MesosExecutorClient::Impl::attempt(uint64_t gen) {
   const auto& agent = config_.settings.agent;
   mesos::ExecutorCall call;
-  call.type = "SUBSCRIBE";
-  call.subscribe = mesos::ExecutorCallSubscribe{unacked_tasks_, unacked_updates_};
+  call.payload = mesos::ExecutorCallSubscribe{unacked_tasks_, unacked_updates_};
   // Everything unacknowledged travels in this SUBSCRIBE; only updates made
   // from now on need a POST.
   to_post_.clear();
@@ -421,61 +420,50 @@ asio::awaitable<Outcome> MesosExecutorClient::Impl::read_events(uint64_t gen,
 std::optional<std::string> MesosExecutorClient::Impl::handle(uint64_t gen,
                                                              const mesos::ExecutorEvent& event,
                                                              bool& subscribed) {
-  const auto& type = event.type;
+  const std::string type(mesos::type_name(event));
   log()->debug("event {}", type);
   // A terminating agent answers SUBSCRIBE with SHUTDOWN (reference §15).
-  if (!subscribed && type != "SUBSCRIBED" && type != "SHUTDOWN" && type != "ERROR") {
+  if (!subscribed && !std::holds_alternative<mesos::ExecutorEventSubscribed>(event) &&
+      !std::holds_alternative<mesos::ExecutorEventShutdown>(event) &&
+      !std::holds_alternative<mesos::ExecutorEventError>(event)) {
     return "event " + type + " before SUBSCRIBED";
   }
-  if (type == "SUBSCRIBED") {
-    if (!event.subscribed) {
-      return "SUBSCRIBED event without its payload";
-    }
+  if (const auto* sub = std::get_if<mesos::ExecutorEventSubscribed>(&event)) {
     if (subscribed) {
       return "a second SUBSCRIBED on one connection";
     }
     subscribed = true;
-    transition(State::kSubscribed, "agent '" + event.subscribed->agent_info.id + "' on " +
-                                       event.subscribed->agent_info.hostname);
+    transition(State::kSubscribed,
+               "agent '" + sub->agent_info.id + "' on " + sub->agent_info.hostname);
     asio::co_spawn(ex_, post_updates(gen), asio::detached);
     if (callbacks_.on_subscribed) {
-      callbacks_.on_subscribed(*event.subscribed);
+      callbacks_.on_subscribed(*sub);
     }
-  } else if (type == "LAUNCH") {
-    if (!event.launch) {
-      return "LAUNCH event without a task";
-    }
-    remember_task(*event.launch);
+  } else if (const auto* launch = std::get_if<mesos::ExecutorEventLaunch>(&event)) {
+    remember_task(launch->task);
     if (callbacks_.on_launch) {
-      callbacks_.on_launch(*event.launch);
+      callbacks_.on_launch(launch->task);
     }
-  } else if (type == "KILL") {
-    if (!event.kill) {
-      return "KILL event without its payload";
-    }
+  } else if (const auto* kill = std::get_if<mesos::ExecutorEventKill>(&event)) {
     if (callbacks_.on_kill) {
-      callbacks_.on_kill(*event.kill);
+      callbacks_.on_kill(*kill);
     }
-  } else if (type == "ACKNOWLEDGED") {
-    if (!event.acknowledged) {
-      return "ACKNOWLEDGED event without its payload";
-    }
-    acknowledged(*event.acknowledged);
-  } else if (type == "MESSAGE") {
+  } else if (const auto* ack = std::get_if<mesos::ExecutorEventAcknowledged>(&event)) {
+    acknowledged(*ack);
+  } else if (const auto* message = std::get_if<mesos::ExecutorEventMessage>(&event)) {
     if (callbacks_.on_message) {
-      callbacks_.on_message(event.message_data.value_or(""));
+      callbacks_.on_message(message->data);
     }
-  } else if (type == "SHUTDOWN") {
+  } else if (std::holds_alternative<mesos::ExecutorEventShutdown>(event)) {
     if (callbacks_.on_shutdown) {
       callbacks_.on_shutdown();
     }
-  } else if (type == "ERROR") {
-    const auto message = event.error_message.value_or("(no message)");
-    log()->error("the agent sent ERROR: {}", message);
+  } else if (const auto* error = std::get_if<mesos::ExecutorEventError>(&event)) {
+    log()->error("the agent sent ERROR: {}", error->message);
     if (callbacks_.on_error) {
-      callbacks_.on_error(message);
+      callbacks_.on_error(error->message);
     }
-  } else if (type != "HEARTBEAT") {
+  } else if (std::holds_alternative<mesos::ExecutorEventOther>(event)) {
     log()->warn("ignoring unsupported event {}", type);
   }
   if (gen != generation_) {
@@ -568,8 +556,7 @@ asio::awaitable<void> MesosExecutorClient::Impl::post_with_retries(
 
 asio::awaitable<Result<void>> MesosExecutorClient::Impl::post(const mesos::TaskStatus& status) {
   mesos::ExecutorCall call;
-  call.type = "UPDATE";
-  call.update = status;
+  call.payload = mesos::ExecutorCallUpdate{status};
   auto res = co_await http_request(ex_, config_.settings.agent, call_request(call),
                                    config_.request_timeout, kAnswerBodyLimit);
   if (!res) {

@@ -209,10 +209,7 @@ void Agent::deliver_queued(ExecutorRun& run) {
     if (task == nullptr || task->delivered || mesos::is_terminal(task->state)) {
       continue;
     }
-    mesos::ExecutorEvent event;
-    event.type = "LAUNCH";
-    event.launch = task->info;
-    run.stream->push(mesos::encode(event));
+    run.stream->push(mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventLaunch{task->info}}));
     task->delivered = true;
   }
 }
@@ -234,10 +231,8 @@ void Agent::kill_task(const std::string& framework_id, const std::string& task_i
   }
   run->kill_requested.insert(task_id);
   if (run->stream && !run->stream->closed()) {
-    mesos::ExecutorEvent event;
-    event.type = "KILL";
-    event.kill = mesos::ExecutorEventKill{task_id, grace_period_ns};
-    run->stream->push(mesos::encode(event));
+    run->stream->push(
+        mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventKill{task_id, grace_period_ns}}));
   }
 }
 
@@ -282,9 +277,7 @@ void Agent::begin_shutdown(const std::shared_ptr<ExecutorRun>& run) {
     return;  // start_executor notices and stops before spawning
   }
   if (run->stream && !run->stream->closed()) {
-    mesos::ExecutorEvent event;
-    event.type = "SHUTDOWN";
-    run->stream->push(mesos::encode(event));
+    run->stream->push(mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventShutdown{}}));
   }
   auto grace = config_.shutdown_grace_period;
   if (run->info.shutdown_grace_period_ns) {
@@ -312,10 +305,8 @@ void Agent::send_message(const std::string& framework_id, const std::string& exe
   if (!run || !run->stream || run->stream->closed()) {
     return;  // best effort, as in Mesos
   }
-  mesos::ExecutorEvent event;
-  event.type = "MESSAGE";
-  event.message_data = std::move(data);
-  run->stream->push(mesos::encode(event));
+  run->stream->push(
+      mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventMessage{std::move(data)}}));
 }
 
 json::object Agent::fetcher_cache_json() const {

@@ -38,10 +38,11 @@ std::optional<io::Response> Agent::validate_update(const io::Request& req,
   auto bad = [&](const std::string& text) {
     return text_response(req, status::bad_request, std::string(kInvalid) + text);
   };
-  if (!call.update) {
+  const auto* update = std::get_if<mesos::ExecutorCallUpdate>(&call.payload);
+  if (update == nullptr) {
     return bad("Expecting 'update' to be present");
   }
-  const mesos::TaskStatus& s = *call.update;
+  const mesos::TaskStatus& s = update->status;
   if (!s.uuid) {
     return bad("Expecting 'uuid' to be present");
   }
@@ -142,11 +143,12 @@ asio::awaitable<void> Agent::handle_executor_call(io::HttpExchange& exchange) {
     co_return;
   }
   if (type == "UPDATE") {
-    co_await exchange.respond(handle_update(req, *run, std::move(*call->update)));
+    co_await exchange.respond(
+        handle_update(req, *run, std::get<mesos::ExecutorCallUpdate>(call->payload).status));
     co_return;
   }
   master_.executor_message(config_.id, run->framework_id, run->info.executor_id,
-                           call->message_data.value_or(""));
+                           std::get<mesos::ExecutorCallMessage>(call->payload).data);
   co_await exchange.respond(accepted_response(req));
 }
 
@@ -171,10 +173,8 @@ io::Response Agent::handle_update(const io::Request& req, ExecutorRun& run,
     record_update(run.framework_id, *task, std::move(status));
   }
   if (run.stream && !run.stream->closed()) {
-    mesos::ExecutorEvent event;
-    event.type = "ACKNOWLEDGED";
-    event.acknowledged = mesos::ExecutorEventAcknowledged{task_id, uuid};
-    run.stream->push(mesos::encode(event));
+    run.stream->push(
+        mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventAcknowledged{task_id, uuid}}));
   }
   return accepted_response(req);
 }
@@ -184,9 +184,8 @@ asio::awaitable<void> Agent::subscribe_executor(io::HttpExchange& exchange,
                                                 mesos::ExecutorCall call) {
   using S = ExecutorRun::State;
   if (run->silent || run->state == S::kTerminating || run->state == S::kTerminated) {
-    mesos::ExecutorEvent shutdown;
-    shutdown.type = "SHUTDOWN";
-    co_await respond_single_event(exchange, mesos::encode(shutdown));
+    co_await respond_single_event(
+        exchange, mesos::encode(mesos::ExecutorEvent{mesos::ExecutorEventShutdown{}}));
     co_return;
   }
   if (run->stream) {
@@ -200,7 +199,8 @@ asio::awaitable<void> Agent::subscribe_executor(io::HttpExchange& exchange,
               run->info.executor_id, run->framework_id);
 
   // Replayed updates: duplicates are recognised by uuid in record_update.
-  for (auto& status : call.subscribe->unacknowledged_updates) {
+  auto& subscribe_call = std::get<mesos::ExecutorCallSubscribe>(call.payload);
+  for (auto& status : subscribe_call.unacknowledged_updates) {
     Task* task = find_task(run->framework_id, status.task_id);
     if (task != nullptr && status.uuid && is_valid_uuid_bytes(*status.uuid) &&
         status.state != mesos::TaskState::kStaging) {
@@ -212,7 +212,7 @@ asio::awaitable<void> Agent::subscribe_executor(io::HttpExchange& exchange,
   }
   // Tasks sent but never received by this executor are dropped.
   std::set<std::string> received;
-  for (const auto& task : call.subscribe->unacknowledged_tasks) {
+  for (const auto& task : subscribe_call.unacknowledged_tasks) {
     received.insert(task.task_id);
   }
   bool aware = std::count(run->framework.capabilities.begin(), run->framework.capabilities.end(),
@@ -229,13 +229,10 @@ asio::awaitable<void> Agent::subscribe_executor(io::HttpExchange& exchange,
 
   auto stream = std::make_shared<EventStream>(ex_);
   run->stream = stream;
-  mesos::ExecutorEvent subscribed;
-  subscribed.type = "SUBSCRIBED";
   mesos::ExecutorInfo executor_info = run->info;
   executor_info.framework_id = run->framework_id;
-  subscribed.subscribed =
-      mesos::ExecutorEventSubscribed{executor_info, run->framework, info(), run->container_id};
-  stream->push(mesos::encode(subscribed));
+  stream->push(mesos::encode(mesos::ExecutorEvent{
+      mesos::ExecutorEventSubscribed{executor_info, run->framework, info(), run->container_id}}));
   deliver_queued(*run);
 
   io::Response header{status::ok, exchange.request().version()};

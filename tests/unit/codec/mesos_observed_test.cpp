@@ -286,8 +286,9 @@ TEST(MesosObserved, ReferenceExecutorUpdateCall) {
   ASSERT_TRUE(call) << call.error().message;
   EXPECT_EQ(call->executor_id, "etcd-exec-m1");
   EXPECT_EQ(call->framework_id, "c0ffee-0001");
-  EXPECT_EQ(call->update->uuid->size(), 16u);
-  EXPECT_EQ(call->update->timestamp, 1732456789.1);
+  const auto& status = std::get<ExecutorCallUpdate>(call->payload).status;
+  EXPECT_EQ(status.uuid->size(), 16u);
+  EXPECT_EQ(status.timestamp, 1732456789.1);
 }
 
 TEST(MesosObserved, ExecutorSubscribedEvent) {
@@ -302,7 +303,7 @@ TEST(MesosObserved, ExecutorSubscribedEvent) {
    "attributes":[]},
  "container_id":{"value":"25847662-abcd"}}})js");
   ASSERT_TRUE(event) << event.error().message;
-  const ExecutorEventSubscribed& subscribed = event->subscribed.value();
+  const auto& subscribed = std::get<ExecutorEventSubscribed>(*event);
   EXPECT_EQ(subscribed.executor_info.executor_id, "etcd-exec-m1");
   EXPECT_EQ(subscribed.executor_info.framework_id, "F1");
   EXPECT_EQ(subscribed.framework_info.id, "F1");

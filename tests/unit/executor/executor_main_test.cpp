@@ -95,13 +95,11 @@ TEST(ExecutorMain, RunsAMemberAndStopsOnSigterm) {
   data.initial_cluster = "m0=http://127.0.0.1:" + std::to_string(data.peer_port);
   data.cluster_state = "new";
   data.cluster_token = "executor-main-" + std::to_string(::getpid());
-  mesos::ExecutorEvent launch;
-  launch.type = "LAUNCH";
-  launch.launch = mesos::TaskInfo{};
-  launch.launch->name = "etcd-m0";
-  launch.launch->task_id = "etcd-m0-1";
-  launch.launch->agent_id = FakeAgent::kAgentId;
-  launch.launch->data = encode(data);
+  mesos::ExecutorEventLaunch launch;
+  launch.task.name = "etcd-m0";
+  launch.task.task_id = "etcd-m0-1";
+  launch.task.agent_id = FakeAgent::kAgentId;
+  launch.task.data = encode(data);
   agent.send(launch);
   ASSERT_TRUE(run_until(
       ioc, [&] { return agent.has_state(TaskState::kRunning) || !child.running(); }, 30s))

@@ -100,24 +100,12 @@ class ExecutorTest : public ::testing::Test {
     return t;
   }
 
-  void launch(const mesos::TaskInfo& t) {
-    mesos::ExecutorEvent e;
-    e.type = "LAUNCH";
-    e.launch = t;
-    agent_.send(e);
-  }
+  void launch(const mesos::TaskInfo& t) { agent_.send(mesos::ExecutorEventLaunch{t}); }
 
-  void send(const std::string& type) {
-    mesos::ExecutorEvent e;
-    e.type = type;
-    agent_.send(e);
-  }
+  void send(const mesos::ExecutorEvent& e) { agent_.send(e); }
 
   void kill(const std::string& task_id) {
-    mesos::ExecutorEvent e;
-    e.type = "KILL";
-    e.kill = mesos::ExecutorEventKill{task_id, std::nullopt};
-    agent_.send(e);
+    agent_.send(mesos::ExecutorEventKill{task_id, std::nullopt});
   }
 
   // Launches a member and waits until the executor reports it running.
@@ -245,7 +233,8 @@ TEST_F(ExecutorTest, DroppedStreamResubscribesWithUnacknowledgedUpdates) {
     return agent_.subscriptions.size() == 2 &&
            client_->state() == io::MesosExecutorClient::State::kSubscribed;
   }));
-  const auto& replay = *agent_.subscriptions[1]->call.subscribe;
+  const auto& replay =
+      std::get<mesos::ExecutorCallSubscribe>(agent_.subscriptions[1]->call.payload);
   ASSERT_EQ(replay.unacknowledged_updates.size(), 2u);
   EXPECT_EQ(replay.unacknowledged_updates[0].uuid, agent_.updates[0].uuid);
   EXPECT_EQ(replay.unacknowledged_updates[1].uuid, agent_.updates[1].uuid);
@@ -316,7 +305,7 @@ TEST_F(ExecutorTest, ShutdownKillsEtcdAndExitsWithinTheGracePeriod) {
   ASSERT_TRUE(agent_.has_state(TaskState::kRunning));
   const pid_t pid = executor_->etcd_pid_ForTest().value();
   const auto began = Clock::now();
-  send("SHUTDOWN");
+  send(mesos::ExecutorEventShutdown{});
   ASSERT_TRUE(wait_for([&] { return exit_code_.has_value(); }));
   EXPECT_LT(Clock::now() - began, options_.shutdown_grace);
   EXPECT_TRUE(agent_.has_state(TaskState::kKilled));
@@ -386,12 +375,7 @@ class ExecutorRestartTest : public ExecutorTest {
     options_.restart_backoff_max = 100ms;
   }
 
-  void message(const std::string& data) {
-    mesos::ExecutorEvent e;
-    e.type = "MESSAGE";
-    e.message_data = data;
-    agent_.send(e);
-  }
+  void message(const std::string& data) { agent_.send(mesos::ExecutorEventMessage{data}); }
 
   // Sends a reseed order and waits for the executor's answer to it (null
   // when none came in time).

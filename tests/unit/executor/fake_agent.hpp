@@ -60,10 +60,7 @@ class FakeAgent {
   void drop() { subscriptions.back()->outbox.push(Chunk{{}, true}); }
 
   void acknowledge(const mesos::TaskStatus& status) {
-    mesos::ExecutorEvent ack;
-    ack.type = "ACKNOWLEDGED";
-    ack.acknowledged = mesos::ExecutorEventAcknowledged{status.task_id, status.uuid.value_or("")};
-    send(ack);
+    send(mesos::ExecutorEventAcknowledged{status.task_id, status.uuid.value_or("")});
   }
 
   std::vector<std::string> states() const {
@@ -99,8 +96,6 @@ class FakeAgent {
 
  private:
   static mesos::ExecutorEvent subscribed_event(uint16_t port) {
-    mesos::ExecutorEvent e;
-    e.type = "SUBSCRIBED";
     mesos::ExecutorEventSubscribed s;
     s.executor_info.executor_id = kExecutorId;
     s.framework_info.user = "etcd";
@@ -110,8 +105,7 @@ class FakeAgent {
     s.agent_info.hostname = "127.0.0.1";
     s.agent_info.port = port;
     s.container_id = "container-1";
-    e.subscribed = s;
-    return e;
+    return s;
   }
 
   static std::string check(const io::Request& req, const mesos::ExecutorCall& call) {
@@ -121,8 +115,8 @@ class FakeAgent {
     if (call.framework_id != kFrameworkId || call.executor_id != kExecutorId) {
       return "unknown framework or executor id";
     }
-    if (call.type == "UPDATE") {
-      const auto& s = *call.update;
+    if (const auto* update = std::get_if<mesos::ExecutorCallUpdate>(&call.payload)) {
+      const auto& s = update->status;
       if (s.source != "SOURCE_EXECUTOR") {
         return "update source is not SOURCE_EXECUTOR";
       }
@@ -152,15 +146,15 @@ class FakeAgent {
           io::make_response(req, io::http::status::bad_request, problem, "text/plain"));
       co_return;
     }
-    if (call->type == "SUBSCRIBE") {
+    if (std::holds_alternative<mesos::ExecutorCallSubscribe>(call->payload)) {
       co_await stream(ex, *call);
       co_return;
     }
-    if (call->type == "UPDATE") {
-      updates.push_back(*call->update);
+    if (const auto* update = std::get_if<mesos::ExecutorCallUpdate>(&call->payload)) {
+      updates.push_back(update->status);
       co_await ex.respond(io::make_response(req, io::http::status::accepted, "", "text/plain"));
       if (auto_acknowledge && !subscriptions.empty()) {
-        acknowledge(*call->update);
+        acknowledge(update->status);
       }
       co_return;
     }

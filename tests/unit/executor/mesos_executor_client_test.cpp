@@ -41,10 +41,7 @@ mesos::TaskInfo task(const std::string& id) {
 }
 
 mesos::ExecutorEvent launch_event(const mesos::TaskInfo& t) {
-  mesos::ExecutorEvent e;
-  e.type = "LAUNCH";
-  e.launch = t;
-  return e;
+  return mesos::ExecutorEventLaunch{t};
 }
 
 mesos::TaskStatus status(const std::string& task_id, mesos::TaskState state) {
@@ -107,18 +104,13 @@ TEST_F(MesosExecutorClientTest, SubscribesAndDeliversEvents) {
   ASSERT_TRUE(wait_for([&] { return subscribed_ == 1; }));
   EXPECT_EQ(client.state(), MesosExecutorClient::State::kSubscribed);
   const auto& sub = agent_.subscriptions.at(0)->call;
-  EXPECT_EQ(sub.type, "SUBSCRIBE");
-  ASSERT_TRUE(sub.subscribe);
-  EXPECT_TRUE(sub.subscribe->unacknowledged_updates.empty());
+  EXPECT_EQ(mesos::type_name(sub), "SUBSCRIBE");
+  ASSERT_TRUE(std::holds_alternative<mesos::ExecutorCallSubscribe>(sub.payload));
+  EXPECT_TRUE(std::get<mesos::ExecutorCallSubscribe>(sub.payload).unacknowledged_updates.empty());
 
   agent_.send(launch_event(task("t1")));
-  mesos::ExecutorEvent kill;
-  kill.type = "KILL";
-  kill.kill = mesos::ExecutorEventKill{"t1", 3'000'000'000};
-  agent_.send(kill);
-  mesos::ExecutorEvent shutdown;
-  shutdown.type = "SHUTDOWN";
-  agent_.send(shutdown);
+  agent_.send(mesos::ExecutorEventKill{"t1", 3'000'000'000});
+  agent_.send(mesos::ExecutorEventShutdown{});
   ASSERT_TRUE(wait_for([&] { return shutdowns_ == 1; }));
   ASSERT_EQ(launched_.size(), 1u);
   EXPECT_EQ(launched_[0].task_id, "t1");
@@ -172,7 +164,8 @@ TEST_F(MesosExecutorClientTest, ResubscribesWithUnacknowledgedUpdatesAndTasks) {
   agent_.drop();
   ASSERT_TRUE(wait_for([&] { return subscribed_ == 2; }));
   ASSERT_EQ(agent_.subscriptions.size(), 2u);
-  const auto& replay = *agent_.subscriptions[1]->call.subscribe;
+  const auto& replay =
+      std::get<mesos::ExecutorCallSubscribe>(agent_.subscriptions[1]->call.payload);
   ASSERT_EQ(replay.unacknowledged_updates.size(), 2u);
   EXPECT_EQ(replay.unacknowledged_updates[0].uuid, starting);
   EXPECT_EQ(replay.unacknowledged_updates[1].uuid, running);
@@ -188,7 +181,8 @@ TEST_F(MesosExecutorClientTest, ResubscribesWithUnacknowledgedUpdatesAndTasks) {
   EXPECT_EQ(client.unacknowledged_tasks(), 0u);
   agent_.drop();
   ASSERT_TRUE(wait_for([&] { return subscribed_ == 3; }));
-  const auto& second = *agent_.subscriptions[2]->call.subscribe;
+  const auto& second =
+      std::get<mesos::ExecutorCallSubscribe>(agent_.subscriptions[2]->call.payload);
   ASSERT_EQ(second.unacknowledged_updates.size(), 1u);
   EXPECT_EQ(second.unacknowledged_updates[0].uuid, running);
   EXPECT_TRUE(second.unacknowledged_tasks.empty());

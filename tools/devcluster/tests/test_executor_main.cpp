@@ -84,8 +84,7 @@ class TestExecutor {
       co_await forever.async_wait(asio::use_awaitable);
       co_return;
     }
-    mesos::ExecutorCall call = base_call("SUBSCRIBE");
-    call.subscribe = mesos::ExecutorCallSubscribe{};
+    mesos::ExecutorCall call = base_call(mesos::ExecutorCallSubscribe{});
     auto req =
         io::make_request(io::http::verb::post, "/api/v1/executor", agent_, mesos::encode(call));
     req.set(io::http::field::accept, "application/json");
@@ -116,18 +115,15 @@ class TestExecutor {
   }
 
  private:
-  mesos::ExecutorCall base_call(std::string type) const {
-    mesos::ExecutorCall call;
-    call.type = std::move(type);
-    call.executor_id = env("MESOS_EXECUTOR_ID");
-    call.framework_id = env("MESOS_FRAMEWORK_ID");
-    return call;
+  mesos::ExecutorCall base_call(mesos::ExecutorCallPayload payload) const {
+    return mesos::ExecutorCall{env("MESOS_EXECUTOR_ID"), env("MESOS_FRAMEWORK_ID"),
+                               std::move(payload)};
   }
 
   asio::awaitable<void> handle(const mesos::ExecutorEvent& event) {
-    std::cerr << "event " << event.type << std::endl;
-    if (event.type == "LAUNCH") {
-      const auto& task = *event.launch;
+    std::cerr << "event " << mesos::type_name(event) << std::endl;
+    if (const auto* launch = std::get_if<mesos::ExecutorEventLaunch>(&event)) {
+      const auto& task = launch->task;
       running_.insert(task.task_id);
       co_await update(task.task_id, mesos::TaskState::kRunning, "running");
       std::string data = task.data.value_or("");
@@ -139,14 +135,15 @@ class TestExecutor {
       } else if (data.rfind("exit:", 0) == 0) {
         finish(std::atoi(data.c_str() + 5), "asked to exit");
       }
-    } else if (event.type == "KILL") {
-      running_.erase(event.kill->task_id);
-      co_await update(event.kill->task_id, mesos::TaskState::kKilled, "killed");
-    } else if (event.type == "MESSAGE") {
-      auto call = base_call("MESSAGE");
-      call.message_data = "echo:" + event.message_data.value_or("");
-      co_await post(call);
-    } else if (event.type == "SHUTDOWN" && env("TEST_EXECUTOR_MODE") != "ignore-shutdown") {
+    } else if (const auto* kill = std::get_if<mesos::ExecutorEventKill>(&event)) {
+      running_.erase(kill->task_id);
+      co_await update(kill->task_id, mesos::TaskState::kKilled, "killed");
+    } else if (const auto* message = std::get_if<mesos::ExecutorEventMessage>(&event)) {
+      // Named: GCC 12 destroys a temporary in a co_await expression twice.
+      const auto echo = base_call(mesos::ExecutorCallMessage{"echo:" + message->data});
+      co_await post(echo);
+    } else if (std::holds_alternative<mesos::ExecutorEventShutdown>(event) &&
+               env("TEST_EXECUTOR_MODE") != "ignore-shutdown") {
       for (const auto& id : std::set<std::string>(running_)) {
         co_await update(id, mesos::TaskState::kKilled, "shutdown");
       }
@@ -156,17 +153,16 @@ class TestExecutor {
 
   asio::awaitable<void> update(const std::string& task_id, mesos::TaskState state,
                                std::string message) {
-    auto call = base_call("UPDATE");
     mesos::TaskStatus status;
     status.task_id = task_id;
     status.state = state;
     status.message = std::move(message);
     status.source = "SOURCE_EXECUTOR";
-    status.executor_id = call.executor_id;
+    status.executor_id = env("MESOS_EXECUTOR_ID");
     status.uuid = uuid_bytes();
     status.timestamp =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    call.update = status;
+    const auto call = base_call(mesos::ExecutorCallUpdate{status});
     co_await post(call);
   }
 
@@ -175,7 +171,7 @@ class TestExecutor {
         io::make_request(io::http::verb::post, "/api/v1/executor", agent_, mesos::encode(call));
     auto res = co_await io::http_request(ioc_.get_executor(), agent_, std::move(req), 10s);
     if (!res || res->result_int() != 202) {
-      std::cerr << call.type << " answered "
+      std::cerr << mesos::type_name(call) << " answered "
                 << (res ? std::to_string(res->result_int()) + " " + res->body()
                         : res.error().message)
                 << std::endl;
