@@ -60,11 +60,21 @@ struct Config {
   // most this long, so that the next member's offer is not held back for
   // offer_refuse_seconds (the scheduler sets 1 s; unset: no difference).
   std::optional<double> offer_refuse_seconds_while_growing;
-  // etcd (strict reconfiguration check) refuses `member add` until every
-  // member has been connected for 5 s; the next add waits this long after
-  // the last member that joined an existing cluster started running (the
-  // scheduler sets 5.5 s; 0: add at once and let etcd refuse).
+  // etcd (strict reconfiguration check, on by default) refuses `member add`
+  // unless every other voter has been connected to the member serving the
+  // add for the last 5 s. With two or more live members the next add waits
+  // this long after the latest of them started running (the scheduler sets
+  // 5.5 s: the 5 s plus the time from etcd's peer connection to its
+  // TASK_RUNNING); a one-member cluster (the first member, a reseed's seed)
+  // has no other voter and never waits. 0: add at once and let etcd refuse.
   Millis join_settle{0};
+  // Static bootstrap: with no cluster yet, offers of distinct agents are
+  // held up to this long (from the first one held) so that every member is
+  // launched at once with one initial cluster listing them all. When fewer
+  // agents offered by then, the first member bootstraps alone and the rest
+  // grow one at a time. Zero: all at once only when one OFFERS event brings
+  // enough offers, else one at a time at once.
+  Millis bootstrap_window{0};
   Millis health_check_interval{5000};
   Millis health_check_timeout{10000};
   // How long a launched member may take to report TASK_RUNNING.
