@@ -112,7 +112,11 @@ core::Config Scheduler::core_config() const {
   // Bring-up and repair speed: re-offers within 1 s while a member is
   // missing, and no `member add` that etcd's 5-second check would refuse.
   c.offer_refuse_seconds_while_growing = 1;
+  // etcd's strict reconfiguration check wants every voter connected for 5 s;
+  // the 0.5 s cover a peer connection made before the member's TASK_RUNNING
+  // reached us (docs/performance.md, "Waits").
   c.join_settle = core::Millis{5500};
+  c.bootstrap_window = core::Millis(static_cast<int64_t>(options_.bootstrap_window_seconds * 1000));
   // Offers must also hold the executor, which Mesos charges on top of the task.
   c.executor_cpus = ExecutorTemplate{}.executor_cpus;
   c.executor_mem_mb = ExecutorTemplate{}.executor_mem_mb;
