@@ -128,6 +128,12 @@ class SchedulerCore {
     // reordered by a master failover made the core lock as after a total
     // loss while this member ran).
     bool joined = false;
+    // Launched in a static bootstrap with others: once one of them runs the
+    // cluster exists, and each of the others joins it as it starts, so it
+    // counts as joined from then on (found by the simulator, seed 235: the
+    // one member that had reported running failed, and the core locked as
+    // after a total loss while the two others served its data).
+    bool bootstrap_peer = false;
     // When its TASK_RUNNING arrived: etcd's 5-second check counts from its
     // peer connections, made as it started (join_settled_at).
     std::optional<Millis> running_since{};

@@ -105,7 +105,9 @@ void SchedulerCore::bootstrap_with(const std::vector<Placement>& placements, Mil
     if (config_.persist && group.size() > 1) {
       bootstrap_group_.push_back(group[i].task_id);
     }
+    const std::string task_id = group[i].task_id;
     launch(std::move(group[i]), placements[i].offer_id, "new", initial, now, out);
+    tracked_[task_id].bootstrap_peer = group.size() > 1;
   }
 }
 

@@ -209,6 +209,11 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
 void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   tracked_[task_id].ran = true;
   tracked_[task_id].running_since = now;  // for etcd's 5-second check
+  if (tracked_[task_id].bootstrap_peer) {
+    for (auto& [id, peer] : tracked_) {
+      peer.joined = peer.joined || peer.bootstrap_peer;
+    }
+  }
   if (const Member* m = find_member(task_id)) {
     write_task(*m, false);
   }

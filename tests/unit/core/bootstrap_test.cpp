@@ -302,6 +302,25 @@ TEST(CoreBootstrap, EveryMemberLostBeforeOneRanBootstrapsAgain) {
   EXPECT_EQ(again[0].spec.cluster_state, "new");
 }
 
+// Found by the simulator (seed 235): once one member of a static bootstrap
+// ran, the cluster exists and the others join it as they start; the loss of
+// the one that reported running is no total loss while they may serve.
+TEST(CoreBootstrap, OnceOneMemberRanTheOthersCountAsHoldersOfTheData) {
+  Harness h(window_config(0ms));
+  h.step(Subscribed{"fw-1"});
+  auto launches = only<LaunchMember>(h.offers({offer("o1", 1), offer("o2", 2), offer("o3", 3)}));
+  ASSERT_EQ(launches.size(), 3u);
+  h.report(launches[0].spec.member, TaskState::kRunning);
+  h.report(launches[0].spec.member, TaskState::kFailed);
+  EXPECT_FALSE(h.core.locked()) << h.core.lock_reason();
+  auto fx = h.offers({offer("o4", 4), offer("o5", 5), offer("o6", 1)});
+  EXPECT_EQ(count<LaunchMember>(fx), 0u);
+  // Only when they are gone too is it a total loss.
+  h.report(launches[1].spec.member, TaskState::kFailed);
+  h.report(launches[2].spec.member, TaskState::kFailed);
+  EXPECT_TRUE(h.core.locked());
+}
+
 TEST(CoreBootstrap, AMajorityLostAfterOneRanBootstrapsNothingOverIt) {
   Harness h(window_config(0ms));
   h.step(Subscribed{"fw-1"});
