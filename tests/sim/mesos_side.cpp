@@ -137,6 +137,33 @@ void World::perform(const core::LaunchMember& e) {
   tasks_.push_back(std::move(t));
   const std::string task_id = m.task_id;
   after(rng_.millis(100, 800), [this, task_id] { executor_start(task_id); });
+  maybe_fault_bootstrap(e);
+}
+
+// Now and then the first static bootstrap of a run loses a member while it
+// forms: its agent crashes or is cut off, before or after the member
+// started, so that a majority may or may not remain (issue 12).
+void World::maybe_fault_bootstrap(const core::LaunchMember& e) {
+  if (!faults_on_ || bootstrap_fault_drawn_ || e.spec.cluster_state != "new" ||
+      e.spec.initial_cluster.find(',') == std::string::npos) {
+    return;
+  }
+  bootstrap_fault_drawn_ = true;
+  if (!rng_.chance(0.3)) {
+    return;
+  }
+  const std::string agent_id = e.spec.member.agent_id;
+  after(rng_.millis(0, 3000), [this, agent_id] {
+    for (std::size_t i = 0; i < agents_.size(); ++i) {
+      if (agents_[i].id == agent_id && agents_[i].state == Agent::State::kUp && agents_down_ < 2) {
+        if (tracing()) {
+          trace("fault: during the static bootstrap");
+        }
+        agent_down(i, rng_.chance(0.5) ? Agent::State::kCrashed : Agent::State::kPartitioned,
+                   rng_.millis(1000, 90000));
+      }
+    }
+  });
 }
 
 void World::executor_start(const std::string& task_id) {
