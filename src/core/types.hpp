@@ -67,6 +67,7 @@ struct Config {
   // 5.5 s: the 5 s plus the time from etcd's peer connection to its
   // TASK_RUNNING); a one-member cluster (the first member, a reseed's seed)
   // has no other voter and never waits. 0: add at once and let etcd refuse.
+  // Wait (docs/performance.md, "Waits"): etcd's rule, where etcd applies it.
   Millis join_settle{0};
   // Static bootstrap: with no cluster yet, offers of distinct agents are
   // held up to this long (from the first one held) so that every member is
@@ -74,6 +75,7 @@ struct Config {
   // agents offered by then, the first member bootstraps alone and the rest
   // grow one at a time. Zero: all at once only when one OFFERS event brings
   // enough offers, else one at a time at once.
+  // Wait (docs/performance.md, "Waits"): see the scheduler's default.
   Millis bootstrap_window{0};
   Millis health_check_interval{5000};
   Millis health_check_timeout{10000};
@@ -93,6 +95,8 @@ struct Config {
   // failed_agent_cooldown after its last failure, the agent is taken only
   // when no other agent's offer fits (a crashed process on a healthy agent
   // is no reason to wait; whatever killed it may kill the next one too).
+  // Wait (docs/performance.md, "Waits"): a member crashing on start must not
+  // loop on one agent; another agent is taken at once when one offers.
   Millis failed_agent_backoff{1000};
   Millis failed_agent_cooldown{30000};
   // A status update seen again this long after it was acknowledged is a Mesos
