@@ -5,6 +5,8 @@
 //   bring-up  stack start -> 3 members running, healthy, and etcd listing 3
 //   replace   SIGKILL of one etcd (no restart in place) -> 3 again, one new
 //   reseed    SIGKILL of two etcd (--reseed-timeout 1) -> 3 again, healthy
+// and then, on a fresh stack of 6 agents:
+//   bring-up-5  stack start -> 5 members running, healthy, and etcd listing 5
 // and prints every sample and the median of each. Run by scripts/bench.
 //   recovery_bench [RUNS]      (default 3)
 #include "support/member_checks.hpp"
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +33,22 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool complete(LocalStack& stack) {
-  return stack.healthy_with(3) && etcd_lists_exactly(stack.members(), names_of(stack.members()));
+bool complete(LocalStack& stack, std::size_t size = 3) {
+  return stack.healthy_with(size) && etcd_lists_exactly(stack.members(), names_of(stack.members()));
+}
+
+// Bring-up of `size` members on a fresh stack with one spare agent.
+std::optional<double> bring_up(std::size_t size) {
+  StackOptions options;
+  options.agents = static_cast<int>(size) + 1;
+  options.cluster_size = size;
+  const auto start = Clock::now();
+  LocalStack stack(options);
+  if (!wait_until([&] { return complete(stack, size); }, 180s)) {
+    std::fprintf(stderr, "bring-up of %zu did not complete:\n%s\n", size, stack.logs().c_str());
+    return std::nullopt;
+  }
+  return seconds_since(start);
 }
 
 // One run; the samples it measured (a failed step ends the run).
@@ -85,6 +102,14 @@ std::map<std::string, double> run_once() {
   return samples;
 }
 
+std::map<std::string, double> run_once_all() {
+  auto samples = run_once();
+  if (auto five = bring_up(5)) {
+    samples["bring-up-5"] = *five;
+  }
+  return samples;
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const auto n = values.size();
@@ -104,11 +129,11 @@ int main(int argc, char** argv) {
     }
     runs = static_cast<int>(parsed);
   }
-  const std::vector<std::string> steps{"bring-up", "replace", "reseed"};
+  const std::vector<std::string> steps{"bring-up", "replace", "reseed", "bring-up-5"};
   std::map<std::string, std::vector<double>> all;
   try {
     for (int i = 1; i <= runs; ++i) {
-      const auto samples = run_once();
+      const auto samples = run_once_all();
       std::printf("run %d:", i);
       for (const auto& step : steps) {
         if (auto it = samples.find(step); it != samples.end()) {
