@@ -44,9 +44,20 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   }
   kill_strangers(out);
   release_stray_record(now);
+  revive_if_due(out);
   flush_writes(out);
   stats_.running_servers = count_running();
   return out;
+}
+
+void SchedulerCore::revive_if_due(Effects& out) {
+  if (!revive_due_ || !subscribed_) {
+    return;  // asked once subscribed again: a REVIVE cannot be sent meanwhile
+  }
+  if (!locked_) {
+    out.push_back(ReviveOffers{});
+  }
+  revive_due_ = false;
 }
 
 std::vector<Effect> SchedulerCore::tick(Millis now) {
@@ -64,6 +75,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   reconcile(now, nullptr, nullptr, out);
   kill_strangers(out);
   release_stray_record(now);
+  revive_if_due(out);
   start_health_check(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();

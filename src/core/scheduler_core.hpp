@@ -250,6 +250,7 @@ class SchedulerCore {
                     Millis now, Effects& out);
   void start_remove(uint64_t etcd_id, Millis now, Effects& out);
   void lock(const std::string& reason);
+  void revive_if_due(Effects& out);
 
   // Static bootstrap (scheduler_core_bootstrap.cpp): offers of distinct
   // agents held while the window lasts, then every member launched at once,
@@ -383,6 +384,9 @@ class SchedulerCore {
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;
   bool ever_ran_ = false;
+  // A member left a complete cluster: the offers declined meanwhile (refused
+  // for offer_refuse_seconds) are revived at the end of the step.
+  bool revive_due_ = false;
   // Offers held for a static bootstrap (Config::bootstrap_window).
   struct BootstrapHold {
     std::vector<Placement> placements;  // distinct agents, in arrival order

@@ -272,6 +272,10 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     write_task(*it, true);  // persisted before its launch
   }
   held_launches_.erase(task_id);
+  // Wait removed (docs/performance.md, "Waits"): the replacement's offer
+  // would otherwise stay refused for offer_refuse_seconds after the declines
+  // of the complete cluster.
+  revive_due_ = revive_due_ || members_.size() >= config_.cluster_size;
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new
     // cluster never listed it, so there is nothing to remove from etcd.

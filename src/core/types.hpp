@@ -387,6 +387,12 @@ struct DeclineOffer {
   double refuse_seconds = 5;
   bool operator==(const DeclineOffer&) const = default;
 };
+// Clear the refuse filters of every offer declined so far (Mesos REVIVE):
+// a member is missing and the agents' offers declined while the cluster was
+// complete would otherwise stay away for offer_refuse_seconds.
+struct ReviveOffers {
+  bool operator==(const ReviveOffers&) const = default;
+};
 struct KillTask {
   std::string task_id;
   std::string agent_id;
@@ -479,10 +485,10 @@ struct ExitScheduler {
   bool operator==(const ExitScheduler&) const = default;
 };
 
-using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
-                            CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus,
-                            ReseedOrder, PersistFrameworkId, PersistTask, ForgetTask, ClearStore,
-                            StopSubscribing, ExitScheduler>;
+using Effect = std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge,
+                            Reconcile, CheckHealth, AddEtcdMember, RemoveEtcdMember,
+                            QueryMemberStatus, ReseedOrder, PersistFrameworkId, PersistTask,
+                            ForgetTask, ClearStore, StopSubscribing, ExitScheduler>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

@@ -112,8 +112,8 @@ core::Config Scheduler::core_config() const {
   c.single_instance_per_agent = options_.single_instance_per_slave;
   c.offer_refuse_seconds = options_.mesos_offer_refuse_seconds;
   // Wait: an unused offer comes back within 1 s while a member is missing
-  // (offers declined while the cluster was complete stay refused for
-  // --mesos-offer-refuse-seconds; no REVIVE yet).
+  // (those declined while the cluster was complete are revived when a
+  // member leaves it: ReviveOffers).
   c.offer_refuse_seconds_while_growing = 1;
   // Wait: etcd's strict reconfiguration check wants every voter connected
   // for 5 s; the 0.5 s cover a peer connection made before the member's
@@ -433,6 +433,10 @@ void Scheduler::perform_one(const core::Effect& effect) {
         } else if constexpr (std::is_same_v<T, core::DeclineOffer>) {
           auto c = make_call("DECLINE");
           c.decline = mesos::CallDecline{{e.offer_id}, mesos::Filters{e.refuse_seconds}};
+          call(std::move(c));
+        } else if constexpr (std::is_same_v<T, core::ReviveOffers>) {
+          auto c = make_call("REVIVE");
+          c.revive_roles = std::vector<std::string>{options_.framework_role};
           call(std::move(c));
         } else if constexpr (std::is_same_v<T, core::KillTask>) {
           auto c = make_call("KILL");

@@ -296,6 +296,17 @@ void World::perform(const core::DeclineOffer& e) {
   offers_.erase(it);
 }
 
+// REVIVE: the master drops the framework's refuse filters; every agent is
+// offered again in the next round.
+void World::perform(const core::ReviveOffers&) {
+  if (!subscribed_) {
+    return;
+  }
+  for (auto& a : agents_) {
+    a.refuse_until = Millis{0};
+  }
+}
+
 void World::perform(const core::KillTask& e) {
   Task* t = find_task(e.task_id);
   if (!subscribed_ || t == nullptr || terminal(t->state) || t->framework_id != framework_id_) {

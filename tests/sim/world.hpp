@@ -270,6 +270,7 @@ class World {
   void offer_round();
   void perform(const core::LaunchMember& e);
   void perform(const core::DeclineOffer& e);
+  void perform(const core::ReviveOffers& e);
   void perform(const core::KillTask& e);
   void perform(const core::Acknowledge& e);
   void perform(const core::Reconcile& e);
