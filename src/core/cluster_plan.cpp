@@ -114,7 +114,7 @@ Plan plan_next(const ClusterPicture& p) {
     if (p.desired == 0) {
       return wait("cluster size is 0");
     }
-    return Plan{NextStep::kBootstrap, 0, "bootstrap a new cluster with its first member"};
+    return Plan{NextStep::kBootstrap, 0, "bootstrap a new cluster"};
   }
   if (p.livelocked) {
     return wait("majority of members lost (livelock: " + p.livelock_reason +

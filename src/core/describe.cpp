@@ -233,6 +233,9 @@ std::string effect_line(const PersistTask& e) {
 std::string effect_line(const ForgetTask& e) {
   return "forget task " + e.task_id;
 }
+std::string effect_line(const ReviveOffers&) {
+  return "revive offers";
+}
 std::string effect_line(const ClearStore&) {
   return "delete the persisted state";
 }

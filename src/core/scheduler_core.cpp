@@ -44,9 +44,20 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   }
   kill_strangers(out);
   release_stray_record(now);
+  revive_if_due(out);
   flush_writes(out);
   stats_.running_servers = count_running();
   return out;
+}
+
+void SchedulerCore::revive_if_due(Effects& out) {
+  if (!revive_due_ || !subscribed_) {
+    return;  // asked once subscribed again: a REVIVE cannot be sent meanwhile
+  }
+  if (!locked_) {
+    out.push_back(ReviveOffers{});
+  }
+  revive_due_ = false;
 }
 
 std::vector<Effect> SchedulerCore::tick(Millis now) {
@@ -64,6 +75,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   reconcile(now, nullptr, nullptr, out);
   kill_strangers(out);
   release_stray_record(now);
+  revive_if_due(out);
   start_health_check(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();
@@ -107,9 +119,11 @@ ClusterPicture SchedulerCore::picture() const {
 void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
                               std::vector<bool>* used, Effects& out) {
   if (locked_) {
+    release_bootstrap_hold(subscribed_, out);
     return;
   }
   if (reseed_) {
+    release_bootstrap_hold(subscribed_, out);
     advance_reseed(now, out);
     if (locked_ || reseed_) {
       return;
@@ -117,6 +131,10 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
   }
   const Plan plan = plan_next(picture());
   plan_reason_ = plan.reason;
+  if (plan.step != NextStep::kBootstrap || immutable() || !can_persist()) {
+    // Held for a bootstrap that cannot happen now: the offers go back.
+    release_bootstrap_hold(subscribed_, out);
+  }
   switch (plan.step) {
     case NextStep::kWait:
       return;
@@ -150,6 +168,11 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
     start_remove(plan.etcd_id, now, out);
     return;
   }
+  if (plan.step == NextStep::kBootstrap) {
+    // Ticks come here too: the window may end without a new offer.
+    start_bootstrap(offers, used, now, out);
+    return;
+  }
   if (offers == nullptr || used == nullptr) {
     plan_reason_ += ": waiting for an offer";
     return;
@@ -168,27 +191,50 @@ void SchedulerCore::start_member(NextStep step, const std::vector<OfferView>& of
     plan_reason_ += ": no running member to ask";
     return;
   }
-  if (step == NextStep::kGrow && last_join_ && now < *last_join_ + config_.join_settle) {
+  if (const auto settled = join_settled_at();
+      step == NextStep::kGrow && settled && now < *settled) {
     // etcd would answer "unhealthy cluster" and the add would be wasted.
     plan_reason_ += ": waiting for etcd's 5-second reconfiguration check after the last join";
     return;
   }
   used[choice->index] = true;
   Member member = new_member(choice->placement);
-  if (step == NextStep::kBootstrap) {
-    // One token per cluster: two clusters bootstrapped from equal peer URLs
-    // and token would get identical member ids.
-    cluster_token_ = config_.framework_name + "-" + to_hex(rng_.next(), 16);
-    departed_.clear();  // they belonged to a cluster that never ran
-    const std::string initial = initial_cluster({member});
-    launch(std::move(member), choice->placement.offer_id, "new", initial, now, out);
-    return;
-  }
   // The offer is held, neither used nor declined, until etcd has accepted the
   // new member: launching first would start a member etcd refuses.
   out.push_back(AddEtcdMember{member.name, member.peer_url(), running_client_urls(members_)});
   change_ = PendingAdd{std::move(member), choice->placement.offer_id, true,
                        now + config_.membership_change_timeout};
+}
+
+std::optional<Millis> SchedulerCore::join_settled_at() const {
+  // etcd 3.4's strict reconfiguration check (docs/performance.md, "Waits"):
+  // every voter but the one serving the add must have been connected to it
+  // for 5 s. A voter that left counts no more, and a one-member cluster has
+  // nobody to wait for.
+  std::optional<Millis> latest;
+  std::size_t live = 0;
+  for (const auto& m : members_) {
+    auto it = tracked_.find(m.task_id);
+    if (it == tracked_.end()) {
+      continue;
+    }
+    ++live;
+    if (it->second.running_since && (!latest || *it->second.running_since > *latest)) {
+      latest = it->second.running_since;
+    }
+  }
+  if (live < 2 || !latest) {
+    return std::nullopt;
+  }
+  return *latest + config_.join_settle;
+}
+
+double SchedulerCore::refuse_seconds_now() const {
+  // Below size, the next member needs an offer soon: decline only briefly.
+  return members_.size() < config_.cluster_size && !locked_ &&
+                 config_.offer_refuse_seconds_while_growing
+             ? std::min(config_.offer_refuse_seconds, *config_.offer_refuse_seconds_while_growing)
+             : config_.offer_refuse_seconds;
 }
 
 void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out) {

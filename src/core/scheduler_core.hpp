@@ -18,6 +18,7 @@
 #include "core/types.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -127,6 +128,15 @@ class SchedulerCore {
     // reordered by a master failover made the core lock as after a total
     // loss while this member ran).
     bool joined = false;
+    // Launched in a static bootstrap with others: once one of them runs the
+    // cluster exists, and each of the others joins it as it starts, so it
+    // counts as joined from then on (found by the simulator, seed 235: the
+    // one member that had reported running failed, and the core locked as
+    // after a total loss while the two others served its data).
+    bool bootstrap_peer = false;
+    // When its TASK_RUNNING arrived: etcd's 5-second check counts from its
+    // peer connections, made as it started (join_settled_at).
+    std::optional<Millis> running_since{};
     bool may_hold_data() const { return ran || may_have_run || joined; }
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
@@ -240,7 +250,26 @@ class SchedulerCore {
                     Millis now, Effects& out);
   void start_remove(uint64_t etcd_id, Millis now, Effects& out);
   void lock(const std::string& reason);
+  void revive_if_due(Effects& out);
 
+  // Static bootstrap (scheduler_core_bootstrap.cpp): offers of distinct
+  // agents held while the window lasts, then every member launched at once,
+  // or the first alone when too few agents offered.
+  void start_bootstrap(const std::vector<OfferView>* offers, std::vector<bool>* used, Millis now,
+                       Effects& out);
+  void hold_bootstrap_offers(const std::vector<OfferView>& offers, std::vector<bool>& used,
+                             Millis now);
+  void bootstrap_with(const std::vector<Placement>& placements, Millis now, Effects& out);
+  // Gives the held offers back (declined when `decline`).
+  void release_bootstrap_hold(bool decline, Effects& out);
+  // Forgets held offers that are no longer ours (rescinded, agent lost).
+  void drop_bootstrap_offers(const std::function<bool(const Placement&)>& gone, bool decline,
+                             Effects& out);
+  // How long unused offers are refused: briefly while the cluster is below size.
+  double refuse_seconds_now() const;
+  // When etcd's 5-second check lets the next member add through (see
+  // Config::join_settle); nullopt when it does not apply.
+  std::optional<Millis> join_settled_at() const;
   Member new_member(const Placement& placement);
   void launch(Member member, const std::string& offer_id, const std::string& cluster_state,
               const std::string& initial, Millis now, Effects& out);
@@ -261,7 +290,10 @@ class SchedulerCore {
   // written: the member is forgotten (its record too), and the offer is
   // declined when `decline` and it is still ours.
   // `task_id` by value: callers pass keys of the maps it erases from.
-  void abandon_launch(std::string task_id, bool decline, Millis now, Effects& out);
+  // A member of a static bootstrap's group takes the others with it; they
+  // are declined when `decline_mates` (default: `decline`).
+  void abandon_launch(std::string task_id, bool decline, Millis now, Effects& out,
+                      std::optional<bool> decline_mates = std::nullopt);
   void abandon_all_launches(Millis now, Effects& out);
 
   void expire_health_check(Millis now);
@@ -352,8 +384,15 @@ class SchedulerCore {
   uint64_t next_member_number_ = 1;  // names are never reused
   std::string cluster_token_;
   bool ever_ran_ = false;
-  // When the last member that joined an existing cluster started running.
-  std::optional<Millis> last_join_;
+  // A member left a complete cluster: the offers declined meanwhile (refused
+  // for offer_refuse_seconds) are revived at the end of the step.
+  bool revive_due_ = false;
+  // Offers held for a static bootstrap (Config::bootstrap_window).
+  struct BootstrapHold {
+    std::vector<Placement> placements;  // distinct agents, in arrival order
+    Millis until{0};                    // the window's end
+  };
+  std::optional<BootstrapHold> bootstrap_hold_;
   bool locked_ = false;
   std::string lock_reason_;
   std::string plan_reason_;
@@ -424,8 +463,14 @@ class SchedulerCore {
   struct HeldLaunch {
     std::string offer_id;
     LaunchSpec spec;
+    bool recorded = false;  // written; a static bootstrap waits for all its members
   };
   std::map<std::string, HeldLaunch> held_launches_;  // by task id
+  // A static bootstrap's members held for their records: launched together
+  // once every record is written, and given up together when one cannot
+  // be launched (a cluster launched without a majority of its initial
+  // members could never elect a leader).
+  std::vector<std::string> bootstrap_group_;  // task ids, launch order
   // Records of the last members that ran, kept while locked after a total
   // loss (forgotten on OperatorUnlock): they make a restarted core lock too.
   std::vector<Member> lost_records_;

@@ -25,6 +25,7 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     add->offer_valid = false;
   }
+  bootstrap_hold_.reset();
   abandon_all_launches(now, out);
   // No status update could arrive while the master was away: a member still
   // starting gets its full launch timeout from now on.
@@ -65,18 +66,14 @@ void SchedulerCore::on(const Disconnected&, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_)) {
     add->offer_valid = false;
   }
+  bootstrap_hold_.reset();
   abandon_all_launches(now, out);
 }
 
 void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
   std::vector<bool> used(e.offers.size(), false);
   reconcile(now, &e.offers, &used, out);
-  // Below size, the next member needs an offer soon: decline only briefly.
-  const double refuse =
-      members_.size() < config_.cluster_size && !locked_ &&
-              config_.offer_refuse_seconds_while_growing
-          ? std::min(config_.offer_refuse_seconds, *config_.offer_refuse_seconds_while_growing)
-          : config_.offer_refuse_seconds;
+  const double refuse = refuse_seconds_now();
   for (std::size_t i = 0; i < e.offers.size(); ++i) {
     if (!used[i]) {
       out.push_back(DeclineOffer{e.offers[i].offer_id, refuse});
@@ -88,11 +85,13 @@ void SchedulerCore::on(const OfferRescinded& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_); add && add->offer_id == e.offer_id) {
     add->offer_valid = false;
   }
+  drop_bootstrap_offers([&](const Placement& p) { return p.offer_id == e.offer_id; }, false, out);
   // A launch waiting for its record loses its offer: forgotten, and the
-  // next pass picks another offer.
+  // next pass picks another offer. A static bootstrap's other members go
+  // with it, their offers declined: the next pass gathers offers afresh.
   for (const auto& [task_id, held] : held_launches_) {
     if (held.offer_id == e.offer_id) {
-      abandon_launch(task_id, false, now, out);
+      abandon_launch(task_id, false, now, out, true);
       break;
     }
   }
@@ -184,6 +183,7 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
   if (auto* add = std::get_if<PendingAdd>(&change_); add && add->member.agent_id == e.agent_id) {
     add->agent_lost = true;
   }
+  drop_bootstrap_offers([&](const Placement& p) { return p.agent_id == e.agent_id; }, true, out);
   std::vector<std::string> held;
   for (const auto& [task_id, launch] : held_launches_) {
     if (launch.spec.member.agent_id == e.agent_id) {
@@ -207,8 +207,11 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
 
 void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   tracked_[task_id].ran = true;
-  if (members_.size() > 1) {
-    last_join_ = now;  // it joined others: etcd's 5-second check applies
+  tracked_[task_id].running_since = now;  // for etcd's 5-second check
+  if (tracked_[task_id].bootstrap_peer) {
+    for (auto& [id, peer] : tracked_) {
+      peer.joined = peer.joined || peer.bootstrap_peer;
+    }
   }
   if (const Member* m = find_member(task_id)) {
     write_task(*m, false);
@@ -268,6 +271,10 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     write_task(*it, true);  // persisted before its launch
   }
   held_launches_.erase(task_id);
+  // Wait removed (docs/performance.md, "Waits"): the replacement's offer
+  // would otherwise stay refused for offer_refuse_seconds after the declines
+  // of the complete cluster.
+  revive_due_ = revive_due_ || members_.size() >= config_.cluster_size;
   if (departure == Departure::kRetired) {
     // Killed on purpose after a reseed: its agent is fine, and the new
     // cluster never listed it, so there is nothing to remove from etcd.

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace etcdmesos::core {
 
@@ -156,16 +157,47 @@ void SchedulerCore::release_launch(const std::string& task_id, Millis now, Effec
     return;
   }
   auto it = held_launches_.find(task_id);
-  tracked_[task_id].joined = it->second.spec.cluster_state == "existing";
-  out.push_back(LaunchMember{it->second.offer_id, std::move(it->second.spec)});
-  held_launches_.erase(it);
-  ++stats_.launched_servers;
+  it->second.recorded = true;
+  std::vector<std::string> ready{task_id};
+  if (std::find(bootstrap_group_.begin(), bootstrap_group_.end(), task_id) !=
+      bootstrap_group_.end()) {
+    // A static bootstrap goes out whole, once every member is recorded.
+    const bool all_recorded =
+        std::all_of(bootstrap_group_.begin(), bootstrap_group_.end(), [&](const auto& id) {
+          auto h = held_launches_.find(id);
+          return h != held_launches_.end() && h->second.recorded;
+        });
+    if (!all_recorded) {
+      return;
+    }
+    ready = std::exchange(bootstrap_group_, {});
+  }
+  for (const auto& id : ready) {
+    auto h = held_launches_.find(id);
+    tracked_[id].joined = h->second.spec.cluster_state == "existing";
+    out.push_back(LaunchMember{h->second.offer_id, std::move(h->second.spec)});
+    held_launches_.erase(h);
+    ++stats_.launched_servers;
+  }
 }
 
-void SchedulerCore::abandon_launch(std::string task_id, bool decline, Millis now, Effects& out) {
+void SchedulerCore::abandon_launch(std::string task_id, bool decline, Millis now, Effects& out,
+                                   std::optional<bool> decline_mates) {
   auto held = held_launches_.find(task_id);
   if (held == held_launches_.end()) {
     return;
+  }
+  if (std::find(bootstrap_group_.begin(), bootstrap_group_.end(), task_id) !=
+      bootstrap_group_.end()) {
+    // Launched without this one, the others would form a cluster that
+    // lists a member that never starts; with too few, one that never elects
+    // a leader. The whole bootstrap goes; the next pass gathers offers again.
+    for (const auto& mate : std::exchange(bootstrap_group_, {})) {
+      if (mate != task_id) {
+        abandon_launch(mate, decline_mates.value_or(decline), now, out);
+      }
+    }
+    held = held_launches_.find(task_id);
   }
   if (decline && subscribed_) {
     out.push_back(DeclineOffer{held->second.offer_id, config_.offer_refuse_seconds});

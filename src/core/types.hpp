@@ -63,11 +63,23 @@ struct Config {
   // most this long, so that the next member's offer is not held back for
   // offer_refuse_seconds (the scheduler sets 1 s; unset: no difference).
   std::optional<double> offer_refuse_seconds_while_growing;
-  // etcd (strict reconfiguration check) refuses `member add` until every
-  // member has been connected for 5 s; the next add waits this long after
-  // the last member that joined an existing cluster started running (the
-  // scheduler sets 5.5 s; 0: add at once and let etcd refuse).
+  // etcd (strict reconfiguration check, on by default) refuses `member add`
+  // unless every other voter has been connected to the member serving the
+  // add for the last 5 s. With two or more live members the next add waits
+  // this long after the latest of them started running (the scheduler sets
+  // 5.5 s: the 5 s plus the time from etcd's peer connection to its
+  // TASK_RUNNING); a one-member cluster (the first member, a reseed's seed)
+  // has no other voter and never waits. 0: add at once and let etcd refuse.
+  // Wait (docs/performance.md, "Waits"): etcd's rule, where etcd applies it.
   Millis join_settle{0};
+  // Static bootstrap: with no cluster yet, offers of distinct agents are
+  // held up to this long (from the first one held) so that every member is
+  // launched at once with one initial cluster listing them all. When fewer
+  // agents offered by then, the first member bootstraps alone and the rest
+  // grow one at a time. Zero: all at once only when one OFFERS event brings
+  // enough offers, else one at a time at once.
+  // Wait (docs/performance.md, "Waits"): see the scheduler's default.
+  Millis bootstrap_window{0};
   Millis health_check_interval{5000};
   Millis health_check_timeout{10000};
   // How long a launched member may take to report TASK_RUNNING.
@@ -86,6 +98,8 @@ struct Config {
   // failed_agent_cooldown after its last failure, the agent is taken only
   // when no other agent's offer fits (a crashed process on a healthy agent
   // is no reason to wait; whatever killed it may kill the next one too).
+  // Wait (docs/performance.md, "Waits"): a member crashing on start must not
+  // loop on one agent; another agent is taken at once when one offers.
   Millis failed_agent_backoff{1000};
   Millis failed_agent_cooldown{30000};
   // A status update seen again this long after it was acknowledged is a Mesos
@@ -363,6 +377,12 @@ struct DeclineOffer {
   double refuse_seconds = 5;
   bool operator==(const DeclineOffer&) const = default;
 };
+// Clear the refuse filters of every offer declined so far (Mesos REVIVE):
+// a member is missing and the agents' offers declined while the cluster was
+// complete would otherwise stay away for offer_refuse_seconds.
+struct ReviveOffers {
+  bool operator==(const ReviveOffers&) const = default;
+};
 struct KillTask {
   std::string task_id;
   std::string agent_id;
@@ -455,10 +475,10 @@ struct ExitScheduler {
   bool operator==(const ExitScheduler&) const = default;
 };
 
-using Effect = std::variant<LaunchMember, DeclineOffer, KillTask, Acknowledge, Reconcile,
-                            CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus,
-                            ReseedOrder, PersistFrameworkId, PersistTask, ForgetTask, ClearStore,
-                            StopSubscribing, ExitScheduler>;
+using Effect = std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge,
+                            Reconcile, CheckHealth, AddEtcdMember, RemoveEtcdMember,
+                            QueryMemberStatus, ReseedOrder, PersistFrameworkId, PersistTask,
+                            ForgetTask, ClearStore, StopSubscribing, ExitScheduler>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

@@ -73,6 +73,12 @@ po::options_description describe_options(Options& o) {
     ("mesos-offer-refuse-seconds",
      po::value(&o.mesos_offer_refuse_seconds)->default_value(o.mesos_offer_refuse_seconds),
      "how long Mesos should not re-offer resources this scheduler declined")
+    ("bootstrap-window",
+     po::value(&o.bootstrap_window_seconds)->default_value(o.bootstrap_window_seconds),
+     "seconds to hold offers when there is no cluster yet, so that every member starts at "
+     "once with one --initial-cluster (static bootstrap); when fewer agents than "
+     "--cluster-size offered by then, the first member starts alone and the others join one "
+     "at a time (0 = start all at once only when one offer event holds enough agents)")
     ("mesos-authentication-principal", po::value(&o.mesos_authentication_principal),
      "principal for HTTP basic authentication with the master (also FrameworkInfo.principal)")
     ("mesos-authentication-secret-file", po::value(&o.mesos_authentication_secret_file),
@@ -138,6 +144,9 @@ Result<void> validate(const Options& o) {
   }
   if (o.mesos_offer_refuse_seconds < 0) {
     return make_error("--mesos-offer-refuse-seconds must not be negative");
+  }
+  if (o.bootstrap_window_seconds < 0 || o.bootstrap_window_seconds > 600) {
+    return make_error("--bootstrap-window must be between 0 and 600 seconds");
   }
   if (o.health_check_interval_seconds <= 0) {
     return make_error("--health-check-interval must be positive");

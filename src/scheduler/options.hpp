@@ -31,6 +31,9 @@ struct Options {
   double failover_timeout_seconds = 604800;
   std::string framework_weburi;
   double mesos_offer_refuse_seconds = 5;
+  // With no cluster yet, offers are held up to this long to launch every
+  // member at once (static bootstrap); 0 = only when one event brings all.
+  double bootstrap_window_seconds = 2;
   std::string mesos_authentication_principal;
   std::string mesos_authentication_secret_file;
   double health_check_interval_seconds = 5;

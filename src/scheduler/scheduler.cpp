@@ -25,6 +25,8 @@ auto log() {
   return logger("scheduler");
 }
 
+// Wait (docs/performance.md, "Waits"): a check made due by a membership
+// change, and the end of a bootstrap window, start on the next tick.
 constexpr auto kTickInterval = 250ms;
 constexpr auto kEtcdRequestTimeout = 5s;
 
@@ -89,10 +91,17 @@ core::Config Scheduler::core_config() const {
   c.task_disk_mb = options_.sandbox_disk_limit_mb;
   c.single_instance_per_agent = options_.single_instance_per_slave;
   c.offer_refuse_seconds = options_.mesos_offer_refuse_seconds;
-  // Bring-up and repair speed: re-offers within 1 s while a member is
-  // missing, and no `member add` that etcd's 5-second check would refuse.
+  // Wait: an unused offer comes back within 1 s while a member is missing
+  // (those declined while the cluster was complete are revived when a
+  // member leaves it: ReviveOffers).
   c.offer_refuse_seconds_while_growing = 1;
+  // Wait: etcd's strict reconfiguration check wants every voter connected
+  // for 5 s; the 0.5 s cover a peer connection made before the member's
+  // TASK_RUNNING reached us. Only with two or more live members.
   c.join_settle = core::Millis{5500};
+  // Wait: offers are held only while fewer agents than members offered, so
+  // that all start at once instead of joining 5.5 s apart.
+  c.bootstrap_window = core::Millis(static_cast<int64_t>(options_.bootstrap_window_seconds * 1000));
   // Offers must also hold the executor, which Mesos charges on top of the task.
   c.executor_cpus = ExecutorTemplate{}.executor_cpus;
   c.executor_mem_mb = ExecutorTemplate{}.executor_mem_mb;
@@ -428,6 +437,8 @@ void Scheduler::perform_one(const core::Effect& effect) {
               {e.offer_id}, {launch}, mesos::Filters{options_.mesos_offer_refuse_seconds}});
         } else if constexpr (std::is_same_v<T, core::DeclineOffer>) {
           call(mesos::CallDecline{{e.offer_id}, mesos::Filters{e.refuse_seconds}});
+        } else if constexpr (std::is_same_v<T, core::ReviveOffers>) {
+          call(mesos::CallRevive{{options_.framework_role}});
         } else if constexpr (std::is_same_v<T, core::KillTask>) {
           call(mesos::CallKill{e.task_id,
                                e.agent_id.empty() ? std::nullopt : std::optional(e.agent_id),

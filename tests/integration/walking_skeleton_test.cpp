@@ -99,5 +99,52 @@ TEST(WalkingSkeleton, BringsUpAHealthyThreeMemberClusterThatServesReadsAndWrites
   EXPECT_EQ(healthz->status, 200u);
 }
 
+// Static bootstrap (issue 12): with no cluster yet, the three members are
+// launched at once with one initial cluster naming all three (state new),
+// and etcd forms the cluster without a single `member add`. On the dev
+// cluster, and on a real Mesos with ETCDMESOS_MESOS=real.
+TEST(WalkingSkeleton, ThreeMembersStartAtOnceWithOneInitialCluster) {
+  LocalStack stack;
+  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, 90s)) << stack.logs();
+
+  // The scheduler's effects: three launches into one new cluster.
+  const std::string log = stack.scheduler_log();
+  std::vector<std::string> launches;
+  for (std::size_t at = log.find("effect: launch "); at != std::string::npos;
+       at = log.find("effect: launch ", at + 1)) {
+    launches.push_back(log.substr(at, log.find('\n', at) - at));
+  }
+  ASSERT_EQ(launches.size(), 3u) << log;
+  std::set<std::string> initial_clusters;
+  for (const auto& line : launches) {
+    EXPECT_NE(line.find(" state=new "), std::string::npos) << line;
+    const auto at = line.find("initial_cluster=");
+    ASSERT_NE(at, std::string::npos) << line;
+    initial_clusters.insert(line.substr(at));
+  }
+  ASSERT_EQ(initial_clusters.size(), 1u) << log;
+  for (const char* name : {"etcd-1=", "etcd-2=", "etcd-3="}) {
+    EXPECT_NE(initial_clusters.begin()->find(name), std::string::npos) << *initial_clusters.begin();
+  }
+  EXPECT_EQ(log.find("effect: add etcd member"), std::string::npos) << log;
+  EXPECT_NE(log.find("members at once (static bootstrap)"), std::string::npos) << log;
+
+  // etcd lists exactly the three, none added later, and the counters agree.
+  auto members = stack.members();
+  ASSERT_EQ(members.size(), 3u);
+  auto list = etcd_post(std::string(members[0].at("client_url").as_string()),
+                        "/v3/cluster/member/list", "{}");
+  ASSERT_TRUE(list && list->status == 200);
+  std::set<std::string> listed;
+  const auto parsed = json::parse(list->body);
+  for (const auto& m : parsed.at("members").as_array()) {
+    listed.insert(std::string(m.at("name").as_string()));
+  }
+  EXPECT_EQ(listed, (std::set<std::string>{"etcd-1", "etcd-2", "etcd-3"}));
+  auto stats = stack.stats();
+  EXPECT_EQ(stats.at("launched_servers").as_int64(), 3);
+  EXPECT_EQ(stats.at("failed_servers").as_int64(), 0);
+}
+
 }  // namespace
 }  // namespace etcdmesos::testing

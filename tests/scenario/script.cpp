@@ -132,6 +132,9 @@ class Runner {
   std::vector<std::string> state() const;
 
   void offer(const std::vector<std::string>& w);
+  // One OFFERS event with an offer of each agent in a comma list.
+  void offers(const std::vector<std::string>& w);
+  core::OfferView make_offer(const std::string& agent, const std::vector<std::string>& w);
   void status(const std::vector<std::string>& w);
   void health(const std::vector<std::string>& w);
   void member_added(const std::vector<std::string>& w);
@@ -154,6 +157,7 @@ class Runner {
   std::optional<core::CheckHealth> check_;
   std::optional<core::QueryMemberStatus> query_;
   std::vector<Listed> etcd_;
+  std::string bootstrap_token_;  // of the last new cluster: its members are listed together
   // The ZooKeeper store (config persist=on): what the core's writes left,
   // and the writes not answered yet (answered at once, successfully).
   std::string stored_framework_id_;
@@ -177,6 +181,8 @@ std::vector<std::string> Runner::execute(const std::string& line) {
     restart_scheduler();
   } else if (cmd == "offer") {
     offer(w);
+  } else if (cmd == "offers") {
+    offers(w);
   } else if (cmd == "rescind" && w.size() == 2) {
     feed(core::OfferRescinded{w[1]});
   } else if (cmd == "agent-lost" && w.size() == 2) {
@@ -234,6 +240,10 @@ void Runner::configure(const std::vector<std::string>& w) {
       config_.membership_change_timeout = duration(value);
     } else if (key == "persist") {
       config_.persist = value == "on";
+    } else if (key == "bootstrap-window") {
+      config_.bootstrap_window = duration(value);
+    } else if (key == "join-settle") {
+      config_.join_settle = duration(value);
     } else {
       throw BadCommand("unknown config key '" + key + "'");
     }
@@ -340,7 +350,12 @@ void Runner::observe(const std::vector<core::Effect>& effects) {
       const auto& m = l->spec.member;
       launched_[m.name] = m;
       if (l->spec.cluster_state == "new") {
-        etcd_ = {Listed{etcd_id_of(m.name), "", m.peer_url(), ""}};
+        // A static bootstrap launches every member of the new cluster at once.
+        if (l->spec.cluster_token != bootstrap_token_) {
+          etcd_.clear();
+          bootstrap_token_ = l->spec.cluster_token;
+        }
+        etcd_.push_back(Listed{etcd_id_of(m.name), "", m.peer_url(), ""});
       }
     } else if (const auto* c = std::get_if<core::CheckHealth>(&effect)) {
       check_ = *c;
@@ -411,11 +426,26 @@ void Runner::offer(const std::vector<std::string>& w) {
   if (w.size() < 2) {
     throw BadCommand("offer needs an agent id");
   }
+  feed(core::OffersReceived{{make_offer(w[1], w)}});
+}
+
+void Runner::offers(const std::vector<std::string>& w) {
+  if (w.size() < 2) {
+    throw BadCommand("offers needs agent ids (a1,a2,...)");
+  }
+  core::OffersReceived event;
+  for (const auto& agent : comma_list(w[1])) {
+    event.offers.push_back(make_offer(agent, w));
+  }
+  feed(event);
+}
+
+core::OfferView Runner::make_offer(const std::string& agent, const std::vector<std::string>& w) {
   core::OfferView o;
-  o.agent_id = w[1];
+  o.agent_id = agent;
   o.offer_id = "o" + std::to_string(++offers_);
-  const auto digits = w[1].find_first_of("0123456789");
-  o.hostname = digits == std::string::npos ? w[1] : "10.0.0." + w[1].substr(digits);
+  const auto digits = agent.find_first_of("0123456789");
+  o.hostname = digits == std::string::npos ? agent : "10.0.0." + agent.substr(digits);
   for (const auto& [key, value] : options(w, 2)) {
     if (key == "cpus") {
       o.cpus = decimal(value);
@@ -438,7 +468,7 @@ void Runner::offer(const std::vector<std::string>& w) {
       throw BadCommand("unknown offer field '" + key + "'");
     }
   }
-  feed(core::OffersReceived{{o}});
+  return o;
 }
 
 const core::Member& Runner::member(const std::string& name_or_task) const {

@@ -16,12 +16,14 @@
 //   config key=value...        before any event: cluster-size, launch-timeout,
 //                              health-check-interval, reseed-timeout, auto-reseed,
 //                              failed-agent-cooldown, membership-change-timeout,
+//                              bootstrap-window, join-settle,
 //                              persist=on (-zk-framework-persist: a store that
 //                              answers every write at once, successfully)
 //   subscribed [framework-id]  | disconnected
 //   restart-scheduler          a new core; with persist=on it is fed Recovered
 //                              from the store first (then: subscribed ...)
 //   offer AGENT cpus= mem= disk= ports=B-E[,B-E] [id=] [host=]
+//   offers AGENT,AGENT,... cpus= ...   one OFFERS event, an offer of each agent
 //   rescind OFFER-ID           | agent-lost AGENT
 //   status TASK-OR-MEMBER STATE [uuid=U | no-uuid] [reason=R] [message=M]
 //   health healthy [unreachable=NAME,...]

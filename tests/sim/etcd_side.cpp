@@ -194,13 +194,35 @@ void World::process_start(int pid, uint64_t generation, const std::string& clust
   }
   const auto initial = parse_initial(t->spec.initial_cluster);
   if (cluster_state == "new") {
-    Cluster c;
-    c.token = t->spec.cluster_token;
-    for (const auto& [name, url] : initial) {
-      c.voters.push_back(Voter{rng_.next() | 1, "", url, "", kUnstarted});
+    // A static bootstrap: every member names the same initial cluster and
+    // token, and they form one cluster (etcd derives its ids from both). The
+    // first to start creates it; the others start as its listed voters.
+    for (int i = static_cast<int>(clusters_.size()) - 1; i >= 0 && p.cluster < 0; --i) {
+      const Cluster& other = clusters_[i];
+      if (other.token != t->spec.cluster_token || !other.bootstrap ||
+          other.initial_cluster != t->spec.initial_cluster) {
+        continue;
+      }
+      for (const auto& v : other.voters) {
+        if (v.peer_url == p.peer_url && v.process == kUnstarted) {
+          p.cluster = i;
+        }
+      }
     }
-    clusters_.push_back(std::move(c));
-    p.cluster = static_cast<int>(clusters_.size() - 1);
+    if (p.cluster < 0) {
+      Cluster c;
+      c.token = t->spec.cluster_token;
+      c.bootstrap = true;
+      c.initial_cluster = t->spec.initial_cluster;
+      for (const auto& [name, url] : initial) {
+        // Unstarted voters of a static bootstrap carry their names already
+        // (etcd takes them from --initial-cluster).
+        c.voters.push_back(
+            Voter{rng_.next() | 1, initial.size() > 1 ? name : "", url, "", kUnstarted});
+      }
+      clusters_.push_back(std::move(c));
+      p.cluster = static_cast<int>(clusters_.size() - 1);
+    }
   } else {
     // The newest cluster listing this peer URL as an unstarted voter.
     for (int i = static_cast<int>(clusters_.size()) - 1; i >= 0 && p.cluster < 0; --i) {

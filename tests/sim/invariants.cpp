@@ -56,6 +56,7 @@ class ChangeLedger {
  public:
   void before_event(const Event& ev, const World& w) {
     expire(w.now());
+    bootstrap_token_.clear();
     // In persist mode the launch waits for the member's record to be written
     // after its add: it comes in a later step (the add stays "just added"
     // until launched or another add starts).
@@ -110,6 +111,14 @@ class ChangeLedger {
   void launched(const core::LaunchMember& e) {
     launching_[e.spec.member.task_id] = e.spec.member.agent_id;
     just_added_.clear();
+    if (e.spec.cluster_state == "new") {
+      bootstrap_token_ = e.spec.cluster_token;
+    }
+  }
+  // The members of one static bootstrap go out in one step: one change.
+  bool same_bootstrap(const core::LaunchMember& e) const {
+    return e.spec.cluster_state == "new" && !bootstrap_token_.empty() &&
+           e.spec.cluster_token == bootstrap_token_;
   }
   void killed(const std::string& task_id) { launching_.erase(task_id); }
   const std::string& just_added() const { return just_added_; }
@@ -133,6 +142,7 @@ class ChangeLedger {
   core::Millis remove_deadline_{0};
   std::map<std::string, std::string> launching_;  // task id -> agent id
   std::string just_added_;  // the add answered ok in the current step (persist: not launched yet)
+  std::string bootstrap_token_;  // of a new cluster launched in the current step
 };
 
 // One membership change at a time: no add, remove or launch while another
@@ -162,7 +172,7 @@ class OneChangeAtATime final : public Invariant {
       ledger_.started_remove(*rm, w);
     } else if (const auto* launch = as<core::LaunchMember>(effect)) {
       const auto& name = launch->spec.member.name;
-      if (auto busy = ledger_.in_flight(w); !busy.empty()) {
+      if (auto busy = ledger_.in_flight(w); !busy.empty() && !ledger_.same_bootstrap(*launch)) {
         return "launch of " + name + " while " + busy + " is in flight";
       }
       if (launch->spec.cluster_state == "existing" && ledger_.just_added() != name) {
@@ -175,6 +185,72 @@ class OneChangeAtATime final : public Invariant {
 
  private:
   ChangeLedger ledger_;
+};
+
+// A new cluster is launched whole (static bootstrap, issue 12): the members
+// launched with state "new" in one step share one token and one initial
+// cluster, that cluster names exactly them, and no member is launched
+// into it later with state "new" (a half-formed bootstrap topped up, or
+// two bootstraps with one token, would form two clusters or one that lists
+// members that never start).
+class BootstrapWhole final : public Invariant {
+ public:
+  const char* name() const override { return "bootstrap-whole"; }
+  void before_event(const Event&, const World&) override { check_step(); }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    const auto* launch = as<core::LaunchMember>(effect);
+    if (launch == nullptr || launch->spec.cluster_state != "new") {
+      return std::nullopt;
+    }
+    const auto& spec = launch->spec;
+    if (step_.empty() && done_.contains(spec.cluster_token)) {
+      return "launch of " + spec.member.name + " into cluster " + spec.cluster_token +
+             " with state new after its bootstrap";
+    }
+    if (!step_.empty() &&
+        (spec.cluster_token != step_token_ || spec.initial_cluster != step_initial_)) {
+      return "launches of one step with state new disagree: " + spec.member.name + " has " +
+             spec.cluster_token + " " + spec.initial_cluster + ", the step's first " + step_token_ +
+             " " + step_initial_;
+    }
+    step_token_ = spec.cluster_token;
+    step_initial_ = spec.initial_cluster;
+    step_.push_back(spec.member.name + "=" + spec.member.peer_url());
+    return std::nullopt;
+  }
+  std::optional<std::string> after_step(const World&) override { return check_step(); }
+
+ private:
+  std::optional<std::string> check_step() {
+    if (step_.empty()) {
+      return std::nullopt;
+    }
+    std::set<std::string> named;
+    std::string rest = step_initial_;
+    for (std::size_t at = 0; at <= rest.size();) {
+      const auto comma = rest.find(',', at);
+      named.insert(rest.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) {
+        break;
+      }
+      at = comma + 1;
+    }
+    const std::set<std::string> launched(step_.begin(), step_.end());
+    const std::string token = step_token_;
+    const std::string initial = step_initial_;
+    const std::size_t count = step_.size();
+    step_.clear();
+    done_.insert(token);
+    if (launched != named || count != named.size()) {
+      return "cluster " + token + " launched with " + std::to_string(count) +
+             " member(s) but its initial cluster is " + initial;
+    }
+    return std::nullopt;
+  }
+  std::vector<std::string> step_;  // name=peer url of the new launches of this step
+  std::string step_token_;
+  std::string step_initial_;
+  std::set<std::string> done_;  // tokens bootstrapped
 };
 
 // No member is added (and so launched) unless a health check that started
@@ -1033,6 +1109,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
   list.push_back(std::make_unique<OneChangeAtATime>());
+  list.push_back(std::make_unique<BootstrapWhole>());
   list.push_back(std::make_unique<GrowOnlyWhenFreshlyHealthy>());
   list.push_back(std::make_unique<QuorumSafeRemoval>());
   list.push_back(std::make_unique<SingleLiveCluster>());

@@ -135,6 +135,33 @@ void World::perform(const core::LaunchMember& e) {
   tasks_.push_back(std::move(t));
   const std::string task_id = m.task_id;
   after(rng_.millis(100, 800), [this, task_id] { executor_start(task_id); });
+  maybe_fault_bootstrap(e);
+}
+
+// Now and then the first static bootstrap of a run loses a member while it
+// forms: its agent crashes or is cut off, before or after the member
+// started, so that a majority may or may not remain (issue 12).
+void World::maybe_fault_bootstrap(const core::LaunchMember& e) {
+  if (!faults_on_ || bootstrap_fault_drawn_ || e.spec.cluster_state != "new" ||
+      e.spec.initial_cluster.find(',') == std::string::npos) {
+    return;
+  }
+  bootstrap_fault_drawn_ = true;
+  if (!rng_.chance(0.3)) {
+    return;
+  }
+  const std::string agent_id = e.spec.member.agent_id;
+  after(rng_.millis(0, 3000), [this, agent_id] {
+    for (std::size_t i = 0; i < agents_.size(); ++i) {
+      if (agents_[i].id == agent_id && agents_[i].state == Agent::State::kUp && agents_down_ < 2) {
+        if (tracing()) {
+          trace("fault: during the static bootstrap");
+        }
+        agent_down(i, rng_.chance(0.5) ? Agent::State::kCrashed : Agent::State::kPartitioned,
+                   rng_.millis(1000, 90000));
+      }
+    }
+  });
 }
 
 void World::agent_update(const std::string& task_id, core::TaskState state, std::string reason,
@@ -236,6 +263,17 @@ void World::perform(const core::DeclineOffer& e) {
     a->refuse_until = now_ + Millis{static_cast<int64_t>(e.refuse_seconds * 1000)};
   }
   offers_.erase(it);
+}
+
+// REVIVE: the master drops the framework's refuse filters; every agent is
+// offered again in the next round.
+void World::perform(const core::ReviveOffers&) {
+  if (!subscribed_) {
+    return;
+  }
+  for (auto& a : agents_) {
+    a.refuse_until = Millis{0};
+  }
 }
 
 void World::perform(const core::KillTask& e) {

@@ -5,6 +5,7 @@
 #include "invariants.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace etcdmesos::sim {
@@ -18,7 +19,7 @@ constexpr Millis kOfferInterval = 1000ms;
 constexpr uint64_t kMaxUnlocks = 3;
 }  // namespace
 
-core::Config sim_config(std::size_t cluster_size) {
+core::Config sim_config(std::size_t cluster_size, uint64_t seed) {
   core::Config c;
   c.framework_name = "etcd-sim";
   c.cluster_size = cluster_size;
@@ -36,11 +37,16 @@ core::Config sim_config(std::size_t cluster_size) {
   // Production asks Mesos about every task every 5 minutes
   // (-reconcile-interval); shortened like the other timers.
   c.implicit_reconcile_interval = 120000ms;
+  // No window (all at once only when one offer round has every agent), a
+  // short one and a long one; the 5-second wait before a join as
+  // production sets it, or none (etcd refuses early adds).
+  c.bootstrap_window = std::array{0ms, 1000ms, 3000ms}[seed % 3];
+  c.join_settle = seed % 2 == 0 ? 5500ms : 0ms;
   return c;
 }
 
 core::Config World::core_config() const {
-  auto c = sim_config(options_.cluster_size);
+  auto c = sim_config(options_.cluster_size, options_.seed);
   c.persist = options_.persist;
   return c;
 }
@@ -50,7 +56,7 @@ World::World(const SimOptions& options)
       rng_(options.seed),
       core_(std::make_unique<core::SchedulerCore>(
           [&] {
-            auto c = sim_config(options.cluster_size);
+            auto c = sim_config(options.cluster_size, options.seed);
             c.persist = options.persist;
             return c;
           }(),

@@ -77,8 +77,9 @@ struct Outcome {
 };
 
 // The core configuration the simulator runs with: production rules, timers
-// shortened so that a run covers many of them.
-core::Config sim_config(std::size_t cluster_size);
+// shortened so that a run covers many of them; the static bootstrap's
+// window and etcd's join settle varied by seed.
+core::Config sim_config(std::size_t cluster_size, uint64_t seed);
 
 Outcome run_simulation(const SimOptions& options);
 
@@ -155,7 +156,7 @@ struct Process {
 
 struct Voter {
   uint64_t id = 0;
-  std::string name;  // empty until started
+  std::string name;  // empty until started, but for a static bootstrap's members
   std::string peer_url;
   std::string client_url;  // empty until started
   int process = -1;
@@ -163,6 +164,10 @@ struct Voter {
 
 struct Cluster {
   std::string token;
+  // Started with --initial-cluster-state new: the members launched with the
+  // same token and initial cluster join it as they start (static bootstrap).
+  bool bootstrap = false;
+  std::string initial_cluster;
   std::vector<Voter> voters;
   uint64_t raft_index = 1;
   uint64_t term = 1;
@@ -276,6 +281,7 @@ class World {
   void offer_round();
   void perform(const core::LaunchMember& e);
   void perform(const core::DeclineOffer& e);
+  void perform(const core::ReviveOffers& e);
   void perform(const core::KillTask& e);
   void perform(const core::Acknowledge& e);
   void perform(const core::Reconcile& e);
@@ -361,6 +367,7 @@ class World {
   std::optional<std::string> may_add(const Cluster& c, const Process& via) const;
   std::optional<std::string> may_remove(const Cluster& c, const Process& via, uint64_t id) const;
   void crash_process(int pid);
+  void maybe_fault_bootstrap(const core::LaunchMember& e);
   Process* random_running_process();
 
   SimOptions options_;
@@ -410,6 +417,8 @@ class World {
   // The seed's executor fails to copy its data aside (disk full) with this
   // probability: it reports a failure with its data untouched.
   double seed_copy_failure_ = 0;
+  // A fault aimed at the first static bootstrap of the run has been drawn.
+  bool bootstrap_fault_drawn_ = false;
 
   // ZooKeeper store (its own random stream: runs without --persist stay
   // exactly as they were)

@@ -67,6 +67,29 @@ TEST(CoreReplacement, LostMemberIsRemovedFromEtcdBeforeAReplacementLaunches) {
   EXPECT_LT(launch_at, h.history.size());
 }
 
+// Issue 12, item 4: offers declined while the cluster was complete are
+// refused for offer_refuse_seconds; a member leaving it revives them, so the
+// replacement's offer is not held back that long. Once.
+TEST(CoreReplacement, AMemberLeavingACompleteClusterRevivesOffersOnce) {
+  Harness h;
+  h.bring_up(3);
+  auto fx = h.report(*h.member("etcd-2"), TaskState::kFailed);
+  EXPECT_EQ(count<ReviveOffers>(fx), 1u);
+  // Already below size: the filters were cleared, the declines since are short.
+  fx = h.report(*h.member("etcd-3"), TaskState::kFailed);
+  EXPECT_EQ(count<ReviveOffers>(fx), 0u);
+  EXPECT_EQ(count<ReviveOffers>(h.advance(1000ms)), 0u);
+}
+
+TEST(CoreReplacement, AReviveWaitsUntilSubscribedAgain) {
+  Harness h;
+  h.bring_up(3);
+  h.step(Disconnected{});
+  EXPECT_EQ(count<ReviveOffers>(h.step(AgentLost{"a1"})), 0u);
+  EXPECT_EQ(count<ReviveOffers>(h.advance(1000ms)), 0u);
+  EXPECT_EQ(count<ReviveOffers>(h.step(Subscribed{"fw-1"})), 1u);
+}
+
 TEST(CoreReplacement, AMemberEtcdNoLongerListsCountsAsRemoved) {
   Harness h;
   h.bring_up(3);

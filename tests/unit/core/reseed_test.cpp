@@ -268,6 +268,39 @@ TEST(CoreReseed, NoOldMemberIsStoppedBeforeTheSeedIsHealthyAloneThenTheClusterGr
             "etcd-5=http://127.0.0.6:31000," + adds[0].name + "=http://127.0.0.7:31000");
 }
 
+// Issue 12, item 4: growth after a reseed waits for etcd's 5-second rule
+// only where etcd applies it. The seed is a one-member cluster: its second
+// member is added at once; the third waits until the second has been
+// connected for 5 s (join_settle after its TASK_RUNNING).
+TEST(CoreReseed, GrowthAfterAReseedWaitsForEtcdsFiveSecondRuleOnlyFromTheSecondMember) {
+  Config c = config_of(5);
+  c.join_settle = 5500ms;
+  Harness h(c);
+  const auto all = livelock_five(h);
+  const ReseedOrder seed = reseed_to_seed_order(h, all);
+  h.step(ReseedReport{seed.task_id, seed.reseed_id, ReseedAction::kSeed, true, "serves"});
+  h.tick_until_check();
+  h.answer_check(true);  // the seed alone is healthy: the old member is retired
+  ASSERT_EQ(h.core.members().size(), 1u);
+  h.tick_until_check();
+  h.answer_check(true);
+  auto adds = only<AddEtcdMember>(h.offers({offer("o6", 6)}));
+  ASSERT_EQ(adds.size(), 1u);  // no wait for a one-member cluster
+  auto second = only<LaunchMember>(h.step(MemberAdded{adds[0].name, true, 66, ""}));
+  ASSERT_EQ(second.size(), 1u);
+  h.report(second[0].spec.member, TaskState::kRunning);
+  const Millis joined = h.now;
+  h.tick_until_check();
+  h.answer_check(true);
+  ASSERT_LT(h.now, joined + 5500ms);
+  EXPECT_EQ(count<AddEtcdMember>(h.offers({offer("o7", 7)})), 0u);
+  EXPECT_NE(h.core.plan_reason().find("5-second"), std::string::npos) << h.core.plan_reason();
+  while (h.now < joined + 5500ms) {
+    h.advance(1000ms);
+  }
+  EXPECT_EQ(count<AddEtcdMember>(h.offers({offer("o8", 7)})), 1u);
+}
+
 TEST(CoreReseed, ASeedThatIsNotHealthyInTimeIsKilledAndTheNextCandidateTried) {
   Harness h(config_of(5));
   const auto all = livelock_five(h);

@@ -1,5 +1,6 @@
 // The etcd command line and environment for a member (reference etcd §2).
 #include "executor/etcd_command.hpp"
+#include "codec/task_data.hpp"
 #include "executor/executor.hpp"
 #include "support/processes.hpp"
 
@@ -40,6 +41,35 @@ TEST(EtcdArgv, CarriesEveryMemberFlag) {
       "--log-outputs=stderr",
   };
   EXPECT_EQ(argv, expected);
+}
+
+// Each member of a static bootstrap starts with every member in its initial
+// cluster and state new, as the scheduler wrote them into the task.
+TEST(EtcdArgv, AStaticBootstrapMemberNamesEveryMemberAndStartsNew) {
+  const std::string initial =
+      "etcd-1=http://10.0.0.1:31000,etcd-2=http://10.0.0.2:31000,etcd-3=http://10.0.0.3:31000";
+  for (int i = 1; i <= 3; ++i) {
+    MemberTaskData d;
+    d.name = "etcd-" + std::to_string(i);
+    d.host = "10.0.0." + std::to_string(i);
+    d.peer_port = 31000;
+    d.client_port = 31001;
+    d.initial_cluster = initial;
+    d.cluster_state = "new";
+    d.cluster_token = "etcd-5eed";
+    auto decoded = decode_member_task_data(encode(d));
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    const auto argv = etcd_argv(*decoded, "/sandbox/etcd", "/sandbox/etcd-data");
+    auto has = [&](const std::string& flag) {
+      return std::find(argv.begin(), argv.end(), flag) != argv.end();
+    };
+    EXPECT_TRUE(has("--initial-cluster=" + initial));
+    EXPECT_TRUE(has("--initial-cluster-state=new"));
+    EXPECT_TRUE(has("--initial-cluster-token=etcd-5eed"));
+    EXPECT_TRUE(has("--name=etcd-" + std::to_string(i)));
+    EXPECT_TRUE(has("--initial-advertise-peer-urls=http://10.0.0." + std::to_string(i) + ":31000"));
+    EXPECT_FALSE(has("--force-new-cluster"));
+  }
 }
 
 TEST(EtcdArgv, BracketsAnIpv6Host) {

@@ -1,6 +1,7 @@
 #include "scheduler/convert.hpp"
 
 #include "codec/task_data.hpp"
+#include "core/scheduler_core.hpp"
 
 #include <gtest/gtest.h>
 
@@ -92,6 +93,48 @@ TEST(Convert, TaskInfoCarriesResourcesExecutorDataAndDiscovery) {
   ASSERT_EQ(task.discovery->ports.size(), 2u);
   EXPECT_EQ(task.discovery->ports[0].name, "client");
   EXPECT_EQ(task.discovery->ports[0].number, 31007u);
+}
+
+// A static bootstrap (issue 12): every member's task carries the one initial
+// cluster naming all of them, state new and the one token, so that each
+// executor starts its etcd into the same new cluster.
+TEST(Convert, EveryTaskOfAStaticBootstrapCarriesTheWholeInitialCluster) {
+  core::Config config;
+  config.cluster_size = 3;
+  core::SchedulerCore core(config, 7);
+  core.step(core::Subscribed{"fw-1"}, core::Millis{0});
+  core::OffersReceived offers;
+  for (int i = 1; i <= 3; ++i) {
+    core::OfferView o;
+    o.offer_id = "o" + std::to_string(i);
+    o.agent_id = "a" + std::to_string(i);
+    o.hostname = "10.0.0." + std::to_string(i);
+    o.cpus = 4;
+    o.mem_mb = 4096;
+    o.disk_mb = 4096;
+    o.ports = {{31000, 31009}};
+    offers.offers.push_back(o);
+  }
+  ExecutorTemplate t{"http://s:1/etcd-mesos-executor", "http://s:1/etcd", "http://s:1/etcdctl",
+                     "etcd"};
+  std::vector<std::string> names;
+  for (const auto& effect : core.step(offers, core::Millis{1})) {
+    const auto* launch = std::get_if<core::LaunchMember>(&effect);
+    if (launch == nullptr) {
+      continue;
+    }
+    auto task = make_task_info(launch->spec, config, t);
+    ASSERT_TRUE(task.data);
+    auto data = decode_member_task_data(*task.data);
+    ASSERT_TRUE(data) << data.error().message;
+    EXPECT_EQ(data->cluster_state, "new");
+    EXPECT_EQ(data->initial_cluster,
+              "etcd-1=http://10.0.0.1:31000,etcd-2=http://10.0.0.2:31000,"
+              "etcd-3=http://10.0.0.3:31000");
+    EXPECT_EQ(data->cluster_token, core.cluster_token());
+    names.push_back(data->name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"etcd-1", "etcd-2", "etcd-3"}));
 }
 
 TEST(Convert, AdjacentPortsBecomeOneRange) {

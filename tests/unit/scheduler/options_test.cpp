@@ -19,6 +19,7 @@ TEST(Options, DefaultsMatchTheOriginal) {
   EXPECT_EQ(o->admin_port, 23400);
   EXPECT_TRUE(o->single_instance_per_slave);
   EXPECT_EQ(o->failover_timeout_seconds, 604800);
+  EXPECT_EQ(o->bootstrap_window_seconds, 2);
 }
 
 TEST(Options, AcceptsGoStyleAndGnuStyle) {
@@ -85,6 +86,10 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   EXPECT_EQ(zk_auth->zk_auth_file, "/etc/etcd-mesos/zk");
   EXPECT_FALSE(zk_auth->zk_acl_world_read);
 
+  auto window = parse({"--bootstrap-window=-1"});
+  ASSERT_FALSE(window);
+  EXPECT_NE(window.error().message.find("bootstrap-window"), std::string::npos);
+
   auto half_auth = parse({"--mesos-authentication-principal=p"});
   ASSERT_FALSE(half_auth);
   EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
@@ -139,6 +144,7 @@ TEST(Options, HelpIsAnEmptyErrorAndHelpTextNamesEveryFlag) {
                            "--failover-timeout-seconds",
                            "--framework-weburi",
                            "--mesos-offer-refuse-seconds",
+                           "--bootstrap-window",
                            "--mesos-authentication-principal",
                            "--mesos-authentication-secret-file",
                            "--zk-framework-persist",
