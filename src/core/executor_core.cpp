@@ -121,7 +121,7 @@ void ExecutorCore::spawn(bool force_new_cluster, SpawnFor why, Effects& out) {
   kill_at_.reset();
   serving_since_.reset();
   spawn_for_ = why;
-  out.emplace_back(std::in_place_type<SpawnEtcd>, generation_, force_new_cluster);
+  out.emplace_back(SpawnEtcd{generation_, force_new_cluster});
 }
 
 void ExecutorCore::on(const EtcdSpawnFailed& e, Millis now, Effects& out) {
