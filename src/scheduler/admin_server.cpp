@@ -1,10 +1,9 @@
 #include "scheduler/admin_server.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace etcdmesos::scheduler {
 
@@ -56,13 +55,6 @@ bool authorized(const io::Request& req, const std::string& secret) {
   return same_secret(header.substr(kBearer.size()), secret);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // Why a mutating request may come from a page in a browser rather than from
 // an operator, or nothing. A page on another site can make a browser post to
 // any server the browser reaches, without reading the answer:
@@ -73,10 +65,11 @@ std::string lower(std::string_view text) {
 //   must then be an IP address or localhost. With a secret it cannot: the
 //   page does not know the Bearer token, and a browser adds none by itself.
 std::optional<std::string> foreign_request(const io::Request& req, bool has_secret) {
-  const std::string host = lower(req[http::field::host]);
+  const std::string host = boost::algorithm::to_lower_copy(std::string(req[http::field::host]));
   if (const auto origin = req[http::field::origin]; !origin.empty()) {
     auto url = boost::urls::parse_absolute_uri(origin);
-    if (!url || !url->has_authority() || lower(url->encoded_authority()) != host) {
+    if (!url || !url->has_authority() ||
+        boost::algorithm::to_lower_copy(std::string(url->encoded_authority())) != host) {
       return "Origin '" + std::string(origin.substr(0, 128)) + "' is not this server ('" +
              host.substr(0, 128) + "'): mutating requests are not taken from other sites";
     }

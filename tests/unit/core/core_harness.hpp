@@ -12,8 +12,9 @@ namespace etcdmesos::core::testing {
 
 using namespace std::chrono_literals;
 
-template <class T>
-std::vector<T> only(const std::vector<Effect>& effects) {
+// The effects of one kind, for either core's effect variant.
+template <class T, class AnyEffect>
+std::vector<T> only(const std::vector<AnyEffect>& effects) {
   std::vector<T> out;
   for (const auto& e : effects) {
     if (const auto* t = std::get_if<T>(&e)) {
@@ -23,8 +24,8 @@ std::vector<T> only(const std::vector<Effect>& effects) {
   return out;
 }
 
-template <class T>
-std::size_t count(const std::vector<Effect>& effects) {
+template <class T, class AnyEffect>
+std::size_t count(const std::vector<AnyEffect>& effects) {
   return only<T>(effects).size();
 }
 

@@ -3,6 +3,7 @@
 // exit, KILL/SHUTDOWN/a lost agent, and the steps of a reseed's fence and
 // seed with what each answer says about the data.
 #include "core/executor_core.hpp"
+#include "core_harness.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,18 +15,12 @@ using Effects = std::vector<ExecutorEffect>;
 
 template <class T>
 std::vector<T> all(const Effects& effects) {
-  std::vector<T> out;
-  for (const auto& e : effects) {
-    if (const auto* t = std::get_if<T>(&e)) {
-      out.push_back(*t);
-    }
-  }
-  return out;
+  return testing::only<T>(effects);
 }
 
 template <class T>
 bool has(const Effects& effects) {
-  return !all<T>(effects).empty();
+  return testing::count<T>(effects) > 0;
 }
 
 template <class T>
