@@ -3,6 +3,7 @@
 // environment (reference mesos §15).
 #include "common/command_line.hpp"
 #include "common/log.hpp"
+#include "common/time_source.hpp"
 #include "executor/executor.hpp"
 #include "io/mesos_executor_client.hpp"
 #include "io/process.hpp"
@@ -13,7 +14,6 @@
 
 #include <csignal>
 #include <iostream>
-#include <random>
 
 namespace {
 
@@ -64,17 +64,14 @@ Result<Flags> parse_flags(int argc, char** argv) {
   return f;
 }
 
-uint64_t random_seed() {
-  std::random_device device;
-  return (static_cast<uint64_t>(device()) << 32) ^ device();
-}
-
 int run(const Flags& flags, const io::ExecutorSettings& settings,
         const std::map<std::string, std::string>& env) {
   boost::asio::io_context io;
   io::MesosExecutorClient::Config config;
   config.settings = settings;
-  config.random_seed = random_seed();
+  // The one clock and the one generator of the whole executor.
+  config.time = &real_time();
+  config.random = &process_random();
   io::MesosExecutorClient client(io.get_executor(), config);
 
   executor::ExecutorOptions options;
@@ -83,6 +80,7 @@ int run(const Flags& flags, const io::ExecutorSettings& settings,
   options.etcd_bin =
       flags.etcd_bin.empty() ? executor::default_etcd_bin(options.sandbox) : flags.etcd_bin;
   options.environment = env;
+  options.time = config.time;
   options.etcd_restart_attempts = flags.etcd_restart_attempts;
   options.shutdown_grace =
       std::chrono::ceil<std::chrono::milliseconds>(settings.shutdown_grace_period);

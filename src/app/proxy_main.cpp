@@ -1,5 +1,6 @@
 // etcd-mesos-proxy: flags, logging, signal handling, wiring. Nothing else.
 #include "common/log.hpp"
+#include "common/time_source.hpp"
 #include "io/master_detector.hpp"
 #include "proxy/follower.hpp"
 #include "proxy/gateway_supervisor.hpp"
@@ -75,9 +76,12 @@ int run(const proxy::ProxyOptions& o) {
   settings.command.etcd_bin = o.etcd_bin;
   settings.command.listen_addr = *proxy::listen_address_from_urls(o.listen_client_urls);
   settings.command.retry_delay = o.gateway_retry_delay();
+  // The one clock of the whole proxy.
+  settings.time = &real_time();
   proxy::GatewaySupervisor gateway(io.get_executor(), settings);
   proxy::MembershipFollower follower(
-      io.get_executor(), proxy::FollowerConfig{o.framework_name, o.poll_interval(), o.data_dir},
+      io.get_executor(),
+      proxy::FollowerConfig{o.framework_name, o.poll_interval(), o.data_dir, settings.time},
       *wiring->source, gateway);
   gateway.start();
   follower.start();

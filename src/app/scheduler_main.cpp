@@ -1,5 +1,6 @@
 // etcd-mesos-scheduler: flags, logging, signal handling, wiring. Nothing else.
 #include "common/log.hpp"
+#include "common/time_source.hpp"
 #include "scheduler/options.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   }
   try {
     boost::asio::io_context io;
-    scheduler::Scheduler sched(io, *options);
+    // The one clock and the one generator of the whole scheduler.
+    scheduler::Scheduler sched(io, *options, real_time(), process_random());
     if (auto started = sched.start(); !started) {
       logger("scheduler")->critical("cannot start: {}", started.error().message);
       return 1;

@@ -35,7 +35,6 @@
 namespace etcdmesos::executor {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 using mesos::TaskState;
 using std::chrono::milliseconds;
 using Phase = Executor::Phase;
@@ -187,7 +186,7 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
         mesos_(m),
         on_exit_(std::move(exit)),
         core_(core_config(options_)),
-        timer_(executor) {
+        timer_(executor, *options_.time) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(options_.etcd_bin, ec);
     if (!ec) {
@@ -218,7 +217,7 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> ask_status();
   void kill_etcd_now();
   core::Millis now() const {
-    return std::chrono::duration_cast<core::Millis>(Clock::now().time_since_epoch());
+    return std::chrono::duration_cast<core::Millis>(options_.time->now().time_since_epoch());
   }
   std::filesystem::path data_dir() const { return options_.sandbox / "etcd-data"; }
 
@@ -239,7 +238,7 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   std::uintmax_t stderr_offset_ = 0;
   std::optional<std::string> terminal_uuid_;
   // Wakes the core at its next deadline.
-  asio::steady_timer timer_;
+  Timer timer_;
 };
 
 io::MesosExecutorCallbacks Executor::Impl::callbacks() {
@@ -367,7 +366,8 @@ void Executor::Impl::arm_timer() {
     timer_.cancel();
     return;
   }
-  timer_.expires_at(Clock::time_point(std::chrono::duration_cast<Clock::duration>(*deadline)));
+  timer_.expires_at(
+      TimeSource::TimePoint(std::chrono::duration_cast<TimeSource::Duration>(*deadline)));
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     if (auto self = weak.lock(); self && !ec) {
       self->on_timer();
@@ -537,8 +537,9 @@ void Executor::Impl::perform(const core::LogLine& e) {
 
 asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {
   auto self = shared_from_this();
-  asio::steady_timer pause(ex_);
-  const auto began = Clock::now();
+  TimeSource& time = *options_.time;
+  Timer pause(ex_, time);
+  const auto began = time.now();
   auto next_report = began + kNotReadyReportInterval;
   auto current = [&] { return !destroyed_ && core_.probe_ready(generation); };
   while (current()) {
@@ -551,14 +552,14 @@ asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {
       co_return;
     }
     log()->debug("etcd not ready yet: {}", status.error().message);
-    if (Clock::now() >= next_report) {
+    if (time.now() >= next_report) {
       // Expected while a new cluster waits for its other members; worth a
       // line now and then, as it also shows a member that never comes up.
       log()->info("etcd member '{}' not serving on {} after {} s: {}", data_.name,
                   client_.to_string(),
-                  std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - began).count(),
+                  std::chrono::duration_cast<std::chrono::seconds>(time.now() - began).count(),
                   status.error().message);
-      next_report = Clock::now() + kNotReadyReportInterval;
+      next_report = time.now() + kNotReadyReportInterval;
     }
     pause.expires_after(options_.ready_poll_interval);
     co_await pause.async_wait(kTuple);

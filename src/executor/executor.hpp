@@ -49,6 +49,7 @@
 // TASK_FAILED updates, never a crash.
 #pragma once
 
+#include "common/time_source.hpp"
 #include "core/executor_core.hpp"
 #include "executor/data_copy.hpp"
 #include "io/mesos_executor_client.hpp"
@@ -81,6 +82,9 @@ struct ExecutorOptions {
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(5);
   // Readiness probe: one status request at a time, each with this timeout.
   std::chrono::milliseconds ready_poll_interval = std::chrono::milliseconds(200);
+  // The clock of the core (restart backoff, kill and shutdown grace) and of
+  // the readiness polls; must outlive the executor.
+  TimeSource* time = &real_time();
   std::chrono::milliseconds ready_request_timeout = std::chrono::seconds(1);
   // How long to wait for the agent to acknowledge the terminal update.
   std::chrono::milliseconds terminal_ack_timeout = std::chrono::seconds(30);

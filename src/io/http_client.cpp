@@ -26,6 +26,8 @@ namespace etcdmesos::io {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+// os-clock: every deadline here bounds real socket I/O, and Beast's
+// tcp_stream keeps its timers on the steady clock; see common/time_source.hpp.
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -208,7 +210,7 @@ Request make_request(http::verb verb, std::string target, const Endpoint& to, st
 asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoint to, Request req,
                                                std::chrono::milliseconds timeout,
                                                std::size_t body_limit) {
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   beast::tcp_stream stream(ex);
   auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
   if (!sent) {
@@ -258,7 +260,7 @@ asio::awaitable<Result<Response>> HttpConnection::request(Request req,
   if (s.closed) {
     co_return closed_error();
   }
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   if (s.stream.socket().is_open() && (s.buffer.size() > 0 || closed_while_idle(s.stream))) {
     logger("http")->debug("connection to {} was closed while idle; opening a new one",
                           s.to.to_string());
@@ -317,7 +319,7 @@ HttpStream::~HttpStream() {
 
 asio::awaitable<Result<std::unique_ptr<HttpStream>>> HttpStream::open(
     asio::any_io_executor ex, Endpoint to, Request req, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   auto state = std::make_unique<State>(ex, to);
   state->buffer.reserve(kStreamReadChunk);  // as in http_request
   auto sent = co_await connect_and_send(state->stream, to, req, deadline, timeout);
@@ -376,10 +378,10 @@ asio::awaitable<Result<std::optional<std::string>>> HttpStream::read_some(
 
 asio::awaitable<Result<std::string>> HttpStream::read_all(std::chrono::milliseconds timeout,
                                                           std::size_t body_limit) {
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   std::string all;
   for (;;) {
-    const auto left = deadline - Clock::now();
+    const auto left = deadline - Clock::now();  // os-clock: socket I/O
     if (left <= Clock::duration::zero()) {
       co_return describe_failure("read body from", state_->to, beast::error::timeout, timeout);
     }

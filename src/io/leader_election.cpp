@@ -75,9 +75,9 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
         info(std::move(candidate_info)),
         callbacks(std::move(cb)),
         options(opts),
-        retry_timer(ex),
-        recheck_timer(ex),
-        grace_timer(ex) {}
+        retry_timer(ex, client.time()),
+        recheck_timer(ex, client.time()),
+        grace_timer(ex, client.time()) {}
 
   asio::any_io_executor ex;
   ZkClient* zk;  // null once stopped
@@ -85,9 +85,9 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
   std::string info;
   Callbacks callbacks;
   Options options;
-  asio::steady_timer retry_timer;
-  asio::steady_timer recheck_timer;
-  asio::steady_timer grace_timer;  // runs while a leader is disconnected
+  Timer retry_timer;
+  Timer recheck_timer;
+  Timer grace_timer;  // runs while a leader is disconnected
   bool grace_armed = false;
   uint64_t grace_epoch = 0;  // a cancelled wait that runs late sees a newer one
 
@@ -114,7 +114,7 @@ struct LeaderElection::State : std::enable_shared_from_this<State> {
   void elect();
   void depose(const std::string& why);
   void request_check();
-  void schedule(asio::steady_timer& timer, milliseconds after);
+  void schedule(Timer& timer, milliseconds after);
   static asio::awaitable<void> check_loop(std::shared_ptr<State> self);
   asio::awaitable<Result<void>> check();
   asio::awaitable<Result<void>> join(uint64_t generation);
@@ -236,7 +236,7 @@ void LeaderElection::State::request_check() {
   asio::co_spawn(ex, check_loop(shared_from_this()), asio::detached);
 }
 
-void LeaderElection::State::schedule(asio::steady_timer& timer, milliseconds after) {
+void LeaderElection::State::schedule(Timer& timer, milliseconds after) {
   timer.expires_after(after);
   const bool recheck = &timer == &recheck_timer;
   timer.async_wait([weak = weak_from_this(), recheck](boost::system::error_code ec) {

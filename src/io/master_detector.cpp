@@ -88,19 +88,21 @@ struct MasterDetector::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor executor, ZkClient* client, std::string znode, milliseconds retry)
       : ex(std::move(executor)),
         zk(client),
+        time(client != nullptr ? client->time() : real_time()),
         path(std::move(znode)),
         retry_interval(retry),
-        retry_timer(ex) {}
+        retry_timer(ex, time) {}
 
   asio::any_io_executor ex;
   ZkClient* zk = nullptr;  // null in fixed mode and after stop()
+  TimeSource& time;        // the client's: a fixed leader waits for nothing
   std::string path;
   milliseconds retry_interval;
-  asio::steady_timer retry_timer;
+  Timer retry_timer;
 
   std::optional<Endpoint> leader;
   std::vector<Listener> listeners;
-  std::list<asio::steady_timer*> waiters;
+  std::list<Timer*> waiters;
 
   bool refreshing = false;             // a refresh coroutine runs
   bool refresh_again = false;          // something changed while it ran
@@ -279,7 +281,8 @@ MasterDetector::MasterDetector(asio::any_io_executor ex, ZkClient& zk, std::stri
 
 Result<std::unique_ptr<MasterDetector>> MasterDetector::from_spec(asio::any_io_executor ex,
                                                                   std::string_view spec,
-                                                                  milliseconds zk_session_timeout) {
+                                                                  milliseconds zk_session_timeout,
+                                                                  TimeSource& time) {
   if (spec.substr(0, 5) != "zk://") {
     auto endpoint = parse_endpoint(spec);
     if (!endpoint) {
@@ -291,7 +294,7 @@ Result<std::unique_ptr<MasterDetector>> MasterDetector::from_spec(asio::any_io_e
   if (!url) {
     return url.error();
   }
-  auto zk = std::make_unique<ZkClient>(ex, url->servers, zk_session_timeout);
+  auto zk = std::make_unique<ZkClient>(ex, url->servers, zk_session_timeout, ZkAccess{}, time);
   auto detector = std::make_unique<MasterDetector>(ex, *zk, url->path);
   detector->owned_zk_ = std::move(zk);
   return detector;
@@ -308,9 +311,10 @@ std::optional<Endpoint> MasterDetector::leader() const {
 
 asio::awaitable<std::optional<Endpoint>> MasterDetector::current_leader(milliseconds wait) {
   auto state = state_;
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (!state->leader && state->zk != nullptr && std::chrono::steady_clock::now() < deadline) {
-    asio::steady_timer timer(state->ex, deadline);
+  const auto deadline = state->time.now() + wait;
+  while (!state->leader && state->zk != nullptr && state->time.now() < deadline) {
+    Timer timer(state->ex, state->time);
+    timer.expires_at(deadline);
     state->waiters.push_back(&timer);
     auto it = std::prev(state->waiters.end());
     boost::system::error_code ec;

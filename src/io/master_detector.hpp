@@ -56,10 +56,11 @@ class MasterDetector {
   MasterDetector(boost::asio::any_io_executor ex, ZkClient& zk, std::string path,
                  std::chrono::milliseconds retry_interval = std::chrono::seconds(1));
   // "host:port" or "zk://.../path"; in ZooKeeper mode the detector owns its
-  // client. Error for a malformed spec.
+  // client, whose waits run on `time`. Error for a malformed spec.
   static Result<std::unique_ptr<MasterDetector>> from_spec(
       boost::asio::any_io_executor ex, std::string_view spec,
-      std::chrono::milliseconds zk_session_timeout = std::chrono::seconds(10));
+      std::chrono::milliseconds zk_session_timeout = std::chrono::seconds(10),
+      TimeSource& time = real_time());
   ~MasterDetector();
   MasterDetector(const MasterDetector&) = delete;
   MasterDetector& operator=(const MasterDetector&) = delete;

@@ -31,7 +31,6 @@
 namespace etcdmesos::io {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 using State = MesosExecutorClient::State;
@@ -200,9 +199,9 @@ Result<ExecutorSettings> executor_settings_from(const std::map<std::string, std:
   return s;
 }
 
-std::string random_uuid(std::mt19937_64& rng) {
+std::string random_uuid(RandomSource& random) {
   std::string bytes(16, '\0');
-  const uint64_t halves[2] = {rng(), rng()};
+  const uint64_t halves[2] = {random(), random()};
   std::memcpy(bytes.data(), halves, sizeof(halves));
   // RFC 4122 §4.4: version 4 in the high nibble of byte 6, variant 10xx in
   // byte 8; the agent rejects an UPDATE whose uuid does not parse as one.
@@ -229,9 +228,8 @@ struct MesosExecutorClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::any_io_executor executor, Config c)
       : ex_(executor),
         config_(std::move(c)),
-        retry_timer_(executor),
-        post_wakeup_(executor),
-        rng_(config_.random_seed) {}
+        retry_timer_(executor, *config_.time),
+        post_wakeup_(executor) {}
 
   asio::awaitable<void> run(uint64_t my_run);
   asio::awaitable<Outcome> attempt(uint64_t gen);
@@ -248,7 +246,7 @@ struct MesosExecutorClient::Impl : std::enable_shared_from_this<Impl> {
   Result<std::string> send_update(mesos::TaskStatus status);
   void transition(State to, const std::string& detail);
   milliseconds backoff_max() const;
-  std::optional<std::string> window_closed(bool ever_subscribed, Clock::time_point since) const;
+  std::optional<std::string> window_closed(bool ever_subscribed, TimeSource::TimePoint since) const;
   void give_up(const std::string& reason);
   void stop();
 
@@ -271,9 +269,8 @@ struct MesosExecutorClient::Impl : std::enable_shared_from_this<Impl> {
   // The open subscription stream (owned by read_events), so stop() can
   // close it.
   HttpStream* stream_ = nullptr;
-  asio::steady_timer retry_timer_;
+  Timer retry_timer_;
   asio::steady_timer post_wakeup_;
-  std::mt19937_64 rng_;
 };
 
 void MesosExecutorClient::Impl::transition(State to, const std::string& detail) {
@@ -294,15 +291,15 @@ milliseconds MesosExecutorClient::Impl::backoff_max() const {
 // registration timeout; afterwards a checkpointing framework's executor may
 // wait for a restarting agent up to the recovery timeout, and any other
 // executor must exit at once.
-std::optional<std::string> MesosExecutorClient::Impl::window_closed(bool ever_subscribed,
-                                                                    Clock::time_point since) const {
+std::optional<std::string> MesosExecutorClient::Impl::window_closed(
+    bool ever_subscribed, TimeSource::TimePoint since) const {
   if (ever_subscribed && !config_.settings.checkpoint) {
     return "the framework does not checkpoint, so a lost agent connection ends the executor";
   }
   const auto window = ever_subscribed
                           ? std::chrono::ceil<milliseconds>(config_.settings.recovery_timeout)
                           : config_.registration_timeout;
-  if (Clock::now() - since >= window) {
+  if (config_.time->now() - since >= window) {
     return std::string(ever_subscribed ? "no agent to re-subscribe to within the recovery "
                                          "timeout of "
                                        : "could not subscribe within ") +
@@ -314,7 +311,7 @@ std::optional<std::string> MesosExecutorClient::Impl::window_closed(bool ever_su
 asio::awaitable<void> MesosExecutorClient::Impl::run(uint64_t my_run) {
   auto self = shared_from_this();
   bool ever_subscribed = false;
-  auto window_start = Clock::now();
+  auto window_start = config_.time->now();
   Backoff backoff(config_.backoff_initial, backoff_max());
   while (my_run == run_id_) {
     const uint64_t gen = ++generation_;
@@ -333,14 +330,14 @@ asio::awaitable<void> MesosExecutorClient::Impl::run(uint64_t my_run) {
     transition(State::kDisconnected, outcome.reason);
     if (outcome.reached_subscribed) {
       ever_subscribed = true;
-      window_start = Clock::now();
+      window_start = config_.time->now();
       backoff.reset();
     }
     if (auto closed = window_closed(ever_subscribed, window_start)) {
       give_up(*closed + " (last: " + outcome.reason + ")");
       co_return;
     }
-    const auto delay = backoff.next_jittered(rng_);
+    const auto delay = backoff.next_jittered(*config_.random);
     log()->info("subscribing again in {} ms", delay.count());
     retry_timer_.expires_after(delay);
     co_await retry_timer_.async_wait(kTuple);
@@ -535,7 +532,7 @@ asio::awaitable<void> MesosExecutorClient::Impl::post_updates(uint64_t gen) {
 asio::awaitable<void> MesosExecutorClient::Impl::post_with_retries(
     uint64_t gen, const mesos::TaskStatus& status) {
   Backoff backoff(config_.backoff_initial, backoff_max());
-  asio::steady_timer pause(ex_);
+  Timer pause(ex_, *config_.time);
   for (int attempt = 1; attempt <= config_.update_attempts; ++attempt) {
     auto sent = co_await post(status);
     if (gen != generation_ || sent) {
@@ -593,12 +590,8 @@ Result<std::string> MesosExecutorClient::Impl::send_update(mesos::TaskStatus sta
   }
   status.source = "SOURCE_EXECUTOR";
   status.executor_id = config_.settings.executor_id;
-  status.timestamp =
-      config_.wall_clock
-          ? config_.wall_clock()
-          : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  status.uuid = random_uuid(rng_);
+  status.timestamp = config_.time->epoch_seconds();
+  status.uuid = random_uuid(*config_.random);
   log()->info("task '{}' -> {}{}{}", status.task_id, mesos::to_string(status.state),
               status.message ? ": " : "", status.message.value_or(""));
   unacked_updates_.push_back(status);

@@ -22,6 +22,7 @@
 
 #include "codec/mesos.hpp"
 #include "common/error.hpp"
+#include "common/time_source.hpp"
 #include "io/http.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,7 +32,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -66,7 +66,7 @@ Result<ExecutorSettings> executor_settings_from(const std::map<std::string, std:
 
 // A random (version 4, RFC 4122 variant) UUID as 16 raw bytes: what an
 // UPDATE's status.uuid must hold (base64-encoded on the wire).
-std::string random_uuid(std::mt19937_64& rng);
+std::string random_uuid(RandomSource& random);
 
 struct MesosExecutorCallbacks {
   std::function<void(const mesos::ExecutorEventSubscribed&)> on_subscribed;
@@ -123,11 +123,11 @@ class MesosExecutorClient final : public MesosExecutor {
     std::size_t max_unacknowledged_updates = 256;
     std::size_t max_unacknowledged_tasks = 64;
     std::size_t max_record_bytes = mesos::kMaxMessageBytes;
-    // Seeds uuids and backoff jitter; the program seeds it from
-    // std::random_device, tests with a constant.
-    uint64_t random_seed = 0;
-    // Seconds since the epoch for status.timestamp (system clock if empty).
-    std::function<double()> wall_clock;
+    // The clock of every wait (backoff, registration and recovery windows,
+    // update retries) and of status.timestamp (its wall clock), and the
+    // generator of uuids and backoff jitter; both must outlive the client.
+    TimeSource* time = &real_time();
+    RandomSource* random = &process_random();
   };
 
   MesosExecutorClient(boost::asio::any_io_executor ex, Config config);

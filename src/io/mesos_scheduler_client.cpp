@@ -24,12 +24,10 @@
 
 #include <algorithm>
 #include <deque>
-#include <random>
 
 namespace etcdmesos::io {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using State = MesosSchedulerClient::State;
 
@@ -121,9 +119,8 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
         config_(std::move(c)),
         callbacks_(std::move(cb)),
         framework_id_(config_.framework_info.id),
-        retry_timer_(executor),
-        calls_ready_(executor),
-        rng_(config_.jitter_seed) {}
+        retry_timer_(executor, *config_.time),
+        calls_ready_(executor) {}
 
   asio::awaitable<void> run(uint64_t my_run);
   asio::awaitable<Outcome> attempt(uint64_t gen);
@@ -142,7 +139,7 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   Request subscribe_request(const Endpoint& to, const std::string& path) const;
   void authorize(Request& req) const;
   void transition(State to, const std::string& detail);
-  milliseconds watchdog() const;
+  milliseconds watchdog_limit() const;
 
   asio::any_io_executor ex_;
   Config config_;
@@ -165,14 +162,15 @@ struct MesosSchedulerClient::Impl : std::enable_shared_from_this<Impl> {
   Endpoint stream_to_;
   // Set when a leader change closed the stream: why the subscription ended.
   std::optional<std::string> leader_moved_;
-  asio::steady_timer retry_timer_;
+  // Set by the heartbeat watchdog when it closed the stream: why.
+  std::optional<std::string> silent_;
+  Timer retry_timer_;
   // While subscribed: the calls waiting to be sent (at most
   // max_queued_calls), the connection that sends them, and the writer's
   // wake-up.
   std::deque<mesos::Call> calls_;
   std::shared_ptr<HttpConnection> call_conn_;
   asio::steady_timer calls_ready_;
-  std::mt19937_64 rng_;
 };
 
 void MesosSchedulerClient::Impl::transition(State to, const std::string& detail) {
@@ -191,7 +189,7 @@ void MesosSchedulerClient::Impl::transition(State to, const std::string& detail)
   }
 }
 
-milliseconds MesosSchedulerClient::Impl::watchdog() const {
+milliseconds MesosSchedulerClient::Impl::watchdog_limit() const {
   const double interval =
       std::clamp(heartbeat_seconds_, kMinHeartbeatSeconds, kMaxHeartbeatSeconds);
   return ms_from_seconds(interval * std::max(1, config_.heartbeat_misses_allowed));
@@ -200,7 +198,8 @@ milliseconds MesosSchedulerClient::Impl::watchdog() const {
 asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
   auto self = shared_from_this();
   Backoff backoff(config_.backoff_initial, config_.backoff_max);
-  std::optional<Clock::time_point> no_leader_since;
+  TimeSource& time = *config_.time;
+  std::optional<TimeSource::TimePoint> no_leader_since;
   while (my_run == run_id_) {
     const uint64_t gen = ++generation_;
     Outcome outcome;
@@ -222,10 +221,10 @@ asio::awaitable<void> MesosSchedulerClient::Impl::run(uint64_t my_run) {
     if (!outcome.no_leader) {
       no_leader_since.reset();
     } else if (!no_leader_since) {
-      no_leader_since = Clock::now();
+      no_leader_since = time.now();
     }
-    const bool prompt = no_leader_since && Clock::now() - *no_leader_since < config_.no_leader_wait;
-    auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(rng_);
+    const bool prompt = no_leader_since && time.now() - *no_leader_since < config_.no_leader_wait;
+    auto delay = prompt ? config_.no_leader_retry : backoff.next_jittered(*config_.random);
     if (outcome.leader_moved) {
       delay = milliseconds::zero();
     }
@@ -332,27 +331,37 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
   recordio::Decoder decoder(config_.max_record_bytes);
   bool subscribed = false;
   // Until SUBSCRIBED the master gets request_timeout; afterwards the
-  // heartbeat watchdog applies. Either restarts with every event.
+  // heartbeat watchdog applies. Either restarts with every event. The
+  // watchdog is a timer on the injected clock that closes the stream; the
+  // read's own I/O deadline (twice as long) is only a backstop.
   auto silence_limit = config_.request_timeout;
-  auto deadline = Clock::now() + silence_limit;
+  Timer watchdog(ex_, *config_.time);
+  silent_.reset();
+  auto arm_watchdog = [&] {
+    watchdog.expires_after(silence_limit);
+    watchdog.async_wait([weak = weak_from_this(), gen, subscribed, limit = silence_limit,
+                         to](boost::system::error_code ec) {
+      auto impl = weak.lock();
+      if (ec || !impl || impl->generation_ != gen || impl->stream_ == nullptr) {
+        return;
+      }
+      impl->silent_ =
+          (subscribed ? "no event (not even a heartbeat) for " : "no SUBSCRIBED within ") +
+          std::to_string(limit.count()) + " ms from " + to.to_string();
+      impl->stream_->close();
+    });
+  };
+  arm_watchdog();
   for (;;) {
-    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-    // Not a conditional expression: GCC 12 miscompiles co_await inside one.
-    Result<std::optional<std::string>> piece = make_error("deadline passed");
-    if (left > milliseconds::zero()) {
-      piece = co_await owned->read_some(left);
-    }
+    auto piece = co_await owned->read_some(2 * silence_limit);
     if (gen != generation_) {
       co_return Outcome{subscribed, "stopped"};
     }
     if (leader_moved_) {
       co_return Outcome{subscribed, *leader_moved_, false, true};
     }
-    if (!piece && Clock::now() >= deadline) {
-      co_return Outcome{
-          subscribed,
-          (subscribed ? "no event (not even a heartbeat) for " : "no SUBSCRIBED within ") +
-              std::to_string(silence_limit.count()) + " ms from " + to.to_string()};
+    if (silent_) {
+      co_return Outcome{subscribed, *silent_};
     }
     if (!piece) {
       co_return Outcome{subscribed, "event stream failed: " + piece.error().message};
@@ -381,8 +390,8 @@ asio::awaitable<Outcome> MesosSchedulerClient::Impl::read_events(uint64_t gen,
       if (auto end = handle(gen, *event, subscribed)) {
         co_return Outcome{subscribed, *end};
       }
-      silence_limit = subscribed ? watchdog() : config_.request_timeout;
-      deadline = Clock::now() + silence_limit;
+      silence_limit = subscribed ? watchdog_limit() : config_.request_timeout;
+      arm_watchdog();
     }
   }
 }
@@ -481,7 +490,7 @@ asio::awaitable<void> MesosSchedulerClient::Impl::write_calls(
   auto self = shared_from_this();
   while (current(gen)) {
     if (calls_.empty()) {
-      calls_ready_.expires_at(Clock::time_point::max());
+      calls_ready_.expires_at(asio::steady_timer::time_point::max());
       co_await calls_ready_.async_wait(kTuple);
       continue;
     }

@@ -26,6 +26,7 @@
 
 #include "codec/mesos.hpp"
 #include "common/error.hpp"
+#include "common/time_source.hpp"
 #include "io/http.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -84,13 +85,18 @@ class MesosSchedulerClient final : public MesosScheduler {
     // Calls waiting to be sent; when full, the newest is dropped.
     std::size_t max_queued_calls = 1024;
     // Delay before re-subscribing: doubles from `backoff_initial` to
-    // `backoff_max`, each delay drawn from [d/2, d] by a generator seeded
-    // with `jitter_seed`; back to `backoff_initial` after a SUBSCRIBED.
+    // `backoff_max`, each delay drawn from [d/2, d] with `random`; back to
+    // `backoff_initial` after a SUBSCRIBED.
     std::chrono::milliseconds backoff_initial = std::chrono::milliseconds(500);
     std::chrono::milliseconds backoff_max = std::chrono::seconds(15);
-    uint64_t jitter_seed = 0;
+    // The clock of every wait above and below (backoff, heartbeat watchdog,
+    // no-leader window) and the jitter's generator; both must outlive the
+    // client.
+    TimeSource* time = &real_time();
+    RandomSource* random = &process_random();
     // The subscription is dropped when no event arrived for this many
-    // heartbeat intervals (the interval comes from SUBSCRIBED).
+    // heartbeat intervals (the interval comes from SUBSCRIBED), measured on
+    // `time`.
     int heartbeat_misses_allowed = 5;
     std::size_t max_record_bytes = mesos::kMaxMessageBytes;
     // 307 redirects to another master followed per connection attempt.

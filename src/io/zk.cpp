@@ -150,9 +150,9 @@ void c_client_log(const char* message) {
     log->debug("{}", message);
     return;
   }
-  auto now =
-      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count();
+  // Called on the C client's threads, only to rate-limit its log.
+  const auto since_boot = std::chrono::steady_clock::now().time_since_epoch();  // os-clock
+  auto now = std::chrono::duration_cast<milliseconds>(since_boot).count();
   int64_t last = last_error_ms.load();
   if (now - last < 10000 || !last_error_ms.compare_exchange_strong(last, now)) {
     ++suppressed;
@@ -196,17 +196,19 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
   using Start = std::function<int(zhandle_t*, Context*)>;
   struct PendingOp {
     ReplyCallback complete;
-    std::unique_ptr<asio::steady_timer> timer;
+    std::unique_ptr<Timer> timer;
     std::optional<uint64_t> watch_id;
   };
 
-  State(asio::any_io_executor executor, std::string server_list, milliseconds timeout, ZkAccess acc)
+  State(asio::any_io_executor executor, std::string server_list, milliseconds timeout, ZkAccess acc,
+        TimeSource& clock)
       : ex(std::move(executor)),
         servers(std::move(server_list)),
         session_timeout(timeout),
         op_timeout(std::max(timeout, milliseconds(2000))),
         access(std::move(acc)),
-        retry_timer(ex) {
+        time(clock),
+        retry_timer(ex, clock) {
     if (!access.digest.empty()) {
       // "auth" stands for the identities the session authenticated as.
       static char auth_scheme[] = "auth";
@@ -245,8 +247,9 @@ struct ZkClient::State : std::enable_shared_from_this<State> {
   std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
 
   std::vector<std::function<void(ZkSessionState)>> listeners;
-  std::list<asio::steady_timer*> connect_waiters;
-  asio::steady_timer retry_timer;
+  std::list<Timer*> connect_waiters;
+  TimeSource& time;
+  Timer retry_timer;
 
   void start_session();
   void end_session(int rc, bool notify_watches);
@@ -479,8 +482,9 @@ void ZkClient::State::await_answers(milliseconds limit) const {
   if (zh == nullptr || state != ZkSessionState::kConnected) {
     return;  // nothing will be answered soon; the close fails what is left
   }
+  // os-clock: a blocking wait for the C client's threads, not our timing.
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (in_flight->load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (in_flight->load() > 0 && std::chrono::steady_clock::now() < deadline) {  // os-clock
     std::this_thread::sleep_for(milliseconds(2));
   }
 }
@@ -510,7 +514,8 @@ void ZkClient::State::begin(std::function<int(zhandle_t*, Context*)> start, Repl
   auto& op = pending[id];
   op.complete = std::move(complete);
   op.watch_id = watch_id;
-  op.timer = std::make_unique<asio::steady_timer>(ex, op_timeout);
+  op.timer = std::make_unique<Timer>(ex, time);
+  op.timer->expires_after(op_timeout);
   op.timer->async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
     if (auto self = weak.lock(); self && !ec) {
       self->finish(id, Reply{ZOPERATIONTIMEOUT, {}, {}});
@@ -610,12 +615,13 @@ asio::awaitable<Reply> ZkClient::State::submit(std::function<int(zhandle_t*, Con
 
 asio::awaitable<bool> ZkClient::State::wait_connected_op(std::shared_ptr<State> self,
                                                          milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = self->time.now() + timeout;
   while (self->state != ZkSessionState::kConnected) {
-    if (self->closed || std::chrono::steady_clock::now() >= deadline) {
+    if (self->closed || self->time.now() >= deadline) {
       co_return false;
     }
-    asio::steady_timer timer(self->ex, deadline);
+    Timer timer(self->ex, self->time);
+    timer.expires_at(deadline);
     self->connect_waiters.push_back(&timer);
     auto it = std::prev(self->connect_waiters.end());
     boost::system::error_code ec;
@@ -628,9 +634,9 @@ asio::awaitable<bool> ZkClient::State::wait_connected_op(std::shared_ptr<State> 
 // ------------------------------------------------------------------ API
 
 ZkClient::ZkClient(asio::any_io_executor ex, std::string servers, milliseconds session_timeout,
-                   ZkAccess access)
+                   ZkAccess access, TimeSource& time)
     : state_(std::make_shared<State>(std::move(ex), std::move(servers), session_timeout,
-                                     std::move(access))) {
+                                     std::move(access), time)) {
   state_->start_session();
 }
 
@@ -652,6 +658,10 @@ ZkSessionState ZkClient::state() const {
 
 uint64_t ZkClient::generation() const {
   return state_->generation;
+}
+
+TimeSource& ZkClient::time() const {
+  return state_->time;
 }
 
 asio::awaitable<bool> ZkClient::wait_connected(milliseconds timeout) {
@@ -854,8 +864,10 @@ asio::awaitable<bool> ZkClient::expire_session_ForTest() {
       co_await timer.async_wait(asio::use_awaitable);
     }
     zookeeper_close(twin);
-    auto deadline = std::chrono::steady_clock::now() + 2 * state->session_timeout;
-    while (state->generation == generation && std::chrono::steady_clock::now() < deadline) {
+    // os-clock: a test hook that waits for the real server to end a session.
+    auto deadline = std::chrono::steady_clock::now() + 2 * state->session_timeout;  // os-clock
+    while (state->generation == generation &&
+           std::chrono::steady_clock::now() < deadline) {  // os-clock
       timer.expires_after(milliseconds(10));
       co_await timer.async_wait(asio::use_awaitable);
     }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/time_source.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -50,8 +51,12 @@ class ZkClient {
  public:
   // Connects to `servers` ("h1:p1,h2:p2") in the background; a new session is
   // started by itself after expiry (the generation then increases).
+  // Operation timeouts, reconnect delays and connection waits run on `time`
+  // (which must outlive the client); so do those of the components built
+  // on it (MasterDetector, LeaderElection), which take it from time().
   ZkClient(boost::asio::any_io_executor ex, std::string servers,
-           std::chrono::milliseconds session_timeout, ZkAccess access = {});
+           std::chrono::milliseconds session_timeout, ZkAccess access = {},
+           TimeSource& time = real_time());
   // Closes the session (ephemeral nodes go away at once). While connected it
   // first waits, blocking, up to 1 s for requests already sent to be answered.
   ~ZkClient();
@@ -68,6 +73,7 @@ class ZkClient {
   void set_operation_timeout(std::chrono::milliseconds timeout);
   ZkSessionState state() const;
   uint64_t generation() const;  // increases with every new session
+  TimeSource& time() const;
   // Completes once connected or when `timeout` passes (false).
   boost::asio::awaitable<bool> wait_connected(std::chrono::milliseconds timeout);
 

@@ -36,7 +36,7 @@ MembershipFollower::MembershipFollower(asio::any_io_executor ex, FollowerConfig 
       config_(std::move(config)),
       source_(source),
       gateway_(gateway),
-      sleep_(ex_) {}
+      sleep_(ex_, *config_.time) {}
 
 fs::path MembershipFollower::saved_endpoints_path(const fs::path& data_dir) {
   return data_dir / "endpoints.json";
@@ -101,7 +101,7 @@ void MembershipFollower::apply(const Discovery& discovery) {
 }
 
 void MembershipFollower::report_problem(const std::string& message) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = config_.time->now();
   if (message != problem_ || now - problem_logged_at_ >= kRepeatProblemEvery) {
     log()->warn("{}; retrying every {} ms", message, config_.poll_interval.count());
     problem_ = message;

@@ -38,6 +38,9 @@ struct FollowerConfig {
   std::string framework_name;  // names the saved endpoints
   std::chrono::milliseconds poll_interval{5000};
   std::filesystem::path data_dir;  // empty: nothing is saved
+  // The clock of the polls and of repeated-problem logging; must outlive
+  // the follower.
+  TimeSource* time = &real_time();
 };
 
 class MembershipFollower {
@@ -69,11 +72,11 @@ class MembershipFollower {
   FollowerConfig config_;
   MembershipSource& source_;
   GatewaySupervisor& gateway_;
-  boost::asio::steady_timer sleep_;
+  Timer sleep_;
   EndpointSet endpoints_;
   std::set<std::string> skipped_logged_;
   std::string problem_;
-  std::chrono::steady_clock::time_point problem_logged_at_{};
+  TimeSource::TimePoint problem_logged_at_{};
   bool stopping_ = false;
   uint64_t polls_ = 0;
 };

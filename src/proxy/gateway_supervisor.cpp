@@ -38,8 +38,10 @@ std::map<std::string, std::string> gateway_environment() {
 }  // namespace
 
 GatewaySupervisor::GatewaySupervisor(asio::any_io_executor ex, GatewaySettings settings)
-    : ex_(std::move(ex)), settings_(std::move(settings)), wake_(ex_), finished_(ex_) {
-  wake_.expires_at(asio::steady_timer::time_point::max());
+    : ex_(std::move(ex)),
+      settings_(std::move(settings)),
+      wake_(ex_, *settings_.time),
+      finished_(ex_) {
   finished_.expires_at(asio::steady_timer::time_point::max());
 }
 
@@ -98,11 +100,11 @@ asio::awaitable<void> GatewaySupervisor::supervise() {
       continue;
     }
     const EndpointSet target = desired_;
-    const auto began = std::chrono::steady_clock::now();
+    const auto began = settings_.time->now();
     if (co_await run_once() || stopping_ || desired_ != target) {
       continue;  // restarted on purpose: no backoff
     }
-    if (std::chrono::steady_clock::now() - began >= settings_.stable_after) {
+    if (settings_.time->now() - began >= settings_.stable_after) {
       backoff.reset();
     }
     const auto wait = backoff.next();
@@ -130,7 +132,7 @@ asio::awaitable<bool> GatewaySupervisor::run_once() {
               settings_.command.listen_addr, join(serving_, ", "));
   using namespace asio::experimental::awaitable_operators;
   for (;;) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
+    wake_.expires_never();
     auto outcome = co_await (process_->wait_for(kForever) || wake_.async_wait(kTuple));
     if (outcome.index() == 0) {
       const auto& status = std::get<0>(outcome);

@@ -31,6 +31,8 @@
 #include <memory>
 #include <optional>
 
+#include "common/time_source.hpp"
+
 namespace etcdmesos::proxy {
 
 struct GatewaySettings {
@@ -39,6 +41,9 @@ struct GatewaySettings {
   std::chrono::milliseconds min_backoff{500};
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds stable_after{10000};
+  // The clock of the restart backoff and of "stable"; must outlive the
+  // supervisor.
+  TimeSource* time = &real_time();
 };
 
 class GatewaySupervisor {
@@ -72,7 +77,7 @@ class GatewaySupervisor {
   EndpointSet desired_;
   EndpointSet serving_;
   std::unique_ptr<io::Process> process_;
-  boost::asio::steady_timer wake_;
+  Timer wake_;
   boost::asio::steady_timer finished_;
   bool started_ = false;
   bool stopping_ = false;

@@ -18,7 +18,6 @@ namespace asio = boost::asio;
 using io::Endpoint;
 using io::EtcdClient;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -95,11 +94,12 @@ std::string probe_value() {
 asio::awaitable<void> write_probe(asio::any_io_executor ex,
                                   const std::vector<std::optional<Endpoint>>& endpoints,
                                   const std::vector<core::StatusSample>& before,
-                                  milliseconds budget, core::HealthObservations& obs) {
-  auto deadline = Clock::now() + budget;
+                                  milliseconds budget, TimeSource& time,
+                                  core::HealthObservations& obs) {
+  const auto deadline = time.now() + budget;
   obs.probe_error = "no member answered the status read";
   for (std::size_t i : core::probe_order(before)) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - time.now());
     if (left <= milliseconds(0)) {
       obs.probe_error += " (probe time spent)";
       break;
@@ -151,7 +151,7 @@ asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor e
   }
   core::HealthObservations obs;
   auto before = co_await read_statuses(ex, endpoints, options.status_timeout);
-  co_await write_probe(ex, endpoints, before, options.probe_timeout, obs);
+  co_await write_probe(ex, endpoints, before, options.probe_timeout, *options.time, obs);
   auto after = co_await read_statuses(ex, endpoints, options.status_timeout);
   co_await read_membership(ex, endpoints, after, options.member_list_timeout, obs);
   for (std::size_t i = 0; i < members.size(); ++i) {

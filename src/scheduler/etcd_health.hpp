@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/time_source.hpp"
+
 namespace etcdmesos::scheduler {
 
 inline constexpr std::string_view kHealthProbeKey = "/etcd-mesos/health-probe";
@@ -37,6 +39,8 @@ struct HealthCheckOptions {
   std::chrono::milliseconds status_timeout{2000};
   std::chrono::milliseconds probe_timeout{5000};
   std::chrono::milliseconds member_list_timeout{2000};
+  // The clock the probe's budget is spent on (across members).
+  TimeSource* time = &real_time();
 };
 
 // The observations of one check.

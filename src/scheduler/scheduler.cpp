@@ -67,16 +67,18 @@ Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url) con
   return io::EtcdClient(io_.get_executor(), *endpoint, kEtcdRequestTimeout);
 }
 
-Scheduler::Scheduler(asio::io_context& io, Options options)
+Scheduler::Scheduler(asio::io_context& io, Options options, TimeSource& time, RandomSource& random)
     : io_(io),
       options_(std::move(options)),
-      core_(core_config(), static_cast<uint64_t>(::getpid()) ^
-                               static_cast<uint64_t>(started_.time_since_epoch().count())),
+      time_(time),
+      random_(random),
+      core_(core_config(), random_()),
       artifacts_(io.get_executor()),
       admin_(
           io.get_executor(), [this] { return snapshot(); },
           [this](const AdminRequest& request) { return on_admin_action(request); },
-          admin_secret(options_)) {}
+          admin_secret(options_)),
+      started_(time_.now()) {}
 
 Scheduler::~Scheduler() {
   stop();
@@ -172,7 +174,8 @@ Result<void> Scheduler::start() {
         admin_endpoint->to_string());
   }
 
-  auto detector = io::MasterDetector::from_spec(io_.get_executor(), options_.master);
+  auto detector = io::MasterDetector::from_spec(io_.get_executor(), options_.master,
+                                                std::chrono::seconds(10), time_);
   if (!detector) {
     return make_error("--master: " + detector.error().message);
   }
@@ -193,6 +196,8 @@ void Scheduler::start_mesos() {
 
   io::MesosSchedulerClient::Config config;
   config.framework_info = framework_info();
+  config.time = &time_;
+  config.random = &random_;
   config.find_master = [this](std::chrono::milliseconds wait) { return find_master(wait); };
   config.watch_master = [this](std::function<void(std::optional<io::Endpoint>)> listener) {
     detector_->on_leader_change(std::move(listener));
@@ -346,7 +351,7 @@ void Scheduler::log_state_changes() {
 }
 
 core::Millis Scheduler::now() const {
-  return std::chrono::duration_cast<core::Millis>(std::chrono::steady_clock::now() - started_);
+  return std::chrono::duration_cast<core::Millis>(time_.now() - started_);
 }
 
 void Scheduler::on_mesos_event(const mesos::Event& event) {
@@ -560,7 +565,10 @@ asio::awaitable<core::MemberHealth> Scheduler::status_of(core::Member member) {
 }
 
 asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
-  auto observed = co_await scheduler::observe_health(io_.get_executor(), check.members);
+  HealthCheckOptions health_options;
+  health_options.time = &time_;
+  auto observed =
+      co_await scheduler::observe_health(io_.get_executor(), check.members, health_options);
   feed(core::HealthObserved{check.check_id, std::move(observed)});
 }
 
@@ -620,7 +628,7 @@ asio::awaitable<void> Scheduler::run_member_remove(core::RemoveEtcdMember remove
 }
 
 asio::awaitable<void> Scheduler::tick_loop() {
-  asio::steady_timer timer(io_);
+  Timer timer(io_.get_executor(), time_);
   while (!stopped_) {
     timer.expires_after(kTickInterval);
     boost::system::error_code ec;

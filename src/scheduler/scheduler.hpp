@@ -10,6 +10,7 @@
 
 #include "codec/mesos.hpp"
 #include "common/error.hpp"
+#include "common/time_source.hpp"
 #include "core/scheduler_core.hpp"
 #include "io/etcd_client.hpp"
 #include "io/framework_store.hpp"
@@ -32,7 +33,12 @@ namespace etcdmesos::scheduler {
 
 class Scheduler {
  public:
-  Scheduler(boost::asio::io_context& io, Options options);
+  // Every wait of the scheduler and of the clients it makes (Mesos,
+  // ZooKeeper, the master detector, health checks, the core's clock) runs on
+  // `time`; the core's seed and the backoff jitter come from `random`. Both
+  // must outlive the scheduler.
+  Scheduler(boost::asio::io_context& io, Options options, TimeSource& time = real_time(),
+            RandomSource& random = process_random());
   ~Scheduler();
 
   // Loads the artifacts, opens the admin and artifact servers and starts
@@ -89,6 +95,8 @@ class Scheduler {
 
   boost::asio::io_context& io_;
   Options options_;
+  TimeSource& time_;
+  RandomSource& random_;
   core::SchedulerCore core_;
   ArtifactServer artifacts_;
   AdminServer admin_;
@@ -101,13 +109,13 @@ class Scheduler {
   std::unique_ptr<io::ZkClient> zk_;
   std::unique_ptr<io::FrameworkStore> store_;
   std::unique_ptr<io::LeaderElection> election_;
-  std::unique_ptr<boost::asio::steady_timer> load_retry_;
+  std::unique_ptr<Timer> load_retry_;
   bool elected_ = false;  // elected at least once: the core hears of every change since
   int exit_code_ = 0;
   // What log_state_changes() last logged.
   std::string logged_state_;
   std::string logged_plan_;
-  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  TimeSource::TimePoint started_;
   bool stopped_ = false;
 };
 

@@ -97,7 +97,7 @@ Result<void> Scheduler::start_persistence() {
         options_.zk_framework_persist);
   }
   zk_ = std::make_unique<io::ZkClient>(io_.get_executor(), location->servers, session_timeout,
-                                       std::move(access));
+                                       std::move(access), time_);
   zk_->on_session_state([this](io::ZkSessionState state) { on_zk_state(state); });
   store_ = std::make_unique<io::FrameworkStore>(io_.get_executor(), *zk_, location->paths);
   io::LeaderElection::Callbacks callbacks;
@@ -171,7 +171,8 @@ void Scheduler::load_state() {
     if (!loaded) {
       log()->warn("cannot load the persisted state (retrying in {} s): {}", kLoadRetry.count(),
                   loaded.error().message);
-      load_retry_ = std::make_unique<asio::steady_timer>(io_, kLoadRetry);
+      load_retry_ = std::make_unique<Timer>(io_.get_executor(), time_);
+      load_retry_->expires_after(kLoadRetry);
       load_retry_->async_wait([this](boost::system::error_code ec) {
         if (!ec) {
           load_state();

@@ -57,7 +57,7 @@ class ExecutorTest : public ::testing::Test {
     io::MesosExecutorClient::Config config;
     config.settings = io::executor_settings_from(env).value();
     config.backoff_initial = 20ms;
-    config.random_seed = 5;
+    config.random = &random_;
     client_ = std::make_unique<io::MesosExecutorClient>(ioc_.get_executor(), config);
 
     options_.sandbox = sandbox_.path();
@@ -125,6 +125,7 @@ class ExecutorTest : public ::testing::Test {
   FakeAgent agent_;
   etcdmesos::testing::TempDir sandbox_;
   ExecutorOptions options_;
+  SeededRandom random_{5};
   std::unique_ptr<io::MesosExecutorClient> client_;
   std::unique_ptr<Executor> executor_;
   std::optional<int> exit_code_;

@@ -63,8 +63,8 @@ class MesosExecutorClientTest : public ::testing::Test {
     config.backoff_initial = 20ms;
     config.request_timeout = 2s;
     config.registration_timeout = registration_timeout_;
-    config.random_seed = 11;
-    config.wall_clock = [] { return 1732456789.5; };
+    config.random = &random_;
+    config.time = time_;
     client_ = std::make_unique<MesosExecutorClient>(ioc_.get_executor(), config);
     MesosExecutorCallbacks cb;
     cb.on_subscribed = [this](const mesos::ExecutorEventSubscribed&) { ++subscribed_; };
@@ -88,6 +88,9 @@ class MesosExecutorClientTest : public ::testing::Test {
 
   asio::io_context ioc_;
   FakeAgent agent_;
+  SeededRandom random_{11};
+  FakeTimeSource fake_;
+  TimeSource* time_ = &real_time();  // fake_ for the tests that move time themselves
   std::unique_ptr<MesosExecutorClient> client_;
   std::chrono::milliseconds registration_timeout_ = 5s;
   int subscribed_ = 0;
@@ -133,7 +136,8 @@ TEST_F(MesosExecutorClientTest, UpdateCarriesSourceExecutorIdTimestampAndUuid) {
   EXPECT_EQ(sent.state, mesos::TaskState::kRunning);
   EXPECT_EQ(sent.source, "SOURCE_EXECUTOR");
   EXPECT_EQ(sent.executor_id, FakeAgent::kExecutorId);
-  EXPECT_EQ(sent.timestamp, 1732456789.5);
+  // The injected clock's wall time (the real one here), in seconds.
+  EXPECT_NEAR(sent.timestamp.value_or(0), real_time().epoch_seconds(), 60);
   EXPECT_EQ(sent.uuid, uuid);
   EXPECT_EQ(acked_[0], uuid);
   EXPECT_EQ(client.unacknowledged_updates(), 0u);
@@ -231,6 +235,33 @@ TEST_F(MesosExecutorClientTest, GivesUpWhenItCannotSubscribeInTime) {
   ASSERT_TRUE(wait_for([&] { return gone_.has_value(); }, 5s));
   EXPECT_GE(gone_at_ - began, 500ms);
   EXPECT_NE(gone_->find("could not subscribe"), std::string::npos) << *gone_;
+}
+
+// Issue 11: the recovery window and the re-subscribe backoff run on the
+// injected clock. With a fake one, no amount of real time ends the window;
+// moving the clock past the 2 s recovery timeout does.
+TEST_F(MesosExecutorClientTest, UnderAFakeClockTheRecoveryWindowIsMeasuredOnIt) {
+  time_ = &fake_;
+  start(true);
+  ASSERT_TRUE(wait_for([&] { return subscribed_ == 1; }));
+  agent_.stop();
+  // Waiting on its backoff: one timer on the fake clock.
+  auto waiting = [&] { return gone_.has_value() || fake_.pending_timers() > 0; };
+  ASSERT_TRUE(wait_for(waiting));
+  run_until(
+      ioc_, [] { return false; }, 500ms);
+  EXPECT_FALSE(gone_) << "gave up although the fake clock did not move";
+
+  const auto lost = fake_.now();
+  for (int step = 0; step < 100 && !gone_; ++step) {
+    fake_.advance(100ms);
+    ASSERT_TRUE(wait_for(waiting));
+  }
+  ASSERT_TRUE(gone_);
+  EXPECT_NE(gone_->find("recovery"), std::string::npos) << *gone_;
+  const auto waited = fake_.now() - lost;
+  EXPECT_GE(waited, 2s);
+  EXPECT_LE(waited, 2s + 200ms) << "the backoff is at most 100 ms, the steps 100 ms";
 }
 
 TEST_F(MesosExecutorClientTest, NothingAfterStop) {

@@ -121,7 +121,7 @@ TEST(ExecutorSettings, BadValuesAreErrors) {
 }
 
 TEST(RandomUuid, IsVersion4WithTheRfc4122Variant) {
-  std::mt19937_64 rng(42);
+  SeededRandom rng(42);
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     const auto uuid = random_uuid(rng);
@@ -134,9 +134,9 @@ TEST(RandomUuid, IsVersion4WithTheRfc4122Variant) {
 }
 
 TEST(RandomUuid, SameSeedSameSequence) {
-  std::mt19937_64 a(7);
-  std::mt19937_64 b(7);
-  std::mt19937_64 c(8);
+  SeededRandom a(7);
+  SeededRandom b(7);
+  SeededRandom c(8);
   const auto first = random_uuid(a);
   EXPECT_EQ(first, random_uuid(b));
   EXPECT_NE(first, random_uuid(c));

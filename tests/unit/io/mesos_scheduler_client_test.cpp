@@ -205,7 +205,7 @@ class MesosSchedulerClientTest : public ::testing::Test {
     config_.backoff_initial = milliseconds(20);
     config_.backoff_max = milliseconds(200);
     config_.request_timeout = milliseconds(2000);
-    config_.jitter_seed = 7;
+    config_.random = &random_;
     use_master(master_.at);
   }
 
@@ -249,6 +249,8 @@ class MesosSchedulerClientTest : public ::testing::Test {
     ASSERT_TRUE(wait_for([&] { return client_->state_name() == "SUBSCRIBED"; }));
   }
 
+  SeededRandom random_{7};
+  FakeTimeSource fake_;  // for the tests that set config_.time to it
   asio::io_context ioc_;
   FakeMaster master_;
   MesosSchedulerClient::Config config_;
@@ -492,6 +494,97 @@ TEST_F(MesosSchedulerClientTest, HeartbeatsKeepTheSubscription) {
   }
   EXPECT_EQ(master_.subscriptions.size(), 1u);
   EXPECT_TRUE(disconnects_.empty());
+}
+
+// Issue 11: the client's own timing runs on the injected clock. Under a
+// fake one, the heartbeat watchdog and the re-subscribe backoff wait exactly
+// as long as the clock is moved, however much real time passes.
+TEST_F(MesosSchedulerClientTest, UnderAFakeClockTheWatchdogAndTheBackoffWaitForTheClock) {
+  FakeTimeSource& fake = fake_;
+  config_.time = &fake;
+  config_.backoff_initial = seconds(10);
+  config_.backoff_max = seconds(60);
+  auto advance = [&](std::chrono::milliseconds d) {
+    fake.advance(d, [&] {
+      ioc_.restart();
+      ioc_.poll();
+    });
+  };
+  auto real_pause = [&] {
+    run_until(
+        ioc_, [] { return false; }, milliseconds(300));
+  };
+
+  subscribe(master_, 15);  // watchdog: 5 x 15 s of the fake clock
+  real_pause();
+  advance(seconds(74));
+  real_pause();
+  EXPECT_EQ(client_->state_name(), "SUBSCRIBED");
+  EXPECT_TRUE(disconnects_.empty());
+
+  advance(seconds(1));
+  ASSERT_TRUE(wait_for([&] { return disconnects_.size() == 1; }));
+  EXPECT_NE(disconnects_[0].find("no event (not even a heartbeat) for 75000 ms"), std::string::npos)
+      << disconnects_[0];
+
+  // The first backoff is drawn from [5 s, 10 s] of the fake clock.
+  real_pause();
+  advance(milliseconds(4900));
+  real_pause();
+  EXPECT_EQ(master_.subscriptions.size(), 1u) << "re-subscribed before the backoff ended";
+  advance(milliseconds(5100));
+  ASSERT_TRUE(wait_for([&] { return master_.subscriptions.size() == 2; }));
+  EXPECT_EQ(master_.sub(1).call.framework_id, "fw-1");
+}
+
+// The jitter comes from the injected generator: two clients with equal
+// seeds back off equally, and the waits vary within [d/2, d].
+TEST_F(MesosSchedulerClientTest, TheBackoffJitterComesFromTheInjectedGenerator) {
+  FakeTimeSource& fake = fake_;
+  config_.time = &fake;
+  config_.backoff_initial = seconds(8);
+  config_.backoff_max = seconds(8);
+  master_at_ = Endpoint{"127.0.0.1", etcdmesos::testing::free_port()};  // nobody listens
+  // The fake time of each retry, to 100 ms: the client waits on its backoff
+  // when it is disconnected with one timer on the fake clock.
+  auto retry_times = [&](uint64_t seed) {
+    SeededRandom random(seed);
+    config_.random = &random;
+    start();
+    std::vector<int64_t> at;
+    const auto begin = fake.now();
+    for (int retry = 0; retry < 4; ++retry) {
+      if (!run_until(
+              ioc_,
+              [&] { return client_->state_name() == "DISCONNECTED" && fake.pending_timers() == 1; },
+              milliseconds(10000))) {
+        break;
+      }
+      while (fake.pending_timers() == 1) {
+        fake.advance(milliseconds(100));
+      }
+      at.push_back(std::chrono::duration_cast<milliseconds>(fake.now() - begin).count());
+    }
+    client_->stop();
+    client_.reset();
+    config_.random = &random_;
+    return at;
+  };
+  const auto first = retry_times(99);
+  const auto again = retry_times(99);
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_EQ(first, again);
+  std::vector<int64_t> gaps{first[0]};
+  for (std::size_t i = 1; i < first.size(); ++i) {
+    gaps.push_back(first[i] - first[i - 1]);
+  }
+  for (auto gap : gaps) {
+    EXPECT_GE(gap, 4000);
+    EXPECT_LE(gap, 8100);
+  }
+  EXPECT_NE(retry_times(100), first) << "another seed, other waits";
+  EXPECT_FALSE(std::all_of(gaps.begin(), gaps.end(), [&](int64_t g) { return g == gaps[0]; }))
+      << "no jitter";
 }
 
 TEST_F(MesosSchedulerClientTest, PresetFrameworkIdIsUsedOnTheFirstSubscribe) {
