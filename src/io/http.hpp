@@ -141,13 +141,18 @@ using HttpHandler = std::function<boost::asio::awaitable<void>(HttpExchange&)>;
 // Accepts connections on `bind` (port 0 = pick one) and runs `handler` for
 // each request, serially per connection (keep-alive honoured). A handler that
 // returns without responding gets a 500. Request bodies above body_limit get
-// 413; malformed requests get 400 and the connection is closed.
+// 413 (before any of the body is read when it has a Content-Length);
+// malformed requests get 400 and the connection is closed.
 class HttpServer {
  public:
   HttpServer(boost::asio::any_io_executor ex, HttpHandler handler,
              std::size_t body_limit = kDefaultBodyLimit);
   ~HttpServer();
 
+  // Open connections allowed in all and from one client address (0: no
+  // cap per address; the default). A connection beyond either is closed
+  // when accepted, so one host holding idle sockets cannot take every slot.
+  void set_connection_limits(std::size_t total, std::size_t per_address);
   // Binds and starts accepting. Error if the address cannot be bound.
   Result<Endpoint> listen(const Endpoint& bind);
   Endpoint local_endpoint() const;

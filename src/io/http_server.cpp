@@ -5,9 +5,11 @@
 // in a table so that stop() can close them all at once, streams included:
 // tests and the dev cluster use that to make a host disappear.
 //
-// Limits: at most kMaxConnections open connections (further ones are closed
-// on accept), request headers up to kRequestHeaderLimit bytes, request bodies
-// up to the configured limit, and a timeout on every read and write.
+// Limits: at most kMaxConnections open connections (or what
+// set_connection_limits says), optionally a cap per client address (further
+// ones are closed on accept), request headers up to kRequestHeaderLimit
+// bytes, request bodies up to the configured limit, and a timeout on every
+// read and write.
 #include "io/http.hpp"
 
 #include "common/log.hpp"
@@ -19,6 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace etcdmesos::io {
@@ -252,6 +255,8 @@ struct HttpServer::State : std::enable_shared_from_this<State> {
   asio::any_io_executor ex;
   HttpHandler handler;
   std::size_t body_limit;
+  std::size_t max_connections = kMaxConnections;
+  std::size_t max_per_address = 0;  // 0: no cap per address
   tcp::acceptor acceptor;
   Endpoint local;
   // Bumped by every listen() and stop(), so that an accept loop from an
@@ -259,7 +264,27 @@ struct HttpServer::State : std::enable_shared_from_this<State> {
   uint64_t generation = 0;
   uint64_t next_connection_id = 0;
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
+  // Open connections per client address (only while a cap is set).
+  std::map<std::string, std::size_t> per_address;
+  // Refusals since the last one logged, so that a flood logs a line a second.
+  std::size_t refused_unlogged = 0;
+  std::chrono::steady_clock::time_point refused_logged_at{};
+  void refuse(tcp::socket& socket, const Endpoint& peer, const std::string& why);
 };
+
+void HttpServer::State::refuse(tcp::socket& socket, const Endpoint& peer, const std::string& why) {
+  boost::system::error_code ec;
+  socket.close(ec);
+  ++refused_unlogged;
+  // os-clock: only spaces log lines.
+  const auto now = std::chrono::steady_clock::now();  // os-clock
+  if (now - refused_logged_at >= std::chrono::seconds(1)) {
+    log()->warn("closed {} connection(s) on {}, the last from {}: {}", refused_unlogged,
+                local.to_string(), peer.to_string(), why);
+    refused_unlogged = 0;
+    refused_logged_at = now;
+  }
+}
 
 asio::awaitable<void> HttpServer::State::accept_loop(uint64_t my_generation) {
   auto self = shared_from_this();
@@ -284,15 +309,22 @@ void HttpServer::State::spawn_connection(tcp::socket socket) {
   if (ec) {
     return;  // the client left already
   }
-  if (connections.size() >= kMaxConnections) {
-    log()->warn("closing connection from {}: {} connections open already",
-                to_endpoint(peer).to_string(), connections.size());
-    socket.close(ec);
+  const Endpoint remote = to_endpoint(peer);
+  if (connections.size() >= max_connections) {
+    refuse(socket, remote, std::to_string(connections.size()) + " connections open already");
+    return;
+  }
+  if (max_per_address > 0 && per_address[remote.host] >= max_per_address) {
+    refuse(socket, remote,
+           std::to_string(max_per_address) + " connections from " + remote.host + " open already");
     return;
   }
   const uint64_t id = next_connection_id++;
-  auto conn = std::make_shared<Connection>(std::move(socket), to_endpoint(peer), id);
+  auto conn = std::make_shared<Connection>(std::move(socket), remote, id);
   connections.emplace(id, conn);
+  if (max_per_address > 0) {
+    ++per_address[remote.host];
+  }
   asio::co_spawn(ex, serve(conn), log_exceptions(log(), "connection"));
 }
 
@@ -308,7 +340,12 @@ asio::awaitable<void> HttpServer::State::serve(std::shared_ptr<Connection> conn)
     }
   }
   conn->close();
-  connections.erase(conn->id);
+  if (connections.erase(conn->id) > 0 && max_per_address > 0) {
+    auto it = per_address.find(conn->remote.host);
+    if (it != per_address.end() && --it->second == 0) {
+      per_address.erase(it);
+    }
+  }
 }
 
 asio::awaitable<std::optional<Request>> HttpServer::State::read_request(Connection& conn) {
@@ -414,6 +451,11 @@ Result<Endpoint> HttpServer::listen(const Endpoint& bind) {
   asio::co_spawn(s.ex, s.accept_loop(generation), log_exceptions(log(), "accept loop"));
   log()->debug("listening on {}", s.local.to_string());
   return s.local;
+}
+
+void HttpServer::set_connection_limits(std::size_t total, std::size_t per_address) {
+  state_->max_connections = std::max<std::size_t>(total, 1);
+  state_->max_per_address = per_address;
 }
 
 Endpoint HttpServer::local_endpoint() const {

@@ -193,7 +193,9 @@ AdminServer::AdminServer(boost::asio::any_io_executor ex, std::function<AdminSna
           [this](io::HttpExchange& exchange) -> boost::asio::awaitable<void> {
             co_await exchange.respond(route(exchange.request(), snapshot_(), act_, secret_));
           },
-          64 * 1024) {}
+          kAdminBodyLimit) {
+  server_.set_connection_limits(kAdminMaxConnections, kAdminMaxConnectionsPerAddress);
+}
 
 Result<io::Endpoint> AdminServer::listen(const io::Endpoint& bind) {
   return server_.listen(bind);

@@ -48,6 +48,14 @@ struct AdminActionResult {
 
 using AdminActionHandler = std::function<AdminActionResult(const AdminRequest&)>;
 
+// No endpoint reads a request body (actions take query parameters): a small
+// one (a form post) is accepted and ignored, a larger one gets 413.
+inline constexpr std::size_t kAdminBodyLimit = 1024;
+// Open connections in all and from one client address: one host holding idle
+// sockets leaves the others room to reach /healthz and /metrics.
+inline constexpr std::size_t kAdminMaxConnections = 256;
+inline constexpr std::size_t kAdminMaxConnectionsPerAddress = 32;
+
 class AdminServer {
  public:
   AdminServer(boost::asio::any_io_executor ex, std::function<AdminSnapshot()> snapshot,

@@ -99,7 +99,10 @@ std::string artifact_digest(const std::string& content) {
 }
 
 ArtifactServer::ArtifactServer(boost::asio::any_io_executor ex)
-    : server_(ex, [this](io::HttpExchange& exchange) { return handle(exchange); }) {}
+    : server_(
+          ex, [this](io::HttpExchange& exchange) { return handle(exchange); }, 0) {
+  server_.set_connection_limits(kArtifactMaxConnections, kArtifactMaxConnectionsPerAddress);
+}
 
 ArtifactServer::~ArtifactServer() = default;
 

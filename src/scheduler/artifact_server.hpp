@@ -44,6 +44,11 @@ inline constexpr std::size_t kArtifactDigestChars = 16;
 // The first kArtifactDigestChars hex digits of SHA-256(content).
 std::string artifact_digest(const std::string& content);
 
+// The fetchers only GET: a request with a body gets 413. An agent fetches a
+// few files at a time; the cap per address leaves room for the others.
+inline constexpr std::size_t kArtifactMaxConnections = 1024;
+inline constexpr std::size_t kArtifactMaxConnectionsPerAddress = 32;
+
 class ArtifactServer {
  public:
   // An artifact's private copy: an open descriptor of an unlinked file.

@@ -7,6 +7,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
 
@@ -53,6 +54,25 @@ awaitable<std::string> raw_exchange(Endpoint to, std::string bytes,
     }
   }
   co_return received;
+}
+
+// An idle connection from `from`, one of the loopback addresses of
+// 127.0.0.0/8, so that a test can be several client hosts at once.
+tcp::socket idle_connection(asio::io_context& ioc, const std::string& from, const Endpoint& to) {
+  tcp::socket socket(ioc);
+  socket.open(tcp::v4());
+  socket.bind(tcp::endpoint(asio::ip::make_address(from), 0));
+  socket.connect(tcp::endpoint(asio::ip::make_address(to.host), to.port));
+  return socket;
+}
+
+// Whether the server closed `socket` (it reads end of stream at once).
+bool closed_by_server(tcp::socket& socket) {
+  socket.non_blocking(true);
+  char byte = 0;
+  boost::system::error_code ec;
+  socket.read_some(asio::buffer(&byte, 1), ec);
+  return ec && ec != asio::error::would_block;
 }
 
 class HttpTest : public ::testing::Test {
@@ -152,8 +172,63 @@ TEST_F(HttpTest, AKeptConnectionCarriesRequestsUntilTheServerClosesIt) {
   EXPECT_EQ(remote_ports.size(), 4u);
 }
 
+// Issue 13: one host holding idle sockets must not lock out the others
+// (monitoring, the agents' fetchers).
+TEST_F(HttpTest, OneAddressCannotTakeEveryConnection) {
+  auto at = start(echo);
+  server_->set_connection_limits(16, 4);
+  std::vector<tcp::socket> hog;
+  for (int i = 0; i < 6; ++i) {
+    hog.push_back(idle_connection(ioc_, "127.0.0.2", at));
+  }
+  run_until(
+      ioc_, [] { return false; }, milliseconds(300));
+  std::vector<bool> closed;
+  for (auto& socket : hog) {
+    closed.push_back(closed_by_server(socket));
+  }
+  EXPECT_EQ(std::count(closed.begin(), closed.end(), true), 2) << "4 kept, 2 closed on accept";
+
+  // Another address is served at once.
+  auto res = request(make_request(http::verb::get, "/other", at), at);
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->result(), http::status::ok);
+
+  // A slot the address gives up is its own again.
+  const auto kept = std::find(closed.begin(), closed.end(), false) - closed.begin();
+  hog[kept].close();
+  run_until(
+      ioc_, [] { return false; }, milliseconds(300));
+  auto again = idle_connection(ioc_, "127.0.0.2", at);
+  run_until(
+      ioc_, [] { return false; }, milliseconds(300));
+  EXPECT_FALSE(closed_by_server(again));
+}
+
+TEST_F(HttpTest, TheTotalCapHoldsAcrossAddresses) {
+  auto at = start(echo);
+  server_->set_connection_limits(3, 0);
+  std::vector<tcp::socket> idle;
+  for (const char* from : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    idle.push_back(idle_connection(ioc_, from, at));
+  }
+  run_until(
+      ioc_, [] { return false; }, milliseconds(300));
+  auto refused = request(make_request(http::verb::get, "/", at), at);
+  EXPECT_FALSE(refused) << "a fourth connection is closed on accept";
+  idle.clear();  // the server sees the three leave and frees their slots
+  bool served = false;
+  for (int i = 0; i < 30 && !served; ++i) {
+    run_until(
+        ioc_, [] { return false; }, milliseconds(100));
+    served = static_cast<bool>(request(make_request(http::verb::get, "/", at), at));
+  }
+  EXPECT_TRUE(served);
+}
+
 TEST_F(HttpTest, BodyAboveLimitGets413) {
   auto at = start(echo, 1024);
+  // Announced above the limit: refused on the header alone.
   auto res = request(make_request(http::verb::post, "/", at, std::string(4096, 'x')), at);
   ASSERT_TRUE(res) << res.error().message;
   EXPECT_EQ(res->result(), http::status::payload_too_large);

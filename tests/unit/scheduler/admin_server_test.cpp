@@ -1,7 +1,13 @@
 #include "scheduler/admin_server.hpp"
 
+#include "../io/io_test_util.hpp"
+
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
+
+#include <vector>
 
 namespace etcdmesos::scheduler {
 namespace {
@@ -215,6 +221,45 @@ TEST(AdminServer, TheTwoLocksAreToldApart) {
   s.total_loss = true;
   auto total = AdminServer::route(get("/healthz"), s);
   EXPECT_TRUE(total.body().starts_with("locked after a total loss: ")) << total.body();
+}
+
+// Issue 13: one host holding idle sockets (a misbehaving client, or
+// someone's attempt to lock operators out) leaves /healthz reachable from
+// others, and a request body no endpoint needs is refused.
+TEST(AdminServer, IdleConnectionsFromOneHostDoNotLockOutMonitoring) {
+  boost::asio::io_context io;
+  AdminServer admin(
+      io.get_executor(), [] { return two_members(true); }, {}, "");
+  auto bound = admin.listen({"127.0.0.1", 0});
+  ASSERT_TRUE(bound) << bound.error().message;
+  using tcp = boost::asio::ip::tcp;
+  std::vector<tcp::socket> hog;
+  // More than the total: without the cap per address, nobody else gets in.
+  for (std::size_t i = 0; i < kAdminMaxConnections + 8; ++i) {
+    tcp::socket socket(io);
+    socket.open(tcp::v4());
+    socket.bind(tcp::endpoint(boost::asio::ip::make_address("127.0.0.2"), 0));
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address(bound->host), bound->port));
+    hog.push_back(std::move(socket));
+  }
+  etcdmesos::testing::run_until(
+      io, [] { return false; }, std::chrono::milliseconds(300));
+
+  auto healthz = etcdmesos::testing::run_coro(
+      io, io::http_request(io.get_executor(), *bound,
+                           io::make_request(http::verb::get, "/healthz", *bound),
+                           std::chrono::seconds(5)));
+  ASSERT_TRUE(healthz) << healthz.error().message;
+  EXPECT_EQ(healthz->result(), http::status::ok);
+
+  auto big = etcdmesos::testing::run_coro(
+      io, io::http_request(io.get_executor(), *bound,
+                           io::make_request(http::verb::post, "/unlock", *bound,
+                                            std::string(kAdminBodyLimit + 1, 'x')),
+                           std::chrono::seconds(5)));
+  ASSERT_TRUE(big) << big.error().message;
+  EXPECT_EQ(big->result(), http::status::payload_too_large);
+  admin.stop();
 }
 
 }  // namespace

@@ -141,6 +141,25 @@ TEST_F(ArtifactServerTest, AFileIsCopiedAtOnceAndServedOverHttpInPieces) {
   server_.stop();
 }
 
+// Issue 13: the fetchers only GET; a body is refused before it is read.
+TEST_F(ArtifactServerTest, ARequestWithABodyIsRefused) {
+  auto bound = server_.listen({"127.0.0.1", 0});
+  ASSERT_TRUE(bound);
+  auto got = etcdmesos::testing::run_coro(
+      io_, io::http_request(io_.get_executor(), *bound,
+                            io::make_request(http::verb::get, server_.path("etcd"), *bound, "x"),
+                            std::chrono::seconds(5)));
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->result(), http::status::payload_too_large);
+  auto plain = etcdmesos::testing::run_coro(
+      io_, io::http_request(io_.get_executor(), *bound,
+                            io::make_request(http::verb::get, server_.path("etcd"), *bound),
+                            std::chrono::seconds(5)));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->result(), http::status::ok);
+  server_.stop();
+}
+
 TEST_F(ArtifactServerTest, NamesAreOnePathSegment) {
   EXPECT_FALSE(server_.add_content("a/b", "x"));
   EXPECT_FALSE(server_.add_content("", "x"));
