@@ -26,6 +26,36 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.size() <= 18 &&
+         text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Go's time.ParseDuration subset etcd documents: [digits unit]+ with units
+// h, m, s, ms.
+bool valid_duration(std::string_view text) {
+  if (text.empty() || text.size() > 32) {
+    return false;
+  }
+  bool nonzero = false;
+  while (!text.empty()) {
+    const auto digits = text.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string_view::npos) {
+      return false;  // a unit without a number, or a number without a unit
+    }
+    nonzero = nonzero || text.substr(0, digits).find_first_not_of('0') != std::string_view::npos;
+    text.remove_prefix(digits);
+    if (text.starts_with("ms")) {
+      text.remove_prefix(2);
+    } else if (text.starts_with("h") || text.starts_with("m") || text.starts_with("s")) {
+      text.remove_prefix(1);
+    } else {
+      return false;
+    }
+  }
+  return nonzero;
+}
+
 uint32_t read_port(codec::JsonReader& r, const object& o, std::string_view key) {
   const uint32_t port = codec::req_uint32(r, o, key);
   if (r.ok() && (port < 1 || port > 65535)) {
@@ -52,19 +82,61 @@ MemberTaskData read_member_task_data(codec::JsonReader& r, const object& o) {
     r.fail("cluster_state", "expected \"new\" or \"existing\"");
   }
   data.cluster_token = codec::req_string(r, o, "cluster_token");
+  data.auto_compaction_mode = codec::opt_string(r, o, "auto_compaction_mode").value_or("");
+  data.auto_compaction_retention =
+      codec::opt_string(r, o, "auto_compaction_retention").value_or("");
+  if (r.ok() && (!data.auto_compaction_mode.empty() || !data.auto_compaction_retention.empty())) {
+    if (auto why =
+            compaction_setting_error(data.auto_compaction_mode, data.auto_compaction_retention)) {
+      r.fail("auto_compaction_mode", *why);
+    }
+  }
+  data.quota_backend_bytes = codec::opt_uint64(r, o, "quota_backend_bytes").value_or(0);
+  if (r.ok() && data.quota_backend_bytes > kMaxQuotaBackendBytes) {
+    r.fail("quota_backend_bytes", "above " + std::to_string(kMaxQuotaBackendBytes));
+  }
   return data;
 }
 
 }  // namespace
 
+std::optional<std::string> compaction_setting_error(std::string_view mode,
+                                                    std::string_view retention) {
+  if (mode == "periodic") {
+    if (all_digits(retention) ? retention.find_first_not_of('0') == std::string_view::npos
+                              : !valid_duration(retention)) {
+      return "a periodic retention is whole hours or a duration such as 30m or 1h30m, not '" +
+             std::string(retention.substr(0, 32)) + "'";
+    }
+    return std::nullopt;
+  }
+  if (mode == "revision") {
+    if (!all_digits(retention) || retention.find_first_not_of('0') == std::string_view::npos) {
+      return "a revision retention is a number of revisions above 0, not '" +
+             std::string(retention.substr(0, 32)) + "'";
+    }
+    return std::nullopt;
+  }
+  return "the auto-compaction mode is periodic or revision, not '" +
+         std::string(mode.substr(0, 32)) + "'";
+}
+
 std::string encode(const MemberTaskData& data) {
-  return codec::serialize(object{{"name", data.name},
-                                 {"host", data.host},
-                                 {"peer_port", data.peer_port},
-                                 {"client_port", data.client_port},
-                                 {"initial_cluster", data.initial_cluster},
-                                 {"cluster_state", data.cluster_state},
-                                 {"cluster_token", data.cluster_token}});
+  object o{{"name", data.name},
+           {"host", data.host},
+           {"peer_port", data.peer_port},
+           {"client_port", data.client_port},
+           {"initial_cluster", data.initial_cluster},
+           {"cluster_state", data.cluster_state},
+           {"cluster_token", data.cluster_token}};
+  if (!data.auto_compaction_mode.empty()) {
+    o["auto_compaction_mode"] = data.auto_compaction_mode;
+    o["auto_compaction_retention"] = data.auto_compaction_retention;
+  }
+  if (data.quota_backend_bytes > 0) {
+    o["quota_backend_bytes"] = data.quota_backend_bytes;
+  }
+  return codec::serialize(o);
 }
 
 Result<MemberTaskData> decode_member_task_data(std::string_view json) {

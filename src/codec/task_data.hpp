@@ -1,12 +1,15 @@
 // TaskInfo.data of a member task: what the executor needs to start etcd.
 // JSON object; written by the scheduler, read by the executor. Decoding
-// rejects missing fields, ports outside 1..65535 and names that are not
-// [A-Za-z0-9._-]{1,64}.
+// rejects missing fields, ports outside 1..65535, names that are not
+// [A-Za-z0-9._-]{1,64} and compaction or quota settings etcd would refuse.
+// The compaction and quota fields are optional (absent in tasks launched by
+// an older scheduler: etcd's defaults then apply).
 #pragma once
 
 #include "common/error.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +23,23 @@ struct MemberTaskData {
   std::string initial_cluster;  // --initial-cluster
   std::string cluster_state;    // "new" | "existing"
   std::string cluster_token;    // --initial-cluster-token
+  // --auto-compaction-mode ("periodic" | "revision") and
+  // --auto-compaction-retention; both empty: no auto-compaction flags.
+  std::string auto_compaction_mode{};
+  std::string auto_compaction_retention{};
+  // --quota-backend-bytes; 0: etcd's default (2 GiB).
+  uint64_t quota_backend_bytes = 0;
   bool operator==(const MemberTaskData&) const = default;
 };
+
+// The largest backend quota etcd 3.4 recommends (it warns above it).
+inline constexpr uint64_t kMaxQuotaBackendBytes = 8ull * 1024 * 1024 * 1024;
+
+// Why etcd would refuse this auto-compaction setting, or nothing: the mode is
+// "periodic" (retention: whole hours, or a duration such as "30m", "1h30m")
+// or "revision" (retention: a number of revisions above 0).
+std::optional<std::string> compaction_setting_error(std::string_view mode,
+                                                    std::string_view retention);
 
 std::string encode(const MemberTaskData& data);
 Result<MemberTaskData> decode_member_task_data(std::string_view json);

@@ -32,6 +32,15 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
       "--logger=zap",
       "--log-outputs=stderr",
   };
+  // History is compacted as it ages and the backend has a quota, so a
+  // member cannot fill its sandbox (issue 13).
+  if (!task.auto_compaction_mode.empty()) {
+    argv.push_back("--auto-compaction-mode=" + task.auto_compaction_mode);
+    argv.push_back("--auto-compaction-retention=" + task.auto_compaction_retention);
+  }
+  if (task.quota_backend_bytes > 0) {
+    argv.push_back("--quota-backend-bytes=" + std::to_string(task.quota_backend_bytes));
+  }
   if (start == EtcdStart::kForceNewCluster) {
     argv.push_back("--force-new-cluster");
   }

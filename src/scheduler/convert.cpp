@@ -128,7 +128,10 @@ mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config&
                       m.client_port,
                       spec.initial_cluster,
                       spec.cluster_state,
-                      spec.cluster_token};
+                      spec.cluster_token,
+                      executor.auto_compaction_mode,
+                      executor.auto_compaction_retention,
+                      executor.quota_backend_bytes};
   task.data = encode(data);
   task.labels = {{"cluster", executor.framework_name}, {"member", m.name}};
 

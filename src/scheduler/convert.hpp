@@ -24,6 +24,11 @@ struct ExecutorTemplate {
   double executor_mem_mb = 32;
   // Passed to the executor as -etcd-restart-attempts.
   int etcd_restart_attempts = 3;
+  // Written into every member's task data (MemberTaskData); empty/0: etcd's
+  // defaults.
+  std::string auto_compaction_mode{};
+  std::string auto_compaction_retention{};
+  uint64_t quota_backend_bytes = 0;
 };
 
 // The Mesos task that runs one member: its resources (cpus, mem, disk and the

@@ -1,5 +1,6 @@
 #include "scheduler/options.hpp"
 
+#include "codec/task_data.hpp"
 #include "common/command_line.hpp"
 #include "io/framework_store.hpp"
 
@@ -12,6 +13,18 @@
 
 namespace etcdmesos::scheduler {
 namespace po = boost::program_options;
+
+uint64_t quota_backend_bytes(const Options& o) {
+  if (o.etcd_quota_backend_bytes > 0) {
+    return o.etcd_quota_backend_bytes;
+  }
+  if (o.sandbox_disk_limit_mb <= 0) {
+    return 0;
+  }
+  const double quarter = o.sandbox_disk_limit_mb * 1024 * 1024 / 4;
+  return quarter >= static_cast<double>(kMaxQuotaBackendBytes) ? kMaxQuotaBackendBytes
+                                                               : static_cast<uint64_t>(quarter);
+}
 
 namespace {
 
@@ -104,6 +117,20 @@ po::options_description describe_options(Options& o) {
      "how often an executor restarts an etcd that exited unexpectedly, on its data directory "
      "and with growing pauses, before the task fails and the member is replaced (0 = never; "
      "a member removed from the cluster is never restarted)")
+    ("etcd-auto-compaction-mode",
+     po::value(&o.etcd_auto_compaction_mode)->default_value(o.etcd_auto_compaction_mode),
+     "how members compact their key history: periodic (keep what is younger than the "
+     "retention) or revision (keep the newest retention revisions); etcd's "
+     "--auto-compaction-mode")
+    ("etcd-auto-compaction-retention",
+     po::value(&o.etcd_auto_compaction_retention)
+         ->default_value(o.etcd_auto_compaction_retention),
+     "for periodic: hours, or a duration such as 30m or 1h30m; for revision: a number of "
+     "revisions; etcd's --auto-compaction-retention")
+    ("etcd-quota-backend-bytes",
+     po::value(&o.etcd_quota_backend_bytes)->default_value(o.etcd_quota_backend_bytes),
+     "members' backend quota in bytes (etcd raises a NOSPACE alarm and refuses writes beyond "
+     "it); 0 = a quarter of --sandbox-disk-limit, at most 8 GiB")
     ("zk-framework-persist", po::value(&o.zk_framework_persist),
      "zk://h1:p1,h2:p2/chroot: keep the framework ID and which member runs on which agent "
      "in ZooKeeper under <chroot>/<framework-name>, so that a restarted scheduler re-subscribes "
@@ -156,6 +183,14 @@ Result<void> validate(const Options& o) {
   }
   if (o.etcd_restart_attempts < 0 || o.etcd_restart_attempts > 100) {
     return make_error("--etcd-restart-attempts must be between 0 and 100");
+  }
+  if (auto why =
+          compaction_setting_error(o.etcd_auto_compaction_mode, o.etcd_auto_compaction_retention)) {
+    return make_error("--etcd-auto-compaction-mode/--etcd-auto-compaction-retention: " + *why);
+  }
+  if (o.etcd_quota_backend_bytes > kMaxQuotaBackendBytes) {
+    return make_error("--etcd-quota-backend-bytes must be at most 8 GiB (" +
+                      std::to_string(kMaxQuotaBackendBytes) + ")");
   }
   if (o.framework_name.empty() || o.framework_name.size() > 64 ||
       o.framework_name.find_first_not_of(

@@ -10,6 +10,13 @@
 
 namespace etcdmesos::scheduler {
 
+struct Options;
+// The members' --quota-backend-bytes: the flag when given, else a quarter of
+// the sandbox disk limit (the data directory also holds the WAL, snapshots
+// and, during a reseed, a copy of the data), at most 8 GiB; 0 (etcd's
+// default) without a disk limit.
+uint64_t quota_backend_bytes(const Options& o);
+
 struct Options {
   std::string master = "127.0.0.1:5050";  // host:port or zk://h1:p1,h2:p2/path
   std::string framework_name = "etcd";
@@ -46,6 +53,11 @@ struct Options {
   // How often an executor restarts an etcd that exited unexpectedly, on its
   // data directory, before the task fails (0 = never; the member is replaced).
   int etcd_restart_attempts = 3;
+  // Every member's etcd: auto-compaction of its history, and its backend
+  // quota (0: derived from the sandbox disk limit, quota_backend_bytes()).
+  std::string etcd_auto_compaction_mode = "periodic";
+  std::string etcd_auto_compaction_retention = "1h";
+  uint64_t etcd_quota_backend_bytes = 0;
   // zk://h1:p1,h2:p2/chroot: persist the framework ID and which member runs
   // where in ZooKeeper, and elect one leader among schedulers of the same
   // framework name (standbys). Empty = no persistence, no standbys.

@@ -160,10 +160,15 @@ Result<void> Scheduler::start() {
   if (!admin_endpoint) {
     return make_error("admin server: " + admin_endpoint.error().message);
   }
-  executor_template_ =
-      ExecutorTemplate{artifacts_.url("etcd-mesos-executor"), artifacts_.url("etcd"),
-                       artifacts_.url("etcdctl"), options_.framework_name};
+  executor_template_ = ExecutorTemplate{};
+  executor_template_.executor_url = artifacts_.url("etcd-mesos-executor");
+  executor_template_.etcd_url = artifacts_.url("etcd");
+  executor_template_.etcdctl_url = artifacts_.url("etcdctl");
+  executor_template_.framework_name = options_.framework_name;
   executor_template_.etcd_restart_attempts = options_.etcd_restart_attempts;
+  executor_template_.auto_compaction_mode = options_.etcd_auto_compaction_mode;
+  executor_template_.auto_compaction_retention = options_.etcd_auto_compaction_retention;
+  executor_template_.quota_backend_bytes = quota_backend_bytes(options_);
   log()->info("admin interface on http://{}, artifacts on http://{}", admin_endpoint->to_string(),
               artifact_endpoint->to_string());
   admin_endpoint_ = *admin_endpoint;

@@ -1,12 +1,16 @@
 // End to end: real ZooKeeper, the dev cluster, the scheduler, the executor and
 // real etcd. The scheduler must bring up a healthy 3-member cluster that
 // serves reads and writes, and the master must show three running tasks.
+#include "codec/mesos.hpp"
 #include "support/stack.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
 #include <sys/wait.h>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace etcdmesos::testing {
@@ -144,6 +148,69 @@ TEST(WalkingSkeleton, ThreeMembersStartAtOnceWithOneInitialCluster) {
   auto stats = stack.stats();
   EXPECT_EQ(stats.at("launched_servers").as_int64(), 3);
   EXPECT_EQ(stats.at("failed_servers").as_int64(), 0);
+}
+
+// The command lines of the etcd processes under `dir` (their data
+// directories are in sandboxes there), read from /proc.
+std::vector<std::vector<std::string>> etcd_command_lines(const std::filesystem::path& dir) {
+  std::vector<std::vector<std::string>> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    for (std::string arg; std::getline(in, arg, '\0');) {
+      args.push_back(arg);
+    }
+    const bool ours = std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a.starts_with("--data-dir=" + dir.string());
+    });
+    if (ours && !args.empty() && args[0].ends_with("etcd")) {
+      found.push_back(args);
+    }
+  }
+  return found;
+}
+
+// Issue 13: members compact their history and have a backend quota, so a
+// member cannot fill its sandbox: past the quota etcd refuses writes (and
+// raises its NOSPACE alarm) instead of growing.
+TEST(WalkingSkeleton, MembersRunWithAutoCompactionAndABackendQuota) {
+  StackOptions options;
+  options.scheduler_args = {"-etcd-quota-backend-bytes=1048576",
+                            "-etcd-auto-compaction-mode=revision",
+                            "-etcd-auto-compaction-retention=100"};
+  LocalStack stack(options);
+  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, 90s)) << stack.logs();
+
+  const auto lines = etcd_command_lines(stack.work_dir());
+  ASSERT_EQ(lines.size(), 3u);
+  for (const auto& args : lines) {
+    for (const char* flag : {"--quota-backend-bytes=1048576", "--auto-compaction-mode=revision",
+                             "--auto-compaction-retention=100"}) {
+      EXPECT_NE(std::find(args.begin(), args.end(), flag), args.end()) << flag;
+    }
+  }
+
+  // 100 KB values under distinct keys: the 1 MiB backend fills up.
+  const std::string url(stack.members()[0].at("client_url").as_string());
+  const std::string value = mesos::base64_encode(std::string(100 * 1024, 'v'));
+  std::optional<HttpResult> refused;
+  for (int i = 0; i < 40 && !refused; ++i) {
+    const std::string key = mesos::base64_encode("key-" + std::to_string(i));
+    auto put = etcd_post(url, "/v3/kv/put", R"({"key":")" + key + R"(","value":")" + value + "\"}");
+    ASSERT_TRUE(put.has_value());
+    if (put->status != 200) {
+      refused = put;
+    }
+  }
+  ASSERT_TRUE(refused) << "4 MB written into a 1 MiB quota";
+  EXPECT_NE(refused->body.find("database space exceeded"), std::string::npos) << refused->body;
+  auto alarms = etcd_post(url, "/v3/maintenance/alarm", R"({"action":"GET"})");
+  ASSERT_TRUE(alarms && alarms->status == 200);
+  EXPECT_NE(alarms->body.find("NOSPACE"), std::string::npos) << alarms->body;
 }
 
 }  // namespace

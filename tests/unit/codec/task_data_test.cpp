@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace etcdmesos {
 namespace {
@@ -92,6 +94,67 @@ TEST(TaskData, Rejects) {
     EXPECT_FALSE(decode_member_task_data(json)) << json;
   }
   EXPECT_TRUE(decode_member_task_data(with("name", '"' + std::string(64, 'a') + '"')));
+}
+
+// Issue 13: the compaction and quota settings travel with the task; a task
+// of an older scheduler has none and still decodes.
+TEST(TaskData, CompactionAndQuotaRoundTripAndAreOptional) {
+  MemberTaskData data = sample();
+  data.auto_compaction_mode = "periodic";
+  data.auto_compaction_retention = "1h30m";
+  data.quota_backend_bytes = 268435456;
+  auto decoded = decode_member_task_data(encode(data));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, data);
+  const auto v = boost::json::parse(encode(data));
+  EXPECT_EQ(v.at("auto_compaction_mode"), "periodic");
+  EXPECT_EQ(v.at("quota_backend_bytes"), 268435456);
+
+  const auto plain = boost::json::parse(encode(sample())).as_object();
+  EXPECT_FALSE(plain.contains("auto_compaction_mode"));
+  EXPECT_FALSE(plain.contains("quota_backend_bytes"));
+  decoded = decode_member_task_data(encode(sample()));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->quota_backend_bytes, 0u);
+  EXPECT_TRUE(decoded->auto_compaction_mode.empty());
+}
+
+TEST(TaskData, CompactionSettingsEtcdWouldRefuseAreRejected) {
+  for (const auto& [mode, retention] :
+       std::vector<std::pair<std::string, std::string>>{{"periodic", "1"},
+                                                        {"periodic", "72"},
+                                                        {"periodic", "30m"},
+                                                        {"periodic", "1h30m"},
+                                                        {"periodic", "500ms"},
+                                                        {"revision", "1000"},
+                                                        {"revision", "1"},
+                                                        {"periodic", "0h5m"}}) {
+    EXPECT_FALSE(compaction_setting_error(mode, retention)) << mode << " " << retention;
+  }
+  for (const auto& [mode, retention] :
+       std::vector<std::pair<std::string, std::string>>{{"periodic", ""},
+                                                        {"periodic", "0"},
+                                                        {"periodic", "h"},
+                                                        {"periodic", "1d"},
+                                                        {"periodic", "-1h"},
+                                                        {"periodic", "1h "},
+                                                        {"periodic", "0m"},
+                                                        {"revision", "0"},
+                                                        {"revision", "1h"},
+                                                        {"revision", ""},
+                                                        {"revision", "-5"},
+                                                        {"hourly", "1"},
+                                                        {"", "1"},
+                                                        {"Periodic", "1"}}) {
+    EXPECT_TRUE(compaction_setting_error(mode, retention)) << mode << " " << retention;
+  }
+  EXPECT_FALSE(decode_member_task_data(with("auto_compaction_mode", R"("daily")")))
+      << "an unknown mode";
+  MemberTaskData quota = sample();
+  quota.quota_backend_bytes = kMaxQuotaBackendBytes + 1;
+  EXPECT_FALSE(decode_member_task_data(encode(quota)));
+  EXPECT_FALSE(decode_member_task_data(with("quota_backend_bytes", "-1")));
+  EXPECT_FALSE(decode_member_task_data(with("quota_backend_bytes", R"("lots")")));
 }
 
 TEST(TaskData, RejectsBrokenJson) {

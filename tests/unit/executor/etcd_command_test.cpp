@@ -43,6 +43,25 @@ TEST(EtcdArgv, CarriesEveryMemberFlag) {
   EXPECT_EQ(argv, expected);
 }
 
+// Issue 13: auto-compaction and the backend quota, when the task names them.
+TEST(EtcdArgv, CompactionAndQuotaComeFromTheTask) {
+  MemberTaskData d = member();
+  d.auto_compaction_mode = "revision";
+  d.auto_compaction_retention = "1000";
+  d.quota_backend_bytes = 268435456;
+  const auto argv = etcd_argv(d, "/sandbox/etcd", "/sandbox/etcd-data");
+  for (const char* flag : {"--auto-compaction-mode=revision", "--auto-compaction-retention=1000",
+                           "--quota-backend-bytes=268435456"}) {
+    EXPECT_NE(std::find(argv.begin(), argv.end(), flag), argv.end()) << flag;
+  }
+  const auto plain = etcd_argv(member(), "/sandbox/etcd", "/sandbox/etcd-data");
+  EXPECT_EQ(std::count_if(plain.begin(), plain.end(),
+                          [](const std::string& a) {
+                            return a.starts_with("--auto-compaction") || a.starts_with("--quota");
+                          }),
+            0);
+}
+
 // Each member of a static bootstrap starts with every member in its initial
 // cluster and state new, as the scheduler wrote them into the task.
 TEST(EtcdArgv, AStaticBootstrapMemberNamesEveryMemberAndStartsNew) {

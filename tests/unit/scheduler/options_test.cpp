@@ -1,5 +1,7 @@
 #include "scheduler/options.hpp"
 
+#include "codec/task_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -93,6 +95,44 @@ TEST(Options, RejectsBadInputWithAReadableMessage) {
   auto half_auth = parse({"--mesos-authentication-principal=p"});
   ASSERT_FALSE(half_auth);
   EXPECT_NE(half_auth.error().message.find("go together"), std::string::npos);
+}
+
+// Issue 13: members compact their history and have a backend quota.
+TEST(Options, CompactionAndQuotaDefaultsAndChecks) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->etcd_auto_compaction_mode, "periodic");
+  EXPECT_EQ(defaults->etcd_auto_compaction_retention, "1h");
+  // A quarter of the 1024 MB sandbox disk.
+  EXPECT_EQ(quota_backend_bytes(*defaults), 256ull * 1024 * 1024);
+
+  auto big_disk = parse({"-sandbox-disk-limit=1000000"});
+  ASSERT_TRUE(big_disk);
+  EXPECT_EQ(quota_backend_bytes(*big_disk), kMaxQuotaBackendBytes);
+  auto no_disk = parse({"-sandbox-disk-limit=0"});
+  ASSERT_TRUE(no_disk);
+  EXPECT_EQ(quota_backend_bytes(*no_disk), 0u) << "etcd's default";
+  auto given = parse({"--etcd-quota-backend-bytes", "104857600", "-sandbox-disk-limit=0"});
+  ASSERT_TRUE(given) << given.error().message;
+  EXPECT_EQ(quota_backend_bytes(*given), 104857600u);
+
+  auto revision =
+      parse({"-etcd-auto-compaction-mode=revision", "-etcd-auto-compaction-retention=5000"});
+  ASSERT_TRUE(revision) << revision.error().message;
+  EXPECT_EQ(revision->etcd_auto_compaction_mode, "revision");
+
+  for (std::vector<const char*> bad : {
+           std::vector<const char*>{"-etcd-auto-compaction-mode=daily"},
+           std::vector<const char*>{"-etcd-auto-compaction-mode=revision"},  // retention "1h"
+           std::vector<const char*>{"-etcd-auto-compaction-retention=0"},
+           std::vector<const char*>{"-etcd-auto-compaction-retention=soon"},
+           std::vector<const char*>{"-etcd-quota-backend-bytes=9999999999999"},
+           std::vector<const char*>{"-etcd-quota-backend-bytes=lots"},
+       }) {
+    auto refused = parse(bad);
+    ASSERT_FALSE(refused) << bad[0];
+    EXPECT_NE(refused.error().message.find("etcd-"), std::string::npos) << refused.error().message;
+  }
 }
 
 TEST(Options, ZkFrameworkPersistTakesBothSpellingsAndRefusesBadUrls) {
