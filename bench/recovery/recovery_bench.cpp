@@ -14,6 +14,9 @@
 //                     cluster of N, without the core's check interval
 //   rss-5             the scheduler's resident memory (VmRSS) with 5 healthy members
 //   idle-cpu-5        the scheduler's CPU over 10 s with 5 healthy members, idle
+//   artifact-rss-100  the scheduler's peak resident memory while 100 clients
+//                     (from 127.0.0.2-5) fetch the etcd binary at ~640 KB/s
+//                     each for 10 s (issue 13; target 64 MiB)
 // It prints every sample, then a table (median, min, max), and with --json
 // writes {"machine","commit","runs","results":{name:{unit,median,min,max,
 // samples}}} there (scripts/bench merges the micro-benchmarks in).
@@ -21,6 +24,7 @@
 //   recovery_bench [--runs N] [--only name,name,...] [--json FILE] [--micro FILE]
 //                  [--commit ID]
 #include "scheduler/etcd_health.hpp"
+#include "slow_fetch.hpp"
 #include "support/etcd_server.hpp"
 #include "support/member_checks.hpp"
 #include "support/stack.hpp"
@@ -76,6 +80,7 @@ const std::vector<Measure> kMeasures = {
     {"health-7", "ms", "one health round, 7 members"},
     {"rss-5", "MiB", "scheduler VmRSS, 5 healthy members"},
     {"idle-cpu-5", "%", "scheduler CPU (of one core) over 10 s, 5 healthy, idle"},
+    {"artifact-rss-100", "MiB", "scheduler peak VmRSS, 100 slow fetches of etcd for 10 s"},
 };
 
 using Samples = std::map<std::string, std::vector<double>>;
@@ -299,12 +304,17 @@ void run_stacks(const std::set<std::string>& only, Samples& out) {
       }
     }
   }
-  if (wanted(only, {"bringup-5", "rss-5", "idle-cpu-5"})) {
+  if (wanted(only, {"bringup-5", "rss-5", "idle-cpu-5", "artifact-rss-100"})) {
     LocalStack stack(stack_options(6, 5));
     if (auto up = bring_up(stack, 5)) {
       out["bringup-5"].push_back(*up);
       if (wanted(only, {"rss-5", "idle-cpu-5"})) {
         resources_of_five(stack, out);
+      }
+      if (wanted(only, {"artifact-rss-100"})) {
+        if (auto peak = etcdmesos::bench::peak_rss_while_fetching_slowly(stack, 100, 10)) {
+          out["artifact-rss-100"].push_back(*peak);
+        }
       }
     }
   }
