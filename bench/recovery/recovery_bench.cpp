@@ -181,18 +181,6 @@ void reseed(LocalStack& stack, Samples& out) {
   out["reseed-full"].push_back(seconds_since(killed));
 }
 
-// VmRSS of `pid` in MiB (0 when unreadable).
-double rss_mib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-    }
-  }
-  return 0;
-}
-
 // utime + stime of `pid` in seconds.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -215,7 +203,7 @@ double cpu_seconds(pid_t pid) {
 void resources_of_five(LocalStack& stack, Samples& out) {
   const pid_t pid = stack.scheduler()->pid();
   std::this_thread::sleep_for(5s);  // the last launch's answers settle
-  out["rss-5"].push_back(rss_mib(pid));
+  out["rss-5"].push_back(etcdmesos::bench::rss_mib(pid));
   const double before = cpu_seconds(pid);
   const auto start = Clock::now();
   std::this_thread::sleep_for(10s);

@@ -21,17 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double rss_mib_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-    }
-  }
-  return 0;
-}
-
 // "host:port" of the artifact server, from the scheduler's log line
 // "... artifacts on http://HOST:PORT".
 std::optional<std::pair<std::string, uint16_t>> artifact_server(const std::string& log) {
@@ -95,8 +84,7 @@ std::optional<std::string> etcd_path(const std::string& host, uint16_t port) {
     return std::nullopt;
   }
   std::string answer;
-  if (send_all(fd,
-               "GET /etcd HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")) {
+  if (send_all(fd, "GET /etcd HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")) {
     char buffer[4096];
     for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
       answer.append(buffer, static_cast<std::size_t>(n));
@@ -112,6 +100,17 @@ std::optional<std::string> etcd_path(const std::string& host, uint16_t port) {
 }
 
 }  // namespace
+
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+    }
+  }
+  return 0;
+}
 
 std::optional<double> peak_rss_while_fetching_slowly(etcdmesos::testing::LocalStack& stack,
                                                      int clients, int seconds) {
@@ -137,7 +136,7 @@ std::optional<double> peak_rss_while_fetching_slowly(etcdmesos::testing::LocalSt
     }
   }
   const pid_t pid = stack.scheduler()->pid();
-  double peak = rss_mib_of(pid);
+  double peak = rss_mib(pid);
   std::vector<std::size_t> received(fds.size(), 0);
   std::vector<char> buffer(64 * 1024);
   const auto until = Clock::now() + std::chrono::seconds(seconds);
@@ -149,7 +148,7 @@ std::optional<double> peak_rss_while_fetching_slowly(etcdmesos::testing::LocalSt
         received[i] += static_cast<std::size_t>(n);
       }
     }
-    peak = std::max(peak, rss_mib_of(pid));
+    peak = std::max(peak, rss_mib(pid));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const auto going =

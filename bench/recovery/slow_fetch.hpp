@@ -5,9 +5,13 @@
 
 #include "support/stack.hpp"
 
+#include <sys/types.h>
 #include <optional>
 
 namespace etcdmesos::bench {
+
+// VmRSS of `pid` in MiB (0 when unreadable).
+double rss_mib(pid_t pid);
 
 // Starts `clients` downloads of the etcd binary from the stack's scheduler,
 // spread over the loopback addresses 127.0.0.2.. (at most 25 per address,
