@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   }
   const std::string_view json(reinterpret_cast<const char*>(data) + 1, size - 1);
   namespace etcd = etcdmesos::etcd;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0:
       (void)etcd::decode_member_list(json);
       break;
@@ -27,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       break;
     case 4:
       (void)etcd::decode_range(json);
+      break;
+    case 5:
+      (void)etcd::decode_alarms(json);
       break;
     default:
       (void)etcd::decode_error(json);

@@ -67,6 +67,19 @@ std::vector<EtcdMemberInfo> read_members(JsonReader& r, const object& o) {
       r, o, "members", [&r](const value& v) { return read_member(r, codec::as_object(r, v)); });
 }
 
+EtcdAlarm read_alarm(JsonReader& r, const object& o) {
+  EtcdAlarm alarm;
+  alarm.member_id = u64(r, o, "memberID");
+  alarm.alarm = codec::opt_string(r, o, "alarm").value_or("NONE");
+  return alarm;
+}
+
+std::vector<EtcdAlarm> read_alarms(JsonReader& r, const object& o) {
+  read_header(r, o);  // type-checked, not used
+  return codec::read_array<EtcdAlarm>(
+      r, o, "alarms", [&r](const value& v) { return read_alarm(r, codec::as_object(r, v)); });
+}
+
 EtcdMemberInfo read_member_add(JsonReader& r, const object& o) {
   read_members(r, o);
   const object& member = codec::req_object(r, o, "member");
@@ -79,6 +92,7 @@ EtcdStatus read_status(JsonReader& r, const object& o) {
   EtcdStatus status;
   status.member_id = header.member_id;
   status.cluster_id = header.cluster_id;
+  status.revision = header.revision;
   status.leader = u64(r, o, "leader");
   status.raft_index = u64(r, o, "raftIndex");
   status.raft_term = u64(r, o, "raftTerm");
@@ -138,6 +152,10 @@ Result<EtcdMemberInfo> decode_member_add(std::string_view json) {
   return decode_top<EtcdMemberInfo>(json, "etcd member add", read_member_add);
 }
 
+Result<std::vector<EtcdAlarm>> decode_alarms(std::string_view json) {
+  return decode_top<std::vector<EtcdAlarm>>(json, "etcd alarms", read_alarms);
+}
+
 Result<EtcdStatus> decode_status(std::string_view json) {
   return decode_top<EtcdStatus>(json, "etcd status", read_status);
 }
@@ -173,6 +191,19 @@ std::string encode_member_add(const std::vector<std::string>& peer_urls, bool is
     o["isLearner"] = true;
   }
   return codec::serialize(o);
+}
+
+std::string encode_alarm_list() {
+  return codec::serialize(object{{"action", "GET"}});
+}
+
+std::string encode_alarm_disarm(uint64_t member_id, std::string_view alarm) {
+  return codec::serialize(
+      object{{"action", "DEACTIVATE"}, {"memberID", decimal(member_id)}, {"alarm", alarm}});
+}
+
+std::string encode_compaction(uint64_t revision) {
+  return codec::serialize(object{{"revision", decimal(revision)}, {"physical", true}});
 }
 
 std::string encode_member_remove(uint64_t id) {

@@ -40,6 +40,7 @@ Result<EtcdMemberInfo> decode_member_add(std::string_view json);
 struct EtcdStatus {
   uint64_t member_id = 0;
   uint64_t cluster_id = 0;
+  uint64_t revision = 0;  // the store's current revision (from the header)
   uint64_t leader = 0;
   uint64_t raft_index = 0;
   uint64_t raft_term = 0;
@@ -83,6 +84,15 @@ struct EtcdRangeResult {
 };
 Result<EtcdRangeResult> decode_range(std::string_view json);
 
+// /v3/maintenance/alarm answers: the alarms raised (none: `{}`), each on a
+// member. `alarm` is etcd's name ("NOSPACE", "CORRUPT").
+struct EtcdAlarm {
+  uint64_t member_id = 0;
+  std::string alarm;
+  bool operator==(const EtcdAlarm&) const = default;
+};
+Result<std::vector<EtcdAlarm>> decode_alarms(std::string_view json);
+
 // An error body: {"error": msg, "message": msg, "code": gRPC code}.
 // `message` falls back to "error" when only that is present; a body with
 // neither is not an etcd error and decodes to an Error.
@@ -101,6 +111,11 @@ std::string encode_range(std::string_view key, std::string_view range_end = "");
 std::string encode_member_add(const std::vector<std::string>& peer_urls, bool is_learner);
 std::string encode_member_remove(uint64_t id);
 std::string encode_member_promote(uint64_t id);
+// {"action":"GET"}; {"action":"DEACTIVATE","memberID":..,"alarm":..}.
+std::string encode_alarm_list();
+std::string encode_alarm_disarm(uint64_t member_id, std::string_view alarm);
+// Compacts the history below `revision` and waits until the backend did.
+std::string encode_compaction(uint64_t revision);
 
 // range_end that selects every key starting with `prefix`: the prefix with
 // its last byte below 0xff incremented and what follows dropped; "\0" (all

@@ -30,6 +30,8 @@ class CheckSchedule {
   void due_now(Millis now);
 
   bool in_flight() const { return in_flight_.has_value(); }
+  // The id of the last check started (0: none yet).
+  uint64_t last_started() const { return last_id_; }
 
  private:
   struct InFlight {

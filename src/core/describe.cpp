@@ -167,6 +167,10 @@ std::string event_line(const FrameworkError& e) {
 std::string event_line(const StoreCleared& e) {
   return e.ok ? "persisted state deleted" : "deleting the persisted state failed: " + e.error;
 }
+std::string event_line(const SpaceStepDone& e) {
+  return "space recovery " + std::to_string(e.id) + " step " +
+         (e.ok ? std::string("done") : "failed: " + e.error);
+}
 
 std::string effect_line(const LaunchMember& e) {
   const auto& m = e.spec.member;
@@ -244,6 +248,23 @@ std::string effect_line(const StopSubscribing&) {
 }
 std::string effect_line(const ExitScheduler& e) {
   return "exit: " + e.reason;
+}
+std::string effect_line(const RecoverSpace& e) {
+  const std::string head = "space recovery " + std::to_string(e.id) + ": ";
+  switch (e.step) {
+    case RecoverSpace::Step::kCompact:
+      return head + "compact the history via " + join(e.client_urls, ",");
+    case RecoverSpace::Step::kDefragment:
+      return head + "defragment " + e.member + " at " + join(e.client_urls, ",");
+    case RecoverSpace::Step::kDisarm: {
+      std::string ids;
+      for (auto id : e.alarm_members) {
+        ids += (ids.empty() ? "" : ",") + std::to_string(id);
+      }
+      return head + "disarm NOSPACE on " + ids;
+    }
+  }
+  return head + "?";
 }
 
 }  // namespace

@@ -93,6 +93,34 @@ std::optional<std::string> check_progress(const HealthObservations& obs) {
   return std::string("no progress: the commit index did not advance over the check");
 }
 
+// An alarm etcd raised, with the members it is on (by name where etcd's
+// member list names them). NOSPACE first: it is the one the scheduler
+// recovers from.
+std::optional<std::string> check_alarms(const HealthObservations& obs) {
+  for (const char* kind : {"NOSPACE", "CORRUPT"}) {
+    std::string on;
+    for (const auto& alarm : obs.alarms) {
+      if (alarm.alarm != kind) {
+        continue;
+      }
+      std::string who = std::to_string(alarm.member_id);
+      for (const auto& m : obs.membership) {
+        if (m.id == alarm.member_id && !m.name.empty()) {
+          who = m.name;
+        }
+      }
+      on += (on.empty() ? "" : ", ") + who;
+    }
+    if (!on.empty()) {
+      return std::string(kind) + " alarm on " + on +
+             (std::string_view(kind) == "NOSPACE"
+                  ? ": a backend reached its quota, etcd refuses writes until space is recovered"
+                  : ": etcd found its data inconsistent");
+    }
+  }
+  return std::nullopt;
+}
+
 // The probe write went through, or a member that names a leader saw its
 // commit index advance: a majority committed, reached or not.
 bool commits(const HealthObservations& obs) {
@@ -135,6 +163,9 @@ HealthResult judge_health(const HealthObservations& observations) {
   if (!reason) {
     reason = check_leader(observations);
   }
+  if (!reason) {
+    reason = check_alarms(observations);
+  }
   if (!reason && !observations.probe_ok) {
     reason = "probe write failed: " +
              (observations.probe_error.empty() ? "no answer" : observations.probe_error);
@@ -146,6 +177,7 @@ HealthResult judge_health(const HealthObservations& observations) {
     reason = check_progress(observations);
   }
   result.commits = commits(observations);
+  result.alarms = observations.alarms;
   result.healthy = !reason.has_value();
   result.reason = reason.value_or("");
   return result;

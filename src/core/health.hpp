@@ -7,14 +7,17 @@
 //  1. a majority of the known members answered (known = the larger of the
 //     scheduler's member list and etcd's member list);
 //  2. every member that answered names the same non-zero leader;
-//  3. the probe write succeeded;
-//  4. no member's raft term changed over the window (a rising term means
+//  3. etcd lists no alarm (NOSPACE: a backend reached its quota and the
+//     cluster refuses writes; CORRUPT);
+//  4. the probe write succeeded;
+//  5. no member's raft term changed over the window (a rising term means
 //     members keep losing their leader and holding elections);
-//  5. the commit index advanced over the window (the probe write makes an
+//  6. the commit index advanced over the window (the probe write makes an
 //     idle cluster show progress).
 // The first rule that fails gives the reason; reasons start with a fixed
-// phrase ("no quorum", "no leader", "leader disagreement", "probe write
-// failed", "raft term changed", "no progress") followed by details.
+// phrase ("no quorum", "no leader", "leader disagreement", "NOSPACE alarm",
+// "CORRUPT alarm", "probe write failed", "raft term changed", "no
+// progress") followed by details.
 //
 // Independently of the verdict, HealthResult::commits says whether what the
 // checker saw proves a committing majority: the probe write succeeded, or a
@@ -27,6 +30,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace etcdmesos::core {
@@ -34,6 +38,10 @@ namespace etcdmesos::core {
 // StatusSample, MemberObservation and HealthObservations are in types.hpp
 // (the HealthObserved event carries them).
 HealthResult judge_health(const HealthObservations& observations);
+
+// The reason of a verdict whose only fault is a NOSPACE alarm: quorum and a
+// leader are there, and space can be recovered (scheduler_core_space.cpp).
+inline constexpr std::string_view kNoSpaceReason = "NOSPACE alarm";
 
 // Whom the checker writes its probe through (and, with the second samples,
 // reads the member list from), as indexes into the samples: the

@@ -216,6 +216,10 @@ class SchedulerCore {
   void on(const LeadershipChanged& e, Millis now, Effects& out);
   void on(const FrameworkError& e, Millis now, Effects& out);
   void on(const StoreCleared& e, Millis now, Effects& out);
+  void on(const SpaceStepDone& e, Millis now, Effects& out);
+  // NOSPACE recovery (scheduler_core_space.cpp).
+  void consider_space_recovery(const HealthResult& result, uint64_t check_id, bool fresh,
+                               Effects& out);
   // A status update without the reseed report it may carry.
   void on_update(const StatusUpdate& e, Millis now, Effects& out);
   // Emits ExitScheduler (once); the shell performs nothing after it.
@@ -400,6 +404,18 @@ class SchedulerCore {
   std::optional<Millis> livelock_since_;
   std::string livelock_reason_;
   std::optional<Reseed> reseed_;
+  // The recovery from a NOSPACE alarm in progress: the steps not yet sent
+  // (the one in flight was the front before it was sent).
+  struct SpaceRecovery {
+    uint64_t id = 0;
+    std::vector<RecoverSpace> steps;
+    bool abandon = false;  // a check found no quorum: stop after this step
+  };
+  std::optional<SpaceRecovery> space_;
+  uint64_t next_space_id_ = 1;
+  // Checks up to this id started before the last recovery ended: their
+  // alarm may be one it has disarmed since (found by the simulator).
+  uint64_t space_settled_after_check_ = 0;
   struct Partition {
     std::string reason;
     bool commits = false;

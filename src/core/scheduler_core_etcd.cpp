@@ -28,6 +28,7 @@ void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
     }
   }
   judge_livelock(e.result, fresh, now);
+  consider_space_recovery(e.result, e.check_id, fresh, out);
   if (partition_ && subscribed_ && now >= partition_reconcile_at_) {
     // The core's own picture may be what is stale: a member it was told is
     // lost may serve (a re-registration overtaken by the older removal).

@@ -218,6 +218,13 @@ struct EtcdMember {
   std::vector<std::string> client_urls;
   bool operator==(const EtcdMember&) const = default;
 };
+// An alarm etcd raised on a member: "NOSPACE" (its backend reached the
+// quota: the cluster refuses writes until space is recovered) or "CORRUPT".
+struct MemberAlarm {
+  uint64_t member_id = 0;
+  std::string alarm;
+  bool operator==(const MemberAlarm&) const = default;
+};
 struct MemberHealth {
   std::string name;
   bool reachable = false;
@@ -236,6 +243,7 @@ struct HealthResult {
   // advance over the check. A majority that commits exists, even where the
   // checker could not reach it.
   bool commits = false;
+  std::vector<MemberAlarm> alarms{};  // as etcd listed them during the check
 };
 // A verdict on a CheckHealth (check_id from the effect).
 struct HealthChecked {
@@ -264,6 +272,7 @@ struct HealthObservations {
   bool probe_ok = false;
   std::string probe_error;
   std::vector<EtcdMember> membership;  // etcd's member list; empty if it could not be read
+  std::vector<MemberAlarm> alarms{};   // etcd's alarm list (none, or unread: empty)
 };
 // The answer to CheckHealth as the shell gathers it: the core judges it
 // (judge_health) and goes on as with HealthChecked carrying that verdict.
@@ -359,11 +368,18 @@ struct StoreCleared {
   std::string error;
 };
 
+// Answer to RecoverSpace (same id): the step was done, or why not.
+struct SpaceStepDone {
+  uint64_t id = 0;
+  bool ok = false;
+  std::string error;
+};
+
 using Event =
     std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
                  HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
                  OperatorReseed, OperatorUnlock, Recovered, FrameworkIdPersisted, TaskPersisted,
-                 HealthObserved, LeadershipChanged, FrameworkError, StoreCleared>;
+                 HealthObserved, LeadershipChanged, FrameworkError, StoreCleared, SpaceStepDone>;
 
 // ----------------------------------------------------------------- effects
 
@@ -475,10 +491,26 @@ struct ExitScheduler {
   bool operator==(const ExitScheduler&) const = default;
 };
 
+// One step of the recovery from a NOSPACE alarm (etcd's documented
+// procedure); answer with SpaceStepDone carrying the same id.
+//  - kCompact: compact the history below the current revision, through the
+//    first of client_urls that answers;
+//  - kDefragment: defragment the one member at client_urls[0] (`member`);
+//  - kDisarm: deactivate the NOSPACE alarm of each of alarm_members.
+struct RecoverSpace {
+  enum class Step { kCompact, kDefragment, kDisarm };
+  uint64_t id = 0;
+  Step step = Step::kCompact;
+  std::vector<std::string> client_urls;
+  std::string member;
+  std::vector<uint64_t> alarm_members;
+  bool operator==(const RecoverSpace&) const = default;
+};
+
 using Effect = std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge,
                             Reconcile, CheckHealth, AddEtcdMember, RemoveEtcdMember,
                             QueryMemberStatus, ReseedOrder, PersistFrameworkId, PersistTask,
-                            ForgetTask, ClearStore, StopSubscribing, ExitScheduler>;
+                            ForgetTask, ClearStore, StopSubscribing, ExitScheduler, RecoverSpace>;
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

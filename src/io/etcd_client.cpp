@@ -80,6 +80,37 @@ asio::awaitable<Result<void>> member_remove_at(Conn c, uint64_t id) {
   co_return Result<void>{};
 }
 
+asio::awaitable<Result<std::vector<etcd::EtcdAlarm>>> alarms_at(Conn c) {
+  std::string request = etcd::encode_alarm_list();
+  auto body = co_await post_to(c, "/v3/maintenance/alarm", std::move(request));
+  if (!body) {
+    co_return body.error();
+  }
+  co_return etcd::decode_alarms(*body);
+}
+
+asio::awaitable<Result<void>> disarm_at(Conn c, uint64_t member_id, std::string alarm) {
+  std::string request = etcd::encode_alarm_disarm(member_id, alarm);
+  auto body = co_await post_to(c, "/v3/maintenance/alarm", std::move(request));
+  if (!body) {
+    co_return body.error();
+  }
+  auto answer = etcd::decode_alarms(*body);
+  if (!answer) {
+    co_return answer.error();
+  }
+  co_return Result<void>{};
+}
+
+// A maintenance request whose answer carries nothing we use.
+asio::awaitable<Result<void>> maintain_at(Conn c, std::string target, std::string request) {
+  auto body = co_await post_to(c, std::move(target), std::move(request));
+  if (!body) {
+    co_return body.error();
+  }
+  co_return Result<void>{};
+}
+
 asio::awaitable<Result<etcd::EtcdStatus>> status_at(Conn c) {
   auto body = co_await post_to(c, "/v3/maintenance/status", "{}");
   if (!body) {
@@ -156,6 +187,23 @@ asio::awaitable<Result<void>> EtcdClient::member_remove(uint64_t id) const {
 
 asio::awaitable<Result<etcd::EtcdStatus>> EtcdClient::status() const {
   return status_at(Conn{ex_, member_, timeout_});
+}
+
+asio::awaitable<Result<std::vector<etcd::EtcdAlarm>>> EtcdClient::alarms() const {
+  return alarms_at(Conn{ex_, member_, timeout_});
+}
+
+asio::awaitable<Result<void>> EtcdClient::disarm(uint64_t member_id, std::string alarm) const {
+  return disarm_at(Conn{ex_, member_, timeout_}, member_id, std::move(alarm));
+}
+
+asio::awaitable<Result<void>> EtcdClient::compact(uint64_t revision) const {
+  return maintain_at(Conn{ex_, member_, timeout_}, "/v3/kv/compaction",
+                     etcd::encode_compaction(revision));
+}
+
+asio::awaitable<Result<void>> EtcdClient::defragment() const {
+  return maintain_at(Conn{ex_, member_, timeout_}, "/v3/maintenance/defragment", "{}");
 }
 
 asio::awaitable<Result<etcd::EtcdResponseHeader>> EtcdClient::put(std::string key,

@@ -53,6 +53,14 @@ class EtcdClient {
   boost::asio::awaitable<Result<void>> member_remove(uint64_t id) const;
   // /v3/maintenance/status (adds no raft entry, unlike GET /health).
   boost::asio::awaitable<Result<etcd::EtcdStatus>> status() const;
+  // The alarms raised in the cluster (none: empty).
+  boost::asio::awaitable<Result<std::vector<etcd::EtcdAlarm>>> alarms() const;
+  // Deactivates `alarm` ("NOSPACE") on the member with `member_id`.
+  boost::asio::awaitable<Result<void>> disarm(uint64_t member_id, std::string alarm) const;
+  // Compacts the history below `revision` (physically: waits for the backend).
+  boost::asio::awaitable<Result<void>> compact(uint64_t revision) const;
+  // Defragments this member's backend (it answers nobody meanwhile).
+  boost::asio::awaitable<Result<void>> defragment() const;
   // /v3/kv/put of raw key and value bytes.
   boost::asio::awaitable<Result<etcd::EtcdResponseHeader>> put(std::string key,
                                                                std::string value) const;

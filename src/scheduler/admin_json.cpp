@@ -102,6 +102,12 @@ std::string health_json(const AdminSnapshot& snapshot) {
   if (!h.reason.empty()) {
     out["reason"] = h.reason;
   }
+  // etcd's alarms as the last check read them ("NOSPACE": a full backend).
+  json::array alarms;
+  for (const auto& a : h.alarms) {
+    alarms.push_back(json::object{{"member_id", std::to_string(a.member_id)}, {"alarm", a.alarm}});
+  }
+  out["alarms"] = std::move(alarms);
   out["scheduler"] = scheduler_state(snapshot);
   return json::serialize(out);
 }

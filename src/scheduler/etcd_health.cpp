@@ -140,6 +140,38 @@ asio::awaitable<void> read_membership(asio::any_io_executor ex,
   }
 }
 
+// etcd's alarm list, read through the first member in the probe's order.
+// etcd serves an alarm request through raft (3.4: the read is a committed
+// entry, measured: the raft index rises by one per read), so it is read
+// between the probe and the second status samples: while a NOSPACE alarm
+// refuses the probe write, a served alarm read still shows the cluster
+// committing (HealthResult::commits), which keeps a cluster that cannot
+// take writes from looking like a lost majority (simulator seed 101090990).
+asio::awaitable<void> read_alarms(asio::any_io_executor ex,
+                                  const std::vector<std::optional<Endpoint>>& endpoints,
+                                  const std::vector<core::StatusSample>& before,
+                                  milliseconds timeout, core::HealthObservations& obs) {
+  // Only when the probe went through or was refused for a full backend: a
+  // cluster without a majority would only hold the read until its timeout
+  // and push the check past its own.
+  const bool worth_it =
+      obs.probe_ok || obs.probe_error.find("database space exceeded") != std::string::npos;
+  const auto order = core::probe_order(before);
+  if (!worth_it || order.empty()) {
+    co_return;
+  }
+  EtcdClient client(ex, *endpoints[order.front()], timeout);
+  auto alarms = co_await client.alarms();
+  if (!alarms) {
+    logger("health")->debug("alarm list from {} failed: {}", endpoints[order.front()]->to_string(),
+                            alarms.error().message);
+    co_return;
+  }
+  for (auto& a : *alarms) {
+    obs.alarms.push_back(core::MemberAlarm{a.member_id, std::move(a.alarm)});
+  }
+}
+
 }  // namespace
 
 asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor ex,
@@ -152,6 +184,7 @@ asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor e
   core::HealthObservations obs;
   auto before = co_await read_statuses(ex, endpoints, options.status_timeout);
   co_await write_probe(ex, endpoints, before, options.probe_timeout, *options.time, obs);
+  co_await read_alarms(ex, endpoints, before, options.member_list_timeout, obs);
   auto after = co_await read_statuses(ex, endpoints, options.status_timeout);
   co_await read_membership(ex, endpoints, after, options.member_list_timeout, obs);
   for (std::size_t i = 0; i < members.size(); ++i) {

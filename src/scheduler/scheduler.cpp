@@ -28,7 +28,6 @@ auto log() {
 // Wait (docs/performance.md, "Waits"): a check made due by a membership
 // change, and the end of a bootstrap window, start on the next tick.
 constexpr auto kTickInterval = 250ms;
-constexpr auto kEtcdRequestTimeout = 5s;
 
 // The executor binary defaults to the one installed next to the scheduler.
 std::string default_executor_bin() {
@@ -59,12 +58,13 @@ double seconds(core::Millis d) {
 
 }  // namespace
 
-Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url) const {
+Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url,
+                                              std::chrono::milliseconds timeout) const {
   auto endpoint = io::endpoint_from_url(client_url);
   if (!endpoint) {
     return endpoint.error();
   }
-  return io::EtcdClient(io_.get_executor(), *endpoint, kEtcdRequestTimeout);
+  return io::EtcdClient(io_.get_executor(), *endpoint, timeout);
 }
 
 Scheduler::Scheduler(asio::io_context& io, Options options, TimeSource& time, RandomSource& random)
@@ -471,6 +471,8 @@ void Scheduler::perform_one(const core::Effect& effect) {
           query_statuses(e);
         } else if constexpr (std::is_same_v<T, core::ReseedOrder>) {
           send_reseed_order(e);
+        } else if constexpr (std::is_same_v<T, core::RecoverSpace>) {
+          asio::co_spawn(io_, run_space_step(e), asio::detached);
         } else if constexpr (std::is_same_v<T, core::PersistFrameworkId> ||
                              std::is_same_v<T, core::PersistTask> ||
                              std::is_same_v<T, core::ForgetTask>) {
@@ -606,6 +608,54 @@ asio::awaitable<void> Scheduler::run_member_add(core::AddEtcdMember add) {
     log()->warn("etcd member add of '{}' failed: {}", add.name, outcome.error);
   }
   feed(outcome);
+}
+
+// One step of a NOSPACE recovery (scheduler_core_space.cpp); the answer goes
+// back to the core, which sends the next step.
+asio::awaitable<void> Scheduler::run_space_step(core::RecoverSpace step) {
+  core::SpaceStepDone done{step.id, false, "no member to ask"};
+  for (const auto& url : step.client_urls) {
+    // Compaction and defragmentation rewrite the backend: they get longer.
+    auto client = etcd_client(url, kEtcdMaintenanceTimeout);
+    if (!client) {
+      done.error = client.error().message;
+      continue;
+    }
+    Result<void> result = make_error("nothing to do");
+    if (step.step == core::RecoverSpace::Step::kCompact) {
+      auto status = co_await client->status();
+      if (!status) {
+        result = status.error();
+      } else {
+        result = co_await client->compact(status->revision);
+      }
+    } else if (step.step == core::RecoverSpace::Step::kDefragment) {
+      result = co_await client->defragment();
+    } else {
+      result = Result<void>{};
+      for (uint64_t member : step.alarm_members) {
+        if (auto disarmed = co_await client->disarm(member, "NOSPACE"); !disarmed) {
+          result = disarmed.error();
+          break;
+        }
+      }
+    }
+    if (result) {
+      done.ok = true;
+      done.error.clear();
+      break;
+    }
+    done.error = url + ": " + result.error().message;
+    if (step.step == core::RecoverSpace::Step::kDefragment) {
+      break;  // the one member named: nobody else can do it
+    }
+  }
+  if (!done.ok) {
+    log()->warn("space recovery {}: {}", step.id, done.error);
+  }
+  if (!stopped_) {
+    feed(done);
+  }
 }
 
 asio::awaitable<void> Scheduler::run_member_remove(core::RemoveEtcdMember remove) {

@@ -51,6 +51,11 @@ class Scheduler {
   int exit_code() const { return exit_code_; }
 
  private:
+  // Each request to etcd; compaction and defragmentation, which rewrite a
+  // backend, get longer.
+  static constexpr std::chrono::milliseconds kEtcdRequestTimeout{5000};
+  static constexpr std::chrono::milliseconds kEtcdMaintenanceTimeout{60000};
+
   // Persistence and leadership (-zk-framework-persist; scheduler_persist.cpp).
   Result<void> start_persistence();
   void on_elected();
@@ -86,7 +91,9 @@ class Scheduler {
   boost::asio::awaitable<void> run_health_check(core::CheckHealth check);
   boost::asio::awaitable<void> run_member_add(core::AddEtcdMember add);
   boost::asio::awaitable<void> run_member_remove(core::RemoveEtcdMember remove);
-  Result<io::EtcdClient> etcd_client(const std::string& client_url) const;
+  Result<io::EtcdClient> etcd_client(const std::string& client_url,
+                                     std::chrono::milliseconds timeout = kEtcdRequestTimeout) const;
+  boost::asio::awaitable<void> run_space_step(core::RecoverSpace step);
   boost::asio::awaitable<void> tick_loop();
   core::Millis now() const;
 

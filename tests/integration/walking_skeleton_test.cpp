@@ -175,13 +175,14 @@ std::vector<std::vector<std::string>> etcd_command_lines(const std::filesystem::
 }
 
 // Issue 13: members compact their history and have a backend quota, so a
-// member cannot fill its sandbox: past the quota etcd refuses writes (and
-// raises its NOSPACE alarm) instead of growing.
-TEST(WalkingSkeleton, MembersRunWithAutoCompactionAndABackendQuota) {
+// member cannot fill its sandbox: past the quota etcd refuses writes and
+// raises its NOSPACE alarm, and the scheduler recovers the space (compact,
+// defragment each member, disarm) with no data lost.
+TEST(WalkingSkeleton, AFullBackendIsRefusedThenRecoveredByTheScheduler) {
   StackOptions options;
   options.scheduler_args = {"-etcd-quota-backend-bytes=1048576",
                             "-etcd-auto-compaction-mode=revision",
-                            "-etcd-auto-compaction-retention=100"};
+                            "-etcd-auto-compaction-retention=100000"};
   LocalStack stack(options);
   ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, 90s)) << stack.logs();
 
@@ -189,28 +190,63 @@ TEST(WalkingSkeleton, MembersRunWithAutoCompactionAndABackendQuota) {
   ASSERT_EQ(lines.size(), 3u);
   for (const auto& args : lines) {
     for (const char* flag : {"--quota-backend-bytes=1048576", "--auto-compaction-mode=revision",
-                             "--auto-compaction-retention=100"}) {
+                             "--auto-compaction-retention=100000"}) {
       EXPECT_NE(std::find(args.begin(), args.end(), flag), args.end()) << flag;
     }
   }
 
-  // 100 KB values under distinct keys: the 1 MiB backend fills up.
+  // One key overwritten with 100 KB values: its history fills the 1 MiB
+  // backend (the auto-compaction keeps 100,000 revisions, so it does not
+  // help), and etcd refuses the write that would exceed it.
   const std::string url(stack.members()[0].at("client_url").as_string());
-  const std::string value = mesos::base64_encode(std::string(100 * 1024, 'v'));
+  const std::string key = mesos::base64_encode("big");
+  auto put_value = [&](int i) {
+    const std::string value =
+        mesos::base64_encode(std::to_string(i) + std::string(100 * 1024, 'v'));
+    return etcd_post(url, "/v3/kv/put", R"({"key":")" + key + R"(","value":")" + value + "\"}");
+  };
+  int last_written = -1;
   std::optional<HttpResult> refused;
   for (int i = 0; i < 40 && !refused; ++i) {
-    const std::string key = mesos::base64_encode("key-" + std::to_string(i));
-    auto put = etcd_post(url, "/v3/kv/put", R"({"key":")" + key + R"(","value":")" + value + "\"}");
+    auto put = put_value(i);
     ASSERT_TRUE(put.has_value());
-    if (put->status != 200) {
+    if (put->status == 200) {
+      last_written = i;
+    } else {
       refused = put;
     }
   }
   ASSERT_TRUE(refused) << "4 MB written into a 1 MiB quota";
   EXPECT_NE(refused->body.find("database space exceeded"), std::string::npos) << refused->body;
+  ASSERT_GE(last_written, 0);
+
+  // The scheduler compacts, defragments and disarms: writes are accepted
+  // again and the cluster is healthy.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto put = put_value(1000);
+        return put && put->status == 200;
+      },
+      60s))
+      << stack.scheduler_log();
+  ASSERT_TRUE(wait_until([&] { return stack.healthy_with(3); }, 30s)) << stack.scheduler_log();
   auto alarms = etcd_post(url, "/v3/maintenance/alarm", R"({"action":"GET"})");
   ASSERT_TRUE(alarms && alarms->status == 200);
-  EXPECT_NE(alarms->body.find("NOSPACE"), std::string::npos) << alarms->body;
+  EXPECT_EQ(alarms->body.find("NOSPACE"), std::string::npos) << alarms->body;
+  // The value is large (etcd answers it chunked): read it with etcdctl.
+  ChildProcess etcdctl({"/usr/bin/etcdctl", "--endpoints=" + url, "--dial-timeout=3s", "get", "big",
+                        "--print-value-only"},
+                       stack.work_dir() / "etcdctl-get");
+  auto status = etcdctl.wait(20s);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << etcdctl.stderr_text();
+  EXPECT_TRUE(etcdctl.stdout_text().starts_with("1000v")) << "the last write is there";
+
+  const std::string log = stack.scheduler_log();
+  for (const char* step : {"compact the history", "defragment etcd-1", "defragment etcd-2",
+                           "defragment etcd-3", "disarm NOSPACE"}) {
+    EXPECT_NE(log.find(step), std::string::npos) << step;
+  }
 }
 
 }  // namespace

@@ -366,7 +366,11 @@ void World::perform(const core::CheckHealth& e) {
   if (const auto order = core::probe_order(before); !order.empty()) {
     const Process* first = process_at(e.members[order.front()].client_url());
     Process* p = first == nullptr ? nullptr : &processes_[first - processes_.data()];
-    if (p != nullptr && p->cluster >= 0 && connected(*p) && has_quorum(clusters_[p->cluster])) {
+    if (p != nullptr && p->cluster >= 0 && connected(*p) && has_quorum(clusters_[p->cluster]) &&
+        !clusters_[p->cluster].nospace.empty()) {
+      obs.probe_error = "etcdserver: mvcc: database space exceeded";
+    } else if (p != nullptr && p->cluster >= 0 && connected(*p) &&
+               has_quorum(clusters_[p->cluster])) {
       Cluster& c = clusters_[p->cluster];
       obs.probe_ok = true;
       obs.probe_error.clear();
@@ -377,6 +381,25 @@ void World::perform(const core::CheckHealth& e) {
       settle_once();
     } else {
       obs.probe_error = "etcdserver: request timed out";
+    }
+  }
+  // The alarm list, through the probe's first choice: etcd serves it
+  // through raft, so a read that is answered commits an entry (the index
+  // rises) and needs a majority, as the probe does.
+  // Read only when the probe was answered (went through, or refused for a
+  // full backend), as the checker does.
+  const bool probe_answered =
+      obs.probe_ok || obs.probe_error.find("database space exceeded") != std::string::npos;
+  if (const auto order = core::probe_order(before); probe_answered && !order.empty()) {
+    const Process* first = process_at(e.members[order.front()].client_url());
+    if (first != nullptr && first->cluster >= 0 && connected(*first) &&
+        has_quorum(clusters_[first->cluster])) {
+      Cluster& c = clusters_[first->cluster];
+      c.raft_index += 1;
+      for (uint64_t id : c.nospace) {
+        obs.alarms.push_back(core::MemberAlarm{id, "NOSPACE"});
+      }
+      settle_once();
     }
   }
   std::vector<core::StatusSample> after;
@@ -618,6 +641,70 @@ void World::seed_restart(int pid, uint64_t generation) {
   if (tracing()) {
     trace("etcd " + p.name + " restarted with --force-new-cluster");
   }
+}
+
+// The steps of a NOSPACE recovery, as etcd answers them: compaction and
+// disarming go through any member of a cluster with quorum; a
+// defragmentation through the one member named. Invariants: a recovery
+// starts only on a cluster with an alarm, and one step at a time.
+void World::perform(const core::RecoverSpace& e) {
+  if (space_step_in_flight_ != 0 && space_step_incarnation_ == incarnation_) {
+    fail("a space recovery step was sent while another was in flight");
+    return;
+  }
+  Process* p = via(e.client_urls);
+  const bool up = p != nullptr && reachable(*p) && has_quorum(clusters_[p->cluster]);
+  core::SpaceStepDone done{e.id, false, "no member answered"};
+  if (e.step == core::RecoverSpace::Step::kCompact && p != nullptr &&
+      clusters_[p->cluster].nospace.empty()) {
+    fail("space recovery without a NOSPACE alarm: " + core::describe(core::Effect{e}));
+    return;
+  }
+  if (up) {
+    Cluster& c = clusters_[p->cluster];
+    switch (e.step) {
+      case core::RecoverSpace::Step::kCompact:
+        c.compacted = true;
+        done = {e.id, true, ""};
+        break;
+      case core::RecoverSpace::Step::kDefragment:
+        if (c.compacted) {
+          c.defragmented.push_back(p->member_id);
+        }
+        done = {e.id, true, ""};
+        break;
+      case core::RecoverSpace::Step::kDisarm: {
+        // Space is back once every voter was defragmented after compaction.
+        const bool all = std::all_of(c.voters.begin(), c.voters.end(), [&](const Voter& v) {
+          return std::find(c.defragmented.begin(), c.defragmented.end(), v.id) !=
+                 c.defragmented.end();
+        });
+        if (c.compacted && all) {
+          c.nospace.clear();
+          done = {e.id, true, ""};
+        } else {
+          done = {e.id, false, "etcdserver: mvcc: database space exceeded"};
+        }
+        break;
+      }
+    }
+  }
+  if (faults_on_ && rng_.chance(rates_.drop_check)) {
+    done = {e.id, false, "timed out"};
+  }
+  if (tracing()) {
+    trace("space step " + core::describe(core::Effect{e}) + " -> " +
+          (done.ok ? std::string("ok") : done.error));
+  }
+  space_step_in_flight_ = e.id;
+  space_step_incarnation_ = incarnation_;
+  after(rng_.millis(10, 500), [this, done, incarnation = incarnation_] {
+    if (incarnation != incarnation_) {
+      return;  // the scheduler that asked is gone
+    }
+    space_step_in_flight_ = 0;
+    deliver(done);
+  });
 }
 
 }  // namespace etcdmesos::sim

@@ -350,6 +350,9 @@ void World::inject_fault() {
         deliver(core::OperatorReseed{});
       }
       return;
+    case 9:
+      fill_backend();
+      return;
     case 10:
       cut_scheduler_links();
       return;
@@ -360,6 +363,25 @@ void World::inject_fault() {
       return;
     default:  // a quiet spell
       return;
+  }
+}
+
+// A backend reaches its quota: etcd refuses writes and raises NOSPACE
+// (issue 13); only the scheduler's recovery brings writes back.
+void World::fill_backend() {
+  for (auto& c : clusters_) {
+    if (!has_quorum(c) || !c.nospace.empty() || c.voters.empty()) {
+      continue;
+    }
+    const auto& v = c.voters[rng_.below(c.voters.size())];
+    if (tracing()) {
+      trace("fault: the backend of cluster " + c.token + " is full (NOSPACE on " +
+            std::to_string(v.id) + ")");
+    }
+    c.nospace = {v.id};
+    c.compacted = false;
+    c.defragmented.clear();
+    return;
   }
 }
 

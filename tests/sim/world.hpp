@@ -175,6 +175,12 @@ struct Cluster {
   // Processes that left this cluster with --force-new-cluster: a member that
   // reaches one of them is told it was removed, and exits.
   std::vector<int> forked_out;
+  // The backend reached its quota (fault): writes are refused and etcd lists
+  // a NOSPACE alarm on these members until the history is compacted, every
+  // member defragmented and the alarms disarmed.
+  std::vector<uint64_t> nospace;
+  bool compacted = false;
+  std::vector<uint64_t> defragmented;
 };
 
 class Invariant;
@@ -324,6 +330,11 @@ class World {
   void perform(const core::ClearStore& e);
   void perform(const core::StopSubscribing& e);
   void perform(const core::ExitScheduler& e);
+  void perform(const core::RecoverSpace& e);
+  void fill_backend();
+  // The id of the RecoverSpace step sent and not yet answered (0: none).
+  uint64_t space_step_in_flight_ = 0;
+  uint64_t space_step_incarnation_ = 0;
   // Answers a write after the ones before it, ok unless the store is down
   // (or a random failure); `apply` changes the stored state on success.
   void store_write(std::function<core::Event(bool ok, const std::string& error)> answer,

@@ -56,6 +56,37 @@ TEST(EtcdStatus, MissingFieldsAreZeroAndNumbersAccepted) {
   EXPECT_EQ(status->raft_index, 7u);
 }
 
+// Observed on etcd 3.4.23 with a 1 MiB quota (issue 13).
+TEST(EtcdAlarms, ObservedNoSpaceAndNone) {
+  auto raised =
+      decode_alarms(R"({"alarms":[{"memberID":"11046527456118344142","alarm":"NOSPACE"}]})");
+  ASSERT_TRUE(raised) << raised.error().message;
+  EXPECT_EQ(*raised, (std::vector<EtcdAlarm>{{11046527456118344142ull, "NOSPACE"}}));
+  auto none = decode_alarms("{}");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto with_header = decode_alarms(
+      R"({"header":{"cluster_id":"1","member_id":"2","raft_term":"3"},"alarms":[{"memberID":"2"}]})");
+  ASSERT_TRUE(with_header) << with_header.error().message;
+  EXPECT_EQ(with_header->at(0).alarm, "NONE") << "etcd leaves out the zero value";
+  EXPECT_FALSE(decode_alarms(R"({"alarms":{}})"));
+  EXPECT_FALSE(decode_alarms(R"({"alarms":[{"memberID":"x"}]})"));
+  EXPECT_FALSE(decode_alarms("[]"));
+  // The status of a member with an alarm carries the store's revision.
+  auto status = decode_status(
+      R"({"header":{"cluster_id":"1","member_id":"2","revision":"13","raft_term":"2"},"leader":"2","errors":["memberID:2 alarm:NOSPACE "]})");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->revision, 13u);
+}
+
+TEST(EtcdAlarms, RequestBodies) {
+  EXPECT_EQ(json::parse(encode_alarm_list()), json::parse(R"({"action":"GET"})"));
+  EXPECT_EQ(json::parse(encode_alarm_disarm(42, "NOSPACE")),
+            json::parse(R"({"action":"DEACTIVATE","memberID":"42","alarm":"NOSPACE"})"));
+  EXPECT_EQ(json::parse(encode_compaction(13)),
+            json::parse(R"({"revision":"13","physical":true})"));
+}
+
 TEST(EtcdMembers, ObservedList) {
   auto members = decode_member_list(
       "{" + kClusterHeader +

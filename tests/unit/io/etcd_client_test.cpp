@@ -151,6 +151,29 @@ TEST_F(EtcdClientTest, AddThenRemoveALearnerAndRemoveTwice) {
   EXPECT_EQ(list->size(), 3u);
 }
 
+// The maintenance calls of a NOSPACE recovery (issue 13) on a healthy
+// cluster: no alarm listed, compaction and defragmentation answered, and
+// disarming an alarm nobody raised is no error.
+TEST_F(EtcdClientTest, AlarmsCompactionDefragmentAndDisarm) {
+  auto alarms = run_coro(ioc_, client(0).alarms());
+  ASSERT_TRUE(alarms) << alarms.error().message;
+  EXPECT_TRUE(alarms->empty());
+  ASSERT_TRUE(run_coro(ioc_, client(0).put("k", "v1")));
+  ASSERT_TRUE(run_coro(ioc_, client(0).put("k", "v2")));
+  auto status = run_coro(ioc_, client(0).status());
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_GE(status->revision, 3u);
+  auto compacted = run_coro(ioc_, client(1).compact(status->revision));
+  EXPECT_TRUE(compacted) << compacted.error().message;
+  auto defragmented = run_coro(ioc_, client(2).defragment());
+  EXPECT_TRUE(defragmented) << defragmented.error().message;
+  auto disarmed = run_coro(ioc_, client(0).disarm(status->member_id, "NOSPACE"));
+  EXPECT_TRUE(disarmed) << disarmed.error().message;
+  auto value = run_coro(ioc_, client(2).get("k"));
+  ASSERT_TRUE(value);
+  EXPECT_EQ(value->value_or(""), "v2") << "compaction keeps the current value";
+}
+
 TEST_F(EtcdClientTest, ErrorsCarryTheHttpStatusAndEtcdMessage) {
   // The peer URL of an existing member: 412 "Peer URLs already exists".
   auto taken = add_member(cluster_->peer_url(1), true);

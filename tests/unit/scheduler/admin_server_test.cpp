@@ -63,6 +63,22 @@ TEST(AdminServer, HealthSaysTheRoleAndTheReconcileGate) {
   EXPECT_EQ(scheduler.at("persistence").as_string(), "ok");
 }
 
+// Issue 13: a full backend is shown with its alarm and the reason.
+TEST(AdminServer, HealthListsEtcdsAlarms) {
+  auto s = two_members(false);
+  s.health->reason = "NOSPACE alarm on etcd-1: a backend reached its quota";
+  s.health->alarms = {core::MemberAlarm{11046527456118344142ull, "NOSPACE"}};
+  auto health = json::parse(AdminServer::route(get("/health"), s).body()).as_object();
+  ASSERT_EQ(health.at("alarms").as_array().size(), 1u);
+  EXPECT_EQ(health.at("alarms").as_array()[0].at("alarm").as_string(), "NOSPACE");
+  EXPECT_EQ(health.at("alarms").as_array()[0].at("member_id").as_string(), "11046527456118344142");
+  auto healthz = AdminServer::route(get("/healthz"), s);
+  EXPECT_EQ(healthz.result(), http::status::service_unavailable);
+  EXPECT_NE(healthz.body().find("NOSPACE alarm on etcd-1"), std::string::npos) << healthz.body();
+  auto fine = json::parse(AdminServer::route(get("/health"), two_members(true)).body());
+  EXPECT_TRUE(fine.at("alarms").as_array().empty());
+}
+
 TEST(AdminServer, MembersListsEveryFieldClientsNeed) {
   auto res = AdminServer::route(get("/members"), two_members(true));
   ASSERT_EQ(res.result(), http::status::ok);
