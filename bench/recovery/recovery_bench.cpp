@@ -4,11 +4,22 @@
 // checks, `-etcd-restart-attempts=0` and `-reseed-timeout=1`). Each run:
 //   bringup-3/5/7     scheduler start -> N members running, healthy, etcd lists N
 //                     (N + 1 agents)
-//   replace-spare     SIGKILL of one etcd of 3 (4 agents) -> 3 healthy again, one new
+//   replace-spare     on a settled cluster (complete for 6 s, so that etcd's
+//                     5-second rule is not what is measured): SIGKILL of one
+//                     etcd of 3 (4 agents) -> 3 healthy again, one new
 //   replace-no-spare  the same with 3 agents: the replacement reuses the agent
+//   replace-spare-from-status, replace-no-spare-from-status
+//                     the same replacements, counted from the moment the
+//                     scheduler received the victim's failed status (its log
+//                     line "effect: acknowledge <task>", written in the step
+//                     that handles the update)
 //   reseed-seed       SIGKILL of two etcd of 3 -> the reseed is over and the seed
 //                     is healthy (/stats reseeding 0, healthy 1)
 //   reseed-full       the same SIGKILL -> 3 healthy members, etcd lists 3
+//   reseed-seed-from-decision, reseed-full-from-decision
+//                     the same, counted from the reseed decision (the
+//                     scheduler's log line "effect: query member status",
+//                     the first effect of a reseed)
 //   health-3/5/7      one health round of the scheduler's checker (status,
 //                     probe write, status, member list) against a real etcd
 //                     cluster of N, without the core's check interval
@@ -17,12 +28,16 @@
 //   artifact-rss-100  the scheduler's peak resident memory while 100 clients
 //                     (from 127.0.0.2-5) fetch the etcd binary at ~640 KB/s
 //                     each for 10 s (issue 13; target 64 MiB)
+// The "from" measures compare the scheduler's log timestamps (wall clock, ms)
+// with the wall clock at completion; a run whose log lacks the line gives no
+// sample (said on stderr).
 // It prints every sample, then a table (median, min, max), and with --json
 // writes {"machine","commit","runs","results":{name:{unit,median,min,max,
 // samples}}} there (scripts/bench merges the micro-benchmarks in).
 // --micro FILE folds in Google Benchmark's JSON output of bench/micro.
+// --logs DIR keeps each stack's scheduler log there (run<N>-<stack>.log).
 //   recovery_bench [--runs N] [--only name,name,...] [--json FILE] [--micro FILE]
-//                  [--commit ID]
+//                  [--commit ID] [--logs DIR]
 #include "scheduler/etcd_health.hpp"
 #include "slow_fetch.hpp"
 #include "support/etcd_server.hpp"
@@ -40,10 +55,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -55,10 +72,55 @@ namespace {
 using namespace std::chrono_literals;
 using namespace etcdmesos::testing;
 using Clock = std::chrono::steady_clock;
+// The scheduler's log is stamped with the wall clock (local time, ms).
+using Wall = std::chrono::system_clock;
 namespace json = boost::json;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double seconds_between(Wall::time_point from, Wall::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// The time stamp that starts a log line ("2026-12-03T22:40:05.730 I [..."),
+// nullopt for a line without one (a continuation).
+std::optional<Wall::time_point> line_time(const std::string& line) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(line.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1;  // spdlog writes local time
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) {
+    return std::nullopt;
+  }
+  return Wall::from_time_t(t) + std::chrono::milliseconds(ms);
+}
+
+// When the scheduler logged the first line containing `marker` at or after
+// `after` (the log has whole milliseconds); nullopt, said on stderr, when no
+// such line exists.
+std::optional<Wall::time_point> logged_at(LocalStack& stack, const std::string& marker,
+                                          Wall::time_point after, const char* measure) {
+  const auto from = std::chrono::floor<std::chrono::milliseconds>(after);
+  std::istringstream log(stack.scheduler_log());
+  for (std::string line; std::getline(log, line);) {
+    if (line.find(marker) == std::string::npos) {
+      continue;
+    }
+    if (auto t = line_time(line); t && *t >= from) {
+      return t;
+    }
+  }
+  std::fprintf(stderr, "%s: no scheduler log line \"%s\" after the SIGKILL; no sample\n", measure,
+               marker.c_str());
+  return std::nullopt;
 }
 
 struct Measure {
@@ -71,10 +133,16 @@ const std::vector<Measure> kMeasures = {
     {"bringup-3", "s", "scheduler start -> 3 healthy, listed by etcd"},
     {"bringup-5", "s", "scheduler start -> 5 healthy, listed by etcd"},
     {"bringup-7", "s", "scheduler start -> 7 healthy, listed by etcd"},
-    {"replace-spare", "s", "SIGKILL of 1 of 3 -> 3 healthy (spare agent)"},
-    {"replace-no-spare", "s", "SIGKILL of 1 of 3 -> 3 healthy (agent reused)"},
+    {"replace-spare", "s", "settled, SIGKILL of 1 of 3 -> 3 healthy (spare agent)"},
+    {"replace-spare-from-status", "s",
+     "settled, failed status at the scheduler -> 3 healthy (spare agent)"},
+    {"replace-no-spare", "s", "settled, SIGKILL of 1 of 3 -> 3 healthy (agent reused)"},
+    {"replace-no-spare-from-status", "s",
+     "settled, failed status at the scheduler -> 3 healthy (agent reused)"},
     {"reseed-seed", "s", "SIGKILL of 2 of 3 -> reseed over, seed healthy"},
+    {"reseed-seed-from-decision", "s", "reseed decision -> reseed over, seed healthy"},
     {"reseed-full", "s", "SIGKILL of 2 of 3 -> 3 healthy again"},
+    {"reseed-full-from-decision", "s", "reseed decision -> 3 healthy again"},
     {"health-3", "ms", "one health round, 3 members"},
     {"health-5", "ms", "one health round, 5 members"},
     {"health-7", "ms", "one health round, 7 members"},
@@ -128,19 +196,48 @@ std::optional<double> bring_up(LocalStack& stack, std::size_t size) {
   return seconds_since(start);
 }
 
-std::optional<double> replace_one(LocalStack& stack) {
+// Waits until the cluster has been complete without a break for `span`:
+// etcd refuses a `member add` until the survivors have been connected for 5
+// s, which on an operator's settled cluster they have long been.
+bool settled(LocalStack& stack, std::size_t size, Clock::duration span) {
+  std::optional<Clock::time_point> since;
+  return wait_until(
+      [&] {
+        if (!complete(stack, size)) {
+          since.reset();
+          return false;
+        }
+        if (!since) {
+          since = Clock::now();
+        }
+        return Clock::now() - *since >= span;
+      },
+      120s);
+}
+
+// Kills one member of a settled cluster of 3 and times its replacement into
+// out[name] (from the SIGKILL) and out[name + "-from-status"] (from the
+// scheduler's receipt of the failed status).
+void replace_one(LocalStack& stack, const std::string& name, Samples& out) {
+  if (!settled(stack, 3, 6s)) {
+    std::fprintf(stderr, "%s: the cluster did not stay complete for 6 s:\n%s\n", name.c_str(),
+                 stack.logs().c_str());
+    return;
+  }
   const auto before = stack.members();
   const auto old_names = names_of(before);
+  const auto victim_task = str(before[0], "task_id");
+  const auto killed_wall = Wall::now();
   const auto killed = Clock::now();
   if (!signal_member(before[0], SIGKILL)) {
-    return std::nullopt;
+    return;
   }
   auto replaced = [&] {
     if (!complete(stack, 3)) {
       return false;
     }
-    for (const auto& name : names_of(stack.members())) {
-      if (!old_names.contains(name)) {
+    for (const auto& n : names_of(stack.members())) {
+      if (!old_names.contains(n)) {
         return true;
       }
     }
@@ -148,14 +245,23 @@ std::optional<double> replace_one(LocalStack& stack) {
   };
   if (!wait_until(replaced, 180s)) {
     std::fprintf(stderr, "replacement did not complete:\n%s\n", stack.logs().c_str());
-    return std::nullopt;
+    return;
   }
-  return seconds_since(killed);
+  const auto done_wall = Wall::now();
+  out[name].push_back(seconds_since(killed));
+  // The core acknowledges a status update in the step that handles it; the
+  // victim's first acknowledgement after the kill is its failed status.
+  const auto measure = name + "-from-status";
+  if (auto status = logged_at(stack, "effect: acknowledge " + victim_task + " ", killed_wall,
+                              measure.c_str())) {
+    out[measure].push_back(seconds_between(*status, done_wall));
+  }
 }
 
 void reseed(LocalStack& stack, Samples& out) {
   const auto before = stack.members();
   const auto reseeds = stat(stack, "cluster_reseeds");
+  const auto killed_wall = Wall::now();
   const auto killed = Clock::now();
   if (!signal_member(before[0], SIGKILL) || !signal_member(before[1], SIGKILL)) {
     return;
@@ -173,12 +279,23 @@ void reseed(LocalStack& stack, Samples& out) {
     std::fprintf(stderr, "reseed did not complete:\n%s\n", stack.logs().c_str());
     return;
   }
+  const auto seed_wall = Wall::now();
   out["reseed-seed"].push_back(seconds_since(killed));
+  // start_reseed's only effect is the status query of the live members.
+  const auto decision =
+      logged_at(stack, "effect: query member status ", killed_wall, "reseed-seed-from-decision");
+  if (decision) {
+    out["reseed-seed-from-decision"].push_back(seconds_between(*decision, seed_wall));
+  }
   if (!wait_until([&] { return complete(stack, 3); }, 300s)) {
     std::fprintf(stderr, "regrowth after the reseed did not complete:\n%s\n", stack.logs().c_str());
     return;
   }
+  const auto full_wall = Wall::now();
   out["reseed-full"].push_back(seconds_since(killed));
+  if (decision) {
+    out["reseed-full-from-decision"].push_back(seconds_between(*decision, full_wall));
+  }
 }
 
 // utime + stime of `pid` in seconds.
@@ -255,6 +372,19 @@ bool wanted(const std::set<std::string>& only, std::initializer_list<const char*
   return false;
 }
 
+// --logs DIR: each stack's scheduler log is kept there as run<N>-<stack>.log,
+// to read where the time went.
+std::string g_log_dir;
+int g_run = 0;
+
+void keep_log(LocalStack& stack, const char* what) {
+  if (g_log_dir.empty()) {
+    return;
+  }
+  std::ofstream(g_log_dir + "/run" + std::to_string(g_run) + "-" + what + ".log")
+      << stack.scheduler_log();
+}
+
 void run_stacks(const std::set<std::string>& only, Samples& out);
 
 // One run; a stack that fails (a process that does not start) costs its
@@ -268,29 +398,30 @@ void run_once(const std::set<std::string>& only, Samples& out) {
 }
 
 void run_stacks(const std::set<std::string>& only, Samples& out) {
-  if (wanted(only, {"bringup-3", "replace-spare", "reseed-seed", "reseed-full"})) {
+  if (wanted(only, {"bringup-3", "replace-spare", "replace-spare-from-status", "reseed-seed",
+                    "reseed-seed-from-decision", "reseed-full", "reseed-full-from-decision"})) {
     LocalStack stack(stack_options(4, 3));
     auto up = bring_up(stack, 3);
     if (!up) {
       return;
     }
     out["bringup-3"].push_back(*up);
-    if (wanted(only, {"replace-spare"})) {
-      if (auto t = replace_one(stack)) {
-        out["replace-spare"].push_back(*t);
-      }
+    if (wanted(only, {"replace-spare", "replace-spare-from-status"})) {
+      replace_one(stack, "replace-spare", out);
     }
-    if (wanted(only, {"reseed-seed", "reseed-full"}) && complete(stack, 3)) {
+    if (wanted(only, {"reseed-seed", "reseed-seed-from-decision", "reseed-full",
+                      "reseed-full-from-decision"}) &&
+        complete(stack, 3)) {
       reseed(stack, out);
     }
+    keep_log(stack, "4-agents");
   }
-  if (wanted(only, {"replace-no-spare"})) {
+  if (wanted(only, {"replace-no-spare", "replace-no-spare-from-status"})) {
     LocalStack stack(stack_options(3, 3));
     if (bring_up(stack, 3)) {
-      if (auto t = replace_one(stack)) {
-        out["replace-no-spare"].push_back(*t);
-      }
+      replace_one(stack, "replace-no-spare", out);
     }
+    keep_log(stack, "3-agents");
   }
   if (wanted(only, {"bringup-5", "rss-5", "idle-cpu-5", "artifact-rss-100"})) {
     LocalStack stack(stack_options(6, 5));
@@ -305,12 +436,14 @@ void run_stacks(const std::set<std::string>& only, Samples& out) {
         }
       }
     }
+    keep_log(stack, "6-agents");
   }
   if (wanted(only, {"bringup-7"})) {
     LocalStack stack(stack_options(8, 7));
     if (auto up = bring_up(stack, 7)) {
       out["bringup-7"].push_back(*up);
     }
+    keep_log(stack, "8-agents");
   }
   for (std::size_t size : {3u, 5u, 7u}) {
     if (wanted(only, {("health-" + std::to_string(size)).c_str()})) {
@@ -459,12 +592,16 @@ bool report(const Samples& all, const std::set<std::string>& only, int done, int
 int usage() {
   std::fprintf(stderr,
                "usage: recovery_bench [--runs N] [--only name,...] [--json FILE] [--micro FILE]\n"
-               "                      [--commit ID]\n"
-               "  N: 1..50 (default 5); names:");
+               "                      [--commit ID] [--logs DIR]\n"
+               "  DIR: each stack's scheduler log is kept there (run<N>-<stack>.log)\n"
+               "  N: 1..50 (default 5); --only takes these names:\n");
   for (const auto& m : kMeasures) {
-    std::fprintf(stderr, " %s", m.name);
+    std::fprintf(stderr, "    %-30s %s\n", m.name, m.what);
   }
-  std::fprintf(stderr, "\n");
+  std::fprintf(stderr,
+               "  The replacements run on a settled cluster (complete for 6 s). The -from-status\n"
+               "  and -from-decision measures start at the scheduler's log line of the victim's\n"
+               "  failed status / of the reseed decision; a run without that line gives none.\n");
   return 2;
 }
 
@@ -496,6 +633,8 @@ int main(int argc, char** argv) {
       options.micro_path = value;
     } else if (flag == "--commit") {
       options.commit = value;
+    } else if (flag == "--logs") {
+      g_log_dir = value;
     } else {
       return usage();
     }
@@ -504,6 +643,7 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i <= runs; ++i) {
       Samples samples;
+      g_run = i;
       run_once(only, samples);
       std::printf("run %d:", i);
       for (const auto& [name, values] : samples) {
