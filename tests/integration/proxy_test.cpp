@@ -310,9 +310,9 @@ TEST(Proxy, StartedBeforeTheClusterExistsItWaitsAndThenServes) {
       [&] { return proxy.log().find("no leading Mesos master") != std::string::npos; }, 20s))
       << proxy.log();
 
-  // A master, but no framework yet. Agents on their own /24 of 127.1.0.0/16,
-  // apart from LocalStack's 127.0.x.0 networks.
-  const std::string agent_ip = "127.1." + std::to_string(::getpid() % 250 + 2) + ".2";
+  // A master, but no framework yet, its agents on a leased network.
+  const AgentNetworkLease network;
+  const std::string& agent_ip = network.first_ip();
   auto endpoint_file = dir.path() / "master.endpoint";
   ChildProcess cluster({project_binary("mesos-devcluster"), "--master-ip", "127.0.0.1", "--port",
                         "0", "--endpoint-file", endpoint_file.string(), "--agents", "3",

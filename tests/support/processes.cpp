@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -115,6 +116,40 @@ uint16_t free_port(const std::string& host) {
   }
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+AgentNetworkLease::AgentNetworkLease() {
+  // 127.0.0.x is the masters', schedulers' and test servers' own network;
+  // stacks take 127.<1..15>.<0..255>. The start is spread by process id so
+  // parallel processes rarely probe the same files.
+  constexpr int kNetworks = 15 * 256;
+  const auto dir = std::filesystem::temp_directory_path() / "etcd-mesos-agent-networks";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const int start = static_cast<int>(::getpid()) * 31 % kNetworks;
+  for (int i = 0; i < kNetworks; ++i) {
+    const int n = (start + i) % kNetworks;
+    const std::string network =
+        "127." + std::to_string(n / 256 + 1) + "." + std::to_string(n % 256);
+    const auto file = dir / network;
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      throw_errno("open " + file.string());
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      fd_ = fd;
+      first_ip_ = network + ".2";
+      return;
+    }
+    ::close(fd);
+  }
+  throw std::runtime_error("every agent network under " + dir.string() + " is in use");
+}
+
+AgentNetworkLease::~AgentNetworkLease() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
 }
 
 TempDir::TempDir(const std::string& prefix) {

@@ -22,6 +22,26 @@ namespace etcdmesos::testing {
 // A free TCP port on `host` (bound to port 0, then released).
 uint16_t free_port(const std::string& host = "127.0.0.1");
 
+// A /24 of 127.0.0.0/8 for one stack's agents, held for the lease's
+// lifetime and exclusive across every test process on the machine: agents
+// offer the same fixed port ranges (31000-...), so two stacks on one network
+// would have their members bind each other's addresses. Each network is an
+// flock(2) on a file under $TMPDIR/etcd-mesos-agent-networks; the kernel drops
+// the lock when the holder exits, however it exits. first_ip() is
+// "127.<a>.<b>.2"; agent i uses .2+i.
+class AgentNetworkLease {
+ public:
+  AgentNetworkLease();
+  ~AgentNetworkLease();
+  AgentNetworkLease(const AgentNetworkLease&) = delete;
+  AgentNetworkLease& operator=(const AgentNetworkLease&) = delete;
+  const std::string& first_ip() const { return first_ip_; }
+
+ private:
+  int fd_ = -1;
+  std::string first_ip_;
+};
+
 // A fresh directory under $TMPDIR, removed by the destructor unless the
 // environment variable ETCDMESOS_KEEP_TMP is set.
 class TempDir {

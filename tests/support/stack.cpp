@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -14,14 +13,6 @@ namespace etcdmesos::testing {
 using namespace std::chrono_literals;
 
 namespace {
-
-// Each stack in this process takes the next /24 of 127.0.0.0/8 for its
-// agents; the process id spreads parallel test processes apart.
-std::string next_agent_network() {
-  static std::atomic<int> counter{0};
-  int n = (static_cast<int>(::getpid()) * 7 + counter++) % 250 + 2;
-  return "127.0." + std::to_string(n) + ".2";
-}
 
 std::optional<HttpResult> parse_http(const std::string& raw) {
   auto header_end = raw.find("\r\n\r\n");
@@ -104,7 +95,7 @@ std::string project_binary(const std::string& name) {
 LocalStack::LocalStack(StackOptions options)
     : options_(std::move(options)), dir_("etcd-mesos-stack") {
   zookeeper_ = std::make_unique<ZooKeeperServer>();
-  first_agent_ip_ = next_agent_network();
+  first_agent_ip_ = network_.first_ip();
   scheduler_bin_dir_ = ETCDMESOS_BIN_DIR;
   if (options_.real_mesos) {
     RealMesosOptions real;

@@ -3,9 +3,10 @@
 // the scheduler, each a child process stopped by PID when the stack is
 // destroyed.
 //
-// Every stack gets its own loopback addresses for the agents (127.0.<n>.2,
-// 127.0.<n>.3, ...) and ports from the OS, so stacks of parallel tests do not
-// collide. Blocking API; waits poll an observable condition with a deadline.
+// Every stack leases its own loopback network for the agents (127.<a>.<b>.2,
+// .3, ...; see AgentNetworkLease) and takes ports from the OS, so stacks of
+// parallel test processes do not collide. Blocking API; waits poll an
+// observable condition with a deadline.
 #pragma once
 
 #include "support/processes.hpp"
@@ -150,6 +151,7 @@ class LocalStack {
   void prepare_scheduler_user();
 
   StackOptions options_;
+  AgentNetworkLease network_;
   TempDir dir_;
   std::unique_ptr<ZooKeeperServer> zookeeper_;
   std::unique_ptr<ChildProcess> cluster_;
