@@ -149,11 +149,17 @@ asio::awaitable<Result<std::optional<std::string>>> get_at(Conn c, std::string k
 
 }  // namespace
 
-Result<Endpoint> endpoint_from_url(std::string_view url) {
+Result<Endpoint> endpoint_from_url(std::string_view url, std::shared_ptr<TlsClient> tls) {
   const auto quoted = "etcd URL '" + std::string(url) + "'";
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || !parsed->has_authority()) {
-    return make_error(quoted + " is not http://host:port");
+  const bool https = parsed && parsed->scheme() == "https";
+  if (!parsed || !(https || parsed->scheme() == "http") || !parsed->has_authority()) {
+    return make_error(quoted + " is not http://host:port or https://host:port");
+  }
+  // Refused rather than tried in the clear: a member serving https requires
+  // client certificates, and would answer plain HTTP with 400 at best.
+  if (https && !tls) {
+    return make_error(quoted + ": an https URL needs the CA and a client certificate");
   }
   const auto path = parsed->encoded_path();
   if (!(path.empty() || path == "/") || parsed->has_query() || parsed->has_fragment()) {
@@ -165,6 +171,9 @@ Result<Endpoint> endpoint_from_url(std::string_view url) {
   }
   if (endpoint->port == 0) {
     return make_error(quoted + " has port 0");
+  }
+  if (https) {
+    endpoint->tls = std::move(tls);
   }
   return endpoint;
 }

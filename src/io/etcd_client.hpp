@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,11 +28,14 @@
 
 namespace etcdmesos::io {
 
-// "http://host:port" (a client URL as etcd advertises it; a trailing '/' is
-// allowed; the host may be a bracketed IPv6 literal) -> host and port. Error
-// for another scheme, a path, query or fragment, user info, or no port in
-// 1-65535.
-Result<Endpoint> endpoint_from_url(std::string_view url);
+// "http://host:port" or "https://host:port" (a client URL as etcd
+// advertises it; a trailing '/' is allowed; the host may be a bracketed IPv6
+// literal) -> host and port. An https URL needs `tls` (the CA and, for
+// members with --client-cert-auth, a client certificate), and the endpoint
+// carries it; an http URL gives an endpoint without TLS, whatever `tls` is.
+// Error for another scheme, https without `tls`, a path, query or fragment,
+// user info, or no port in 1-65535.
+Result<Endpoint> endpoint_from_url(std::string_view url, std::shared_ptr<TlsClient> tls = nullptr);
 
 class EtcdClient {
  public:

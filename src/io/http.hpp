@@ -25,12 +25,17 @@
 namespace etcdmesos::io {
 
 namespace http = boost::beast::http;
+class TlsClient;  // io/tls.hpp
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 struct Endpoint {
   std::string host;  // IP literal or resolvable name
   uint16_t port = 0;
+  // Set: http_request speaks HTTPS, verifying that the server's certificate
+  // comes from this client's CA and is issued for `host`. Null: plain HTTP.
+  // Compared by identity: two endpoints are equal when they share the client.
+  std::shared_ptr<TlsClient> tls = nullptr;
   std::string to_string() const { return host + ":" + std::to_string(port); }
   bool operator==(const Endpoint&) const = default;
 };
@@ -47,8 +52,12 @@ inline constexpr std::size_t kDefaultBodyLimit = 8 * 1024 * 1024;
 Request make_request(http::verb verb, std::string target, const Endpoint& to, std::string body = {},
                      std::string content_type = "application/json");
 
-// One request on a new connection; the whole exchange (connect, write, read)
-// must finish within `timeout`. Bodies above body_limit are an error.
+// One request on a new connection; the whole exchange (connect, TLS handshake
+// when `to.tls` is set, write, read) must finish within `timeout`. Bodies
+// above body_limit are an error. Over TLS, a server certificate that is not
+// from the client's CA or not issued for `to.host` (its IP address for an IP
+// literal, its DNS name otherwise) fails the handshake with an Error naming
+// the endpoint and the reason.
 boost::asio::awaitable<Result<Response>> http_request(boost::asio::any_io_executor ex, Endpoint to,
                                                       Request req,
                                                       std::chrono::milliseconds timeout,
@@ -60,6 +69,7 @@ boost::asio::awaitable<Result<Response>> http_request(boost::asio::any_io_execut
 // a timeout, `Connection: close` from the peer, or a peer that closed it
 // while idle, as HttpServer does after 60 s: checked before each request).
 // A failed request is never sent again: the peer may have acted on it.
+// Plain HTTP only: every request to an Endpoint with `tls` set is an Error.
 // Use from one coroutine at a time; close() may be called from anywhere on
 // the loop and ends the connection for good.
 class HttpConnection {
@@ -84,7 +94,8 @@ class HttpConnection {
 
 // A response whose body is read as it arrives (chunked streams such as the
 // Mesos SUBSCRIBE response). Owns its connection; close() or destruction
-// ends it. Not copyable; use from one coroutine at a time.
+// ends it. Not copyable; use from one coroutine at a time. Plain HTTP only:
+// open() with an Endpoint whose `tls` is set is an Error.
 class HttpStream {
  public:
   // Connects, sends `req`, reads the response header within `timeout`.

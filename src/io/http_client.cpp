@@ -1,5 +1,5 @@
-// HTTP client side of io/http.hpp: one-shot requests, kept-alive connections
-// and streamed responses.
+// HTTP client side of io/http.hpp: one-shot requests (over TLS when the
+// endpoint carries a TlsClient), kept-alive connections and streamed responses.
 //
 // Every operation runs under a deadline (beast::tcp_stream::expires_at), so a
 // peer that stops answering is reported as a timeout instead of hanging the
@@ -8,6 +8,7 @@
 #include "io/http.hpp"
 
 #include "common/log.hpp"
+#include "io/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -15,8 +16,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <variant>
@@ -26,6 +32,7 @@ namespace etcdmesos::io {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // os-clock: every deadline here bounds real socket I/O, and Beast's
 // tcp_stream keeps its timers on the steady clock; see common/time_source.hpp.
 using Clock = std::chrono::steady_clock;
@@ -39,6 +46,10 @@ constexpr std::uint32_t kResponseHeaderLimit = 64 * 1024;
 // Size of one read from a streamed body; a piece handed to the caller is at
 // most this long.
 constexpr std::size_t kStreamReadChunk = 64 * 1024;
+// How long a TLS close waits for the peer's close_notify once the response is
+// in: the answer is already complete, and a peer that just closes (or never
+// answers the alert) must not hold the caller.
+constexpr std::chrono::milliseconds kTlsShutdownLimit{250};
 
 // Turns a failed operation into a message that names what failed and where.
 Error describe_failure(std::string_view what, const Endpoint& to,
@@ -107,6 +118,19 @@ asio::awaitable<Result<void>> connect(beast::tcp_stream& stream, const Endpoint&
   co_return Result<void>{};
 }
 
+// Writes `req` to a connected stream (plain or TLS) before `deadline`.
+template <class Stream>
+asio::awaitable<Result<void>> send(Stream& stream, const Endpoint& to, Request& req,
+                                   Clock::time_point deadline, std::chrono::milliseconds timeout) {
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto [ec, written] = co_await http::async_write(stream, req, kTuple);
+  (void)written;
+  if (ec) {
+    co_return describe_failure("send request to", to, ec, timeout);
+  }
+  co_return Result<void>{};
+}
+
 // Connects and writes `req` before `deadline`.
 asio::awaitable<Result<void>> connect_and_send(beast::tcp_stream& stream, const Endpoint& to,
                                                Request& req, Clock::time_point deadline,
@@ -115,13 +139,60 @@ asio::awaitable<Result<void>> connect_and_send(beast::tcp_stream& stream, const 
   if (!connected) {
     co_return connected.error();
   }
-  stream.expires_at(deadline);
-  auto [ec, written] = co_await http::async_write(stream, req, kTuple);
-  (void)written;
-  if (ec) {
-    co_return describe_failure("send request to", to, ec, timeout);
+  co_return co_await send(stream, to, req, deadline, timeout);
+}
+
+// Names the server the handshake must find in the certificate. Not Asio's
+// ssl::host_name_verification: Boost 1.81's does match IP literals against
+// IP SANs, but it rejects from a verify callback that leaves OpenSSL's
+// verify result at "ok", so a certificate for the wrong host would read only
+// "certificate verify failed". Set on the verify parameters, OpenSSL checks
+// the name itself and reports "IP address mismatch" or "hostname mismatch".
+Result<void> expect_server(TlsStream& stream, const Endpoint& to) {
+  SSL* ssl = stream.native_handle();
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  boost::system::error_code not_ip;
+  (void)asio::ip::make_address(to.host, not_ip);
+  if (!not_ip) {
+    // An IP literal must match an IP SAN (never a DNS SAN spelled like it),
+    // and goes without SNI, which carries DNS names only (RFC 6066 §3).
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, to.host.c_str()) != 1) {
+      return make_error("TLS with " + to.to_string() + ": cannot check the address '" + to.host +
+                        "' in a certificate");
+    }
+    return {};
   }
-  co_return Result<void>{};
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (SSL_set_tlsext_host_name(ssl, to.host.c_str()) != 1 ||
+      X509_VERIFY_PARAM_set1_host(param, to.host.data(), to.host.size()) != 1) {
+    return make_error("TLS with " + to.to_string() + ": cannot check the name '" + to.host +
+                      "' in a certificate");
+  }
+  return {};
+}
+
+// Runs the client handshake on a connected stream before `deadline`.
+asio::awaitable<Result<void>> tls_handshake(TlsStream& stream, const Endpoint& to,
+                                            Clock::time_point deadline,
+                                            std::chrono::milliseconds timeout) {
+  if (auto expected = expect_server(stream, to); !expected) {
+    co_return expected.error();
+  }
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+  if (!ec) {
+    co_return Result<void>{};
+  }
+  if (ec == beast::error::timeout) {
+    co_return describe_failure("TLS handshake with", to, ec, timeout);
+  }
+  // The SSL error says only "certificate verify failed"; the verify result
+  // says which check failed (unknown CA, expired, wrong address).
+  std::string reason = ec.message();
+  if (const long verified = SSL_get_verify_result(stream.native_handle()); verified != X509_V_OK) {
+    reason += std::string(": ") + X509_verify_cert_error_string(verified);
+  }
+  co_return make_error("TLS handshake with " + to.to_string() + " failed: " + reason);
 }
 
 void close_quietly(beast::tcp_stream& stream) {
@@ -153,13 +224,14 @@ struct ReadResponse {
   Response response;
 };
 
-// Reads one whole response before `deadline`.
-asio::awaitable<ReadResponse> read_response(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+// Reads one whole response (plain or TLS) before `deadline`.
+template <class Stream>
+asio::awaitable<ReadResponse> read_response(Stream& stream, beast::flat_buffer& buffer,
                                             Clock::time_point deadline, std::size_t body_limit) {
   http::response_parser<http::string_body> parser;
   parser.header_limit(kResponseHeaderLimit);
   parser.body_limit(body_limit);
-  stream.expires_at(deadline);
+  beast::get_lowest_layer(stream).expires_at(deadline);
   auto [ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
   (void)read;
   ReadResponse out{ec, {}};
@@ -167,6 +239,54 @@ asio::awaitable<ReadResponse> read_response(beast::tcp_stream& stream, beast::fl
     out.response = parser.release();
   }
   co_return out;
+}
+
+// Sends close_notify and waits briefly for the peer's; errors are ignored,
+// since the response is complete by then. Then closes the socket.
+asio::awaitable<void> close_tls_quietly(TlsStream& stream, Clock::time_point deadline) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_at(std::min(deadline, Clock::now() + kTlsShutdownLimit));  // os-clock: socket I/O
+  auto [ignored] = co_await stream.async_shutdown(kTuple);
+  (void)ignored;
+  close_quietly(lowest);
+}
+
+// http_request over TLS: connect, handshake (the server's certificate checked
+// against the CA and `to.host`), write, read, all before one deadline.
+asio::awaitable<Result<Response>> https_request(asio::any_io_executor ex, const Endpoint& to,
+                                                Request& req, std::chrono::milliseconds timeout,
+                                                std::size_t body_limit) {
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
+  TlsStream stream(ex, to.tls->context());
+  auto& lowest = beast::get_lowest_layer(stream);
+  auto connected = co_await connect(lowest, to, deadline, timeout);
+  if (!connected) {
+    co_return connected.error();
+  }
+  auto secured = co_await tls_handshake(stream, to, deadline, timeout);
+  if (!secured) {
+    close_quietly(lowest);
+    co_return secured.error();
+  }
+  auto sent = co_await send(stream, to, req, deadline, timeout);
+  if (!sent) {
+    close_quietly(lowest);
+    co_return sent.error();
+  }
+  beast::flat_buffer buffer;
+  buffer.reserve(kStreamReadChunk);  // as in http_request
+  auto read = co_await read_response(stream, buffer, deadline, body_limit);
+  if (read.ec) {
+    close_quietly(lowest);
+    co_return describe_failure("read response from", to, read.ec, timeout);
+  }
+  co_await close_tls_quietly(stream, deadline);
+  co_return std::move(read.response);
+}
+
+Error tls_not_supported(const Endpoint& to, std::string_view on) {
+  return make_error("connection to " + to.to_string() + ": TLS is not supported on " +
+                    std::string(on));
 }
 
 }  // namespace
@@ -210,6 +330,9 @@ Request make_request(http::verb verb, std::string target, const Endpoint& to, st
 asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoint to, Request req,
                                                std::chrono::milliseconds timeout,
                                                std::size_t body_limit) {
+  if (to.tls) {
+    co_return co_await https_request(ex, to, req, timeout, body_limit);
+  }
   const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   beast::tcp_stream stream(ex);
   auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
@@ -259,6 +382,11 @@ asio::awaitable<Result<Response>> HttpConnection::request(Request req,
   auto closed_error = [&s] { return make_error("connection to " + s.to.to_string() + " closed"); };
   if (s.closed) {
     co_return closed_error();
+  }
+  // Refused rather than sent in the clear: callers that carry a TlsClient
+  // mean the peer to be authenticated (and it would refuse plain HTTP).
+  if (s.to.tls) {
+    co_return tls_not_supported(s.to, "kept-alive connections");
   }
   const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   if (s.stream.socket().is_open() && (s.buffer.size() > 0 || closed_while_idle(s.stream))) {
@@ -319,6 +447,9 @@ HttpStream::~HttpStream() {
 
 asio::awaitable<Result<std::unique_ptr<HttpStream>>> HttpStream::open(
     asio::any_io_executor ex, Endpoint to, Request req, std::chrono::milliseconds timeout) {
+  if (to.tls) {  // as in HttpConnection::request
+    co_return tls_not_supported(to, "streamed responses");
+  }
   const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
   auto state = std::make_unique<State>(ex, to);
   state->buffer.reserve(kStreamReadChunk);  // as in http_request
