@@ -171,6 +171,13 @@ std::string event_line(const SpaceStepDone& e) {
   return "space recovery " + std::to_string(e.id) + " step " +
          (e.ok ? std::string("done") : "failed: " + e.error);
 }
+std::string event_line(const CertificateRequested& e) {
+  std::vector<std::string> names = e.ip_sans;
+  names.insert(names.end(), e.dns_sans.begin(), e.dns_sans.end());
+  return "certificate request " + std::to_string(e.request_id) + " for task " + e.task_id +
+         " from executor " + e.executor_id + " on agent " + e.agent_id + ": CN=" + e.common_name +
+         " SAN=" + join(names, ",") + (e.problem.empty() ? "" : " unreadable: " + e.problem);
+}
 
 std::string effect_line(const LaunchMember& e) {
   const auto& m = e.spec.member;
@@ -248,6 +255,14 @@ std::string effect_line(const StopSubscribing&) {
 }
 std::string effect_line(const ExitScheduler& e) {
   return "exit: " + e.reason;
+}
+std::string effect_line(const IssueCertificate& e) {
+  return "issue a certificate (request " + std::to_string(e.request_id) + ") to task " + e.task_id +
+         ", valid " + seconds(e.validity);
+}
+std::string effect_line(const RefuseCertificate& e) {
+  return "refuse certificate request " + std::to_string(e.request_id) + " for task " + e.task_id +
+         ": " + e.reason;
 }
 std::string effect_line(const RecoverSpace& e) {
   const std::string head = "space recovery " + std::to_string(e.id) + ": ";

@@ -60,6 +60,12 @@ std::optional<Millis> ExecutorCore::next_deadline() const {
   if (fence_ && !copy_ && !ended()) {
     consider(fence_->until);  // tick() ends only a live task's lease
   }
+  if (!ended()) {
+    consider(certificate_retry_at_);
+    if (certificate_request_ == 0) {
+      consider(renew_at_);
+    }
+  }
   return next;
 }
 
@@ -84,6 +90,7 @@ std::vector<ExecutorEffect> ExecutorCore::tick(Millis now) {
   if (fence_ && !copy_ && now >= fence_->until && !ended()) {
     end_fence_lease(out);
   }
+  certificate_tick(now, out);
   return out;
 }
 
@@ -110,7 +117,91 @@ void ExecutorCore::on(const TaskLaunched& e, Millis now, Effects& out) {
   }
   member_name_ = e.member->name;
   client_ = e.member->client;
+  tls_ = e.member->tls;
+  if (tls_) {
+    send(TaskState::kStarting,
+         "starting etcd member '" + member_name_ + "': asking the scheduler for its certificate",
+         out);
+    request_certificate(now, false, out);
+    return;
+  }
   send(TaskState::kStarting, "starting etcd member '" + member_name_ + "'", out);
+  spawn(false, SpawnFor::kLaunch, out);
+}
+
+// ------------------------------------------------------- TLS certificates
+
+void ExecutorCore::request_certificate(Millis now, bool renewal, Effects& out) {
+  ++certificate_request_seq_;
+  certificate_request_ = certificate_request_seq_;
+  certificate_asked_ = now;
+  certificate_retry_at_ = now + config_.certificate_retry;
+  log(Level::kInfo,
+      std::string(renewal ? "renewing" : "asking for") + " the member's certificate (request " +
+          std::to_string(certificate_request_) + ")",
+      out);
+  out.push_back(RequestCertificate{certificate_request_});
+}
+
+void ExecutorCore::certificate_tick(Millis now, Effects& out) {
+  if (ended()) {
+    return;
+  }
+  if (certificate_request_ != 0 && certificate_retry_at_ && now >= *certificate_retry_at_) {
+    if (!have_certificate_ && now - certificate_asked_ >= config_.certificate_wait) {
+      certificate_request_ = 0;
+      certificate_retry_at_.reset();
+      finish(
+          TaskState::kFailed,
+          "no certificate from the scheduler within " + describe_duration(config_.certificate_wait),
+          now, out);
+      return;
+    }
+    // Unanswered (a framework message may be lost): the same request again.
+    certificate_retry_at_ = now + config_.certificate_retry;
+    out.push_back(RequestCertificate{certificate_request_});
+    return;
+  }
+  if (certificate_request_ == 0 && renew_at_ && now >= *renew_at_) {
+    renew_at_.reset();
+    request_certificate(now, true, out);
+  }
+}
+
+void ExecutorCore::on(const CertificateAnswered& e, Millis now, Effects& out) {
+  if (ended() || certificate_request_ == 0 || e.request_id != certificate_request_) {
+    return;  // a late answer to a request already answered or abandoned
+  }
+  certificate_request_ = 0;
+  certificate_retry_at_.reset();
+  if (!e.ok) {
+    if (!have_certificate_) {
+      finish(TaskState::kFailed, "no certificate for member '" + member_name_ + "': " + e.reason,
+             now, out);
+      return;
+    }
+    // etcd runs on the certificate it has; asking again later costs nothing.
+    log(Level::kWarn, "renewing the certificate failed: " + e.reason, out);
+    renew_at_ = now + config_.certificate_retry;
+    return;
+  }
+  // Renewed at two thirds of its lifetime, so a scheduler that is away for
+  // a while (a failover) leaves a third of it to try again; one with less
+  // than a third left (a short validity, whose backdated start counts in
+  // its lifetime) halfway to its end.
+  const Millis renew_in = std::max({e.remaining - e.lifetime / 3, e.remaining / 2, Millis{1000}});
+  renew_at_ = now + renew_in;
+  if (have_certificate_) {
+    log(Level::kInfo,
+        "certificate renewed; etcd reads it on its next connections; next renewal in " +
+            describe_duration(renew_in),
+        out);
+    return;
+  }
+  have_certificate_ = true;
+  if (kill_requested_ || shutting_down_) {
+    return;
+  }
   spawn(false, SpawnFor::kLaunch, out);
 }
 
@@ -476,6 +567,14 @@ void ExecutorCore::on(const KillRequested& e, Millis now, Effects& out) {
 
 void ExecutorCore::kill_task(Millis grace, Millis now, Effects& out) {
   kill_requested_ = true;
+  if (tls_ && !have_certificate_ && !etcd_running_) {
+    // Still waiting for the certificate: etcd never started.
+    certificate_request_ = 0;
+    certificate_retry_at_.reset();
+    finish(TaskState::kKilled, "killed before etcd started (waiting for its certificate)", now,
+           out);
+    return;
+  }
   if (restart_at_) {
     // etcd is down, waiting to restart.
     restart_at_.reset();

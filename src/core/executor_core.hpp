@@ -19,6 +19,14 @@
 //   has ended. The terminal update is sent once; the executor exits when it
 //   is acknowledged, or after terminal_ack_timeout, or at the end of the
 //   shutdown grace, or at once with no agent to tell.
+// - With TLS (the task data says so): before etcd starts, the certificate
+//   is asked from the scheduler (RequestCertificate; the shell makes the key
+//   and the request and sends it as an executor MESSAGE), again every
+//   certificate_retry until an answer comes (messages may be lost), and the
+//   task fails when none came within certificate_wait or the scheduler
+//   refused. A certificate is renewed at two thirds of its lifetime, without
+//   touching etcd (etcd 3.4 reads its certificate files on each new
+//   connection); a failed renewal is tried again and never stops etcd.
 // - Reseed orders (fence and seed): the leader check, the stop, the commit
 //   index of a fenced member's data, the lease, the copy aside and the one
 //   --force-new-cluster start, each answered with a TASK_RUNNING update
@@ -57,6 +65,10 @@ struct ExecutorConfig {
   // A seed or fence is refused while etcd names a leader; the tests of the
   // reseed's own steps with a lone etcd (which leads itself) turn it off.
   bool refuse_reseed_while_led = true;
+  // TLS: a certificate request unanswered this long is sent again; without
+  // a certificate this long after the launch the task fails.
+  Millis certificate_retry{5000};
+  Millis certificate_wait{120000};
 };
 
 enum class ExecutorPhase { kIdle, kStarting, kRunning, kKilling, kDone, kExited };
@@ -80,6 +92,7 @@ struct TaskLaunched {
   struct Member {
     std::string name;
     std::string client;  // host:port etcd serves clients on
+    bool tls = false;    // serves TLS: a certificate is needed first
   };
   std::optional<Member> member;
   std::string error;
@@ -138,6 +151,17 @@ struct ShutdownRequested {
 struct AgentGone {
   std::string reason;
 };
+// The answer to RequestCertificate `request_id`: the certificate is in
+// place (written next to the key, checked against it), valid for
+// `lifetime` in all and for `remaining` from now; or refused by the
+// scheduler, or unusable, with the reason.
+struct CertificateAnswered {
+  uint64_t request_id = 0;
+  bool ok = false;
+  std::string reason;
+  Millis lifetime{0};
+  Millis remaining{0};
+};
 // The agent acknowledged the terminal update (the shell matches its UUID).
 struct TerminalAcknowledged {};
 // The terminal update could not be handed to the agent at all.
@@ -146,7 +170,7 @@ struct TerminalUnsent {};
 using ExecutorEvent =
     std::variant<TaskLaunched, EtcdSpawnFailed, EtcdServing, EtcdExited, ReseedOrdered,
                  EtcdStatusAnswered, DataCopied, CommitIndexRead, KillRequested, ShutdownRequested,
-                 AgentGone, TerminalAcknowledged, TerminalUnsent>;
+                 AgentGone, TerminalAcknowledged, TerminalUnsent, CertificateAnswered>;
 
 // ---- effects (for the shell to perform, in order) ----
 
@@ -188,6 +212,13 @@ struct ExitExecutor {
   int code = 0;
   std::string why;
 };
+// Ask the scheduler for the member's certificate (an executor MESSAGE with a
+// certificate request from the member's key; the key is made once and kept
+// in the sandbox). Answered by CertificateAnswered with the same id, or by
+// nothing: the core asks again.
+struct RequestCertificate {
+  uint64_t request_id = 0;
+};
 struct LogLine {
   enum class Level { kInfo, kWarn, kError };
   Level level = Level::kInfo;
@@ -195,7 +226,7 @@ struct LogLine {
 };
 
 using ExecutorEffect = std::variant<SpawnEtcd, SignalEtcd, AskEtcdStatus, CopyData, ReadCommitIndex,
-                                    SendUpdate, ExitExecutor, LogLine>;
+                                    SendUpdate, ExitExecutor, LogLine, RequestCertificate>;
 
 class ExecutorCore {
  public:
@@ -249,6 +280,9 @@ class ExecutorCore {
   void on(const AgentGone& e, Millis now, Effects& out);
   void on(const TerminalAcknowledged& e, Millis now, Effects& out);
   void on(const TerminalUnsent& e, Millis now, Effects& out);
+  void on(const CertificateAnswered& e, Millis now, Effects& out);
+  void request_certificate(Millis now, bool renewal, Effects& out);
+  void certificate_tick(Millis now, Effects& out);
 
   void spawn(bool force_new_cluster, SpawnFor why, Effects& out);
   void restart_after_exit(const EtcdExited& e, Millis now, Effects& out);
@@ -314,6 +348,16 @@ class ExecutorCore {
   std::optional<ReseedCommand> reading_index_;
   std::optional<Fence> fence_;
   std::optional<Copy> copy_;
+  // TLS: the request waiting for an answer (0: none), when it was first
+  // sent and when it is sent again; whether etcd has its certificate yet,
+  // and when it is renewed.
+  bool tls_ = false;
+  uint64_t certificate_request_ = 0;
+  uint64_t certificate_request_seq_ = 0;
+  Millis certificate_asked_{0};
+  std::optional<Millis> certificate_retry_at_;
+  bool have_certificate_ = false;
+  std::optional<Millis> renew_at_;
 };
 
 }  // namespace etcdmesos::core

@@ -3,11 +3,15 @@
 namespace etcdmesos::core {
 
 std::string Member::peer_url() const {
-  return "http://" + host + ":" + std::to_string(peer_port);
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(peer_port);
 }
 
 std::string Member::client_url() const {
-  return "http://" + host + ":" + std::to_string(client_port);
+  return (tls ? "https://" : "http://") + host + ":" + std::to_string(client_port);
+}
+
+std::string executor_id_for(const std::string& task_id) {
+  return "executor-" + task_id;
 }
 
 bool means_member_lost(TaskState state) {

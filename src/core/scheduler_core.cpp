@@ -265,6 +265,7 @@ Member SchedulerCore::new_member(const Placement& placement) {
   m.peer_port = placement.ports.peer;
   m.client_port = placement.ports.client;
   m.state = TaskState::kStaging;
+  m.tls = config_.tls;
   return m;
 }
 

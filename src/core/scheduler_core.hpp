@@ -217,6 +217,7 @@ class SchedulerCore {
   void on(const FrameworkError& e, Millis now, Effects& out);
   void on(const StoreCleared& e, Millis now, Effects& out);
   void on(const SpaceStepDone& e, Millis now, Effects& out);
+  void on(const CertificateRequested& e, Millis now, Effects& out);
   // NOSPACE recovery (scheduler_core_space.cpp).
   void consider_space_recovery(const HealthResult& result, uint64_t check_id, bool fresh,
                                Effects& out);

@@ -91,6 +91,7 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects& out) {
     // scheduler may have seen it run without recording that.
     const bool ran = m.state == TaskState::kRunning;
     members_.push_back(m);
+    members_.back().tls = config_.tls;
     if (!ran) {
       members_.back().state = TaskState::kStaging;
     }

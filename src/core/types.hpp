@@ -45,6 +45,9 @@ using etcdmesos::to_string;
 // and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
 // later is killed, never re-admitted).
 bool means_member_lost(TaskState state);
+
+// The Mesos executor ID of a member task's executor (one executor per task).
+std::string executor_id_for(const std::string& task_id);
 // Whether the task's process is known to have ended (or never started):
 // FINISHED, FAILED, KILLED, ERROR, DROPPED, GONE, GONE_BY_OPERATOR. LOST,
 // UNREACHABLE and UNKNOWN do not say so: a partitioned agent may still run it.
@@ -136,6 +139,14 @@ struct Config {
   int reconcile_max_retries = 8;
   // Periodic implicit reconciliation while subscribed; zero = none.
   Millis implicit_reconcile_interval{0};
+
+  // TLS (issue 13): an operator's CA is configured, so members serve
+  // clients and peers over TLS with certificates the scheduler signs. A
+  // member's executor makes its own key and asks for a certificate
+  // (CertificateRequested); the core decides whether the request is the
+  // member's own, the shell signs it for certificate_validity.
+  bool tls = false;
+  Millis certificate_validity{30LL * 24 * 3600 * 1000};
 };
 
 // A member as the scheduler knows it.
@@ -152,10 +163,13 @@ struct Member {
   // record says so, so that a restarted scheduler counts it as a holder of
   // the data too (issue 9).
   bool joins = false;
+  // Serves clients and peers over TLS (Config::tls; not persisted: every
+  // member of a scheduler with a CA does).
+  bool tls = false;
   bool operator==(const Member&) const = default;
 
-  std::string peer_url() const;    // http://host:peer_port
-  std::string client_url() const;  // http://host:client_port
+  std::string peer_url() const;    // http(s)://host:peer_port
+  std::string client_url() const;  // http(s)://host:client_port
 };
 
 // What an executor needs to start etcd; the shell serialises it into
@@ -375,11 +389,28 @@ struct SpaceStepDone {
   std::string error;
 };
 
-using Event =
-    std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
-                 HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
-                 OperatorReseed, OperatorUnlock, Recovered, FrameworkIdPersisted, TaskPersisted,
-                 HealthObserved, LeadershipChanged, FrameworkError, StoreCleared, SpaceStepDone>;
+// An executor asks for its member's certificate (an executor MESSAGE). Mesos
+// names the sender (agent_id, executor_id: an executor cannot choose them);
+// the rest is what the request says, the names read from its CSR by the
+// shell. `problem` is why the shell could not read the request (a malformed
+// CSR, a bad signature): the core refuses it with that reason.
+struct CertificateRequested {
+  std::string agent_id;
+  std::string executor_id;
+  std::string task_id;
+  uint64_t request_id = 0;
+  std::string common_name;
+  std::vector<std::string> ip_sans;
+  std::vector<std::string> dns_sans;
+  std::string csr_pem;
+  std::string problem;
+};
+
+using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
+                           AgentLost, HealthChecked, MemberAdded, MemberRemoved, MemberStatuses,
+                           ReseedReport, OperatorReseed, OperatorUnlock, Recovered,
+                           FrameworkIdPersisted, TaskPersisted, HealthObserved, LeadershipChanged,
+                           FrameworkError, StoreCleared, SpaceStepDone, CertificateRequested>;
 
 // ----------------------------------------------------------------- effects
 
@@ -507,10 +538,53 @@ struct RecoverSpace {
   bool operator==(const RecoverSpace&) const = default;
 };
 
-using Effect = std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge,
-                            Reconcile, CheckHealth, AddEtcdMember, RemoveEtcdMember,
-                            QueryMemberStatus, ReseedOrder, PersistFrameworkId, PersistTask,
-                            ForgetTask, ClearStore, StopSubscribing, ExitScheduler, RecoverSpace>;
+// Sign the member's CSR with the operator's CA, valid for `validity`, and
+// send the certificate to the executor that asked (scheduler MESSAGE).
+struct IssueCertificate {
+  std::string agent_id;
+  std::string executor_id;
+  std::string task_id;
+  uint64_t request_id = 0;
+  std::string csr_pem;
+  Millis validity{0};
+  bool operator==(const IssueCertificate&) const = default;
+};
+// Tell the executor that asked why its request was refused (scheduler
+// MESSAGE), so that it reports the reason instead of waiting.
+struct RefuseCertificate {
+  std::string agent_id;
+  std::string executor_id;
+  std::string task_id;
+  uint64_t request_id = 0;
+  std::string reason;
+  bool operator==(const RefuseCertificate&) const = default;
+};
+
+using Effect =
+    std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge, Reconcile,
+                 CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
+                 PersistFrameworkId, PersistTask, ForgetTask, ClearStore, StopSubscribing,
+                 ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate>;
+
+// The names a member's certificate may carry: its host; and a member on a
+// loopback address other than 127.0.0.1 also 127.0.0.1, because the kernel
+// gives its connections to peers on loopback that source address and etcd
+// checks a peer's certificate against the address it connects from (a
+// cluster on one host: the demo, the tests). 127.0.0.1 is reachable from
+// that host alone, so the name grants nothing elsewhere.
+std::vector<std::string> certificate_names_for(const std::string& host);
+
+// Why a certificate request must be refused, or nullopt when it is the
+// member's own and may be signed: TLS is configured; the shell could read
+// it; it names a member task of this framework that has not ended, and Mesos
+// says it came from that task's own executor on the member's agent; its
+// common name is the member's name; and every subject alternative name is
+// one of certificate_names_for(the member's host), at least one. A member's
+// certificate can then never speak for another member, the scheduler, or
+// another host.
+std::optional<std::string> certificate_refusal(const Config& config,
+                                               const std::vector<Member>& members,
+                                               const CertificateRequested& request);
 
 std::string describe(const Event& event);
 std::string describe(const Effect& effect);

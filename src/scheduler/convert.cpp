@@ -34,10 +34,6 @@ core::OfferView to_offer_view(const mesos::Offer& offer, const std::string& role
   return view;
 }
 
-std::string executor_id_for(const std::string& task_id) {
-  return "executor-" + task_id;
-}
-
 std::vector<mesos::CallDecline> batch_declines(const std::vector<core::Effect>& effects) {
   std::vector<mesos::CallDecline> calls;
   // Index in `calls` of the batch still filling up for each refuse duration.
@@ -131,7 +127,8 @@ mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config&
                       spec.cluster_token,
                       executor.auto_compaction_mode,
                       executor.auto_compaction_retention,
-                      executor.quota_backend_bytes};
+                      executor.quota_backend_bytes,
+                      m.tls};
   task.data = encode(data);
   task.labels = {{"cluster", executor.framework_name}, {"member", m.name}};
 

@@ -37,8 +37,9 @@ struct ExecutorTemplate {
 mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config& config,
                                const ExecutorTemplate& executor);
 
-// The executor id used for a member task.
-std::string executor_id_for(const std::string& task_id);
+// The executor id used for a member task: the core's, which also checks that
+// a certificate request came from the member's own executor.
+using core::executor_id_for;
 
 // Most offer ids in one DECLINE call (a bound on the call's size: 10,000 ids
 // are about 600 KB of JSON).

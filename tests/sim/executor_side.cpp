@@ -230,4 +230,16 @@ void World::executor_perform(Task& t, const core::LogLine& e) {
   }
 }
 
+void World::executor_perform(Task& t, const core::RequestCertificate&) {
+  fail("the executor of " + t.id + " asked for a certificate, but no simulated task uses TLS");
+}
+
+void World::perform(const core::IssueCertificate& e) {
+  fail("the core issued a certificate nobody asked for (task " + e.task_id + ")");
+}
+
+void World::perform(const core::RefuseCertificate& e) {
+  fail("the core refused a certificate request nobody sent (task " + e.task_id + ")");
+}
+
 }  // namespace etcdmesos::sim

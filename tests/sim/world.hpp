@@ -331,6 +331,10 @@ class World {
   void perform(const core::StopSubscribing& e);
   void perform(const core::ExitScheduler& e);
   void perform(const core::RecoverSpace& e);
+  // The simulated executors ask for no certificate (no TLS here): an answer
+  // to a request nobody sent is a failure.
+  void perform(const core::IssueCertificate& e);
+  void perform(const core::RefuseCertificate& e);
   void fill_backend();
   // The id of the RecoverSpace step sent and not yet answered (0: none).
   uint64_t space_step_in_flight_ = 0;
@@ -365,6 +369,7 @@ class World {
   void executor_perform(Task& t, const core::SendUpdate& e);
   void executor_perform(Task& t, const core::ExitExecutor& e);
   void executor_perform(Task& t, const core::LogLine& e);
+  void executor_perform(Task& t, const core::RequestCertificate& e);
   void executor_stepped(const std::string& task_id);
   // The executor dies with its agent (or its framework): etcd with it.
   void executor_gone(Task& t);
