@@ -95,6 +95,7 @@ MemberTaskData read_member_task_data(codec::JsonReader& r, const object& o) {
   if (r.ok() && data.quota_backend_bytes > kMaxQuotaBackendBytes) {
     r.fail("quota_backend_bytes", "above " + std::to_string(kMaxQuotaBackendBytes));
   }
+  data.tls = codec::opt_bool(r, o, "tls").value_or(false);
   return data;
 }
 
@@ -135,6 +136,9 @@ std::string encode(const MemberTaskData& data) {
   }
   if (data.quota_backend_bytes > 0) {
     o["quota_backend_bytes"] = data.quota_backend_bytes;
+  }
+  if (data.tls) {
+    o["tls"] = true;
   }
   return codec::serialize(o);
 }

@@ -29,6 +29,9 @@ struct MemberTaskData {
   std::string auto_compaction_retention{};
   // --quota-backend-bytes; 0: etcd's default (2 GiB).
   uint64_t quota_backend_bytes = 0;
+  // Serve clients and peers over TLS, with a certificate the executor asks
+  // the scheduler for (codec/tls_message.hpp); absent: false.
+  bool tls = false;
   bool operator==(const MemberTaskData&) const = default;
 };
 

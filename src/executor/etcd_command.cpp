@@ -4,18 +4,20 @@ namespace etcdmesos::executor {
 
 namespace {
 
-std::string url(const std::string& host, uint32_t port) {
+std::string url(bool tls, const std::string& host, uint32_t port) {
   // An IPv6 literal needs brackets in a URL.
   const bool bare_ipv6 = host.find(':') != std::string::npos && !host.starts_with("[");
-  return "http://" + (bare_ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + (bare_ipv6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 }  // namespace
 
 std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
-                                   const std::string& data_dir, EtcdStart start) {
-  const std::string client_url = url(task.host, task.client_port);
-  const std::string peer_url = url(task.host, task.peer_port);
+                                   const std::string& data_dir, EtcdStart start,
+                                   const TlsFiles* tls) {
+  const std::string client_url = url(tls != nullptr, task.host, task.client_port);
+  const std::string peer_url = url(tls != nullptr, task.host, task.peer_port);
   std::vector<std::string> argv{
       etcd_bin,
       "--name=" + task.name,
@@ -40,6 +42,14 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
   }
   if (task.quota_backend_bytes > 0) {
     argv.push_back("--quota-backend-bytes=" + std::to_string(task.quota_backend_bytes));
+  }
+  if (tls != nullptr) {
+    for (const char* prefix : {"--", "--peer-"}) {
+      argv.push_back(std::string(prefix) + "cert-file=" + tls->cert);
+      argv.push_back(std::string(prefix) + "key-file=" + tls->key);
+      argv.push_back(std::string(prefix) + "trusted-ca-file=" + tls->ca);
+      argv.push_back(std::string(prefix) + "client-cert-auth");
+    }
   }
   if (start == EtcdStart::kForceNewCluster) {
     argv.push_back("--force-new-cluster");

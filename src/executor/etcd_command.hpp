@@ -18,9 +18,22 @@ enum class EtcdStart {
   kForceNewCluster,
 };
 
+// The member's certificate, its key and the CA that signed it, in the
+// sandbox. With them etcd serves clients and peers over TLS and accepts only
+// clients and peers with a certificate of that CA (--client-cert-auth,
+// --peer-client-cert-auth); the same certificate serves as its peer client
+// certificate. etcd 3.4 reads the files on each new connection, so a renewed
+// certificate needs no restart.
+struct TlsFiles {
+  std::string cert;
+  std::string key;
+  std::string ca;
+};
+
 std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string& etcd_bin,
                                    const std::string& data_dir,
-                                   EtcdStart start = EtcdStart::kNormal);
+                                   EtcdStart start = EtcdStart::kNormal,
+                                   const TlsFiles* tls = nullptr);
 
 // The environment for etcd: `base` without any ETCD_* variable (etcd exits
 // when a flag is also set through the environment), and without the agent's

@@ -12,6 +12,7 @@
 #include "codec/etcd.hpp"
 #include "codec/reseed.hpp"
 #include "codec/task_data.hpp"
+#include "codec/tls_message.hpp"
 #include "common/log.hpp"
 #include "core/executor_core.hpp"
 #include "executor/data_copy.hpp"
@@ -19,6 +20,13 @@
 #include "executor/wal_commit.hpp"
 #include "io/http.hpp"
 #include "io/process.hpp"
+#include "io/tls.hpp"
+#include "pki/pki.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,7 +35,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <system_error>
@@ -113,6 +123,47 @@ bool log_contains(const std::filesystem::path& file, std::uintmax_t from, std::s
   in.seekg(start);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   return text.find(needle) != std::string::npos;
+}
+
+// Writes `text` to `file` as a whole: a temporary file beside it, renamed
+// over it, so that etcd (which reads its certificate on each new
+// connection) never sees half a file. `mode` is the new file's.
+Result<void> write_atomically(const std::filesystem::path& file, const std::string& text,
+                              mode_t mode) {
+  const auto temporary = file.string() + ".new";
+  ::unlink(temporary.c_str());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return make_error("cannot create " + temporary + ": " + std::strerror(errno));
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      const int error = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return make_error("cannot write " + temporary + ": " + std::strerror(error));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temporary.c_str(), file.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return make_error("cannot put " + file.string() + " in place: " + std::strerror(error));
+  }
+  return {};
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::uintmax_t file_size_or_zero(const std::filesystem::path& file) {
@@ -212,6 +263,15 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   void perform(const core::SendUpdate& e);
   void perform(const core::ExitExecutor& e);
   void perform(const core::LogLine& e);
+  void perform(const core::RequestCertificate& e);
+  void on_tls_message(const TlsMessage& message);
+  Result<std::string> certificate_request();
+  Result<core::CertificateAnswered> install_certificate(const CertificateGrantMessage& grant);
+  std::filesystem::path tls_dir() const { return options_.sandbox / "tls"; }
+  TlsFiles tls_files() const {
+    return {(tls_dir() / "member.crt").string(), (tls_dir() / "member.key").string(),
+            (tls_dir() / "ca.crt").string()};
+  }
   asio::awaitable<void> watch(uint64_t generation);
   asio::awaitable<void> wait_until_ready(uint64_t generation);
   asio::awaitable<void> ask_status();
@@ -232,7 +292,11 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   bool exited_ = false;
   bool destroyed_ = false;
   MemberTaskData data_;
+  // etcd's client address; with TLS it carries the member's certificate,
+  // which the executor's own status requests present.
   io::Endpoint client_;
+  // TLS: the member's private key (made here, kept in the sandbox only).
+  std::string key_pem_;
   std::unique_ptr<io::Process> etcd_;
   // Size of etcd.stderr when the current etcd started: what it logged since.
   std::uintmax_t stderr_offset_ = 0;
@@ -298,7 +362,7 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
     // The task this executor runs (a second one is refused by the core).
     data_ = *data;
     client_ = io::Endpoint{data_.host, static_cast<uint16_t>(data_.client_port)};
-    launched.member = core::TaskLaunched::Member{data_.name, client_.to_string()};
+    launched.member = core::TaskLaunched::Member{data_.name, client_.to_string(), data_.tls};
   } else {
     launched.member = core::TaskLaunched::Member{data->name, ""};
   }
@@ -308,7 +372,12 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
 void Executor::Impl::on_message(const std::string& data) {
   const auto order = decode_reseed_order(data);
   if (!order) {
-    log()->warn("ignoring a framework message of {} bytes that is no reseed order", data.size());
+    if (auto tls = decode_tls_message(data)) {
+      on_tls_message(*tls);
+      return;
+    }
+    log()->warn("ignoring a framework message of {} bytes that is no reseed order or certificate",
+                data.size());
     return;
   }
   feed(core::ReseedOrdered{
@@ -388,7 +457,9 @@ void Executor::Impl::perform(const core::SpawnEtcd& e) {
   }
   const auto stderr_path = options_.sandbox / "etcd.stderr";
   io::SpawnOptions spawn;
-  spawn.argv = etcd_argv(data_, options_.etcd_bin, data_dir().string(), mode);
+  const TlsFiles files = tls_files();
+  spawn.argv =
+      etcd_argv(data_, options_.etcd_bin, data_dir().string(), mode, data_.tls ? &files : nullptr);
   spawn.env = etcd_environment(options_.environment);
   spawn.cwd = options_.sandbox.string();
   spawn.stdout_path = (options_.sandbox / "etcd.stdout").string();
@@ -533,6 +604,116 @@ void Executor::Impl::perform(const core::LogLine& e) {
       log()->error("{}", e.text);
       return;
   }
+}
+
+// ------------------------------------------------------- TLS certificates
+
+// The member's key is made once, in the sandbox, readable by this user only;
+// every request (the first and each renewal) is made with it, so that a
+// renewal replaces one file (the certificate) and etcd never reads a key
+// and a certificate that do not belong together.
+Result<std::string> Executor::Impl::certificate_request() {
+  if (key_pem_.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(tls_dir(), ec);
+    if (ec) {
+      return make_error("cannot create " + tls_dir().string() + ": " + ec.message());
+    }
+    std::filesystem::permissions(tls_dir(), std::filesystem::perms::owner_all, ec);
+    auto key = pki::make_key();
+    if (!key) {
+      return key.error();
+    }
+    if (auto written = write_atomically(tls_files().key, *key, 0600); !written) {
+      return written.error();
+    }
+    key_pem_ = std::move(*key);
+  }
+  // The names the scheduler signs for this member (its host, and on a
+  // loopback address also the source address of its peer connections).
+  std::vector<std::string> ips;
+  std::vector<std::string> names;
+  for (const auto& name : core::certificate_names_for(data_.host)) {
+    (is_ip_literal(name) ? ips : names).push_back(name);
+  }
+  return pki::make_request_for_key(key_pem_, data_.name, ips, names);
+}
+
+void Executor::Impl::perform(const core::RequestCertificate& e) {
+  auto csr = certificate_request();
+  if (!csr) {
+    pending_.push_back(core::CertificateAnswered{
+        e.request_id, false, "cannot make a certificate request: " + csr.error().message, {}, {}});
+    return;
+  }
+  mesos_.send_message(
+      encode_tls_message(CertificateRequestMessage{core_.task_id(), e.request_id, *csr}));
+}
+
+void Executor::Impl::on_tls_message(const TlsMessage& message) {
+  if (const auto* refusal = std::get_if<CertificateRefusalMessage>(&message)) {
+    if (refusal->task_id == core_.task_id()) {
+      feed(core::CertificateAnswered{
+          refusal->request_id, false, "the scheduler refused: " + refusal->reason, {}, {}});
+    }
+    return;
+  }
+  const auto* grant = std::get_if<CertificateGrantMessage>(&message);
+  if (grant == nullptr || grant->task_id != core_.task_id()) {
+    log()->warn("ignoring a certificate message that is not for task '{}'", core_.task_id());
+    return;
+  }
+  auto installed = install_certificate(*grant);
+  if (!installed) {
+    feed(core::CertificateAnswered{grant->request_id, false, installed.error().message, {}, {}});
+    return;
+  }
+  feed(*installed);
+}
+
+// Checks what the scheduler sent (this member's name, this key, a CA that
+// reads), puts the CA and then the certificate in place, and has the
+// executor's own status requests present it from now on.
+Result<core::CertificateAnswered> Executor::Impl::install_certificate(
+    const CertificateGrantMessage& grant) {
+  if (key_pem_.empty()) {
+    return make_error("a certificate arrived before this executor asked for one");
+  }
+  auto cert = pki::read_certificate(grant.cert_pem);
+  if (!cert) {
+    return make_error("the certificate sent does not read: " + cert.error().message);
+  }
+  if (cert->common_name != data_.name) {
+    return make_error("the certificate sent is for '" + cert->common_name + "', not '" +
+                      data_.name + "'");
+  }
+  if (auto ca = pki::read_certificate(grant.ca_pem); !ca) {
+    return make_error("the CA certificate sent does not read: " + ca.error().message);
+  }
+  // Loading it with the key also checks that it is this member's key's.
+  auto tls = io::TlsClient::make(io::TlsClientConfig{grant.ca_pem, grant.cert_pem, key_pem_});
+  if (!tls) {
+    return make_error("the certificate sent does not go with this member's key: " +
+                      tls.error().message);
+  }
+  const auto files = tls_files();
+  for (const auto& [path, text] :
+       {std::pair{files.ca, grant.ca_pem}, std::pair{files.cert, grant.cert_pem}}) {
+    if (auto written = write_atomically(path, text, 0644); !written) {
+      return written.error();
+    }
+  }
+  client_.tls = *tls;
+  const auto wall_now = options_.time->system_now();
+  core::CertificateAnswered answer;
+  answer.request_id = grant.request_id;
+  answer.ok = true;
+  answer.lifetime = std::chrono::duration_cast<core::Millis>(cert->not_after - cert->not_before);
+  answer.remaining = std::chrono::duration_cast<core::Millis>(cert->not_after - wall_now);
+  log()->info(
+      "certificate for '{}' in place, valid until {} s after the epoch", data_.name,
+      std::chrono::duration_cast<std::chrono::seconds>(cert->not_after.time_since_epoch()).count());
+  return answer;
 }
 
 asio::awaitable<void> Executor::Impl::wait_until_ready(uint64_t generation) {

@@ -242,6 +242,7 @@ struct MesosExecutorClient::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> post_updates(uint64_t gen);
   asio::awaitable<void> post_with_retries(uint64_t gen, const mesos::TaskStatus& status);
   asio::awaitable<Result<void>> post(const mesos::TaskStatus& status);
+  asio::awaitable<void> post_message(uint64_t gen, std::string data);
   Request call_request(const mesos::ExecutorCall& call) const;
   Result<std::string> send_update(mesos::TaskStatus status);
   void transition(State to, const std::string& detail);
@@ -569,6 +570,24 @@ asio::awaitable<Result<void>> MesosExecutorClient::Impl::post(const mesos::TaskS
       static_cast<int>(code));
 }
 
+asio::awaitable<void> MesosExecutorClient::Impl::post_message(uint64_t gen, std::string data) {
+  auto self = shared_from_this();
+  mesos::ExecutorCall call;
+  const auto size = data.size();
+  call.payload = mesos::ExecutorCallMessage{std::move(data)};
+  auto res = co_await http_request(ex_, config_.settings.agent, call_request(call),
+                                   config_.request_timeout, kAnswerBodyLimit);
+  if (gen != generation_) {
+    co_return;
+  }
+  if (!res) {
+    log()->warn("MESSAGE of {} bytes not sent: {}", size, res.error().message);
+  } else if (res->result_int() != 202 && res->result_int() != 200) {
+    log()->warn("MESSAGE of {} bytes answered {}: {}", size, res->result_int(),
+                one_line(res->body().substr(0, 512)));
+  }
+}
+
 Request MesosExecutorClient::Impl::call_request(const mesos::ExecutorCall& call) const {
   mesos::ExecutorCall full = call;
   full.executor_id = config_.settings.executor_id;
@@ -653,6 +672,15 @@ void MesosExecutorClient::stop() {
 
 Result<std::string> MesosExecutorClient::send_update(mesos::TaskStatus status) {
   return impl_->send_update(std::move(status));
+}
+
+void MesosExecutorClient::send_message(std::string data) {
+  if (impl_->state_ != State::kSubscribed) {
+    log()->warn("MESSAGE of {} bytes dropped: not subscribed to the agent", data.size());
+    return;
+  }
+  asio::co_spawn(impl_->ex_, impl_->post_message(impl_->generation_, std::move(data)),
+                 asio::detached);
 }
 
 std::size_t MesosExecutorClient::unacknowledged_updates() const {

@@ -97,6 +97,11 @@ class MesosExecutor {
   virtual Result<std::string> send_update(mesos::TaskStatus status) = 0;
   // Updates sent but not acknowledged yet.
   virtual std::size_t unacknowledged_updates() const = 0;
+  // A framework message to the scheduler (MESSAGE call; Mesos names this
+  // executor and its agent as the sender). Unreliable, as in Mesos: sent
+  // once when subscribed, dropped (with a log line) otherwise; whoever needs
+  // an answer asks again.
+  virtual void send_message(std::string data) = 0;
 };
 
 class MesosExecutorClient final : public MesosExecutor {
@@ -139,6 +144,7 @@ class MesosExecutorClient final : public MesosExecutor {
   void stop() override;
   Result<std::string> send_update(mesos::TaskStatus status) override;
   std::size_t unacknowledged_updates() const override;
+  void send_message(std::string data) override;
 
   State state() const;
   std::size_t unacknowledged_tasks() const;

@@ -119,6 +119,24 @@ TEST(TaskData, CompactionAndQuotaRoundTripAndAreOptional) {
   EXPECT_TRUE(decoded->auto_compaction_mode.empty());
 }
 
+// Issue 13: "tls" says the member serves TLS; absent (older schedulers)
+// means plain.
+TEST(TaskData, TlsRoundTripsAndIsOffWhenAbsent) {
+  MemberTaskData data = sample();
+  data.tls = true;
+  auto decoded = decode_member_task_data(encode(data));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_TRUE(decoded->tls);
+  EXPECT_EQ(boost::json::parse(encode(data)).at("tls"), true);
+  EXPECT_FALSE(boost::json::parse(encode(sample())).as_object().contains("tls"));
+  decoded = decode_member_task_data(encode(sample()));
+  ASSERT_TRUE(decoded);
+  EXPECT_FALSE(decoded->tls);
+  auto text = boost::json::parse(encode(sample())).as_object();
+  text["tls"] = "yes";
+  EXPECT_FALSE(decode_member_task_data(boost::json::serialize(text)));
+}
+
 TEST(TaskData, CompactionSettingsEtcdWouldRefuseAreRejected) {
   for (const auto& [mode, retention] :
        std::vector<std::pair<std::string, std::string>>{{"periodic", "1"},

@@ -62,6 +62,32 @@ TEST(EtcdArgv, CompactionAndQuotaComeFromTheTask) {
             0);
 }
 
+// Issue 13: with the member's certificate, https URLs and client
+// certificates required on both ports.
+TEST(EtcdArgv, WithTlsFilesEveryUrlIsHttpsAndCertificatesAreRequired) {
+  const TlsFiles files{"/sandbox/tls/member.crt", "/sandbox/tls/member.key", "/sandbox/tls/ca.crt"};
+  const auto argv =
+      etcd_argv(member(), "/sandbox/etcd", "/sandbox/etcd-data", EtcdStart::kNormal, &files);
+  for (const char* flag :
+       {"--listen-client-urls=https://10.0.0.5:31001",
+        "--advertise-client-urls=https://10.0.0.5:31001",
+        "--listen-peer-urls=https://10.0.0.5:31002",
+        "--initial-advertise-peer-urls=https://10.0.0.5:31002",
+        "--cert-file=/sandbox/tls/member.crt", "--key-file=/sandbox/tls/member.key",
+        "--trusted-ca-file=/sandbox/tls/ca.crt", "--client-cert-auth",
+        "--peer-cert-file=/sandbox/tls/member.crt", "--peer-key-file=/sandbox/tls/member.key",
+        "--peer-trusted-ca-file=/sandbox/tls/ca.crt", "--peer-client-cert-auth"}) {
+    EXPECT_NE(std::find(argv.begin(), argv.end(), flag), argv.end()) << flag;
+  }
+  const auto plain = etcd_argv(member(), "/sandbox/etcd", "/sandbox/etcd-data");
+  EXPECT_EQ(std::count_if(plain.begin(), plain.end(),
+                          [](const std::string& a) {
+                            return a.find("https") != std::string::npos ||
+                                   a.find("cert") != std::string::npos;
+                          }),
+            0);
+}
+
 // Each member of a static bootstrap starts with every member in its initial
 // cluster and state new, as the scheduler wrote them into the task.
 TEST(EtcdArgv, AStaticBootstrapMemberNamesEveryMemberAndStartsNew) {
