@@ -217,11 +217,14 @@ Result<const json::object*> select_framework(const json::array& frameworks,
                     kAmbiguousFramework);
 }
 
-// host:port out of "http://host:port[/...]".
+// host:port out of "http(s)://host:port[/...]". The gateway forwards TCP,
+// so a member serving TLS is reached the same way (clients then speak TLS
+// with it end to end).
 Result<MemberEndpoint> endpoint_from_url(std::string_view text) {
   auto url = boost::urls::parse_uri(text);
-  if (!url || url->scheme() != "http" || url->host().empty() || !url->has_port()) {
-    return make_error("client_url '" + std::string(text) + "' is not http://host:port");
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty() ||
+      !url->has_port()) {
+    return make_error("client_url '" + std::string(text) + "' is not http(s)://host:port");
   }
   const auto port = parse_port(url->port());
   if (!port) {

@@ -21,11 +21,12 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::optional<Endpoint> client_endpoint(const core::Member& m) {
+std::optional<Endpoint> client_endpoint(const core::Member& m,
+                                        const std::shared_ptr<io::TlsClient>& tls) {
   if (m.host.empty() || m.client_port == 0 || m.client_port > 65535) {
     return std::nullopt;
   }
-  return Endpoint{m.host, static_cast<uint16_t>(m.client_port)};
+  return Endpoint{m.host, static_cast<uint16_t>(m.client_port), m.tls ? tls : nullptr};
 }
 
 core::StatusSample unreachable(std::string error) {
@@ -179,7 +180,7 @@ asio::awaitable<core::HealthObservations> observe_health(asio::any_io_executor e
                                                          HealthCheckOptions options) {
   std::vector<std::optional<Endpoint>> endpoints;
   for (const auto& m : members) {
-    endpoints.push_back(client_endpoint(m));
+    endpoints.push_back(client_endpoint(m, options.tls));
   }
   core::HealthObservations obs;
   auto before = co_await read_statuses(ex, endpoints, options.status_timeout);

@@ -26,10 +26,15 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "common/time_source.hpp"
+
+namespace etcdmesos::io {
+class TlsClient;
+}
 
 namespace etcdmesos::scheduler {
 
@@ -41,6 +46,9 @@ struct HealthCheckOptions {
   std::chrono::milliseconds member_list_timeout{2000};
   // The clock the probe's budget is spent on (across members).
   TimeSource* time = &real_time();
+  // The CA and the scheduler's client certificate, for members that serve
+  // TLS (core::Member::tls); null without a CA.
+  std::shared_ptr<io::TlsClient> tls;
 };
 
 // The observations of one check.

@@ -131,6 +131,18 @@ po::options_description describe_options(Options& o) {
      po::value(&o.etcd_quota_backend_bytes)->default_value(o.etcd_quota_backend_bytes),
      "members' backend quota in bytes (etcd raises a NOSPACE alarm and refuses writes beyond "
      "it); 0 = a quarter of --sandbox-disk-limit, at most 8 GiB")
+    ("etcd-ca-cert-file", po::value(&o.etcd_ca_cert_file),
+     "the operator's CA certificate (PEM), with --etcd-ca-key-file: every member then serves "
+     "clients and peers over TLS and accepts only clients and peers holding a certificate of "
+     "this CA. Each member's executor makes its own key (it never leaves the agent) and asks "
+     "this scheduler to sign it; the scheduler's own etcd client uses a certificate it issues "
+     "itself. Without a CA members serve plain HTTP to anyone who reaches them")
+    ("etcd-ca-key-file", po::value(&o.etcd_ca_key_file),
+     "the CA's private key (PEM, unencrypted; keep the file readable by the scheduler only)")
+    ("etcd-cert-validity",
+     po::value(&o.etcd_cert_validity_hours)->default_value(o.etcd_cert_validity_hours),
+     "hours a member certificate is valid; members renew theirs at two thirds of it, without "
+     "a restart")
     ("zk-framework-persist", po::value(&o.zk_framework_persist),
      "zk://h1:p1,h2:p2/chroot: keep the framework ID and which member runs on which agent "
      "in ZooKeeper under <chroot>/<framework-name>, so that a restarted scheduler re-subscribes "
@@ -187,6 +199,13 @@ Result<void> validate(const Options& o) {
   if (auto why =
           compaction_setting_error(o.etcd_auto_compaction_mode, o.etcd_auto_compaction_retention)) {
     return make_error("--etcd-auto-compaction-mode/--etcd-auto-compaction-retention: " + *why);
+  }
+  if (o.etcd_ca_cert_file.empty() != o.etcd_ca_key_file.empty()) {
+    return make_error(
+        "--etcd-ca-cert-file and --etcd-ca-key-file go together: give both or neither");
+  }
+  if (!(o.etcd_cert_validity_hours >= 1.0 / 60 && o.etcd_cert_validity_hours <= 24 * 3650)) {
+    return make_error("--etcd-cert-validity must be between 1 minute (0.0167) and 87600 hours");
   }
   if (o.etcd_quota_backend_bytes > kMaxQuotaBackendBytes) {
     return make_error("--etcd-quota-backend-bytes must be at most 8 GiB (" +

@@ -58,6 +58,13 @@ struct Options {
   std::string etcd_auto_compaction_mode = "periodic";
   std::string etcd_auto_compaction_retention = "1h";
   uint64_t etcd_quota_backend_bytes = 0;
+  // An operator's CA (PEM certificate and unencrypted key): every member
+  // serves clients and peers over TLS with a certificate this scheduler
+  // signs, and accepts only clients with a certificate of the CA. Both or
+  // neither. Certificates are valid etcd_cert_validity_hours.
+  std::string etcd_ca_cert_file;
+  std::string etcd_ca_key_file;
+  double etcd_cert_validity_hours = 720;
   // zk://h1:p1,h2:p2/chroot: persist the framework ID and which member runs
   // where in ZooKeeper, and elect one leader among schedulers of the same
   // framework name (standbys). Empty = no persistence, no standbys.

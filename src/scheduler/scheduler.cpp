@@ -1,6 +1,7 @@
 #include "scheduler/scheduler.hpp"
 
 #include "codec/reseed.hpp"
+#include "codec/tls_message.hpp"
 #include "common/log.hpp"
 #include "io/etcd_client.hpp"
 #include "scheduler/etcd_health.hpp"
@@ -60,7 +61,7 @@ double seconds(core::Millis d) {
 
 Result<io::EtcdClient> Scheduler::etcd_client(const std::string& client_url,
                                               std::chrono::milliseconds timeout) const {
-  auto endpoint = io::endpoint_from_url(client_url);
+  auto endpoint = io::endpoint_from_url(client_url, etcd_tls_);
   if (!endpoint) {
     return endpoint.error();
   }
@@ -116,6 +117,9 @@ core::Config Scheduler::core_config() const {
       core::Millis(static_cast<int64_t>(options_.zk_session_timeout_seconds * 1000));
   c.implicit_reconcile_interval =
       core::Millis(static_cast<int64_t>(options_.reconcile_interval_seconds * 1000));
+  c.tls = !options_.etcd_ca_cert_file.empty();
+  c.certificate_validity =
+      core::Millis(static_cast<int64_t>(options_.etcd_cert_validity_hours * 3600 * 1000));
   return c;
 }
 
@@ -185,6 +189,9 @@ Result<void> Scheduler::start() {
     return make_error("--master: " + detector.error().message);
   }
   detector_ = std::move(*detector);
+  if (auto tls = start_tls(); !tls) {
+    return tls.error();
+  }
   asio::co_spawn(io_, tick_loop(), asio::detached);
   if (!options_.zk_framework_persist.empty()) {
     // Mesos is contacted only once elected and the persisted state is loaded.
@@ -391,8 +398,7 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     }
     feed(update);
   } else if (const auto* message = std::get_if<mesos::EventMessage>(&event)) {
-    log()->info("message of {} bytes from executor '{}' ignored", message->data.size(),
-                message->executor_id);
+    on_executor_message(*message);
   } else if (const auto* failure = std::get_if<mesos::EventFailure>(&event);
              failure != nullptr && failure->agent_id && !failure->executor_id) {
     feed(core::AgentLost{*failure->agent_id});
@@ -485,6 +491,14 @@ void Scheduler::perform_one(const core::Effect& effect) {
           }
         } else if constexpr (std::is_same_v<T, core::ExitScheduler>) {
           fatal(e.reason);
+        } else if constexpr (std::is_same_v<T, core::IssueCertificate>) {
+          issue_certificate(e);
+        } else if constexpr (std::is_same_v<T, core::RefuseCertificate>) {
+          call(mesos::CallMessage{
+              e.agent_id, e.executor_id,
+              encode_tls_message(CertificateRefusalMessage{e.task_id, e.request_id, e.reason})});
+        } else {
+          static_assert(sizeof(T) == 0, "an effect the scheduler does not perform");
         }
       },
       effect);
@@ -521,6 +535,122 @@ void Scheduler::send_reseed_order(const core::ReseedOrder& order) {
                                                static_cast<uint64_t>(order.lease.count())})});
 }
 
+// ------------------------------------------------------------------- TLS
+
+// With a CA the scheduler signs member certificates and talks to etcd with a
+// client certificate it issues itself (kept in memory only). Without one it
+// says once what that leaves open.
+Result<void> Scheduler::start_tls() {
+  if (options_.etcd_ca_cert_file.empty()) {
+    log()->warn(
+        "no CA (--etcd-ca-cert-file): members serve clients and peers over plain HTTP without "
+        "authentication; anyone who reaches a member's ports can read, change or reconfigure "
+        "the cluster");
+    return {};
+  }
+  auto authority =
+      pki::Authority::load_files(options_.etcd_ca_cert_file, options_.etcd_ca_key_file);
+  if (!authority) {
+    return make_error("--etcd-ca-cert-file/--etcd-ca-key-file: " + authority.error().message);
+  }
+  authority_ = std::move(*authority);
+  if (auto issued = renew_client_certificate(); !issued) {
+    return issued.error();
+  }
+  log()->info("TLS: members get certificates of the CA in {}, valid {} h",
+              options_.etcd_ca_cert_file, options_.etcd_cert_validity_hours);
+  asio::co_spawn(io_, client_certificate_loop(), asio::detached);
+  return {};
+}
+
+Result<void> Scheduler::renew_client_certificate() {
+  const auto validity =
+      std::chrono::duration_cast<std::chrono::seconds>(core_.config().certificate_validity);
+  auto issued = authority_->issue("etcd-mesos-scheduler", {}, {}, validity, time_.system_now());
+  if (!issued) {
+    return make_error("cannot issue the scheduler's own etcd client certificate: " +
+                      issued.error().message);
+  }
+  auto tls = io::TlsClient::make(
+      io::TlsClientConfig{authority_->cert_pem(), issued->cert_pem, issued->key_pem});
+  if (!tls) {
+    return make_error("the scheduler's own etcd client certificate does not load: " +
+                      tls.error().message);
+  }
+  etcd_tls_ = std::move(*tls);  // requests under way keep the one they started with
+  return {};
+}
+
+// The scheduler's client certificate is renewed at two thirds of its
+// lifetime, like the members' (a failure is tried again every minute).
+asio::awaitable<void> Scheduler::client_certificate_loop() {
+  Timer timer(io_.get_executor(), time_);
+  auto wait = core_.config().certificate_validity * 2 / 3;
+  while (!stopped_) {
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) {
+      co_return;
+    }
+    if (auto renewed = renew_client_certificate(); !renewed) {
+      log()->error("{}", renewed.error().message);
+      wait = std::min<core::Millis>(core_.config().certificate_validity / 10, core::Millis(60000));
+      continue;
+    }
+    log()->info("renewed the scheduler's own etcd client certificate");
+    wait = core_.config().certificate_validity * 2 / 3;
+  }
+}
+
+// A framework message from an executor: a member's certificate request
+// (codec/tls_message.hpp). Mesos names the sender; the core decides.
+void Scheduler::on_executor_message(const mesos::EventMessage& message) {
+  auto decoded = decode_tls_message(message.data);
+  const auto* request = decoded ? std::get_if<CertificateRequestMessage>(&*decoded) : nullptr;
+  if (request == nullptr) {
+    log()->warn("message of {} bytes from executor '{}' on agent '{}' ignored: {}",
+                message.data.size(), message.executor_id, message.agent_id,
+                decoded ? "not a certificate request" : decoded.error().message);
+    return;
+  }
+  core::CertificateRequested event;
+  event.agent_id = message.agent_id;
+  event.executor_id = message.executor_id;
+  event.task_id = request->task_id;
+  event.request_id = request->request_id;
+  event.csr_pem = request->csr_pem;
+  if (auto info = pki::read_request(request->csr_pem)) {
+    event.common_name = info->common_name;
+    event.ip_sans = info->ip_sans;
+    event.dns_sans = info->dns_sans;
+  } else {
+    event.problem = "the certificate request does not read: " + info.error().message;
+  }
+  log()->info("{}", core::describe(core::Event{event}));
+  feed(event);
+}
+
+void Scheduler::issue_certificate(const core::IssueCertificate& issue) {
+  std::string answer;
+  auto signed_pem =
+      authority_
+          ? authority_->sign(issue.csr_pem,
+                             std::chrono::duration_cast<std::chrono::seconds>(issue.validity),
+                             time_.system_now())
+          : Result<std::string>(make_error("this scheduler has no CA"));
+  if (signed_pem) {
+    answer = encode_tls_message(CertificateGrantMessage{issue.task_id, issue.request_id,
+                                                        *signed_pem, authority_->cert_pem()});
+  } else {
+    log()->error("signing the certificate of task '{}' failed: {}", issue.task_id,
+                 signed_pem.error().message);
+    answer = encode_tls_message(CertificateRefusalMessage{
+        issue.task_id, issue.request_id, "signing failed: " + signed_pem.error().message});
+  }
+  call(mesos::CallMessage{issue.agent_id, issue.executor_id, std::move(answer)});
+}
+
 // Every member's maintenance status in parallel (it answers without quorum,
 // reference etcd §12); the answer goes back to the core once all are in.
 void Scheduler::query_statuses(const core::QueryMemberStatus& query) {
@@ -553,7 +683,7 @@ void Scheduler::query_statuses(const core::QueryMemberStatus& query) {
 asio::awaitable<core::MemberHealth> Scheduler::status_of(core::Member member) {
   core::MemberHealth answer;
   answer.name = member.name;
-  auto endpoint = io::endpoint_from_url(member.client_url());
+  auto endpoint = io::endpoint_from_url(member.client_url(), etcd_tls_);
   if (!endpoint) {
     answer.error = endpoint.error().message;
     co_return answer;
@@ -574,6 +704,7 @@ asio::awaitable<core::MemberHealth> Scheduler::status_of(core::Member member) {
 asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
   HealthCheckOptions health_options;
   health_options.time = &time_;
+  health_options.tls = etcd_tls_;
   auto observed =
       co_await scheduler::observe_health(io_.get_executor(), check.members, health_options);
   feed(core::HealthObserved{check.check_id, std::move(observed)});

@@ -17,7 +17,9 @@
 #include "io/leader_election.hpp"
 #include "io/master_detector.hpp"
 #include "io/mesos_scheduler_client.hpp"
+#include "io/tls.hpp"
 #include "io/zk.hpp"
+#include "pki/pki.hpp"
 #include "scheduler/admin_server.hpp"
 #include "scheduler/artifact_server.hpp"
 #include "scheduler/convert.hpp"
@@ -28,6 +30,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace etcdmesos::scheduler {
 
@@ -85,6 +88,13 @@ class Scheduler {
   void remove_member(const core::RemoveEtcdMember& remove);
   void query_statuses(const core::QueryMemberStatus& query);
   void send_reseed_order(const core::ReseedOrder& order);
+  // TLS (-etcd-ca-cert-file): certificate requests from executors, and the
+  // scheduler's own client certificate for etcd.
+  void on_executor_message(const mesos::EventMessage& message);
+  void issue_certificate(const core::IssueCertificate& issue);
+  Result<void> start_tls();
+  Result<void> renew_client_certificate();
+  boost::asio::awaitable<void> client_certificate_loop();
   boost::asio::awaitable<core::MemberHealth> status_of(core::Member member);
   AdminActionResult on_admin_action(const AdminRequest& request);
   void log_state_changes();
@@ -108,6 +118,10 @@ class Scheduler {
   ArtifactServer artifacts_;
   AdminServer admin_;
   ExecutorTemplate executor_template_;
+  // With a CA: it signs member certificates, and etcd_tls_ (the CA and the
+  // scheduler's own client certificate) goes with every etcd request.
+  std::optional<pki::Authority> authority_;
+  std::shared_ptr<io::TlsClient> etcd_tls_;
   std::unique_ptr<io::MasterDetector> detector_;
   std::unique_ptr<io::MesosScheduler> mesos_;
   std::string framework_id_;

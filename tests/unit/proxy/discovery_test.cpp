@@ -274,14 +274,18 @@ TEST(MembersFromScheduler, RunningMembersWithTheirClientUrl) {
       R"("agent_id":"S0","task_id":"etcd-1-3f2a","state":"TASK_RUNNING"},)"
       R"({"name":"etcd-2","client_url":"http://127.0.5.3:31001","state":"TASK_STAGING"},)"
       R"({"name":"etcd-3","client_url":"https://127.0.5.4:31001","state":"TASK_RUNNING"},)"
-      R"({"name":"etcd-4","client_url":"http://[::1]:31001","state":"TASK_RUNNING"}])";
+      R"({"name":"etcd-4","client_url":"http://[::1]:31001","state":"TASK_RUNNING"},)"
+      R"({"name":"etcd-5","client_url":"ftp://127.0.5.6:31001","state":"TASK_RUNNING"}])";
   auto d = members_from_scheduler(body);
   ASSERT_TRUE(d) << d.error().message;
-  ASSERT_EQ(d->members.size(), 2u);
+  ASSERT_EQ(d->members.size(), 3u);
   EXPECT_EQ(d->members[0], (MemberEndpoint{"etcd-1", "127.0.5.2", 31001}));
-  EXPECT_EQ(d->members[1].address(), "[::1]:31001");
-  ASSERT_EQ(d->skipped.size(), 1u);  // https is not what the scheduler serves
-  EXPECT_NE(d->skipped[0].find("etcd-3"), std::string::npos);
+  // A member serving TLS (a scheduler with a CA) is forwarded to as well:
+  // the gateway passes TCP, the client speaks TLS with the member.
+  EXPECT_EQ(d->members[1], (MemberEndpoint{"etcd-3", "127.0.5.4", 31001}));
+  EXPECT_EQ(d->members[2].address(), "[::1]:31001");
+  ASSERT_EQ(d->skipped.size(), 1u);
+  EXPECT_NE(d->skipped[0].find("etcd-5"), std::string::npos);
 }
 
 TEST(MembersFromScheduler, MalformedInputIsAnError) {

@@ -135,6 +135,31 @@ TEST(Options, CompactionAndQuotaDefaultsAndChecks) {
   }
 }
 
+// Issue 13: the CA goes as a pair; the validity is bounded.
+TEST(Options, TheCAFlagsGoTogetherAndTheValidityIsBounded) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->etcd_ca_cert_file.empty());
+  EXPECT_EQ(defaults->etcd_cert_validity_hours, 720);
+  auto both = parse({"-etcd-ca-cert-file=/etc/ca.crt", "-etcd-ca-key-file=/etc/ca.key",
+                     "-etcd-cert-validity=24"});
+  ASSERT_TRUE(both) << both.error().message;
+  EXPECT_EQ(both->etcd_ca_key_file, "/etc/ca.key");
+  EXPECT_EQ(both->etcd_cert_validity_hours, 24);
+  for (std::vector<const char*> bad : {
+           std::vector<const char*>{"-etcd-ca-cert-file=/etc/ca.crt"},
+           std::vector<const char*>{"-etcd-ca-key-file=/etc/ca.key"},
+           std::vector<const char*>{"-etcd-cert-validity=0"},
+           std::vector<const char*>{"-etcd-cert-validity=-5"},
+           std::vector<const char*>{"-etcd-cert-validity=100000"},
+           std::vector<const char*>{"-etcd-cert-validity=nan"},
+       }) {
+    auto refused = parse(bad);
+    ASSERT_FALSE(refused) << bad[0];
+    EXPECT_NE(refused.error().message.find("etcd-c"), std::string::npos) << refused.error().message;
+  }
+}
+
 TEST(Options, ZkFrameworkPersistTakesBothSpellingsAndRefusesBadUrls) {
   auto go = parse({"-zk-framework-persist=zk://h1:2181,h2:2182/etcd-mesos", "-zk-session-timeout=4",
                    "-reconcile-interval=60"});
