@@ -6,6 +6,7 @@
 //   same proxy process serves the new membership within 10 s;
 // - a proxy started before anything exists (no master, no framework, no
 //   member) says so, keeps retrying, and serves once the cluster is up.
+#include "support/member_checks.hpp"
 #include "support/stack.hpp"
 
 #include <gtest/gtest.h>
@@ -13,7 +14,6 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
-#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <set>
@@ -78,26 +78,6 @@ class Proxy {
   uint16_t port_;
   std::unique_ptr<ChildProcess> process_;
 };
-
-struct CommandResult {
-  bool ok = false;
-  std::string output;
-};
-
-// etcdctl (v3 gRPC) against `endpoint`.
-CommandResult etcdctl(const std::filesystem::path& dir, const std::string& endpoint,
-                      std::vector<std::string> args) {
-  static std::atomic<int> counter{0};
-  std::vector<std::string> argv{"/usr/bin/etcdctl", "--endpoints=" + endpoint, "--dial-timeout=2s",
-                                "--command-timeout=5s"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildProcess run(argv, dir / ("etcdctl-" + std::to_string(counter++)));
-  auto status = run.wait(20s);
-  CommandResult result;
-  result.ok = status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
-  result.output = run.stdout_text() + run.stderr_text();
-  return result;
-}
 
 // A put then a get of `value` through etcdctl, and a JSON range of the same key.
 ::testing::AssertionResult serves(const std::filesystem::path& dir, Proxy& proxy,

@@ -1,6 +1,9 @@
 #include "support/member_checks.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
 
 namespace etcdmesos::testing {
 
@@ -37,6 +40,20 @@ bool etcd_lists_exactly(const json::array& members, const std::set<std::string>&
 bool signal_member(const json::value& member, int signo) {
   auto pid = etcd_pid(str(member, "client_url"));
   return pid && ::kill(*pid, signo) == 0;
+}
+
+CommandResult etcdctl(const std::filesystem::path& dir, const std::string& endpoint,
+                      std::vector<std::string> args) {
+  static std::atomic<int> counter{0};
+  std::vector<std::string> argv{"/usr/bin/etcdctl", "--endpoints=" + endpoint, "--dial-timeout=2s",
+                                "--command-timeout=5s"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess run(argv, dir / ("etcdctl-" + std::to_string(counter++)));
+  auto status = run.wait(std::chrono::seconds(20));
+  CommandResult result;
+  result.ok = status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
+  result.output = run.stdout_text() + run.stderr_text();
+  return result;
 }
 
 }  // namespace etcdmesos::testing

@@ -8,8 +8,10 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace etcdmesos::testing {
 
@@ -24,5 +26,15 @@ std::set<std::string> names_of(const boost::json::array& members);
 bool etcd_lists_exactly(const boost::json::array& members, const std::set<std::string>& names);
 // Sends `signo` to the etcd process serving the member's client URL.
 bool signal_member(const boost::json::value& member, int signo);
+
+struct CommandResult {
+  bool ok = false;  // exited with status 0
+  std::string output;
+};
+
+// etcdctl (v3, gRPC) against `endpoint` with `args` (flags such as --cacert
+// and the command), within 20 s; its output files go under `dir`.
+CommandResult etcdctl(const std::filesystem::path& dir, const std::string& endpoint,
+                      std::vector<std::string> args);
 
 }  // namespace etcdmesos::testing
