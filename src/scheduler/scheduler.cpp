@@ -145,6 +145,10 @@ mesos::FrameworkInfo Scheduler::framework_info() const {
 }
 
 Result<void> Scheduler::start() {
+  // A CA that does not load stops the start before anything listens.
+  if (auto tls = start_tls(); !tls) {
+    return tls.error();
+  }
   auto executor_bin =
       options_.executor_bin.empty() ? default_executor_bin() : options_.executor_bin;
   for (const auto& [name, path] :
@@ -189,9 +193,6 @@ Result<void> Scheduler::start() {
     return make_error("--master: " + detector.error().message);
   }
   detector_ = std::move(*detector);
-  if (auto tls = start_tls(); !tls) {
-    return tls.error();
-  }
   asio::co_spawn(io_, tick_loop(), asio::detached);
   if (!options_.zk_framework_persist.empty()) {
     // Mesos is contacted only once elected and the persisted state is loaded.

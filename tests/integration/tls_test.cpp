@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <csignal>
 #include <fstream>
@@ -296,6 +297,46 @@ TEST(Tls, CertificatesAreRenewedWithoutRestartingEtcd) {
                                 (first->not_after - std::chrono::system_clock::now()) + 2s);
   ASSERT_TRUE(wait_until([&] { return complete(stack, ca, 3); }, 30s)) << stack.logs();
   expect_value_everywhere(stack, ca, "after-renewal", "yes");
+}
+
+// A CA the scheduler cannot use stops it at start with the reason, before
+// anything is launched: a missing file, a certificate that is no CA, a key
+// of another CA, garbage.
+TEST(Tls, ACAThatDoesNotLoadStopsTheSchedulerWithTheReason) {
+  TestCa ca;
+  TestCa other;
+  const auto garbage = ca.dir.path() / "garbage.pem";
+  write_file(garbage, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"-etcd-ca-cert-file=" + (ca.dir.path() / "missing.crt").string(),
+        "-etcd-ca-key-file=" + ca.key.string()},
+       "missing.crt"},
+      {{"-etcd-ca-cert-file=" + ca.client_cert.string(),
+        "-etcd-ca-key-file=" + ca.client_key.string()},
+       "CA"},
+      {{"-etcd-ca-cert-file=" + ca.cert.string(), "-etcd-ca-key-file=" + other.key.string()},
+       "match"},
+      {{"-etcd-ca-cert-file=" + garbage.string(), "-etcd-ca-key-file=" + ca.key.string()},
+       "garbage.pem"},
+      {{"-etcd-ca-cert-file=" + ca.cert.string()}, "--etcd-ca-key-file"},
+  };
+  int n = 0;
+  for (const auto& [flags, expected] : cases) {
+    std::vector<std::string> argv{project_binary("etcd-mesos-scheduler"),
+                                  "-master=127.0.0.1:1",
+                                  "-address=127.0.0.1",
+                                  "-admin-port=0",
+                                  "-artifact-port=0",
+                                  "-executor-bin=" + project_binary("etcd-mesos-executor")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    ChildProcess scheduler(argv, ca.dir.path() / ("scheduler-" + std::to_string(n++)));
+    const auto status = scheduler.wait(20s);
+    ASSERT_TRUE(status) << "still running with " << flags[0];
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) != 0) << flags[0];
+    const auto err = scheduler.stderr_text();
+    EXPECT_NE(err.find("etcd-ca"), std::string::npos) << err;
+    EXPECT_NE(err.find(expected), std::string::npos) << "expected '" << expected << "' in " << err;
+  }
 }
 
 TEST(Tls, WithoutACATheSchedulerSaysOnceThatMembersAreUnauthenticated) {
