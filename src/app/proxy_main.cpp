@@ -76,6 +76,13 @@ int run(const proxy::ProxyOptions& o) {
   settings.command.etcd_bin = o.etcd_bin;
   settings.command.listen_addr = *proxy::listen_address_from_urls(o.listen_client_urls);
   settings.command.retry_delay = o.gateway_retry_delay();
+  settings.command.cert_file = o.cert_file;
+  settings.command.key_file = o.key_file;
+  settings.command.ca_file = o.ca_file;
+  settings.command.serve_tls = proxy::listens_with_tls(o.listen_client_urls);
+  if (!o.data_dir.empty()) {
+    settings.command.data_dir = (std::filesystem::path(o.data_dir) / "grpc-proxy").string();
+  }
   // The one clock of the whole proxy.
   settings.time = &real_time();
   proxy::GatewaySupervisor gateway(io.get_executor(), settings);

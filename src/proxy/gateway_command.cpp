@@ -5,6 +5,25 @@
 namespace etcdmesos::proxy {
 
 std::vector<std::string> gateway_argv(const GatewayCommand& command, const EndpointSet& endpoints) {
+  if (!command.cert_file.empty()) {
+    std::vector<std::string> argv{command.etcd_bin,
+                                  "grpc-proxy",
+                                  "start",
+                                  "--endpoints=" + join(endpoints, ","),
+                                  "--listen-addr=" + command.listen_addr,
+                                  "--cert=" + command.cert_file,
+                                  "--key=" + command.key_file,
+                                  "--cacert=" + command.ca_file};
+    if (command.serve_tls) {
+      argv.push_back("--cert-file=" + command.cert_file);
+      argv.push_back("--key-file=" + command.key_file);
+      argv.push_back("--trusted-ca-file=" + command.ca_file);
+    }
+    if (!command.data_dir.empty()) {
+      argv.push_back("--data-dir=" + command.data_dir);
+    }
+    return argv;
+  }
   return {command.etcd_bin,
           "gateway",
           "start",
@@ -31,18 +50,20 @@ Result<std::string> listen_address_from_urls(std::string_view urls) {
   if (!url) {
     return make_error("-listen-client-urls: '" + text + "' is not a URL such as http://host:port");
   }
-  if (url->scheme() != "http") {
-    return make_error(
-        "-listen-client-urls: only http:// is supported (the gateway forwards TCP; "
-        "TLS would be between the client and the members), got '" +
-        text + "'");
+  if (url->scheme() != "http" && url->scheme() != "https") {
+    return make_error("-listen-client-urls: expected http:// or https://, got '" + text + "'");
   }
   if (url->host().empty() || !parse_port(url->port()) ||
       !(url->path().empty() || url->path() == "/") || url->has_query()) {
-    return make_error("-listen-client-urls: expected http://host:port, got '" + text + "'");
+    return make_error("-listen-client-urls: expected http(s)://host:port, got '" + text + "'");
   }
   std::string host(url->encoded_host_and_port());
   return Result<std::string>{boost::system::in_place_value, host};
+}
+
+bool listens_with_tls(std::string_view urls) {
+  auto url = boost::urls::parse_uri(urls);
+  return url && url->scheme() == "https";
 }
 
 }  // namespace etcdmesos::proxy

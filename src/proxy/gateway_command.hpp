@@ -8,6 +8,13 @@
 // discovers members through peer URLs we would have to keep in sync.
 // The gateway reads its endpoints only at start-up, so following the
 // membership means restarting it (GatewaySupervisor).
+//
+// A cluster whose scheduler has a CA serves TLS and requires client
+// certificates (issue 13). Given one (-cert-file, -key-file, -ca-file) the
+// proxy runs `etcd grpc-proxy` instead: it ends TLS with the members using
+// that certificate and serves its own clients plain or, with an https
+// listen URL, over TLS with the same certificate. grpc-proxy answers gRPC
+// (etcdctl, the client libraries) but not the JSON API.
 #pragma once
 
 #include "common/error.hpp"
@@ -27,16 +34,28 @@ struct GatewayCommand {
   // it again (etcd's default is 1 min, far too long for a member that was
   // only restarting).
   std::chrono::milliseconds retry_delay{2000};
+  // TLS to the members; all three or none. With them: grpc-proxy.
+  std::string cert_file{};
+  std::string key_file{};
+  std::string ca_file{};
+  // Serve clients over TLS too (an https listen URL), with the same files.
+  bool serve_tls = false;
+  // grpc-proxy's --data-dir; "" = its default under the working directory.
+  std::string data_dir{};
 };
 
-// etcd gateway start --endpoints=a,b --listen-addr=h:p --retry-delay=2s
+// etcd gateway start --endpoints=a,b --listen-addr=h:p --retry-delay=2s;
+// with a certificate: etcd grpc-proxy start --endpoints=a,b --listen-addr=h:p
+// --cert= --key= --cacert= [--cert-file= --key-file= --trusted-ca-file=].
 std::vector<std::string> gateway_argv(const GatewayCommand& command, const EndpointSet& endpoints);
 
 // A Go duration string: "2s", "1500ms".
 std::string go_duration(std::chrono::milliseconds d);
 
-// "http://host:port" (one URL, no path) -> "host:port". The gateway forwards
-// plain TCP on one address, so https and lists of URLs are errors.
+// "http://host:port" or "https://host:port" (one URL, no path) ->
+// "host:port". The proxy listens on one address, so lists are errors.
 Result<std::string> listen_address_from_urls(std::string_view urls);
+// Whether that URL is https (clients are served over TLS).
+bool listens_with_tls(std::string_view urls);
 
 }  // namespace etcdmesos::proxy

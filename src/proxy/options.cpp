@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 namespace etcdmesos::proxy {
@@ -29,9 +30,19 @@ po::options_description describe_options(ProxyOptions& o) {
     ("framework-id", po::value(&o.framework_id),
      "framework id, when several registered frameworks share the name")
     ("etcd-bin", po::value(&o.etcd_bin)->default_value(o.etcd_bin),
-     "the etcd program; the proxy runs `etcd gateway start`")
+     "the etcd program; the proxy runs `etcd gateway start` (with -cert-file: `etcd grpc-proxy "
+     "start`)")
     ("listen-client-urls", po::value(&o.listen_client_urls)->default_value(o.listen_client_urls),
-     "one http://host:port URL where clients connect (etcd v3 gRPC and JSON API alike)")
+     "one http://host:port URL where clients connect (etcd v3 gRPC and JSON API alike); "
+     "https://host:port with -cert-file to serve clients over TLS")
+    ("cert-file", po::value(&o.cert_file),
+     "for a cluster whose scheduler has a CA (-etcd-ca-cert-file): a certificate of that CA "
+     "without a common name (grpc-proxy refuses one), for clientAuth (also serverAuth and the "
+     "listen host as a subject alternative name, to serve https). The proxy then "
+     "runs `etcd grpc-proxy`, which speaks TLS with the members and serves gRPC clients "
+     "(etcdctl, client libraries) but not the JSON API")
+    ("key-file", po::value(&o.key_file), "the key of -cert-file")
+    ("ca-file", po::value(&o.ca_file), "the cluster's CA certificate (-etcd-ca-cert-file)")
     ("data-dir", po::value(&o.data_dir),
      "directory where the endpoints last served are kept, so that a restarted proxy serves at "
      "once even while the master is unreachable (default: none)")
@@ -81,6 +92,21 @@ Result<void> validate(const ProxyOptions& o, bool master_given) {
   if (auto listen = listen_address_from_urls(o.listen_client_urls); !listen) {
     return listen.error();
   }
+  const int tls_files = !o.cert_file.empty() + !o.key_file.empty() + !o.ca_file.empty();
+  if (tls_files != 0 && tls_files != 3) {
+    return make_error("-cert-file, -key-file and -ca-file go together: give all three or none");
+  }
+  for (const auto& [flag, path] :
+       {std::pair{"-cert-file", &o.cert_file}, std::pair{"-key-file", &o.key_file},
+        std::pair{"-ca-file", &o.ca_file}}) {
+    std::ifstream in(*path);
+    if (!path->empty() && !in) {
+      return make_error(std::string(flag) + ": cannot read '" + *path + "'");
+    }
+  }
+  if (listens_with_tls(o.listen_client_urls) && tls_files == 0) {
+    return make_error("-listen-client-urls: https:// needs -cert-file, -key-file and -ca-file");
+  }
   return {};
 }
 
@@ -105,7 +131,11 @@ std::string proxy_help_text() {
       << "Finds the members of an etcd-mesos cluster (from the Mesos master, or the scheduler's\n"
       << "/members) and runs `etcd gateway` pointed at them on -listen-client-urls, restarting it\n"
       << "with the new endpoints whenever the membership changes. Clients (etcdctl, the v3 JSON\n"
-      << "API) only need to retry. Flags may be written -name=value (as in the original\n"
+      << "API) only need to retry. For a TLS cluster (a scheduler with -etcd-ca-cert-file) give\n"
+      << "-cert-file/-key-file/-ca-file: it then runs `etcd grpc-proxy`, which speaks TLS with "
+         "the\n"
+      << "members and serves gRPC clients, plain or (https listen URL) over TLS, but not the JSON\n"
+      << "API. Flags may be written -name=value (as in the original\n"
       << "etcd-mesos) or --name value.\n\n"
       << describe_options(defaults);
   return out.str();

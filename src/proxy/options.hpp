@@ -20,6 +20,11 @@ struct ProxyOptions {
   double poll_interval_s = 5;
   double request_timeout_s = 10;
   double gateway_retry_delay_s = 2;
+  // A client certificate of the cluster's CA (issue 13): TLS to the
+  // members through `etcd grpc-proxy`; all three or none.
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
   std::string log_level = "info";
 
   std::chrono::milliseconds poll_interval() const;

@@ -49,6 +49,9 @@ struct TestCa {
   std::filesystem::path key = dir.path() / "ca.key";
   std::filesystem::path client_cert = dir.path() / "client.crt";
   std::filesystem::path client_key = dir.path() / "client.key";
+  // For etcd-mesos-proxy: a client of the members and a server on 127.0.0.1.
+  std::filesystem::path proxy_cert = dir.path() / "proxy.crt";
+  std::filesystem::path proxy_key = dir.path() / "proxy.key";
 
   TestCa() {
     const auto now = std::chrono::system_clock::now();
@@ -68,6 +71,27 @@ struct TestCa {
     }
     write_file(client_cert, client->cert_pem);
     write_file(client_key, client->key_pem);
+    // etcd's grpc-proxy refuses a client certificate with a common name
+    // (with etcd's auth it would act as that user), so this one has none;
+    // made with the openssl tool, as an operator would.
+    const auto ext = dir.path() / "proxy.ext";
+    write_file(ext, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+    const std::string d = dir.path().string();
+    ChildProcess make_proxy_cert(
+        {"/bin/sh", "-c",
+         "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+         "-subj /O=etcd-mesos-proxy -keyout " +
+             d + "/proxy.key -out " + d +
+             "/proxy.csr && "
+             "openssl x509 -req -in " +
+             d + "/proxy.csr -CA " + d + "/ca.crt -CAkey " + d +
+             "/ca.key -CAcreateserial -days 1 -extfile " + ext.string() + " -out " + d +
+             "/proxy.crt"},
+        dir.path() / "openssl");
+    const auto made = make_proxy_cert.wait(std::chrono::seconds(30));
+    if (!made || !WIFEXITED(*made) || WEXITSTATUS(*made) != 0) {
+      throw std::runtime_error("openssl: " + make_proxy_cert.stderr_text());
+    }
   }
 
   std::vector<std::string> scheduler_args() const {
@@ -243,6 +267,44 @@ TEST(Tls, AReplacementAndAReseedCompleteWithTlsOn) {
       kRecovery))
       << stack.logs();
   expect_value_everywhere(stack, ca, "kept", "through-everything");
+}
+
+// etcd-mesos-proxy with a certificate of the CA runs grpc-proxy, which
+// speaks TLS with the members and serves its clients plain, or over TLS.
+TEST(Tls, TheProxyWithACertificateServesATlsCluster) {
+  TestCa ca;
+  LocalStack stack(options(ca, {}));
+  ASSERT_TRUE(wait_until([&] { return complete(stack, ca, 3); }, kBringUp)) << stack.logs();
+  auto put = ctl(stack, ca, stack.members().at(0), {"put", "through-the-proxy", "tls-behind"});
+  ASSERT_TRUE(put.ok) << put.output;
+  const std::string members_url =
+      "http://127.0.0.1:" + std::to_string(stack.admin_port()) + "/members";
+  for (const bool serve_tls : {false, true}) {
+    const uint16_t port = free_port();
+    const std::string url =
+        std::string(serve_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+    const auto dir = stack.work_dir() / (serve_tls ? "proxy-tls" : "proxy-plain");
+    ChildProcess proxy(
+        {project_binary("etcd-mesos-proxy"), "-members-url=" + members_url,
+         "-listen-client-urls=" + url, "-poll-interval=1", "-cert-file=" + ca.proxy_cert.string(),
+         "-key-file=" + ca.proxy_key.string(), "-ca-file=" + ca.cert.string(),
+         "-data-dir=" + (dir / "data").string()},
+        dir);
+    std::vector<std::string> args;
+    if (serve_tls) {
+      // grpc-proxy with a trusted CA asks its clients for a certificate too.
+      args = ca.with_certificate();
+    }
+    args.insert(args.end(), {"get", "through-the-proxy", "--print-value-only"});
+    CommandResult got;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          got = etcdctl(dir, serve_tls ? url : "127.0.0.1:" + std::to_string(port), args);
+          return got.ok && got.output.find("tls-behind") != std::string::npos;
+        },
+        30s))
+        << url << ": " << got.output << proxy.stderr_text();
+  }
 }
 
 // Certificates valid one minute: each member's is renewed (a new file,

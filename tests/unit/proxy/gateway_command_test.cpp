@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,27 @@ TEST(GatewayArgv, EndpointsListenAddressAndRetryDelay) {
                                       "--listen-addr=127.0.0.1:23790", "--retry-delay=2s"}));
 }
 
+// Issue 13: with a certificate of the cluster's CA, grpc-proxy speaks TLS
+// with the members, and serves TLS too when asked.
+TEST(GatewayArgv, WithACertificateGrpcProxySpeaksTlsToTheMembers) {
+  GatewayCommand command{"/usr/bin/etcd", "127.0.0.1:23790", 2000ms};
+  command.cert_file = "/p/proxy.crt";
+  command.key_file = "/p/proxy.key";
+  command.ca_file = "/p/ca.crt";
+  EXPECT_EQ(gateway_argv(command, {"10.0.0.5:31001"}),
+            (std::vector<std::string>{"/usr/bin/etcd", "grpc-proxy", "start",
+                                      "--endpoints=10.0.0.5:31001", "--listen-addr=127.0.0.1:23790",
+                                      "--cert=/p/proxy.crt", "--key=/p/proxy.key",
+                                      "--cacert=/p/ca.crt"}));
+  command.serve_tls = true;
+  command.data_dir = "/p/data/grpc-proxy";
+  const auto argv = gateway_argv(command, {"10.0.0.5:31001"});
+  for (const char* flag : {"--cert-file=/p/proxy.crt", "--key-file=/p/proxy.key",
+                           "--trusted-ca-file=/p/ca.crt", "--data-dir=/p/data/grpc-proxy"}) {
+    EXPECT_NE(std::find(argv.begin(), argv.end(), flag), argv.end()) << flag;
+  }
+}
+
 TEST(GoDuration, SecondsWhenWholeElseMilliseconds) {
   EXPECT_EQ(go_duration(2000ms), "2s");
   EXPECT_EQ(go_duration(60s), "60s");
@@ -31,7 +53,10 @@ TEST(ListenAddress, OneHttpUrlWithHostAndPort) {
   EXPECT_EQ(*listen_address_from_urls("http://localhost:2379"), "localhost:2379");
   EXPECT_EQ(*listen_address_from_urls("http://127.0.0.1:40000/"), "127.0.0.1:40000");
   EXPECT_EQ(*listen_address_from_urls("http://[::1]:2379"), "[::1]:2379");
-  for (const char* bad : {"", "localhost:2379", "https://localhost:2379", "http://localhost",
+  EXPECT_EQ(*listen_address_from_urls("https://127.0.0.1:2379"), "127.0.0.1:2379");
+  EXPECT_TRUE(listens_with_tls("https://127.0.0.1:2379"));
+  EXPECT_FALSE(listens_with_tls("http://127.0.0.1:2379"));
+  for (const char* bad : {"", "localhost:2379", "ftp://localhost:2379", "http://localhost",
                           "http://a:1,http://b:2", "http://localhost:0", "http://localhost:99999",
                           "http://localhost:2379/v3", "unix:///tmp/etcd.sock", "http://:2379"}) {
     EXPECT_FALSE(listen_address_from_urls(bad)) << bad;
@@ -74,6 +99,23 @@ TEST(ProxyOptions, MembersUrlReplacesTheMaster) {
   EXPECT_EQ(o->members_url, "http://127.0.0.1:23400/members");
   EXPECT_FALSE(parse({"-master=h:1", "-members-url=http://h:2/members"}));
   EXPECT_FALSE(parse({"-members-url=https://h:2/members"}));
+}
+
+TEST(ProxyOptions, TheCertificateFlagsGoTogetherAndMustBeReadable) {
+  const std::string readable = "/etc/hostname";
+  auto all = parse({"-cert-file=" + readable, "-key-file=" + readable, "-ca-file=" + readable,
+                    "-listen-client-urls=https://127.0.0.1:2379"});
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->ca_file, readable);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-cert-file=" + readable},
+           {"-cert-file=" + readable, "-key-file=" + readable},
+           {"-cert-file=/nonexistent/p.crt", "-key-file=" + readable, "-ca-file=" + readable},
+           {"-listen-client-urls=https://127.0.0.1:2379"}}) {
+    auto o = parse(args);
+    ASSERT_FALSE(o) << args[0];
+    EXPECT_NE(o.error().message.find("-"), std::string::npos) << o.error().message;
+  }
 }
 
 TEST(ProxyOptions, BadValuesAreReadableErrors) {
