@@ -26,6 +26,13 @@ std::string members_json(const AdminSnapshot& snapshot) {
 
 std::string stats_json(const AdminSnapshot& snapshot) {
   const auto& s = snapshot.stats;
+  // Members whose backend reached its quota, as the last check saw them.
+  int64_t nospace = 0;
+  if (snapshot.health) {
+    for (const auto& a : snapshot.health->alarms) {
+      nospace += a.alarm == "NOSPACE" ? 1 : 0;
+    }
+  }
   return json::serialize(json::object{
       {"running_servers", s.running_servers},
       {"launched_servers", s.launched_servers},
@@ -37,6 +44,7 @@ std::string stats_json(const AdminSnapshot& snapshot) {
       {"livelocked", snapshot.livelocked ? 1 : 0},
       {"locked", snapshot.locked ? 1 : 0},
       {"reseeding", snapshot.reseed.empty() ? 0 : 1},
+      {"nospace_alarms", nospace},
   });
 }
 

@@ -77,6 +77,11 @@ TEST(AdminServer, HealthListsEtcdsAlarms) {
   EXPECT_NE(healthz.body().find("NOSPACE alarm on etcd-1"), std::string::npos) << healthz.body();
   auto fine = json::parse(AdminServer::route(get("/health"), two_members(true)).body());
   EXPECT_TRUE(fine.at("alarms").as_array().empty());
+  // And in the metrics: how many members hold one.
+  auto stats = json::parse(AdminServer::route(get("/stats"), s).body()).as_object();
+  EXPECT_EQ(stats.at("nospace_alarms").as_int64(), 1);
+  auto no_alarm = json::parse(AdminServer::route(get("/stats"), two_members(true)).body());
+  EXPECT_EQ(no_alarm.at("nospace_alarms").as_int64(), 0);
 }
 
 TEST(AdminServer, MembersListsEveryFieldClientsNeed) {
