@@ -13,6 +13,7 @@
 #include "codec/reseed.hpp"
 #include "codec/task_data.hpp"
 #include "codec/tls_message.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "core/executor_core.hpp"
 #include "executor/data_copy.hpp"
@@ -23,11 +24,6 @@
 #include "io/tls.hpp"
 #include "pki/pki.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -35,9 +31,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <system_error>
@@ -123,47 +117,6 @@ bool log_contains(const std::filesystem::path& file, std::uintmax_t from, std::s
   in.seekg(start);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   return text.find(needle) != std::string::npos;
-}
-
-// Writes `text` to `file` as a whole: a temporary file beside it, renamed
-// over it, so that etcd (which reads its certificate on each new
-// connection) never sees half a file. `mode` is the new file's.
-Result<void> write_atomically(const std::filesystem::path& file, const std::string& text,
-                              mode_t mode) {
-  const auto temporary = file.string() + ".new";
-  ::unlink(temporary.c_str());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return make_error("cannot create " + temporary + ": " + std::strerror(errno));
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return make_error("cannot write " + temporary + ": " + std::strerror(error));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(temporary.c_str(), file.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return make_error("cannot put " + file.string() + " in place: " + std::strerror(error));
-  }
-  return {};
-}
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::uintmax_t file_size_or_zero(const std::filesystem::path& file) {
@@ -624,7 +577,7 @@ Result<std::string> Executor::Impl::certificate_request() {
     if (!key) {
       return key.error();
     }
-    if (auto written = write_atomically(tls_files().key, *key, 0600); !written) {
+    if (auto written = write_file_atomically(tls_files().key, *key, 0600); !written) {
       return written.error();
     }
     key_pem_ = std::move(*key);
@@ -634,7 +587,7 @@ Result<std::string> Executor::Impl::certificate_request() {
   std::vector<std::string> ips;
   std::vector<std::string> names;
   for (const auto& name : core::certificate_names_for(data_.host)) {
-    (is_ip_literal(name) ? ips : names).push_back(name);
+    (pki::is_ip_literal(name) ? ips : names).push_back(name);
   }
   return pki::make_request_for_key(key_pem_, data_.name, ips, names);
 }
@@ -699,7 +652,7 @@ Result<core::CertificateAnswered> Executor::Impl::install_certificate(
   const auto files = tls_files();
   for (const auto& [path, text] :
        {std::pair{files.ca, grant.ca_pem}, std::pair{files.cert, grant.cert_pem}}) {
-    if (auto written = write_atomically(path, text, 0644); !written) {
+    if (auto written = write_file_atomically(path, text, 0644); !written) {
       return written.error();
     }
   }

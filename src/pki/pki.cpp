@@ -824,6 +824,10 @@ Result<std::string> read_small_file(const std::filesystem::path& path, const std
 
 }  // namespace
 
+bool is_ip_literal(const std::string& text) {
+  return ip_bytes(text).has_value();
+}
+
 struct Authority::State {
   X509Ptr cert;
   PkeyPtr key;

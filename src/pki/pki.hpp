@@ -44,6 +44,11 @@ inline constexpr std::chrono::seconds kMaxValidity = std::chrono::hours(24 * 365
 // the scheduler's would otherwise reject a certificate not yet valid.
 inline constexpr std::chrono::seconds kClockSkew = std::chrono::minutes(5);
 
+// Whether `text` is an IPv4 or IPv6 literal (as inet_pton reads them: no
+// zones, ports or short forms): what goes into a request's IP entries rather
+// than its DNS ones.
+bool is_ip_literal(const std::string& text);
+
 // A new EC P-256 private key, PEM (PKCS#8, unencrypted: it stays on the
 // agent, in a file only its user reads).
 Result<std::string> make_key();

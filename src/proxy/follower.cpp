@@ -1,5 +1,6 @@
 #include "proxy/follower.hpp"
 
+#include "common/files.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -154,20 +155,10 @@ void MembershipFollower::save() {
     return;
   }
   const fs::path path = saved_endpoints_path(config_.data_dir);
-  const fs::path temp = path.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << encode_saved_endpoints(config_.framework_name, endpoints_) << "\n";
-    out.flush();
-    if (!out) {
-      log()->warn("cannot write {}; a restarted proxy will wait for the master", temp.string());
-      return;
-    }
-  }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) {
-    log()->warn("cannot rename {} to {}: {}", temp.string(), path.string(), ec.message());
+  auto written = write_file_atomically(
+      path, encode_saved_endpoints(config_.framework_name, endpoints_) + "\n");
+  if (!written) {
+    log()->warn("{}; a restarted proxy will wait for the master", written.error().message);
   }
 }
 

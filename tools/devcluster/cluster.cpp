@@ -1,5 +1,6 @@
 #include "cluster.hpp"
 
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "http_util.hpp"
 #include "util.hpp"
@@ -213,33 +214,11 @@ asio::awaitable<Result<void>> Cluster::start() {
   co_return Result<void>{};
 }
 
-namespace {
-
-Result<void> write_atomically(const std::string& path, const std::string& content) {
-  // Written aside and renamed, so a reader never sees half an address.
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << content;
-    if (!out) {
-      return make_error("cannot write " + temporary);
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) {
-    return make_error("cannot write " + path + ": " + ec.message());
-  }
-  return {};
-}
-
-}  // namespace
-
 Result<void> Cluster::write_endpoint_file() const {
   if (options_.endpoint_file.empty() || !leader_endpoint_) {
     return {};
   }
-  return write_atomically(options_.endpoint_file, leader_endpoint_->to_string());
+  return write_file_atomically(options_.endpoint_file, leader_endpoint_->to_string());
 }
 
 Result<void> Cluster::write_all_endpoints_file() const {
@@ -250,7 +229,7 @@ Result<void> Cluster::write_all_endpoints_file() const {
   for (const auto& slot : masters_) {
     lines += slot.endpoint.to_string() + "\n";
   }
-  return write_atomically(options_.endpoint_file + ".all", lines);
+  return write_file_atomically(options_.endpoint_file + ".all", lines);
 }
 
 asio::awaitable<void> Cluster::shutdown() {
