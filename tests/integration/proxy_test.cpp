@@ -17,7 +17,6 @@
 #include <csignal>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 namespace etcdmesos::testing {
 namespace {
@@ -25,13 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string host_port_of(const std::string& url) {
   return url.substr(url.find("//") + 2);
@@ -62,7 +54,7 @@ class Proxy {
   // The endpoints in <data-dir>/endpoints.json (empty when none yet).
   std::set<std::string> endpoints() const {
     boost::system::error_code ec;
-    auto parsed = json::parse(read_text(dir_ / "data" / "endpoints.json"), ec);
+    auto parsed = json::parse(read_file(dir_ / "data" / "endpoints.json"), ec);
     std::set<std::string> out;
     if (ec || !parsed.is_object() || !parsed.as_object().contains("endpoints")) {
       return out;

@@ -17,7 +17,6 @@
 #include <csignal>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -29,13 +28,6 @@ namespace json = boost::json;
 
 constexpr auto kBringUp = 90s;
 constexpr auto kRecovery = 120s;
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
