@@ -10,6 +10,23 @@
 
 namespace etcdmesos::scheduler {
 
+// Backups to -backup-dir (scheduler/backup.hpp); all zero/empty without one.
+struct BackupStatus {
+  bool enabled = false;
+  std::string dir;
+  bool in_progress = false;
+  // The last backup written and verified: when (Unix seconds), its size
+  // (bytes), the etcd revision it holds, and its file name.
+  std::optional<double> last_success_unix;
+  uint64_t last_size_bytes = 0;
+  uint64_t last_revision = 0;
+  std::string last_file;
+  uint64_t successes = 0;
+  uint64_t failures = 0;
+  std::string last_error;                 // of the last attempt ("" when it succeeded)
+  std::optional<double> next_in_seconds;  // the next scheduled one
+};
+
 struct AdminSnapshot {
   std::vector<core::Member> members;
   core::Stats stats;
@@ -39,6 +56,10 @@ struct AdminSnapshot {
   // "leader", or "standby" while another scheduler leads (-zk-framework-persist).
   std::string role = "leader";
   std::string leader;  // the leader's admin address "host:port" ("" when unknown)
+  // The cluster size the scheduler maintains (-cluster-size, or the last
+  // POST /cluster-size).
+  std::size_t cluster_size = 0;
+  BackupStatus backup;
 };
 
 // [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",

@@ -17,7 +17,7 @@ struct ActionPath {
   std::string_view purpose;
 };
 
-constexpr std::array<ActionPath, 2> kActionPaths{{
+constexpr std::array<ActionPath, 5> kActionPaths{{
     {"/reseed", AdminAction::kReseed,
      "POST /reseed reseeds a livelocked cluster now: the live member with the highest raft "
      "index becomes a new one-member cluster and the others are retired once it is healthy. "
@@ -27,7 +27,20 @@ constexpr std::array<ActionPath, 2> kActionPaths{{
      "livelock and the reseed's progress."},
     {"/unlock", AdminAction::kUnlock,
      "POST /unlock leaves the total-loss lock: the scheduler forgets the lost cluster and "
-     "bootstraps a new, empty one. Restore the data first (docs/incident-response.md)."},
+     "bootstraps a new, empty one. To bootstrap it from a backup instead, use POST "
+     "/restore?uri=URI (docs/incident-response.md)."},
+    {"/backup", AdminAction::kBackup,
+     "POST /backup takes a backup now: a snapshot of a healthy member, verified and written "
+     "to -backup-dir. It is refused (409) without -backup-dir, while a backup is running, or "
+     "while the cluster is not healthy. GET /health shows the last backup."},
+    {"/restore", AdminAction::kRestore,
+     "POST /restore?uri=URI leaves the total-loss lock and bootstraps a new cluster from the "
+     "snapshot at URI (a file or http URI the Mesos fetcher can fetch, percent-encoded in the "
+     "query). It is refused (409) unless the scheduler is locked after a total loss."},
+    {"/cluster-size", AdminAction::kResize,
+     "POST /cluster-size?size=N grows or shrinks the cluster to N members (1, 3, 5, 7 or 9), "
+     "one member at a time. It is refused (409) with the reason when the size cannot be "
+     "reached; the new size is kept across scheduler restarts."},
 }};
 
 // Compares without an early exit, so the time taken does not reveal how
@@ -91,35 +104,46 @@ io::Response text(const io::Request& req, http::status status, std::string body)
   return io::make_response(req, status, std::move(body) + "\n", "text/plain");
 }
 
-// The query string of an action: only /reseed takes one parameter,
-// skip-silent=true|false. Anything else is an error message.
+// The query string of an action: /reseed takes skip-silent=true|false,
+// /restore uri=URI (required), /cluster-size size=N (required); the others
+// take none. Anything else is an error message.
 Result<AdminRequest> parse_action(std::string_view target, AdminAction action) {
-  AdminRequest request{action, false};
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) {
-    return request;
+  AdminRequest request;
+  request.action = action;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return make_error("the request target is not a valid path and query");
   }
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty()) {
+  for (const auto& param : url->params()) {
+    if (param.key.empty() && !param.has_value) {
       continue;
     }
-    const auto eq = item.find('=');
-    const std::string_view key = item.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
-    if (action != AdminAction::kReseed || key != "skip-silent") {
-      return make_error("unknown parameter '" + std::string(key) + "'");
-    }
-    if (value == "true") {
-      request.skip_silent = true;
-    } else if (value == "false") {
-      request.skip_silent = false;
+    if (action == AdminAction::kReseed && param.key == "skip-silent") {
+      if (param.value == "true") {
+        request.skip_silent = true;
+      } else if (param.value == "false") {
+        request.skip_silent = false;
+      } else {
+        return make_error("skip-silent must be true or false, not '" + param.value.substr(0, 64) +
+                          "'");
+      }
+    } else if (action == AdminAction::kRestore && param.key == "uri") {
+      request.uri = param.value;
+    } else if (action == AdminAction::kResize && param.key == "size") {
+      const std::string& v = param.value;
+      if (v.size() != 1 || v[0] < '1' || v[0] > '9' || (v[0] - '0') % 2 == 0) {
+        return make_error("size must be 1, 3, 5, 7 or 9, not '" + v.substr(0, 64) + "'");
+      }
+      request.size = static_cast<std::size_t>(v[0] - '0');
     } else {
-      return make_error("skip-silent must be true or false, not '" + std::string(value) + "'");
+      return make_error("unknown parameter '" + param.key.substr(0, 64) + "'");
     }
+  }
+  if (action == AdminAction::kRestore && request.uri.empty()) {
+    return make_error("uri is required");
+  }
+  if (action == AdminAction::kResize && request.size == 0) {
+    return make_error("size is required");
   }
   return request;
 }

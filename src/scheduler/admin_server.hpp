@@ -11,6 +11,13 @@
 //                  (400 for any other parameter or value)
 //   POST /unlock   leave the total-loss lock and bootstrap a new, empty
 //                  cluster (202; 409 when not locked)
+//   POST /backup   take a backup now (202; 409 when one cannot be taken now)
+//   POST /restore?uri=URI
+//                  leave the total-loss lock and bootstrap a new cluster from
+//                  the snapshot at URI (202; 409 when not locked)
+//   POST /cluster-size?size=N
+//                  grow or shrink the cluster to N members, N in 1,3,5,7,9
+//                  (202; 409 with the reason when refused)
 // A standby scheduler (another one leads) answers every request with 503 and
 // {"role":"standby","leader":"host:port"}.
 // With a secret configured, POST requests need "Authorization: Bearer
@@ -31,7 +38,7 @@
 
 namespace etcdmesos::scheduler {
 
-enum class AdminAction { kReseed, kUnlock };
+enum class AdminAction { kReseed, kUnlock, kBackup, kRestore, kResize };
 
 // What an admin POST asks for.
 struct AdminRequest {
@@ -39,6 +46,10 @@ struct AdminRequest {
   // POST /reseed?skip-silent=true: the operator accepts losing what only
   // silent members hold (see core::OperatorReseed).
   bool skip_silent = false;
+  // POST /restore?uri=...: where the snapshot is (decoded; never empty).
+  std::string uri;
+  // POST /cluster-size?size=N: the size asked for (1..9, odd).
+  std::size_t size = 0;
 };
 
 struct AdminActionResult {

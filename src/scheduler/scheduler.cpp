@@ -293,6 +293,7 @@ AdminSnapshot Scheduler::snapshot() const {
   s.last_reseed = core_.last_reseed_outcome();
   s.reconcile = core_.reconcile_status();
   s.persistence = core_.persist_status();
+  s.cluster_size = core_.config().cluster_size;
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");
@@ -320,6 +321,15 @@ AdminActionResult Scheduler::on_admin_action(const AdminRequest& request) {
     feed(core::OperatorReseed{request.skip_silent});
     return {true,
             "reseed started: " + core_.reseed_status() + skipped + "; follow it on GET /health"};
+  }
+  if (request.action == AdminAction::kBackup) {
+    return {false, "backup refused: backups are not implemented yet"};
+  }
+  if (request.action == AdminAction::kRestore) {
+    return {false, "restore refused: restores are not implemented yet"};
+  }
+  if (request.action == AdminAction::kResize) {
+    return {false, "resize refused: resizing is not implemented yet"};
   }
   if (auto why_not = core_.why_not_unlock()) {
     return {false, "unlock refused: " + *why_not};

@@ -165,6 +165,39 @@ TEST(AdminServer, ReseedTakesSkipSilentAndRefusesAnyOtherParameter) {
   EXPECT_EQ(seen.size(), 3u);  // refused requests never reach the scheduler
 }
 
+TEST(AdminServer, RestoreNeedsAUriAndResizeAnOddSizeUpToNine) {
+  auto s = two_members(true);
+  std::vector<AdminRequest> seen;
+  AdminActionHandler act = [&](const AdminRequest& r) {
+    seen.push_back(r);
+    return AdminActionResult{true, "ok"};
+  };
+  auto post = [&](const std::string& target) {
+    return AdminServer::route(get(target, http::verb::post), s, act).result();
+  };
+  EXPECT_EQ(post("/restore?uri=file%3A%2F%2F%2Fbackups%2Fa%20b.db"), http::status::accepted);
+  EXPECT_EQ(post("/cluster-size?size=5"), http::status::accepted);
+  EXPECT_EQ(post("/cluster-size?size=1"), http::status::accepted);
+  EXPECT_EQ(post("/backup"), http::status::accepted);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].action, AdminAction::kRestore);
+  EXPECT_EQ(seen[0].uri, "file:///backups/a b.db");
+  EXPECT_EQ(seen[1].action, AdminAction::kResize);
+  EXPECT_EQ(seen[1].size, 5u);
+  EXPECT_EQ(seen[2].size, 1u);
+  EXPECT_EQ(seen[3].action, AdminAction::kBackup);
+  for (const char* bad :
+       {"/restore", "/restore?uri=", "/restore?url=file:///a", "/cluster-size",
+        "/cluster-size?size=4", "/cluster-size?size=11", "/cluster-size?size=0",
+        "/cluster-size?size=-3", "/cluster-size?size=3x", "/cluster-size?size=3&size=x",
+        "/backup?now=1", "/unlock?uri=file:///a"}) {
+    EXPECT_EQ(post(bad), http::status::bad_request) << bad;
+  }
+  EXPECT_EQ(seen.size(), 4u);
+  auto res = AdminServer::route(get("/cluster-size"), s, act);
+  EXPECT_EQ(res.result(), http::status::method_not_allowed);
+}
+
 // A web page elsewhere must not be able to make a browser reseed or unlock.
 TEST(AdminServer, MutatingRequestsFromAnotherSiteAreRefused) {
   auto s = two_members(false);
