@@ -113,6 +113,11 @@ std::string encode(const FrameworkIdRecord& record) {
       {"format", kFormat}, {"framework_id", record.framework_id}, {"sequence", record.sequence}});
 }
 
+std::string encode(const SettingsRecord& record) {
+  return codec::serialize(object{
+      {"format", kFormat}, {"cluster_size", record.cluster_size}, {"sequence", record.sequence}});
+}
+
 std::string encode(const TaskRecord& record) {
   object o{{"format", kFormat},
            {"task_id", record.task_id},
@@ -148,6 +153,20 @@ Result<FrameworkIdRecord> decode_framework_id_record(std::string_view data) {
 
 Result<TaskRecord> decode_task_record(std::string_view data) {
   return decode<TaskRecord>(data, "task record", read_task);
+}
+
+Result<SettingsRecord> decode_settings_record(std::string_view data) {
+  return decode<SettingsRecord>(data, "settings record", [](codec::JsonReader& r, const object& o) {
+    SettingsRecord record;
+    read_format(r, o);
+    record.cluster_size = codec::req_uint64(r, o, "cluster_size");
+    if (r.ok() &&
+        (record.cluster_size < 1 || record.cluster_size > 9 || record.cluster_size % 2 == 0)) {
+      r.fail("cluster_size", "must be 1, 3, 5, 7 or 9, not " + std::to_string(record.cluster_size));
+    }
+    record.sequence = codec::req_uint64(r, o, "sequence");
+    return record;
+  });
 }
 
 }  // namespace etcdmesos::persisted

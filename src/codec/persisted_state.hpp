@@ -1,5 +1,6 @@
 // The records the scheduler keeps in ZooKeeper (see io/framework_store.hpp for
-// where they live): the framework ID, and one record per member task, written
+// where they live): the framework ID, the operator's settings, and one record
+// per member task, written
 // before the task is launched and again once it reached TASK_RUNNING, so that
 // a restarted or standby scheduler knows every task that may run.
 //
@@ -50,10 +51,22 @@ struct TaskRecord {
   bool operator==(const TaskRecord&) const = default;
 };
 
+// Settings an operator changed at run time, which a restarted or standby
+// scheduler must keep: the cluster size of the last POST /cluster-size
+// (1..9, odd; it wins over the -cluster-size flag).
+struct SettingsRecord {
+  uint64_t cluster_size = 0;
+  uint64_t sequence = 0;
+  bool operator==(const SettingsRecord&) const = default;
+};
+
 std::string encode(const FrameworkIdRecord& record);
+std::string encode(const SettingsRecord& record);
 std::string encode(const TaskRecord& record);
 Result<FrameworkIdRecord> decode_framework_id_record(std::string_view data);
 Result<TaskRecord> decode_task_record(std::string_view data);
+// Also an error for a cluster size that is not 1, 3, 5, 7 or 9.
+Result<SettingsRecord> decode_settings_record(std::string_view data);
 
 // Whether `name` can be used as one ZooKeeper node name: 1..255 printable
 // ASCII characters other than '/', and neither "." nor "..". Task ids and

@@ -3,6 +3,9 @@
 #include "core/rng.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
 
 namespace etcdmesos::core {
 
@@ -72,6 +75,85 @@ std::vector<std::string> running_client_urls(const std::vector<Member>& members)
   return urls;
 }
 
+bool valid_cluster_size(std::size_t size) {
+  return size >= 1 && size <= 9 && size % 2 == 1;
+}
+
+uint64_t member_number(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos) {
+    return 0;
+  }
+  uint64_t n = 0;
+  const char* first = name.data() + dash + 1;
+  const char* last = name.data() + name.size();
+  auto [end, ec] = std::from_chars(first, last, n);
+  return ec == std::errc{} && end == last ? n : 0;
+}
+
+ShrinkOptions shrink_choice(const std::vector<Member>& members, const HealthResult& fresh) {
+  // Who leads: the leader id the reachable members report.
+  std::map<uint64_t, int> votes;
+  std::set<std::string> reachable;
+  for (const auto& h : fresh.members) {
+    if (h.reachable) {
+      reachable.insert(h.name);
+      if (h.leader != 0) {
+        ++votes[h.leader];
+      }
+    }
+  }
+  uint64_t leader = 0;
+  int most = 0;
+  for (const auto& [id, n] : votes) {
+    if (n > most) {
+      leader = id;
+      most = n;
+    }
+  }
+  struct Candidate {
+    ShrinkChoice choice;
+    bool reachable = false;
+    uint64_t number = 0;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& m : members) {
+    if (m.state != TaskState::kRunning) {
+      continue;
+    }
+    auto listed = std::find_if(fresh.membership.begin(), fresh.membership.end(),
+                               [&](const EtcdMember& l) { return same_member(l, m); });
+    if (listed == fresh.membership.end() || listed->id == 0 || listed->id == leader) {
+      continue;
+    }
+    candidates.push_back(Candidate{ShrinkChoice{m.task_id, m.name, listed->id},
+                                   reachable.contains(m.name), member_number(m.name)});
+  }
+  if (candidates.empty()) {
+    return ShrinkOptions{std::nullopt, "no running member other than the leader is listed by etcd"};
+  }
+  // Unreachable first, then the newest.
+  const auto best = std::min_element(candidates.begin(), candidates.end(),
+                                     [](const Candidate& a, const Candidate& b) {
+                                       if (a.reachable != b.reachable) {
+                                         return !a.reachable;
+                                       }
+                                       return a.number > b.number;
+                                     });
+  const std::size_t stay = members.size() - 1;
+  const std::size_t reachable_stay =
+      static_cast<std::size_t>(std::count_if(members.begin(), members.end(), [&](const Member& m) {
+        return m.task_id != best->choice.task_id && reachable.contains(m.name);
+      }));
+  if (reachable_stay < stay / 2 + 1) {
+    return ShrinkOptions{std::nullopt, "without " + best->choice.name + " only " +
+                                           std::to_string(reachable_stay) + " of " +
+                                           std::to_string(stay) +
+                                           " remaining members would be reachable: no majority"};
+  }
+  return ShrinkOptions{best->choice, ""};
+}
+
 const char* to_string(NextStep step) {
   switch (step) {
     case NextStep::kWait:
@@ -84,6 +166,8 @@ const char* to_string(NextStep step) {
       return "remove";
     case NextStep::kGrow:
       return "grow";
+    case NextStep::kShrink:
+      return "shrink";
   }
   return "?";
 }
@@ -135,7 +219,18 @@ Plan plan_next(const ClusterPicture& p) {
                     (u.name.empty() ? std::string(" (unstarted)") : " (" + u.name + ")") +
                     " that is not running; removing it before any launch"};
   }
-  if (p.live >= p.desired) {
+  if (p.live > p.desired) {
+    if (!p.fresh_healthy) {
+      return wait("cluster unhealthy (" + p.fresh_reason + "); not shrinking from " + count_of(p));
+    }
+    if (!p.shrink.choice) {
+      return wait("above size with " + count_of(p) + ", but " + p.shrink.why_none);
+    }
+    const auto& c = *p.shrink.choice;
+    return Plan{NextStep::kShrink, c.etcd_id,
+                "shrink from " + count_of(p) + ": removing " + c.name + " from etcd", c.task_id};
+  }
+  if (p.live == p.desired) {
     return wait("cluster complete with " + count_of(p));
   }
   if (!p.fresh_healthy) {

@@ -17,7 +17,13 @@
 //                                                       that commit)
 //   5. no health check started after the last change -> wait
 //   6. etcd lists a member we do not run             -> remove it (before any add)
-//   7. the cluster has its full size                 -> nothing to do
+//   7. the cluster is above its size (an operator
+//      shrank it): when the fresh check was healthy
+//      and a majority stays reachable without it     -> remove one member from
+//                                                       etcd (never the leader;
+//                                                       an unreachable one
+//                                                       first), then kill it
+//   7b. the cluster has its full size                -> nothing to do
 //   8. the fresh check was not healthy               -> wait
 //   9. otherwise                                     -> grow by one member
 #pragma once
@@ -26,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +42,12 @@ namespace etcdmesos::core {
 // member that has not started yet (etcd lists it without a name), the same
 // peer URL.
 bool same_member(const EtcdMember& listed, const Member& member);
+
+// A size the scheduler keeps a cluster at: 1, 3, 5, 7 or 9.
+bool valid_cluster_size(std::size_t size);
+
+// "etcd-12" -> 12; 0 for a name of another shape.
+uint64_t member_number(const std::string& name);
 
 // Members etcd lists that match none of `members`, ordered by id.
 std::vector<EtcdMember> unknown_etcd_members(const std::vector<EtcdMember>& membership,
@@ -49,6 +62,22 @@ std::string initial_cluster(const std::vector<Member>& members);
 
 // Client URLs of the members in TASK_RUNNING: whom to ask for a membership change.
 std::vector<std::string> running_client_urls(const std::vector<Member>& members);
+
+// The member a shrink takes out next (see plan rule 7).
+struct ShrinkChoice {
+  std::string task_id;
+  std::string name;
+  uint64_t etcd_id = 0;
+};
+struct ShrinkOptions {
+  std::optional<ShrinkChoice> choice;
+  std::string why_none;  // when there is no choice
+};
+// Whom to remove to shrink `members` by one, judged by a fresh check:
+// members etcd lists (with an id) that ran, never the leader, those the
+// check could not reach first, then the newest (highest number); and only
+// if the members that stay keep a reachable majority among themselves.
+ShrinkOptions shrink_choice(const std::vector<Member>& members, const HealthResult& fresh);
 
 struct ClusterPicture {
   std::size_t desired = 0;
@@ -65,15 +94,17 @@ struct ClusterPicture {
   std::string fresh_reason;              // ... or why not
   std::vector<EtcdMember> unknown;       // from the fresh check's membership
   std::vector<std::string> unreachable;  // from the fresh check's member reports
+  ShrinkOptions shrink;                  // above size, with a fresh check
 };
 
-enum class NextStep { kWait, kLock, kBootstrap, kRemove, kGrow };
+enum class NextStep { kWait, kLock, kBootstrap, kRemove, kGrow, kShrink };
 const char* to_string(NextStep step);
 
 struct Plan {
   NextStep step = NextStep::kWait;
-  uint64_t etcd_id = 0;  // kRemove: whom
-  std::string reason;    // one line, for logs and the admin interface
+  uint64_t etcd_id = 0;   // kRemove, kShrink: whom
+  std::string reason;     // one line, for logs and the admin interface
+  std::string task_id{};  // kShrink: its task, killed once etcd removed it
 };
 
 Plan plan_next(const ClusterPicture& picture);

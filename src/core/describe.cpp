@@ -133,13 +133,23 @@ std::string event_line(const OperatorUnlock&) {
   return "operator unlocks";
 }
 
+std::string event_line(const OperatorResize& e) {
+  return "operator sets the cluster size to " + std::to_string(e.size);
+}
+
+std::string event_line(const ClusterSizePersisted& e) {
+  return e.ok ? "cluster size " + std::to_string(e.size) + " persisted"
+              : "persisting cluster size " + std::to_string(e.size) + " failed: " + e.error;
+}
+
 std::string event_line(const Recovered& e) {
   std::vector<std::string> names;
   for (const auto& m : e.members) {
     names.push_back(m.name + "(" + m.task_id + "@" + m.agent_id + ")");
   }
   return "recovered framework " + (e.framework_id.empty() ? "(none)" : e.framework_id) +
-         " members=[" + join(names, ",") + "]";
+         " members=[" + join(names, ",") + "]" +
+         (e.cluster_size ? " cluster size " + std::to_string(*e.cluster_size) : "");
 }
 std::string event_line(const FrameworkIdPersisted& e) {
   return e.ok ? "framework id " + e.framework_id + " persisted"
@@ -236,6 +246,9 @@ std::string effect_line(const ReseedOrder& e) {
 
 std::string effect_line(const PersistFrameworkId& e) {
   return "persist framework id " + e.framework_id;
+}
+std::string effect_line(const PersistClusterSize& e) {
+  return "persist cluster size " + std::to_string(e.size);
 }
 std::string effect_line(const PersistTask& e) {
   return "persist task " + e.member.task_id + " (" + e.member.name + ") on agent " +

@@ -112,6 +112,9 @@ ClusterPicture SchedulerCore::picture() const {
     p.fresh_reason = fresh_->reason;
     p.unknown = unknown_etcd_members(fresh_->membership, members_);
     p.unreachable = unreachable_members(*fresh_, members_);
+    if (p.live > p.desired) {
+      p.shrink = shrink_choice(members_, *fresh_);
+    }
   }
   return p;
 }
@@ -158,7 +161,7 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
         "; would " + plan.reason;
     return;
   }
-  if (plan.step != NextStep::kRemove && !can_persist()) {
+  if (plan.step != NextStep::kRemove && plan.step != NextStep::kShrink && !can_persist()) {
     // A member launched now could not be recorded: a restarted scheduler
     // would not know it.
     plan_reason_ = "cannot persist (" + persist_status() + "); would " + plan.reason;
@@ -166,6 +169,10 @@ void SchedulerCore::reconcile(Millis now, const std::vector<OfferView>* offers,
   }
   if (plan.step == NextStep::kRemove) {
     start_remove(plan.etcd_id, now, out);
+    return;
+  }
+  if (plan.step == NextStep::kShrink) {
+    start_remove(plan.etcd_id, now, out, plan.task_id);
     return;
   }
   if (plan.step == NextStep::kBootstrap) {
@@ -237,14 +244,15 @@ double SchedulerCore::refuse_seconds_now() const {
              : config_.offer_refuse_seconds;
 }
 
-void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out) {
+void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out,
+                                 std::string retire_task) {
   auto urls = running_client_urls(members_);
   if (urls.empty()) {
     plan_reason_ += ": no running member to ask";
     return;
   }
   out.push_back(RemoveEtcdMember{etcd_id, std::move(urls)});
-  change_ = PendingRemove{etcd_id, now + config_.membership_change_timeout};
+  change_ = PendingRemove{etcd_id, now + config_.membership_change_timeout, std::move(retire_task)};
 }
 
 void SchedulerCore::lock(const std::string& reason) {

@@ -86,6 +86,15 @@ class SchedulerCore {
   // the operator.
   std::optional<std::string> why_not_reseed(bool skip_silent = false) const;
   std::optional<std::string> why_not_unlock() const;
+  // Why OperatorResize to `size` would be refused now; nullopt when it would
+  // be taken (scheduler_core_resize.cpp).
+  std::optional<std::string> why_not_resize(std::size_t size) const;
+  // The size the core keeps the cluster at (the flag, a persisted or an
+  // operator's size), and the one being written to the store, if any.
+  std::size_t cluster_size() const { return config_.cluster_size; }
+  std::optional<std::size_t> resize_pending() const;
+  // Agents that offered room for a member or run one, not reported lost since.
+  std::size_t agents_known() const { return agents_known_.size(); }
   // Persist mode: whether the shell may subscribe to Mesos now. Not while
   // the ZooKeeper session may be gone: another scheduler may lead, and a
   // subscription would take the framework from it; the shell tries again
@@ -151,6 +160,8 @@ class SchedulerCore {
   struct PendingRemove {
     uint64_t etcd_id = 0;
     Millis deadline{0};
+    // A shrink: the member's task, killed once etcd removed it.
+    std::string retire_task{};
   };
   // A reseed: rank the live members by raft index (kRanking), then turn the
   // best into a one-member cluster (kSeeding) and, once a check of it alone
@@ -209,6 +220,8 @@ class SchedulerCore {
   void on(const ReseedReport& e, Millis now, Effects& out);
   void on(const OperatorReseed& e, Millis now, Effects& out);
   void on(const OperatorUnlock& e, Millis now, Effects& out);
+  void on(const OperatorResize& e, Millis now, Effects& out);
+  void on(const ClusterSizePersisted& e, Millis now, Effects& out);
   void on(const Recovered& e, Millis now, Effects& out);
   void on(const FrameworkIdPersisted& e, Millis now, Effects& out);
   void on(const TaskPersisted& e, Millis now, Effects& out);
@@ -253,7 +266,11 @@ class SchedulerCore {
   ClusterPicture picture() const;
   void start_member(NextStep step, const std::vector<OfferView>& offers, std::vector<bool>& used,
                     Millis now, Effects& out);
-  void start_remove(uint64_t etcd_id, Millis now, Effects& out);
+  void start_remove(uint64_t etcd_id, Millis now, Effects& out, std::string retire_task = {});
+  // Resize (scheduler_core_resize.cpp): writes the size asked for (persist
+  // mode) when due, and applies it.
+  void persist_cluster_size(Millis now, Effects& out);
+  void apply_cluster_size(std::size_t size);
   void lock(const std::string& reason);
   void revive_if_due(Effects& out);
 
@@ -498,6 +515,15 @@ class SchedulerCore {
   // Recovered members Mesos has not reported on since (task ids).
   std::set<std::string> unconfirmed_;
   bool exit_sent_ = false;
+  // A size an operator asked for, not yet written to the store (persist
+  // mode): written, it becomes config_.cluster_size.
+  struct PendingSize {
+    std::size_t size = 0;
+    bool in_flight = false;
+    Millis retry_at{0};
+  };
+  std::optional<PendingSize> pending_size_;
+  std::set<std::string> agents_known_;
 };
 
 }  // namespace etcdmesos::core

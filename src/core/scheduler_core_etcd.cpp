@@ -110,12 +110,27 @@ void SchedulerCore::on(const MemberAdded& e, Millis now, Effects& out) {
          out);
 }
 
-void SchedulerCore::on(const MemberRemoved& e, Millis now, Effects&) {
+void SchedulerCore::on(const MemberRemoved& e, Millis now, Effects& out) {
   auto* remove = std::get_if<PendingRemove>(&change_);
   if (remove == nullptr || remove->etcd_id != e.etcd_id) {
     return;
   }
+  const std::string retire = std::move(remove->retire_task);
   change_ = std::monostate{};
+  if (e.ok && !retire.empty()) {
+    // A shrink: etcd no longer counts it, so its end cannot cost the
+    // quorum. Retired, not failed: nothing replaces it.
+    if (const Member* m = find_member(retire)) {
+      if (may_act()) {
+        out.push_back(KillTask{m->task_id, m->agent_id});
+      } else {
+        // Not subscribed (or not in sync): killed as soon as the core may
+        // act, like an unknown task (etcd also stops a removed member).
+        strangers_[m->task_id] = m->agent_id;
+      }
+      fail_member(retire, now, Departure::kRetired);
+    }
+  }
   // Success or not, the next step needs a fresh membership list: a failed
   // removal is retried if etcd still lists the member.
   membership_changed(now);

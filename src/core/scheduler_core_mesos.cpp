@@ -71,6 +71,11 @@ void SchedulerCore::on(const Disconnected&, Millis now, Effects& out) {
 }
 
 void SchedulerCore::on(const OffersReceived& e, Millis now, Effects& out) {
+  for (const auto& offer : e.offers) {
+    if (placement_for(offer, config_)) {
+      agents_known_.insert(offer.agent_id);  // room for a member there
+    }
+  }
   std::vector<bool> used(e.offers.size(), false);
   reconcile(now, &e.offers, &used, out);
   const double refuse = refuse_seconds_now();
@@ -174,6 +179,7 @@ void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
+  agents_known_.erase(e.agent_id);
   // The offer is not used, but still declined: a loss reported late (after
   // the agent re-registered) leaves the offer outstanding at the master, and
   // an offer never answered holds the agent's resources for good (found by

@@ -14,23 +14,6 @@
 
 namespace etcdmesos::core {
 
-namespace {
-
-// "etcd-12" -> 12; 0 for a name of another shape.
-uint64_t member_number(const std::string& name) {
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos) {
-    return 0;
-  }
-  uint64_t n = 0;
-  const char* first = name.data() + dash + 1;
-  const char* last = name.data() + name.size();
-  auto [end, ec] = std::from_chars(first, last, n);
-  return ec == std::errc{} && end == last ? n : 0;
-}
-
-}  // namespace
-
 bool SchedulerCore::can_persist() const {
   if (!config_.persist) {
     return true;
@@ -80,6 +63,9 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects& out) {
     return;
   }
   persisted_framework_id_ = e.framework_id;
+  if (e.cluster_size && valid_cluster_size(*e.cluster_size)) {
+    apply_cluster_size(*e.cluster_size);
+  }
   for (const auto& m : e.members) {
     if (m.task_id.empty() || find_member(m.task_id) != nullptr) {
       continue;
@@ -92,6 +78,7 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects& out) {
     const bool ran = m.state == TaskState::kRunning;
     members_.push_back(m);
     members_.back().tls = config_.tls;
+    agents_known_.insert(m.agent_id);
     if (!ran) {
       members_.back().state = TaskState::kStaging;
     }
@@ -395,6 +382,7 @@ void SchedulerCore::retry_writes(Millis now, Effects& out) {
   if (now >= framework_id_retry_at_) {
     persist_framework_id(out);
   }
+  persist_cluster_size(now, out);
   for (auto& [task_id, write] : task_writes_) {
     if (write.failed && write.in_flight == 0 && now >= write.retry_at) {
       write.failed = false;

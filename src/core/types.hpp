@@ -326,6 +326,18 @@ struct OperatorReseed {
 // An operator leaves the total-loss lock (admin POST /unlock): the core
 // forgets the lost cluster and bootstraps a new, empty one.
 struct OperatorUnlock {};
+// An operator sets the cluster size (admin POST /cluster-size): 1, 3, 5, 7
+// or 9. The shell asks why_not_resize() first. In persist mode the size is
+// written to the store (PersistClusterSize) and takes effect once written.
+struct OperatorResize {
+  std::size_t size = 0;
+};
+// Answer to PersistClusterSize.
+struct ClusterSizePersisted {
+  std::size_t size = 0;
+  bool ok = false;
+  std::string error;
+};
 
 // What the store held when the scheduler started (persist mode; fed once,
 // before the first Subscribed): the framework ID to re-subscribe with and
@@ -336,6 +348,9 @@ struct Recovered {
   // Non-empty: the framework ID's node held something unreadable (why). The
   // core exits rather than register a new framework beside the old one.
   std::string framework_id_unreadable;
+  // The size an operator set last (POST /cluster-size), when one was
+  // persisted: it wins over Config::cluster_size (the flag).
+  std::optional<std::size_t> cluster_size{};
 };
 // Answer to PersistFrameworkId.
 struct FrameworkIdPersisted {
@@ -406,11 +421,12 @@ struct CertificateRequested {
   std::string problem;
 };
 
-using Event = std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate,
-                           AgentLost, HealthChecked, MemberAdded, MemberRemoved, MemberStatuses,
-                           ReseedReport, OperatorReseed, OperatorUnlock, Recovered,
-                           FrameworkIdPersisted, TaskPersisted, HealthObserved, LeadershipChanged,
-                           FrameworkError, StoreCleared, SpaceStepDone, CertificateRequested>;
+using Event =
+    std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
+                 HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
+                 OperatorReseed, OperatorUnlock, OperatorResize, ClusterSizePersisted, Recovered,
+                 FrameworkIdPersisted, TaskPersisted, HealthObserved, LeadershipChanged,
+                 FrameworkError, StoreCleared, SpaceStepDone, CertificateRequested>;
 
 // ----------------------------------------------------------------- effects
 
@@ -490,6 +506,12 @@ struct PersistFrameworkId {
   std::string framework_id;
   bool operator==(const PersistFrameworkId&) const = default;
 };
+// Persist mode: write the cluster size an operator set; answer with
+// ClusterSizePersisted. The size takes effect once written.
+struct PersistClusterSize {
+  std::size_t size = 0;
+  bool operator==(const PersistClusterSize&) const = default;
+};
 // Persist mode: write which member runs where, before its launch (state not
 // kRunning: the record says "launching"; the launch waits for the answer) and
 // again once it reached TASK_RUNNING; answer with TaskPersisted.
@@ -563,8 +585,8 @@ struct RefuseCertificate {
 using Effect =
     std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge, Reconcile,
                  CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
-                 PersistFrameworkId, PersistTask, ForgetTask, ClearStore, StopSubscribing,
-                 ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate>;
+                 PersistFrameworkId, PersistClusterSize, PersistTask, ForgetTask, ClearStore,
+                 StopSubscribing, ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate>;
 
 // The names a member's certificate may carry: its host; and a member on a
 // loopback address other than 127.0.0.1 also 127.0.0.1, because the kernel

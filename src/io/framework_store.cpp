@@ -16,6 +16,7 @@ namespace etcdmesos::io {
 
 namespace asio = boost::asio;
 using persisted::FrameworkIdRecord;
+using persisted::SettingsRecord;
 using persisted::TaskRecord;
 
 namespace {
@@ -29,14 +30,22 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+enum class RecordKind { kFrameworkId, kSettings, kTask };
+
 // The sequence of the record at `path`, nullopt when its data does not parse.
-std::optional<uint64_t> stored_sequence(bool is_task, const std::string& data) {
-  if (is_task) {
-    auto record = persisted::decode_task_record(data);
+std::optional<uint64_t> stored_sequence(RecordKind kind, const std::string& data) {
+  auto sequence = [](const auto& record) {
     return record ? std::optional(record->sequence) : std::nullopt;
+  };
+  switch (kind) {
+    case RecordKind::kTask:
+      return sequence(persisted::decode_task_record(data));
+    case RecordKind::kSettings:
+      return sequence(persisted::decode_settings_record(data));
+    case RecordKind::kFrameworkId:
+      break;
   }
-  auto record = persisted::decode_framework_id_record(data);
-  return record ? std::optional(record->sequence) : std::nullopt;
+  return sequence(persisted::decode_framework_id_record(data));
 }
 
 }  // namespace
@@ -45,6 +54,7 @@ FrameworkPaths framework_paths(const std::string& chroot, const std::string& fra
   FrameworkPaths p;
   p.base = (chroot == "/" ? "" : chroot) + "/" + framework_name;
   p.framework_id = p.base + "/framework_id";
+  p.settings = p.base + "/settings";
   p.tasks = p.base + "/tasks";
   p.leader = p.base + "/leader";
   return p;
@@ -73,6 +83,10 @@ struct FrameworkStore::State : std::enable_shared_from_this<State> {
     std::string framework_id;
     Done done;
   };
+  struct SettingsOp {
+    uint64_t cluster_size = 0;
+    Done done;
+  };
   struct PutTaskOp {
     TaskRecord record;
     Done done;
@@ -84,7 +98,7 @@ struct FrameworkStore::State : std::enable_shared_from_this<State> {
   struct ClearOp {
     Done done;
   };
-  using Op = std::variant<LoadOp, FrameworkIdOp, PutTaskOp, RemoveTaskOp, ClearOp>;
+  using Op = std::variant<LoadOp, FrameworkIdOp, SettingsOp, PutTaskOp, RemoveTaskOp, ClearOp>;
 
   State(asio::any_io_executor executor, ZkClient& client, FrameworkPaths p, Limits l)
       : ex(std::move(executor)), zk(&client), paths(std::move(p)), limits(l) {}
@@ -109,7 +123,7 @@ struct FrameworkStore::State : std::enable_shared_from_this<State> {
   asio::awaitable<Result<PersistedState>> do_load();
   asio::awaitable<void> load_tasks(PersistedState& state, Result<void>& outcome);
   asio::awaitable<Result<void>> write_record(std::string path, std::string data, uint64_t sequence,
-                                             bool is_task);
+                                             RecordKind kind);
   asio::awaitable<Result<void>> do_clear();
   void raise_sequence(uint64_t seen) { next_sequence = std::max(next_sequence, seen + 1); }
 };
@@ -192,11 +206,16 @@ asio::awaitable<void> FrameworkStore::State::execute(Op op) {
   } else if (auto* fw = std::get_if<FrameworkIdOp>(&op)) {
     FrameworkIdRecord record{fw->framework_id, next_sequence++};
     outcome = co_await write_record(paths.framework_id, persisted::encode(record), record.sequence,
-                                    false);
+                                    RecordKind::kFrameworkId);
+  } else if (auto* settings = std::get_if<SettingsOp>(&op)) {
+    SettingsRecord record{settings->cluster_size, next_sequence++};
+    outcome = co_await write_record(paths.settings, persisted::encode(record), record.sequence,
+                                    RecordKind::kSettings);
   } else if (auto* put = std::get_if<PutTaskOp>(&op)) {
     put->record.sequence = next_sequence++;
     outcome = co_await write_record(paths.tasks + "/" + put->record.task_id,
-                                    persisted::encode(put->record), put->record.sequence, true);
+                                    persisted::encode(put->record), put->record.sequence,
+                                    RecordKind::kTask);
   } else if (auto* remove = std::get_if<RemoveTaskOp>(&op)) {
     outcome = co_await zk->remove(paths.tasks + "/" + remove->task_id);
   } else {
@@ -223,13 +242,14 @@ asio::awaitable<void> FrameworkStore::State::execute(Op op) {
 // undo its successor's). A record that does not parse is replaced.
 asio::awaitable<Result<void>> FrameworkStore::State::write_record(std::string path,
                                                                   std::string data,
-                                                                  uint64_t sequence, bool is_task) {
+                                                                  uint64_t sequence,
+                                                                  RecordKind kind) {
   auto current = co_await zk->get(path);
   if (!current) {
     co_return current.error();
   }
   if (*current) {
-    auto stored = stored_sequence(is_task, **current);
+    auto stored = stored_sequence(kind, **current);
     if (stored && *stored >= sequence) {
       co_return make_error("stale write to " + path + ": it holds sequence " +
                                std::to_string(*stored) + ", this write has " +
@@ -271,6 +291,22 @@ asio::awaitable<Result<PersistedState>> FrameworkStore::State::do_load() {
       state.framework_id = std::move(*record);
     } else {
       state.bad.push_back({paths.framework_id, record.error().message});
+    }
+  }
+  if (zk == nullptr) {
+    co_return make_error("framework store destroyed", ZCLOSING);
+  }
+  auto settings = co_await zk->get(paths.settings);
+  if (!settings) {
+    co_return settings.error();
+  }
+  if (*settings) {
+    auto record = persisted::decode_settings_record(**settings);
+    if (record) {
+      raise_sequence(record->sequence);
+      state.settings = *record;
+    } else {
+      state.bad.push_back({paths.settings, record.error().message});
     }
   }
   Result<void> outcome;
@@ -381,6 +417,10 @@ FrameworkStore::~FrameworkStore() {
 
 void FrameworkStore::load(Loaded done) {
   state_->enqueue(State::LoadOp{std::move(done)});
+}
+
+void FrameworkStore::set_cluster_size(uint64_t cluster_size, Done done) {
+  state_->enqueue(State::SettingsOp{cluster_size, std::move(done)});
 }
 
 void FrameworkStore::set_framework_id(std::string framework_id, Done done) {

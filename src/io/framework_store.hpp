@@ -4,6 +4,8 @@
 //
 // Layout under zk://h1:p1,h2:p2/<chroot>, one subtree per framework name:
 //   <chroot>/<framework-name>/framework_id      FrameworkIdRecord (JSON)
+//   <chroot>/<framework-name>/settings          SettingsRecord (JSON), once an
+//                                               operator resized the cluster
 //   <chroot>/<framework-name>/tasks/<task_id>   TaskRecord (JSON), one per task
 //   <chroot>/<framework-name>/leader/member_<n> election nodes (leader_election.hpp)
 // Records are described in codec/persisted_state.hpp.
@@ -51,6 +53,7 @@ namespace etcdmesos::io {
 struct FrameworkPaths {
   std::string base;          // <chroot>/<framework-name>
   std::string framework_id;  // <base>/framework_id
+  std::string settings;      // <base>/settings
   std::string tasks;         // <base>/tasks
   std::string leader;        // <base>/leader
 };
@@ -73,6 +76,7 @@ struct BadRecord {
 
 struct PersistedState {
   std::optional<persisted::FrameworkIdRecord> framework_id;
+  std::optional<persisted::SettingsRecord> settings;
   std::vector<persisted::TaskRecord> tasks;  // by task id
   std::vector<BadRecord> bad;
 };
@@ -100,13 +104,16 @@ class FrameworkStore {
   void load(Loaded done);
   // Writes the framework ID (once the master assigned it, before any launch).
   void set_framework_id(std::string framework_id, Done done);
+  // Writes the operator's settings (the cluster size of POST /cluster-size).
+  void set_cluster_size(uint64_t cluster_size, Done done);
   // Writes one task's record; its `sequence` is assigned here. Error at once
   // for a task id that cannot be a node name.
   void put_task(persisted::TaskRecord record, Done done);
   // Removes one task's record; an absent one is fine.
   void remove_task(std::string task_id, Done done);
   // Deletes the framework ID and every task record (Mesos removed the
-  // framework: its ID must not be used again). Election nodes stay.
+  // framework: its ID must not be used again). Election nodes and the
+  // operator's settings stay.
   void clear(Done done);
   // Fails every queued operation and refuses new ones (the scheduler lost
   // its leadership: nothing it still wanted to write may land). The

@@ -60,7 +60,11 @@ json::object scheduler_state(const AdminSnapshot& s) {
                    {"locked", s.locked},
                    {"livelocked", s.livelocked},
                    {"partitioned", s.partitioned},
-                   {"auto_reseed", s.auto_reseed}};
+                   {"auto_reseed", s.auto_reseed},
+                   {"cluster_size", s.cluster_size}};
+  if (s.resize_pending) {
+    out["cluster_size_pending"] = *s.resize_pending;
+  }
   if (s.locked) {
     out["lock_reason"] = s.lock_reason;
     out["lock"] = s.total_loss ? "total loss" : "reseeds halted";

@@ -59,6 +59,8 @@ struct AdminSnapshot {
   // The cluster size the scheduler maintains (-cluster-size, or the last
   // POST /cluster-size).
   std::size_t cluster_size = 0;
+  // A size an operator asked for that is being written to ZooKeeper.
+  std::optional<std::size_t> resize_pending;
   BackupStatus backup;
 };
 

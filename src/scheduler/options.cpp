@@ -43,10 +43,12 @@ po::options_description describe_options(Options& o) {
     ("framework-role", po::value(&o.framework_role)->default_value(o.framework_role),
      "Mesos role to take offers for")
     ("cluster-size", po::value(&o.cluster_size)->default_value(o.cluster_size),
-     "number of etcd members to run (1..9; odd sizes tolerate failures best)")
+     "number of etcd members to run (1..9; odd sizes tolerate failures best). POST "
+     "/cluster-size changes it while running; with --zk-framework-persist the size set so is "
+     "kept in ZooKeeper and wins over this flag when a scheduler starts")
     ("admin-port", po::value(&o.admin_port)->default_value(o.admin_port),
      "port of the admin HTTP interface (GET /members, /stats, /healthz, /health; "
-     "POST /reseed, /unlock)")
+     "/metrics, the web page at /; POST /reseed, /unlock, /restore, /backup, /cluster-size)")
     ("address", po::value(&o.address)->default_value(o.address),
      "IP address the admin interface listens on, and the artifact server too unless "
      "--artifact-address is given. Other than a loopback address it needs "

@@ -293,7 +293,8 @@ AdminSnapshot Scheduler::snapshot() const {
   s.last_reseed = core_.last_reseed_outcome();
   s.reconcile = core_.reconcile_status();
   s.persistence = core_.persist_status();
-  s.cluster_size = core_.config().cluster_size;
+  s.cluster_size = core_.cluster_size();
+  s.resize_pending = core_.resize_pending();
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");
@@ -329,7 +330,22 @@ AdminActionResult Scheduler::on_admin_action(const AdminRequest& request) {
     return {false, "restore refused: restores are not implemented yet"};
   }
   if (request.action == AdminAction::kResize) {
-    return {false, "resize refused: resizing is not implemented yet"};
+    if (auto why_not = core_.why_not_resize(request.size)) {
+      log()->warn("operator resize to {} refused: {}", request.size, *why_not);
+      return {false, "resize refused: " + *why_not};
+    }
+    const std::size_t from = core_.cluster_size();
+    log()->warn("operator set the cluster size to {} (was {})", request.size, from);
+    feed(core::OperatorResize{request.size});
+    std::string how = request.size > from   ? "growing one member at a time"
+                      : request.size < from ? "shrinking one member at a time: each is removed "
+                                              "from etcd, then its task is killed"
+                                            : "the cluster already has that size";
+    if (core_.resize_pending()) {
+      how = "recording the size in ZooKeeper first; then " + how;
+    }
+    return {true, "cluster size " + std::to_string(request.size) + " (was " + std::to_string(from) +
+                      "): " + how + "; follow it on GET /health"};
   }
   if (auto why_not = core_.why_not_unlock()) {
     return {false, "unlock refused: " + *why_not};
@@ -491,6 +507,7 @@ void Scheduler::perform_one(const core::Effect& effect) {
         } else if constexpr (std::is_same_v<T, core::RecoverSpace>) {
           asio::co_spawn(io_, run_space_step(e), asio::detached);
         } else if constexpr (std::is_same_v<T, core::PersistFrameworkId> ||
+                             std::is_same_v<T, core::PersistClusterSize> ||
                              std::is_same_v<T, core::PersistTask> ||
                              std::is_same_v<T, core::ForgetTask>) {
           persist(e);

@@ -67,6 +67,7 @@ class Scheduler {
   void load_state();
   void recovered(io::PersistedState state);
   void persist(const core::PersistFrameworkId& e);
+  void persist(const core::PersistClusterSize& e);
   void persist(const core::PersistTask& e);
   void persist(const core::ForgetTask& e);
   void feed_leadership();

@@ -193,6 +193,15 @@ void Scheduler::recovered(io::PersistedState state) {
     }
   }
   event.framework_id = state.framework_id ? state.framework_id->framework_id : "";
+  if (state.settings) {
+    event.cluster_size = static_cast<std::size_t>(state.settings->cluster_size);
+    if (*event.cluster_size != options_.cluster_size) {
+      log()->warn(
+          "keeping the cluster size {} an operator set with POST /cluster-size (persisted), not "
+          "-cluster-size={}; POST /cluster-size to change it",
+          *event.cluster_size, options_.cluster_size);
+    }
+  }
   for (const auto& record : state.tasks) {
     event.members.push_back(member_of(record));
   }
@@ -212,6 +221,16 @@ void Scheduler::persist(const core::PersistFrameworkId& e) {
       log()->warn("persisting framework id '{}' failed: {}", id, done.error().message);
     }
     feed(core::FrameworkIdPersisted{id, static_cast<bool>(done),
+                                    done ? std::string() : done.error().message});
+  });
+}
+
+void Scheduler::persist(const core::PersistClusterSize& e) {
+  store_->set_cluster_size(e.size, [this, size = e.size](Result<void> done) {
+    if (!done) {
+      log()->warn("persisting cluster size {} failed: {}", size, done.error().message);
+    }
+    feed(core::ClusterSizePersisted{size, static_cast<bool>(done),
                                     done ? std::string() : done.error().message});
   });
 }

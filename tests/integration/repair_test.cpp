@@ -3,15 +3,14 @@
 // member blocks every launch until the cluster is healthy again, no
 // acknowledged write is lost on the way, and a total loss locks the
 // scheduler until an operator unlocks it.
+#include "support/key_writer.hpp"
 #include "support/member_checks.hpp"
 #include "support/stack.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include <atomic>
 #include <csignal>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -153,67 +152,11 @@ TEST(Repair, AFrozenMemberBlocksEveryLaunchUntilHealthReturns) {
   EXPECT_EQ(stat(stack, "cluster_reseeds"), 0);
 }
 
-// Writes keys one after another through any member that answers, and
-// remembers which writes etcd acknowledged.
-class Writer {
- public:
-  explicit Writer(LocalStack& stack) : stack_(stack), thread_([this] { run(); }) {}
-  ~Writer() { stop(); }
-
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  std::vector<int> acknowledged() {
-    std::lock_guard lock(mutex_);
-    return acked_;
-  }
-
-  // The key as etcd's gateway wants it, base64: "dd" and six digits are
-  // eight base64 characters, six distinct bytes that all begin with 'u'.
-  static std::string key(int n) { return "dd" + std::to_string(100000 + n); }
-
- private:
-  void run() {
-    std::vector<std::string> urls;
-    std::size_t next = 0;
-    for (int n = 0; !stop_;) {
-      if (urls.empty() || next >= urls.size()) {
-        urls.clear();
-        for (const auto& m : stack_.members()) {
-          urls.push_back(str(m, "client_url"));
-        }
-        next = 0;
-        if (urls.empty()) {
-          std::this_thread::sleep_for(100ms);
-          continue;
-        }
-      }
-      const std::string body = R"({"key":")" + key(n) + R"(","value":"dmFsdWU="})";
-      auto put = etcd_post(urls[next], "/v3/kv/put", body, 3s);
-      if (put && put->status == 200) {
-        std::lock_guard lock(mutex_);
-        acked_.push_back(n++);
-      } else {
-        ++next;  // that member is gone or has no quorum: try another
-      }
-    }
-  }
-
-  LocalStack& stack_;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::vector<int> acked_;
-  std::thread thread_;
-};
-
 TEST(Repair, NoAcknowledgedWriteIsLostWhileAMemberIsReplaced) {
   LocalStack stack(options(4, {"-etcd-restart-attempts=0"}));
   ASSERT_TRUE(comes_up(stack, 3, kBringUp));
   const auto before = stack.members();
-  Writer writer(stack);
+  KeyWriter writer(stack);
   ASSERT_TRUE(wait_until([&] { return writer.acknowledged().size() >= 20; }, 20s));
   ASSERT_TRUE(signal_member(before[2], SIGKILL));
   ASSERT_TRUE(wait_until(
@@ -231,7 +174,7 @@ TEST(Repair, NoAcknowledgedWriteIsLostWhileAMemberIsReplaced) {
   const auto url = str(stack.members()[0], "client_url");
   std::size_t missing = 0;
   for (int n : acked) {
-    auto get = etcd_post(url, "/v3/kv/range", R"({"key":")" + Writer::key(n) + R"("})");
+    auto get = etcd_post(url, "/v3/kv/range", R"({"key":")" + KeyWriter::key(n) + R"("})");
     ASSERT_TRUE(get && get->status == 200);
     if (json::parse(get->body).as_object().if_contains("kvs") == nullptr) {
       ++missing;

@@ -162,6 +162,7 @@ class Runner {
   // and the writes not answered yet (answered at once, successfully).
   std::string stored_framework_id_;
   std::map<std::string, core::Member> stored_tasks_;  // by task id
+  std::optional<std::size_t> stored_cluster_size_;
   std::vector<core::Effect> store_writes_;
   uint64_t restarts_ = 0;
   uint64_t uuids_ = 0;
@@ -205,6 +206,12 @@ std::vector<std::string> Runner::execute(const std::string& line) {
     feed(core::OperatorReseed{true});
   } else if (cmd == "unlock") {
     feed(core::OperatorUnlock{});
+  } else if (cmd == "resize" && w.size() == 2) {
+    // As the admin server does: the core is asked first, a refusal answered.
+    if (auto why_not = core_->why_not_resize(number(w[1]))) {
+      return {"refused: " + *why_not};
+    }
+    feed(core::OperatorResize{number(w[1])});
   } else if (cmd == "tick" && w.size() == 2) {
     tick(duration(w[1]));
   } else if (cmd == "bring-up" && w.size() == 2) {
@@ -262,7 +269,7 @@ void Runner::restart_scheduler() {
   adding_.clear();
   store_writes_.clear();
   if (config_.persist) {
-    core::Recovered recovered{stored_framework_id_, {}, ""};
+    core::Recovered recovered{stored_framework_id_, {}, "", stored_cluster_size_};
     for (const auto& [task_id, m] : stored_tasks_) {
       // As stored: the core itself takes a record not of a running member
       // for one written before its launch, as the shell reads "launching".
@@ -291,6 +298,9 @@ void Runner::answer_store_writes() {
     } else if (const auto* t = std::get_if<core::PersistTask>(&write)) {
       stored_tasks_[t->member.task_id] = t->member;
       answer = core::TaskPersisted{t->member.task_id, false, true, ""};
+    } else if (const auto* z = std::get_if<core::PersistClusterSize>(&write)) {
+      stored_cluster_size_ = z->size;
+      answer = core::ClusterSizePersisted{z->size, true, ""};
     } else if (const auto* g = std::get_if<core::ForgetTask>(&write)) {
       stored_tasks_.erase(g->task_id);
       answer = core::TaskPersisted{g->task_id, true, true, ""};
@@ -366,6 +376,7 @@ void Runner::observe(const std::vector<core::Effect>& effects) {
     } else if (const auto* r = std::get_if<core::ReseedOrder>(&effect)) {
       reseed_ids_[r->task_id] = r->reseed_id;
     } else if (std::holds_alternative<core::PersistFrameworkId>(effect) ||
+               std::holds_alternative<core::PersistClusterSize>(effect) ||
                std::holds_alternative<core::PersistTask>(effect) ||
                std::holds_alternative<core::ForgetTask>(effect)) {
       store_writes_.push_back(effect);
@@ -525,9 +536,14 @@ void Runner::health(const std::vector<std::string>& w) {
   core::HealthResult r;
   r.healthy = w[1] == "healthy";
   std::vector<std::string> unreachable;
+  uint64_t leader = 1;  // no member's id unless leader=NAME says whose
   if (r.healthy) {
-    if (auto opts = options(w, 2); opts.contains("unreachable")) {
+    auto opts = options(w, 2);
+    if (opts.contains("unreachable")) {
       unreachable = comma_list(opts["unreachable"]);
+    }
+    if (opts.contains("leader")) {
+      leader = etcd_id_of(opts["leader"]);
     }
   } else {
     // Leading flags: unreachable=NAME,... and commits (HealthResult::commits).
@@ -546,7 +562,7 @@ void Runner::health(const std::vector<std::string>& w) {
   for (const auto& m : check_->members) {
     const bool down =
         std::find(unreachable.begin(), unreachable.end(), m.name) != unreachable.end();
-    r.members.push_back(core::MemberHealth{m.name, !down, down ? 0u : 1u, down ? 0u : 10u,
+    r.members.push_back(core::MemberHealth{m.name, !down, down ? 0u : leader, down ? 0u : 10u,
                                            down ? 0u : 2u, down ? "connection refused" : ""});
   }
   for (const auto& l : etcd_) {

@@ -33,12 +33,12 @@ const core::Member* core_member(const World& w, const std::string& task_id) {
 }
 
 // etcd never lists more voters than the desired size plus the one change in
-// flight.
+// flight (the largest size asked for: a shrink removes them one by one).
 class MembershipBound final : public Invariant {
  public:
   const char* name() const override { return "membership-bound"; }
   std::optional<std::string> after_step(const World& w) override {
-    const std::size_t limit = w.config().cluster_size + 1;
+    const std::size_t limit = w.largest_size() + 1;
     for (const auto& c : w.clusters()) {
       if (c.voters.size() > limit) {
         return "cluster " + c.token + " has " + std::to_string(c.voters.size()) +
@@ -756,6 +756,72 @@ class NoOldMemberStoppedEarly final : public Invariant {
 // start), nor while the store is known to be down; the store really holds
 // the ID of the framework the core is subscribed as; and a member is
 // launched only once the store holds its record.
+// The size an operator set (POST /cluster-size) and that was written to the
+// store is the size a restarted or standby scheduler keeps.
+class ResizeSurvivesRestart final : public Invariant {
+ public:
+  const char* name() const override { return "resize-survives-restart"; }
+  void before_event(const Event& event, const World&) override {
+    recovered_ = std::nullopt;
+    if (const auto* r = std::get_if<core::Recovered>(&event); r && r->cluster_size) {
+      recovered_ = *r->cluster_size;
+    }
+  }
+  std::optional<std::string> after_step(const World& w) override {
+    if (recovered_ && w.core().cluster_size() != *recovered_) {
+      return "recovered cluster size " + std::to_string(*recovered_) + " but the core keeps " +
+             std::to_string(w.core().cluster_size());
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<std::size_t> recovered_;
+};
+
+// A shrink kills a member only after etcd removed it: a running member the
+// core had while it was above its size is killed only once no cluster with a
+// quorum lists it (strangers and members that came back are other rules'
+// kills).
+class ShrinkRemovesBeforeKilling final : public Invariant {
+ public:
+  const char* name() const override { return "shrink-removes-before-killing"; }
+  void before_event(const Event&, const World& w) override {
+    members_.clear();
+    shrinking_ = w.core().members().size() > w.core().cluster_size() && !w.core().reseeding();
+    for (const auto& m : w.core().members()) {
+      // A shrink takes only running members (a launch that timed out is
+      // killed by another rule, and etcd's removal follows).
+      if (m.state == core::TaskState::kRunning) {
+        members_.insert(m.task_id);
+      }
+    }
+  }
+  std::optional<std::string> on_effect(const core::Effect& effect, const World& w) override {
+    const auto* kill = std::get_if<core::KillTask>(&effect);
+    if (kill == nullptr || !shrinking_ || !members_.contains(kill->task_id)) {
+      return std::nullopt;
+    }
+    for (const auto& c : w.clusters()) {
+      if (!w.has_quorum(c)) {
+        continue;
+      }
+      for (const auto& v : c.voters) {
+        if (v.process >= 0 && w.processes()[v.process].task_id == kill->task_id &&
+            w.processes()[v.process].state == Process::State::kRunning) {
+          return "killed " + kill->task_id + " (" + v.name + "), a voter of cluster " + c.token +
+                 " that has a quorum, while shrinking, without removing it from etcd first";
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool shrinking_ = false;
+  std::set<std::string> members_;
+};
+
 class NothingBeforeFrameworkIdPersisted : public Invariant {
  public:
   const char* name() const override { return "nothing-before-framework-id-persisted"; }
@@ -815,6 +881,7 @@ class OnlyTheLeaderWritesOrSubscribes : public Invariant {
   }
   std::optional<std::string> on_effect(const core::Effect& effect, const World& w) override {
     const bool writes = std::holds_alternative<core::PersistFrameworkId>(effect) ||
+                        std::holds_alternative<core::PersistClusterSize>(effect) ||
                         std::holds_alternative<core::PersistTask>(effect) ||
                         std::holds_alternative<core::ForgetTask>(effect) ||
                         std::holds_alternative<core::ClearStore>(effect);
@@ -1122,8 +1189,10 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<AcknowledgedWritesKept>(false));
   list.push_back(std::make_unique<AcknowledgedWritesKept>(true));
   list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
+  list.push_back(std::make_unique<ShrinkRemovesBeforeKilling>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
+    list.push_back(std::make_unique<ResizeSurvivesRestart>());
     list.push_back(std::make_unique<OnlyTheLeaderWritesOrSubscribes>());
   }
   // With `pending`, the invariants the core does not keep yet (docs/testing.md

@@ -79,6 +79,14 @@ void World::perform(const core::PersistFrameworkId& e) {
       [this, id = e.framework_id] { stored_framework_id_ = id; });
 }
 
+void World::perform(const core::PersistClusterSize& e) {
+  store_write(
+      [size = e.size](bool ok, const std::string& error) -> core::Event {
+        return core::ClusterSizePersisted{size, ok, error};
+      },
+      [this, size = e.size] { stored_cluster_size_ = size; });
+}
+
 void World::perform(const core::PersistTask& e) {
   store_write(
       [id = e.member.task_id](bool ok, const std::string& error) -> core::Event {
@@ -199,7 +207,7 @@ void World::scheduler_starts() {
   }
   scheduler_up_ = true;
   framework_id_ = stored_framework_id_;
-  core::Recovered recovered{stored_framework_id_, {}, ""};
+  core::Recovered recovered{stored_framework_id_, {}, "", stored_cluster_size_};
   for (const auto& [task_id, m] : stored_tasks_) {
     // As stored: the core itself takes a record not of a running member
     // for one written before its launch, as the shell reads "launching".

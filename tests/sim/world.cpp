@@ -62,7 +62,9 @@ World::World(const SimOptions& options)
           }(),
           options.seed ^ 0x5eedULL)),
       invariants_(default_invariants(options.pending_invariants, options.persist)),
-      store_rng_(options.seed ^ 0x2c00c0ffeeULL) {
+      store_rng_(options.seed ^ 0x2c00c0ffeeULL),
+      resize_rng_(options.seed ^ 0x5e12eULL),
+      largest_size_(options.cluster_size) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
   for (std::size_t i = 0; i < n; ++i) {
     Agent a;
@@ -361,9 +363,27 @@ void World::inject_fault() {
         compound_failover();
       }
       return;
-    default:  // a quiet spell
+    default:  // a quiet spell, or an operator resizes the cluster
+      if (resize_rng_.chance(0.25)) {
+        operator_resize();
+      }
       return;
   }
+}
+
+// An operator sets another size (POST /cluster-size); the admin server feeds
+// it only when the core has no objection.
+void World::operator_resize() {
+  static constexpr std::size_t kSizes[] = {1, 3, 5, 7};
+  const std::size_t size = kSizes[resize_rng_.below(std::size(kSizes))];
+  if (!scheduler_up_ || core_->why_not_resize(size)) {
+    return;
+  }
+  if (tracing()) {
+    trace("fault: an operator sets the cluster size to " + std::to_string(size));
+  }
+  largest_size_ = std::max(largest_size_, size);
+  deliver(core::OperatorResize{size});
 }
 
 // A backend reaches its quota: etcd refuses writes and raises NOSPACE
@@ -490,7 +510,7 @@ bool World::converged() const {
     return false;
   }
   const auto& members = core_->members();
-  if (members.size() != options_.cluster_size) {
+  if (members.size() != core_->cluster_size() || core_->resize_pending()) {
     return false;
   }
   if (std::any_of(members.begin(), members.end(),
@@ -511,7 +531,7 @@ bool World::converged() const {
       live = &c;
     }
   }
-  if (live == nullptr || live->voters.size() != options_.cluster_size ||
+  if (live == nullptr || live->voters.size() != core_->cluster_size() ||
       connected_voters(*live) != live->voters.size()) {
     return false;
   }

@@ -199,6 +199,8 @@ class World {
   const core::SchedulerCore& core() const { return *core_; }
   const core::Config& config() const { return core_->config(); }
   const std::string& stored_framework_id() const { return stored_framework_id_; }
+  // The largest cluster size the core was ever asked to keep.
+  std::size_t largest_size() const { return largest_size_; }
   // Persist mode: the store held this task's record at some time.
   bool ever_stored(const std::string& task_id) const { return ever_stored_.contains(task_id); }
   Millis now() const { return now_; }
@@ -272,6 +274,7 @@ class World {
   bool tracing() const { return options_.trace; }
   void schedule_next_fault();
   void inject_fault();
+  void operator_resize();
   // Issue 9's fault classes: the scheduler's links to some members cut (or
   // their replies lost) while the members still talk to each other; an
   // agent cut off from the master only; and a master failover while members
@@ -325,6 +328,7 @@ class World {
   void perform(const core::ReseedOrder& e);
   // --- ZooKeeper store (store_side.cpp), with SimOptions::persist
   void perform(const core::PersistFrameworkId& e);
+  void perform(const core::PersistClusterSize& e);
   void perform(const core::PersistTask& e);
   void perform(const core::ForgetTask& e);
   void perform(const core::ClearStore& e);
@@ -439,6 +443,11 @@ class World {
   // ZooKeeper store (its own random stream: runs without --persist stay
   // exactly as they were)
   Rng store_rng_;
+  // Operators' resizes (POST /cluster-size), drawn from a stream of their
+  // own so that the other faults of a seed stay as they were.
+  Rng resize_rng_;
+  std::size_t largest_size_ = 0;  // the flag or any size an operator set
+  std::optional<std::size_t> stored_cluster_size_;
   bool store_up_ = true;
   Millis store_busy_until_{0};
   // The current outage outlasted the session timeout: the session expired.

@@ -55,6 +55,26 @@ TEST(PersistedState, FrameworkIdRecordRoundTrip) {
   EXPECT_EQ(*decoded, record);
 }
 
+TEST(PersistedState, SettingsRecordRoundTripAndOnlyOddSizesUpToNine) {
+  SettingsRecord record{5, 9};
+  auto decoded = decode_settings_record(encode(record));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, record);
+  for (const char* bad :
+       {R"({"format":1,"cluster_size":4,"sequence":1})",
+        R"({"format":1,"cluster_size":0,"sequence":1})",
+        R"({"format":1,"cluster_size":11,"sequence":1})",
+        R"({"format":1,"cluster_size":-3,"sequence":1})", R"({"format":1,"sequence":1})",
+        R"({"format":2,"cluster_size":3,"sequence":1})",
+        R"({"format":1,"cluster_size":"x","sequence":1})", "3", ""}) {
+    auto r = decode_settings_record(bad);
+    EXPECT_FALSE(r) << bad;
+  }
+  auto even = decode_settings_record(R"({"format":1,"cluster_size":4,"sequence":1})");
+  ASSERT_FALSE(even);
+  EXPECT_NE(even.error().message.find("cluster_size"), std::string::npos) << even.error().message;
+}
+
 TEST(PersistedState, WritesFormatAndEtcdIdAsDecimalString) {
   const auto v = boost::json::parse(encode(sample_task()));
   EXPECT_EQ(v.at("format"), 1);

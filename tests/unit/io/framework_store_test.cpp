@@ -146,6 +146,39 @@ TEST_F(FrameworkStoreTest, RoundTripThroughARestartedScheduler) {
   EXPECT_LT(state->tasks[0].sequence, state->tasks[1].sequence);
 }
 
+TEST_F(FrameworkStoreTest, TheClusterSizeOutlivesARestartAndAClearAndGarbageIsReported) {
+  auto p = paths();
+  {
+    auto zk = connect();
+    FrameworkStore store(ioc_.get_executor(), *zk, p);
+    auto state = load(store);
+    ASSERT_TRUE(state);
+    EXPECT_FALSE(state->settings);
+    ASSERT_TRUE(wait([&](auto done) { store.set_cluster_size(5, done); }));
+    ASSERT_TRUE(wait([&](auto done) { store.set_cluster_size(1, done); }));
+    ASSERT_TRUE(wait([&](auto done) { store.clear(done); }));  // Mesos removed the framework
+  }
+  auto zk = connect();
+  FrameworkStore store(ioc_.get_executor(), *zk, p);
+  auto state = load(store);
+  ASSERT_TRUE(state) << state.error().message;
+  ASSERT_TRUE(state->settings);
+  EXPECT_EQ(state->settings->cluster_size, 1u);
+  // Written by a later scheduler: sequences continue above the settings'.
+  ASSERT_TRUE(wait([&](auto done) { store.set_framework_id("fw-2", done); }));
+  state = load(store);
+  ASSERT_TRUE(state && state->framework_id && state->settings);
+  EXPECT_GT(state->framework_id->sequence, state->settings->sequence);
+
+  ASSERT_TRUE(
+      run_coro(ioc_, zk->put(p.settings, R"({"format":1,"cluster_size":4,"sequence":99})")));
+  state = load(store);
+  ASSERT_TRUE(state);
+  EXPECT_FALSE(state->settings);
+  ASSERT_EQ(state->bad.size(), 1u);
+  EXPECT_EQ(state->bad[0].path, p.settings);
+}
+
 TEST_F(FrameworkStoreTest, WritesBeforeALoadAreRefused) {
   auto zk = connect();
   FrameworkStore store(ioc_.get_executor(), *zk, paths());
