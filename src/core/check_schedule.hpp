@@ -30,6 +30,10 @@ class CheckSchedule {
   void due_now(Millis now);
 
   bool in_flight() const { return in_flight_.has_value(); }
+  // When the check in flight started (nothing when none is).
+  std::optional<Millis> in_flight_since() const {
+    return in_flight_ ? std::optional<Millis>(in_flight_->started_at) : std::nullopt;
+  }
   // The id of the last check started (0: none yet).
   uint64_t last_started() const { return last_id_; }
 

@@ -1,6 +1,7 @@
 #include "core/health.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 namespace etcdmesos::core {
@@ -24,6 +25,8 @@ MemberHealth summarise(const MemberObservation& m) {
     h.raft_index = m.after.raft_index;
     h.raft_term = m.after.raft_term;
     h.error = join(m.after.errors);
+    h.member_id = m.after.member_id;
+    h.db_size_bytes = m.after.db_size_bytes;
   } else {
     h.error = m.after.error.empty() ? "no answer" : m.after.error;
   }
@@ -151,6 +154,31 @@ std::vector<std::size_t> probe_order(const std::vector<StatusSample>& before) {
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
   return order;
+}
+
+const char* health_failure_class(std::string_view reason) {
+  // The phrases judge_health starts its reasons with (a check that got no
+  // answer is counted as "timeout" by the core itself).
+  struct Prefix {
+    std::string_view phrase;
+    const char* label;
+  };
+  static constexpr std::array<Prefix, 8> kPrefixes{{
+      {"no quorum", "no_quorum"},
+      {"no leader", "no_leader"},
+      {"leader disagreement", "leader_disagreement"},
+      {"NOSPACE alarm", "nospace_alarm"},
+      {"CORRUPT alarm", "corrupt_alarm"},
+      {"probe write failed", "probe_failed"},
+      {"raft term changed", "term_changed"},
+      {"no progress", "no_progress"},
+  }};
+  for (const auto& p : kPrefixes) {
+    if (reason.starts_with(p.phrase)) {
+      return p.label;
+    }
+  }
+  return "other";
 }
 
 HealthResult judge_health(const HealthObservations& observations) {

@@ -39,6 +39,11 @@ namespace etcdmesos::core {
 // (the HealthObserved event carries them).
 HealthResult judge_health(const HealthObservations& observations);
 
+// The class of an unhealthy verdict's reason, one of kHealthFailureClasses
+// (types.hpp): its fixed leading phrase ("no quorum" -> "no_quorum"), and
+// "other" for a reason that starts with none of them.
+const char* health_failure_class(std::string_view reason);
+
 // The reason of a verdict whose only fault is a NOSPACE alarm: quorum and a
 // leader are there, and space can be recovered (scheduler_core_space.cpp).
 inline constexpr std::string_view kNoSpaceReason = "NOSPACE alarm";

@@ -37,6 +37,9 @@ SchedulerCore::SchedulerCore(Config config, uint64_t seed)
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   last_now_ = now;
   Effects out;
+  if (const auto* offers = std::get_if<OffersReceived>(&event)) {
+    counters_.offers_received += offers->offers.size();
+  }
   std::visit([&](const auto& e) { on(e, now, out); }, event);
   // OffersReceived runs its own pass, with the offers in hand.
   if (!std::holds_alternative<OffersReceived>(event)) {
@@ -47,7 +50,24 @@ std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   revive_if_due(out);
   flush_writes(out);
   stats_.running_servers = count_running();
+  count_effects(out);
   return out;
+}
+
+void SchedulerCore::count_effects(const Effects& out) {
+  for (const auto& effect : out) {
+    counters_.offers_declined += std::holds_alternative<DeclineOffer>(effect) ? 1 : 0;
+  }
+}
+
+void SchedulerCore::note_check_duration(Millis duration) {
+  std::size_t bucket = 0;
+  while (bucket < kHealthCheckBucketsMs.size() &&
+         duration.count() > kHealthCheckBucketsMs[bucket]) {
+    ++bucket;
+  }
+  ++counters_.check_buckets[bucket];
+  counters_.check_duration_sum += duration;
 }
 
 void SchedulerCore::revive_if_due(Effects& out) {
@@ -79,6 +99,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   start_health_check(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();
+  count_effects(out);
   return out;
 }
 
@@ -260,6 +281,7 @@ void SchedulerCore::lock(const std::string& reason) {
   reseed_halt_.reset();  // the total loss supersedes it
   lock_reason_ = reason;
   plan_reason_ = reason;
+  owed_replacements_ = 0;  // the next cluster is a new one, replacing nothing
   stats_.healthy = false;
   livelock_since_.reset();
 }
@@ -294,8 +316,17 @@ void SchedulerCore::launch(Member member, const std::string& offer_id,
   }
   tracked_[member.task_id].joined = cluster_state == "existing";
   out.push_back(LaunchMember{offer_id, std::move(spec)});
+  note_launch_sent(member.task_id, member.joins);
   members_.push_back(std::move(member));
+}
+
+void SchedulerCore::note_launch_sent(const std::string& task_id, bool joins) {
   ++stats_.launched_servers;
+  tracked_[task_id].sent = true;
+  if (joins && owed_replacements_ > 0) {
+    --owed_replacements_;
+    ++counters_.replacements;
+  }
 }
 
 void SchedulerCore::membership_changed(Millis now) {

@@ -44,6 +44,9 @@ class SchedulerCore {
 
   const std::vector<Member>& members() const { return members_; }
   const Stats& stats() const { return stats_; }
+  // Cumulative counts for the metrics (types.hpp); never reset.
+  const Counters& counters() const { return counters_; }
+  ReconcilePhase reconcile_phase() const { return reconcile_.phase(); }
   const std::optional<HealthResult>& last_health() const { return last_health_; }
   bool subscribed() const { return subscribed_; }
   const Config& config() const { return config_; }
@@ -146,6 +149,10 @@ class SchedulerCore {
     // When its TASK_RUNNING arrived: etcd's 5-second check counts from its
     // peer connections, made as it started (join_settled_at).
     std::optional<Millis> running_since{};
+    // Its LaunchMember was sent by this core: how it ends counts in
+    // Counters::launches (a recovered member's launch was counted by the
+    // scheduler that made it).
+    bool sent = false;
     bool may_hold_data() const { return ran || may_have_run || joined; }
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
@@ -202,9 +209,10 @@ class SchedulerCore {
   };
   // Why a member leaves members_.
   enum class Departure {
-    kFailed,   // Mesos reported it lost (or gone with its agent), or its launch timed out
-    kCrashed,  // its process ended on an agent that is still there
-    kRetired,  // a reseed replaced its cluster: killed on purpose
+    kFailed,    // Mesos reported it lost (or gone with its agent)
+    kTimedOut,  // no TASK_RUNNING within launch_timeout: killed
+    kCrashed,   // its process ended on an agent that is still there
+    kRetired,   // a reseed replaced its cluster: killed on purpose
   };
 
   void on(const Subscribed& e, Millis now, Effects& out);
@@ -296,6 +304,13 @@ class SchedulerCore {
   void launch(Member member, const std::string& offer_id, const std::string& cluster_state,
               const std::string& initial, Millis now, Effects& out);
   void member_ran(const std::string& task_id, Millis now);
+  // A LaunchMember was emitted for the member (joining an existing cluster
+  // when `joins`): counted as launched, and as a replacement when it stands
+  // in for a member that failed.
+  void note_launch_sent(const std::string& task_id, bool joins);
+  // Counts the offers declined among `out` and observes check durations.
+  void count_effects(const Effects& out);
+  void note_check_duration(Millis duration);
   void fail_member(const std::string& task_id, Millis now,
                    Departure departure = Departure::kFailed);
   void membership_changed(Millis now);
@@ -374,6 +389,10 @@ class SchedulerCore {
   // (task id, reseed id) of fences released: their answers release nothing more.
   std::set<std::pair<std::string, uint64_t>> released_fences_;
   Stats stats_;
+  Counters counters_;
+  // Members that ran and failed, not yet stood in for by a member launched
+  // into the cluster (Counters::replacements); at most the cluster size.
+  std::size_t owed_replacements_ = 0;
   std::optional<HealthResult> last_health_;
 
   AckLedger acks_;

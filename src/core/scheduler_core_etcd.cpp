@@ -12,9 +12,15 @@ void SchedulerCore::on(const HealthObserved& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::on(const HealthChecked& e, Millis now, Effects& out) {
+  const auto since = checks_.in_flight_since();
   const auto epoch = checks_.finish(e.check_id);
   if (!epoch) {
     return;  // an abandoned or unknown check: its verdict is stale
+  }
+  note_check_duration(now - *since);
+  ++counters_.health_checks;
+  if (!e.result.healthy) {
+    ++counters_.health_failures[health_failure_class(e.result.reason)];
   }
   last_health_ = e.result;
   note_raft_indices(e.result);
@@ -143,10 +149,14 @@ void SchedulerCore::abandon_add(const PendingAdd& add, Effects& out) {
 }
 
 void SchedulerCore::expire_health_check(Millis now) {
+  const auto since = checks_.in_flight_since();
   const auto id = checks_.expire(now);
   if (!id) {
     return;
   }
+  note_check_duration(now - *since);
+  ++counters_.health_checks;
+  ++counters_.health_failures["timeout"];
   HealthResult timed_out;
   timed_out.healthy = false;
   timed_out.reason = "health check " + std::to_string(*id) + " got no answer within " +

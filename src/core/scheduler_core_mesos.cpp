@@ -212,6 +212,7 @@ void SchedulerCore::on(const AgentLost& e, Millis now, Effects& out) {
 }
 
 void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
+  counters_.launches["running"] += tracked_[task_id].sent ? 1 : 0;
   tracked_[task_id].ran = true;
   tracked_[task_id].running_since = now;  // for etcd's 5-second check
   if (tracked_[task_id].bootstrap_peer) {
@@ -240,6 +241,14 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     return;
   }
   const Tracked tracked = tracked_[task_id];
+  if (tracked.sent && !tracked.ran) {
+    ++counters_.launches[departure == Departure::kTimedOut ? "timed_out" : "failed"];
+  }
+  if (tracked.ran && departure != Departure::kRetired) {
+    // The cluster lost a member that served: the next member that joins
+    // stands in for it.
+    owed_replacements_ = std::min(owed_replacements_ + 1, config_.cluster_size);
+  }
   if (tracked.may_hold_data() && !tracked.ran) {
     // A recovered record of a launch Mesos reports lost, or a member that
     // joined the cluster: it may have run and held the data (found by the
@@ -320,7 +329,7 @@ void SchedulerCore::expire_launches(Millis now, Effects& out) {
       continue;
     }
     out.push_back(KillTask{m.task_id, m.agent_id});
-    fail_member(m.task_id, now);
+    fail_member(m.task_id, now, Departure::kTimedOut);
   }
 }
 

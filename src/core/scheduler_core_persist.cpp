@@ -104,6 +104,7 @@ void SchedulerCore::release_stray_record(Millis now) {
 
 void SchedulerCore::on(const FrameworkIdPersisted& e, Millis now, Effects&) {
   framework_id_in_flight_ = false;
+  counters_.persistence_errors["framework_id"] += e.ok ? 0 : 1;
   if (e.ok) {
     persisted_framework_id_ = e.framework_id;
   } else {
@@ -112,6 +113,7 @@ void SchedulerCore::on(const FrameworkIdPersisted& e, Millis now, Effects&) {
 }
 
 void SchedulerCore::on(const TaskPersisted& e, Millis now, Effects& out) {
+  counters_.persistence_errors["task"] += e.ok ? 0 : 1;
   auto it = task_writes_.find(e.task_id);
   if (it == task_writes_.end()) {
     return;
@@ -163,9 +165,10 @@ void SchedulerCore::release_launch(const std::string& task_id, Millis now, Effec
   for (const auto& id : ready) {
     auto h = held_launches_.find(id);
     tracked_[id].joined = h->second.spec.cluster_state == "existing";
+    const bool joins = h->second.spec.cluster_state == "existing";
     out.push_back(LaunchMember{h->second.offer_id, std::move(h->second.spec)});
     held_launches_.erase(h);
-    ++stats_.launched_servers;
+    note_launch_sent(id, joins);
   }
 }
 
@@ -192,6 +195,7 @@ void SchedulerCore::abandon_launch(std::string task_id, bool decline, Millis now
   }
   const bool added_to_etcd = held->second.spec.cluster_state == "existing";
   held_launches_.erase(held);
+  ++counters_.launches["abandoned"];
   auto it = std::find_if(members_.begin(), members_.end(),
                          [&](const Member& m) { return m.task_id == task_id; });
   if (it == members_.end()) {
@@ -318,6 +322,7 @@ void SchedulerCore::on(const FrameworkError& e, Millis, Effects& out) {
 }
 
 void SchedulerCore::on(const StoreCleared& e, Millis, Effects& out) {
+  counters_.persistence_errors["clear"] += e.ok ? 0 : 1;
   if (!framework_gone_) {
     return;
   }

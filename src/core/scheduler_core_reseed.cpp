@@ -762,6 +762,8 @@ void SchedulerCore::seed_healthy(Millis now, Effects& out) {
 }
 
 void SchedulerCore::end_reseed(Millis now, const std::string& outcome) {
+  // The outcome's first word is its class (kReseedOutcomes).
+  ++counters_.reseeds[outcome.substr(0, outcome.find_first_of(":, "))];
   last_reseed_outcome_ = "reseed " + std::to_string(reseed_->id) + " " + outcome;
   reseed_.reset();
   reseed_retry_at_ = now + config_.reseed_timeout;

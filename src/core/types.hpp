@@ -6,8 +6,10 @@
 #include "common/reseed_action.hpp"
 #include "common/task_state.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -246,6 +248,8 @@ struct MemberHealth {
   uint64_t raft_index = 0;
   uint64_t raft_term = 0;
   std::string error;
+  uint64_t member_id = 0;      // etcd's id of this member (0: unknown)
+  uint64_t db_size_bytes = 0;  // its backend's size as etcd reports it
 };
 struct HealthResult {
   bool healthy = false;
@@ -275,6 +279,7 @@ struct StatusSample {
   uint64_t raft_term = 0;
   std::vector<std::string> errors;  // etcd's own "errors" (e.g. "etcdserver: no leader")
   std::string error;                // why it was unreachable
+  uint64_t db_size_bytes = 0;       // the backend's size (dbSize)
 };
 struct MemberObservation {
   std::string name;
@@ -621,6 +626,48 @@ struct Stats {
   uint64_t cluster_livelocks = 0;
   uint64_t cluster_reseeds = 0;
   bool healthy = false;
+};
+
+// Label values of the counters below: small fixed sets, never free text
+// (docs/administration.md, "Metrics").
+// How a launch ended: it reached TASK_RUNNING; its task ended (or its
+// agent was lost) before; no TASK_RUNNING within launch_timeout (killed);
+// decided but never sent (its record was not written, its offer went).
+inline constexpr std::array<const char*, 4> kLaunchResults{"running", "failed", "timed_out",
+                                                           "abandoned"};
+// How a reseed ended (the first word of last_reseed_outcome()).
+inline constexpr std::array<const char*, 5> kReseedOutcomes{"done", "failed", "abandoned",
+                                                            "postponed", "stopped"};
+// Why a health check failed: the class of its reason (health.hpp), "timeout"
+// for a check that got no answer, "other" for a reason of no known class.
+inline constexpr std::array<const char*, 10> kHealthFailureClasses{
+    "no_quorum",    "no_leader",    "leader_disagreement", "nospace_alarm", "corrupt_alarm",
+    "probe_failed", "term_changed", "no_progress",         "timeout",       "other"};
+// Which persistence write failed.
+inline constexpr std::array<const char*, 3> kPersistWrites{"framework_id", "task", "clear"};
+// Upper bounds (ms) of the health-check duration buckets; one more bucket
+// holds the longer ones.
+inline constexpr std::array<int64_t, 11> kHealthCheckBucketsMs{5,   10,   25,   50,   100,  250,
+                                                               500, 1000, 2500, 5000, 10000};
+
+// What the core decided or saw, counted since it was made and never reset
+// (the shell exports them as Prometheus counters: scheduler/metrics.hpp).
+// Keys of the maps are from the lists above.
+struct Counters {
+  uint64_t offers_received = 0;
+  uint64_t offers_declined = 0;
+  std::map<std::string, uint64_t> launches;  // by kLaunchResults
+  // Members launched into the cluster in place of one that failed (not one
+  // retired by a reseed, not growth to the cluster size).
+  uint64_t replacements = 0;
+  std::map<std::string, uint64_t> reseeds;             // ended, by kReseedOutcomes
+  uint64_t health_checks = 0;                          // verdicts, timeouts included
+  std::map<std::string, uint64_t> health_failures;     // by kHealthFailureClasses
+  std::map<std::string, uint64_t> persistence_errors;  // by kPersistWrites
+  // Durations of health checks (start to verdict or abandonment): counts per
+  // bucket of kHealthCheckBucketsMs (not cumulative), the last one beyond.
+  std::array<uint64_t, kHealthCheckBucketsMs.size() + 1> check_buckets{};
+  Millis check_duration_sum{0};
 };
 
 }  // namespace etcdmesos::core

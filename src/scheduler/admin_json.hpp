@@ -30,6 +30,12 @@ struct BackupStatus {
 struct AdminSnapshot {
   std::vector<core::Member> members;
   core::Stats stats;
+  // For GET /metrics (scheduler/metrics.hpp): the core's cumulative counts,
+  // its reconcile gate, and whether it persists and can write now.
+  core::Counters counters;
+  core::ReconcilePhase reconcile_phase = core::ReconcilePhase::kIdle;
+  bool persist_enabled = false;
+  bool persist_writable = false;
   // Artifacts the artifact server sent (GETs of a binary): launches on agents
   // whose fetcher cache already holds them add none.
   uint64_t artifact_downloads = 0;

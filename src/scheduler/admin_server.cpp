@@ -1,5 +1,7 @@
 #include "scheduler/admin_server.hpp"
 
+#include "scheduler/metrics.hpp"
+
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
 
@@ -242,8 +244,8 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
       return route_action(req, path, act, secret);
     }
   }
-  const bool known =
-      target == "/members" || target == "/stats" || target == "/healthz" || target == "/health";
+  const bool known = target == "/members" || target == "/stats" || target == "/healthz" ||
+                     target == "/health" || target == "/metrics";
   if (!known) {
     return text(req, http::status::not_found, "not found");
   }
@@ -261,6 +263,10 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
   }
   if (target == "/health") {
     return io::make_response(req, http::status::ok, health_json(snapshot));
+  }
+  if (target == "/metrics") {
+    return io::make_response(req, http::status::ok, metrics_text(snapshot),
+                             std::string(kMetricsContentType));
   }
   return healthz(req, snapshot);
 }

@@ -5,6 +5,8 @@
 //                  the reason (total loss, livelock, reseed, or the check's)
 //   GET  /health   the last health check with a per-member breakdown, and the
 //                  scheduler's own state (JSON)
+//   GET  /metrics  counters and gauges in the Prometheus text format
+//                  (scheduler/metrics.hpp)
 //   POST /reseed   reseed a livelocked cluster now (202; 409 with the reason
 //                  when the scheduler refuses); ?skip-silent=true also goes
 //                  without members Mesos reports running that do not answer

@@ -269,6 +269,10 @@ AdminSnapshot Scheduler::snapshot() const {
   AdminSnapshot s;
   s.members = core_.members();
   s.stats = core_.stats();
+  s.counters = core_.counters();
+  s.reconcile_phase = core_.reconcile_phase();
+  s.persist_enabled = core_.config().persist;
+  s.persist_writable = core_.can_persist();
   s.artifact_downloads = artifacts_.downloads();
   s.health = core_.last_health();
   s.framework_id = framework_id_;

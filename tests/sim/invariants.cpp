@@ -4,6 +4,7 @@
 #include "world.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 
@@ -1172,6 +1173,94 @@ class NeverLockedWhileDataRuns final : public Invariant {
   bool was_locked_ = false;
 };
 
+// The counters GET /metrics exports (core::Counters) are counters for
+// Prometheus: they never go back within one scheduler process, their labels
+// are from the fixed lists, every ended check is in one duration bucket,
+// and no more launches end, or replace a member, than were sent.
+class CountersConsistent final : public Invariant {
+ public:
+  const char* name() const override { return "counters-consistent"; }
+  void on_scheduler_restart(const World&) override { last_.reset(); }
+  std::optional<std::string> after_step(const World& w) override {
+    const auto& c = w.core().counters();
+    const auto& stats = w.core().stats();
+    if (auto why = labels_known(c)) {
+      return why;
+    }
+    uint64_t buckets = 0;
+    for (auto n : c.check_buckets) {
+      buckets += n;
+    }
+    if (buckets != c.health_checks) {
+      return std::to_string(buckets) + " check durations for " + std::to_string(c.health_checks) +
+             " checks";
+    }
+    const uint64_t ended =
+        at(c.launches, "running") + at(c.launches, "failed") + at(c.launches, "timed_out");
+    if (ended > stats.launched_servers || c.replacements > stats.launched_servers) {
+      return std::to_string(ended) + " launches ended and " + std::to_string(c.replacements) +
+             " replacements of " + std::to_string(stats.launched_servers) + " launched";
+    }
+    if (c.offers_declined > c.offers_received) {
+      return std::to_string(c.offers_declined) + " offers declined of " +
+             std::to_string(c.offers_received) + " received";
+    }
+    if (last_ && went_back(*last_, c)) {
+      return std::string("a counter went back");
+    }
+    last_ = c;
+    return std::nullopt;
+  }
+
+ private:
+  static uint64_t at(const std::map<std::string, uint64_t>& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? 0 : it->second;
+  }
+  template <std::size_t N>
+  static std::optional<std::string> unknown_key(const std::map<std::string, uint64_t>& m,
+                                                const std::array<const char*, N>& values) {
+    for (const auto& [key, n] : m) {
+      if (std::none_of(values.begin(), values.end(), [&](const char* v) { return key == v; })) {
+        return "label value '" + key + "' is not in the fixed list";
+      }
+    }
+    return std::nullopt;
+  }
+  static std::optional<std::string> labels_known(const core::Counters& c) {
+    if (auto why = unknown_key(c.launches, core::kLaunchResults)) {
+      return why;
+    }
+    if (auto why = unknown_key(c.reseeds, core::kReseedOutcomes)) {
+      return why;
+    }
+    if (auto why = unknown_key(c.health_failures, core::kHealthFailureClasses)) {
+      return why;
+    }
+    return unknown_key(c.persistence_errors, core::kPersistWrites);
+  }
+  static bool map_went_back(const std::map<std::string, uint64_t>& before,
+                            const std::map<std::string, uint64_t>& after) {
+    return std::any_of(before.begin(), before.end(),
+                       [&](const auto& entry) { return at(after, entry.first) < entry.second; });
+  }
+  static bool went_back(const core::Counters& b, const core::Counters& a) {
+    for (std::size_t i = 0; i < b.check_buckets.size(); ++i) {
+      if (a.check_buckets[i] < b.check_buckets[i]) {
+        return true;
+      }
+    }
+    return a.offers_received < b.offers_received || a.offers_declined < b.offers_declined ||
+           a.replacements < b.replacements || a.health_checks < b.health_checks ||
+           a.check_duration_sum < b.check_duration_sum || map_went_back(b.launches, a.launches) ||
+           map_went_back(b.reseeds, a.reseeds) ||
+           map_went_back(b.health_failures, a.health_failures) ||
+           map_went_back(b.persistence_errors, a.persistence_errors);
+  }
+
+  std::optional<core::Counters> last_;
+};
+
 std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool persist) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
@@ -1190,6 +1279,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<AcknowledgedWritesKept>(true));
   list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
   list.push_back(std::make_unique<ShrinkRemovesBeforeKilling>());
+  list.push_back(std::make_unique<CountersConsistent>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
     list.push_back(std::make_unique<ResizeSurvivesRestart>());

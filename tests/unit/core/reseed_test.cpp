@@ -255,6 +255,8 @@ TEST(CoreReseed, NoOldMemberIsStoppedBeforeTheSeedIsHealthyAloneThenTheClusterGr
   EXPECT_EQ(h.core.members()[0].name, "etcd-5");
   EXPECT_NE(h.core.last_reseed_outcome().find("etcd-5 seeded a new cluster"), std::string::npos);
   EXPECT_EQ(h.core.stats().failed_servers, 3u);  // the retired member did not fail
+  // The outcome is counted by its class (GET /metrics).
+  EXPECT_EQ(h.core.counters().reseeds, (std::map<std::string, uint64_t>{{"done", 1}}));
 
   // Growing back through the normal path: fresh healthy check, add, launch.
   h.tick_until_check();
@@ -357,6 +359,7 @@ TEST(CoreReseed, AFailedSeedMovesOnOnceItsTaskEnded) {
   EXPECT_FALSE(h.core.reseeding());
   EXPECT_TRUE(h.core.locked());
   EXPECT_NE(h.core.last_reseed_outcome().find("failed"), std::string::npos);
+  EXPECT_EQ(h.core.counters().reseeds.at("failed"), 1u);
 }
 
 // A seed lost with its agent (TASK_LOST) may still serve as a one-member
@@ -431,6 +434,7 @@ TEST(CoreReseed, NoAnswerToTheStatusQueryPostponesTheReseedAndAsksAgainSoon) {
   EXPECT_GE(h.now, retry);
   EXPECT_EQ(count<QueryMemberStatus>(fx), 1u);
   EXPECT_EQ(h.core.stats().cluster_reseeds, 2u);
+  EXPECT_EQ(h.core.counters().reseeds, (std::map<std::string, uint64_t>{{"postponed", 1}}));
 }
 
 TEST(CoreReseed, WithoutAutoReseedOnlyTheOperatorStartsIt) {
