@@ -24,6 +24,8 @@ MemberHealth summarise(const MemberObservation& m) {
     h.raft_index = m.after.raft_index;
     h.raft_term = m.after.raft_term;
     h.error = join(m.after.errors);
+    h.member_id = m.after.member_id;
+    h.db_size = m.after.db_size;
   } else {
     h.error = m.after.error.empty() ? "no answer" : m.after.error;
   }

@@ -246,6 +246,10 @@ struct MemberHealth {
   uint64_t raft_index = 0;
   uint64_t raft_term = 0;
   std::string error;
+  // etcd's own ID of the member (0 when unreachable) and its backend's size
+  // in bytes, as its last status said: what the page shows.
+  uint64_t member_id = 0;
+  uint64_t db_size = 0;
 };
 struct HealthResult {
   bool healthy = false;
@@ -275,6 +279,7 @@ struct StatusSample {
   uint64_t raft_term = 0;
   std::vector<std::string> errors;  // etcd's own "errors" (e.g. "etcdserver: no leader")
   std::string error;                // why it was unreachable
+  uint64_t db_size = 0;             // the backend's size in bytes
 };
 struct MemberObservation {
   std::string name;

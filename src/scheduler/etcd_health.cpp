@@ -52,6 +52,7 @@ asio::awaitable<core::StatusSample> sample_one(asio::any_io_executor ex, std::op
   s.raft_index = status->raft_index;
   s.raft_term = status->raft_term;
   s.errors = status->errors;
+  s.db_size = status->db_size;
   co_return s;
 }
 
