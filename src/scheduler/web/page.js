@@ -189,6 +189,12 @@ function showStandby(leader) {
     b.appendChild(document.createTextNode("The leader is not known yet."));
   }
   b.hidden = false;
+  // What this scheduler showed while it led is stale now.
+  for (const id of ["scheduler", "timeline", "events"]) $(id).replaceChildren();
+  $("members").tBodies[0].replaceChildren();
+  $("member-count").textContent = "";
+  $("check-summary").textContent = "";
+  $("last-failure").textContent = "";
   const v = $("verdict");
   v.className = "pill unknown";
   v.textContent = "standby";
