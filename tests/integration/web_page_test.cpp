@@ -30,11 +30,13 @@ constexpr const char* kChromium = "/usr/bin/chromium";
 constexpr auto kBringUp = 90s;
 constexpr auto kRepair = 90s;
 
-// <build>/test-output/<suite>.<test>/, emptied first.
+// <build>/test-output/<suite>.<test>/ (".real-mesos" added on a real Mesos:
+// ctest runs both at once), emptied first.
 fs::path test_output_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const fs::path dir = fs::path(ETCDMESOS_BIN_DIR).parent_path() / "test-output" /
-                       (std::string(info->test_suite_name()) + "." + info->name());
+                       (std::string(info->test_suite_name()) + "." + info->name() +
+                        (StackOptions::use_real_mesos() ? ".real-mesos" : ""));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
