@@ -440,9 +440,10 @@ void Scheduler::note_admin(const AdminRequest& request, const AdminActionResult&
                                                           "cluster-size"};
   const auto index = static_cast<std::size_t>(request.action);
   const std::string_view name = index < kNames.size() ? kNames[index] : "action";
+  // The message says whether it was accepted ("reseed started: ...",
+  // "backup refused: ...").
   remember(result.accepted ? spdlog::level::warn : spdlog::level::info,
-           "operator POST /" + std::string(name) +
-               (result.accepted ? " accepted: " : " refused: ") + result.message);
+           "operator POST /" + std::string(name) + ": " + result.message);
 }
 
 core::Millis Scheduler::now() const {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
@@ -187,6 +188,76 @@ TEST(WebPage, ShowsTheMembersAndFollowsAReplacement) {
   EXPECT_NE(dom.find(victim + " (task "), std::string::npos) << dom;
   EXPECT_TRUE(browser.screenshot(url, out / "replaced-desktop.png", 1280, 900));
   EXPECT_TRUE(browser.screenshot(url, out / "replaced-phone.png", 390, 844));
+}
+
+// JavaScript that waits (up to 15 s) until the page shows the answer to its
+// POST to `path`, and gives its text.
+std::string answer_to(const std::string& path) {
+  return "new Promise((done) => { const start = Date.now(); const look = () => {"
+         " const a = document.getElementById('answer');"
+         " if ((!a.hidden && a.textContent.startsWith('POST " +
+         path +
+         ":')) || Date.now() - start > 15000) { done(a.textContent); }"
+         " else { setTimeout(look, 100); } }; look(); })";
+}
+
+// The buttons, clicked in the browser: the secret typed in goes with the
+// request (without it: 401), the server's answer is shown, and nothing is
+// left in the browser's storage. The page's own fetch passes the admin
+// server's Origin check. POST /reseed on a healthy cluster and POST /backup
+// without -backup-dir are refused (409) whatever else the scheduler can do.
+TEST(WebPage, TheButtonsSendTheSecretTypedInAndShowTheAnswer) {
+  if (access(kChromium, X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << kChromium << " or /usr/bin/python3 is not installed (scripts/install-deps): "
+                 << "the web page's buttons are not tested in a browser";
+  }
+  TempDir secrets("web-page-secret");
+  const auto secret_file = secrets.path() / "admin-secret";
+  {
+    std::ofstream out(secret_file);
+    out << "page-test-secret";
+  }
+  StackOptions options;
+  options.scheduler_args = {"-admin-secret-file=" + secret_file.string()};
+  LocalStack stack(options);
+  ASSERT_TRUE(comes_up(stack, 3));
+  const std::string url = "http://127.0.0.1:" + std::to_string(stack.admin_port()) + "/";
+  const fs::path profile = stack.work_dir() / "devtools-profile";
+  ChildProcess chromium(
+      {kChromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+       "--no-first-run", "--user-data-dir=" + profile.string(), "--remote-debugging-port=0",
+       "about:blank"},
+      stack.work_dir() / "chromium-devtools");
+  boost::json::array steps{
+      "document.getElementById('backup').click(); 'clicked'",
+      answer_to("/backup"),
+      "window.confirm = () => true;"
+      " document.getElementById('secret').value = 'page-test-secret';"
+      " document.getElementById('reseed').click(); 'clicked'",
+      answer_to("/reseed"),
+      "localStorage.length + '|' + sessionStorage.length + '|' + document.cookie",
+  };
+  ChildProcess driver(
+      {"/usr/bin/python3", std::string(ETCDMESOS_SOURCE_DIR) + "/tests/support/devtools.py",
+       profile.string(), url, boost::json::serialize(steps)},
+      stack.work_dir() / "devtools-driver");
+  const auto status = driver.wait(120s);
+  ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << driver.stderr_text() << "\n"
+      << chromium.stderr_text().substr(0, 4000);
+  const auto values = boost::json::parse(driver.stdout_text()).as_array();
+  ASSERT_EQ(values.size(), steps.size()) << driver.stdout_text();
+  const std::string without_secret(values[1].as_string());
+  EXPECT_TRUE(without_secret.starts_with("POST /backup: 401")) << without_secret;
+  const std::string with_secret(values[3].as_string());
+  EXPECT_TRUE(with_secret.starts_with("POST /reseed: 409")) << with_secret;
+  EXPECT_NE(with_secret.find("reseed refused"), std::string::npos) << with_secret;
+  EXPECT_EQ(values[4].as_string(), "0|0|");
+  // The scheduler took the request with the secret (and says so among the
+  // events); the one without it never reached it.
+  const auto events = boost::json::serialize(stack.health().at("events"));
+  EXPECT_NE(events.find("operator POST /reseed: reseed refused"), std::string::npos) << events;
+  EXPECT_EQ(events.find("operator POST /backup"), std::string::npos) << events;
 }
 
 }  // namespace
