@@ -6,7 +6,9 @@ namespace etcdmesos::scheduler {
 
 namespace json = boost::json;
 
-std::string members_json(const AdminSnapshot& snapshot) {
+namespace {
+
+json::array member_list(const AdminSnapshot& snapshot) {
   json::array out;
   for (const auto& m : snapshot.members) {
     out.push_back(json::object{
@@ -21,7 +23,13 @@ std::string members_json(const AdminSnapshot& snapshot) {
         {"state", core::to_string(m.state)},
     });
   }
-  return json::serialize(out);
+  return out;
+}
+
+}  // namespace
+
+std::string members_json(const AdminSnapshot& snapshot) {
+  return json::serialize(member_list(snapshot));
 }
 
 std::string stats_json(const AdminSnapshot& snapshot) {
@@ -85,16 +93,38 @@ json::object scheduler_state(const AdminSnapshot& s) {
   if (!s.last_reseed.empty()) {
     out["last_reseed"] = s.last_reseed;
   }
+  out["cluster_size"] = s.cluster_size;
   return out;
+}
+
+// What the web page shows besides the last check: the members the scheduler
+// runs, the timeline of checks and the recent events.
+void add_page_fields(const AdminSnapshot& s, json::object& out) {
+  out["tasks"] = member_list(s);
+  json::array checks;
+  for (const auto& c : s.checks) {
+    checks.push_back(json::object{{"time", c.unix_time},
+                                  {"healthy", c.healthy},
+                                  {"reason", c.reason},
+                                  {"duration_seconds", c.duration_seconds}});
+  }
+  out["checks"] = std::move(checks);
+  json::array events;
+  for (const auto& e : s.events) {
+    events.push_back(json::object{{"time", e.unix_time}, {"level", e.level}, {"text", e.text}});
+  }
+  out["events"] = std::move(events);
 }
 
 }  // namespace
 
 std::string health_json(const AdminSnapshot& snapshot) {
   if (!snapshot.health) {
-    return json::serialize(json::object{{"healthy", false},
-                                        {"reason", "no health check has completed yet"},
-                                        {"scheduler", scheduler_state(snapshot)}});
+    json::object out{{"healthy", false},
+                     {"reason", "no health check has completed yet"},
+                     {"scheduler", scheduler_state(snapshot)}};
+    add_page_fields(snapshot, out);
+    return json::serialize(out);
   }
   const auto& h = *snapshot.health;
   json::array members;
@@ -104,6 +134,8 @@ std::string health_json(const AdminSnapshot& snapshot) {
       entry["leader"] = std::to_string(m.leader);
       entry["raft_index"] = m.raft_index;
       entry["raft_term"] = m.raft_term;
+      entry["db_size"] = m.db_size_bytes;
+      entry["is_leader"] = m.member_id != 0 && m.member_id == m.leader;
     }
     if (!m.error.empty()) {
       entry["error"] = m.error;
@@ -121,6 +153,7 @@ std::string health_json(const AdminSnapshot& snapshot) {
   }
   out["alarms"] = std::move(alarms);
   out["scheduler"] = scheduler_state(snapshot);
+  add_page_fields(snapshot, out);
   return json::serialize(out);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/scheduler_core.hpp"
+#include "scheduler/recent.hpp"
 
 #include <optional>
 #include <string>
@@ -68,6 +69,10 @@ struct AdminSnapshot {
   // A size an operator asked for that is being written to ZooKeeper.
   std::optional<std::size_t> resize_pending;
   BackupStatus backup;
+  // The last health checks and notable events, oldest first
+  // (scheduler/recent.hpp): the web page's timeline and event list.
+  std::vector<CheckRecord> checks;
+  std::vector<EventRecord> events;
 };
 
 // [{"name","host","peer_port","client_port","peer_url","client_url","agent_id","task_id",
@@ -78,7 +83,11 @@ std::string members_json(const AdminSnapshot& snapshot);
 std::string stats_json(const AdminSnapshot& snapshot);
 // The last health check with its per-member breakdown (or {"healthy":false,
 // "reason":"no health check has completed yet"}), plus "scheduler": the
-// plan, lock, livelock and reseed state.
+// plan, lock, livelock and reseed state; "tasks": the members the scheduler
+// runs, as in members_json; "checks": the last health checks
+// [{"time","healthy","reason","duration_seconds"}]; "events": the last
+// notable events [{"time","level","text"}] (times in Unix seconds, oldest
+// first).
 std::string health_json(const AdminSnapshot& snapshot);
 // {"role":"standby","leader":"host:port"}: what a standby answers to every
 // admin request.

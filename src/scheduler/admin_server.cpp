@@ -1,6 +1,7 @@
 #include "scheduler/admin_server.hpp"
 
 #include "scheduler/metrics.hpp"
+#include "scheduler/web_page.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
@@ -235,6 +236,11 @@ io::Response AdminServer::route(const io::Request& req, const AdminSnapshot& sna
                                 const AdminActionHandler& act, const std::string& secret) {
   std::string_view target = req.target();
   target = target.substr(0, target.find('?'));
+  // The page is served by a standby too: it polls /health, gets the
+  // standby's answer and shows who leads.
+  if (auto page = web_page_response(req)) {
+    return std::move(*page);
+  }
   if (snapshot.role == "standby") {
     // A standby knows nothing current: it says so and names who does.
     return io::make_response(req, http::status::service_unavailable, standby_json(snapshot));

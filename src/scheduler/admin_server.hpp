@@ -1,4 +1,6 @@
 // The scheduler's admin HTTP interface:
+//   GET  /         the web page (scheduler/web_page.hpp; also served by a
+//                  standby)
 //   GET  /members  running and starting members (JSON list)
 //   GET  /stats    counters (JSON)
 //   GET  /healthz  200 "ok" when the last health check passed, else 503 with

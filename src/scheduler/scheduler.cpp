@@ -11,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <unistd.h>
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,7 +79,11 @@ Scheduler::Scheduler(asio::io_context& io, Options options, TimeSource& time, Ra
       artifacts_(io.get_executor()),
       admin_(
           io.get_executor(), [this] { return snapshot(); },
-          [this](const AdminRequest& request) { return on_admin_action(request); },
+          [this](const AdminRequest& request) {
+            auto result = on_admin_action(request);
+            note_admin(request, result);
+            return result;
+          },
           admin_secret(options_)),
       started_(time_.now()) {}
 
@@ -299,6 +305,8 @@ AdminSnapshot Scheduler::snapshot() const {
   s.persistence = core_.persist_status();
   s.cluster_size = core_.cluster_size();
   s.resize_pending = core_.resize_pending();
+  s.checks = checks_.items();
+  s.events = events_.items();
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");
@@ -374,23 +382,88 @@ void Scheduler::log_state_changes() {
   }
   if (state != logged_state_) {
     if (core_.total_loss()) {
-      log()->critical(
-          "state: '{}' -> '{}'. To recover: copy the newest etcd-data directory from a member's "
-          "sandbox (or take an etcd snapshot backup), POST /unlock to bootstrap a new empty "
-          "cluster, then load the data into it as docs/incident-response.md describes",
-          logged_state_, state);
+      note(spdlog::level::critical,
+           "state: '" + logged_state_ + "' -> '" + state +
+               "'. To recover: copy the newest etcd-data directory from a member's sandbox (or "
+               "take an etcd snapshot backup), POST /unlock to bootstrap a new empty cluster, "
+               "then load the data into it as docs/incident-response.md describes");
     } else {
-      log()->warn("state: '{}' -> '{}'", logged_state_, state);
+      note(spdlog::level::warn, "state: '" + logged_state_ + "' -> '" + state + "'");
     }
     if (!core_.last_reseed_outcome().empty()) {
-      log()->info("last reseed: {}", core_.last_reseed_outcome());
+      note(spdlog::level::info, "last reseed: " + core_.last_reseed_outcome());
     }
     logged_state_ = state;
   }
   if (core_.plan_reason() != logged_plan_) {
-    log()->info("plan: {}", core_.plan_reason());
+    note(spdlog::level::info, "plan: " + core_.plan_reason());
     logged_plan_ = core_.plan_reason();
   }
+}
+
+void Scheduler::note(spdlog::level::level_enum level, std::string text) {
+  log()->log(level, "{}", text);
+  remember(level, std::move(text));
+}
+
+void Scheduler::remember(spdlog::level::level_enum level, std::string text) {
+  const auto name = spdlog::level::to_string_view(level);
+  events_.push(EventRecord{time_.epoch_seconds(), std::string(name.data(), name.size()),
+                           clip_text(std::move(text))});
+}
+
+// Changes to what runs and to etcd's membership; offers, acknowledgements,
+// health checks and persistence are too many to show.
+void Scheduler::note_effect(const core::Effect& effect) {
+  if (const auto* launch = std::get_if<core::LaunchMember>(&effect)) {
+    const auto& m = launch->spec.member;
+    remember(spdlog::level::info, "launch " + m.name + " on " + m.host + " (agent " + m.agent_id +
+                                      ", task " + m.task_id + ", cluster state " +
+                                      launch->spec.cluster_state + ")");
+  } else if (std::holds_alternative<core::AddEtcdMember>(effect)) {
+    remember(spdlog::level::info, core::describe(effect));
+  } else if (std::holds_alternative<core::KillTask>(effect) ||
+             std::holds_alternative<core::RemoveEtcdMember>(effect) ||
+             std::holds_alternative<core::ReseedOrder>(effect) ||
+             std::holds_alternative<core::RecoverSpace>(effect) ||
+             std::holds_alternative<core::ExitScheduler>(effect)) {
+    remember(spdlog::level::warn, core::describe(effect));
+  }
+}
+
+// A member's task that changed state, or a task the scheduler does not run
+// that ended; the repeats of reconciliation are left out.
+void Scheduler::note_status(const core::StatusUpdate& update) {
+  const auto& members = core_.members();
+  const auto known = std::find_if(members.begin(), members.end(), [&](const core::Member& m) {
+    return m.task_id == update.task_id;
+  });
+  const bool running = update.state == TaskState::kRunning ||
+                       update.state == TaskState::kStarting || update.state == TaskState::kStaging;
+  if (known != members.end() ? known->state == update.state : running) {
+    return;
+  }
+  std::string text = (known != members.end() ? known->name + " (task " : "task ") + update.task_id +
+                     (known != members.end() ? ")" : "") + " is " +
+                     std::string(to_string(update.state));
+  if (!update.reason.empty()) {
+    text += " (" + update.reason + ")";
+  }
+  if (!update.message.empty()) {
+    text += ": " + update.message;
+  }
+  remember(running ? spdlog::level::info : spdlog::level::warn, std::move(text));
+}
+
+void Scheduler::note_admin(const AdminRequest& request, const AdminActionResult& result) {
+  static constexpr std::array<std::string_view, 5> kNames{"reseed", "unlock", "backup", "restore",
+                                                          "cluster-size"};
+  const auto index = static_cast<std::size_t>(request.action);
+  const std::string_view name = index < kNames.size() ? kNames[index] : "action";
+  // The message says whether it was accepted ("reseed started: ...",
+  // "backup refused: ...").
+  remember(result.accepted ? spdlog::level::warn : spdlog::level::info,
+           "operator POST /" + std::string(name) + ": " + result.message);
 }
 
 core::Millis Scheduler::now() const {
@@ -400,7 +473,7 @@ core::Millis Scheduler::now() const {
 void Scheduler::on_mesos_event(const mesos::Event& event) {
   if (const auto* sub = std::get_if<mesos::EventSubscribed>(&event)) {
     framework_id_ = sub->framework_id;
-    log()->info("subscribed as framework '{}'", framework_id_);
+    note(spdlog::level::info, "subscribed as framework '" + framework_id_ + "'");
     feed(core::Subscribed{framework_id_});
   } else if (const auto* offers = std::get_if<mesos::EventOffers>(&event)) {
     core::OffersReceived received;
@@ -427,6 +500,7 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
     if (!labels.empty()) {
       log()->info("{}", core::describe(core::Event{update}));
     }
+    note_status(update);
     feed(update);
   } else if (const auto* message = std::get_if<mesos::EventMessage>(&event)) {
     on_executor_message(*message);
@@ -440,7 +514,7 @@ void Scheduler::on_mesos_event(const mesos::Event& event) {
 }
 
 void Scheduler::on_mesos_disconnected(const std::string& reason) {
-  log()->warn("lost the subscription: {}", reason);
+  note(spdlog::level::warn, "lost the subscription: " + reason);
   feed(core::Disconnected{});
 }
 
@@ -459,6 +533,7 @@ void Scheduler::perform(const std::vector<core::Effect>& effects) {
       continue;  // batched below
     }
     log()->info("effect: {}", core::describe(effect));
+    note_effect(effect);
     perform_one(effect);
   }
   for (auto& decline : batch_declines(effects)) {
@@ -737,8 +812,15 @@ asio::awaitable<void> Scheduler::run_health_check(core::CheckHealth check) {
   HealthCheckOptions health_options;
   health_options.time = &time_;
   health_options.tls = etcd_tls_;
+  const double started_unix = time_.epoch_seconds();
+  const auto started = time_.now();
   auto observed =
       co_await scheduler::observe_health(io_.get_executor(), check.members, health_options);
+  // The timeline shows each check's own verdict (the core's judgement of
+  // the same observations), also of a check the core no longer waits for.
+  const auto verdict = core::judge_health(observed);
+  checks_.push(CheckRecord{started_unix, verdict.healthy, clip_text(verdict.reason),
+                           std::chrono::duration<double>(time_.now() - started).count()});
   feed(core::HealthObserved{check.check_id, std::move(observed)});
 }
 

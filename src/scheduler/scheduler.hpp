@@ -24,6 +24,9 @@
 #include "scheduler/artifact_server.hpp"
 #include "scheduler/convert.hpp"
 #include "scheduler/options.hpp"
+#include "scheduler/recent.hpp"
+
+#include <spdlog/common.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -99,6 +102,14 @@ class Scheduler {
   boost::asio::awaitable<core::MemberHealth> status_of(core::Member member);
   AdminActionResult on_admin_action(const AdminRequest& request);
   void log_state_changes();
+  // Logs `text` at `level` and keeps it among the recent events the web
+  // page shows (recent.hpp); remember() only keeps it.
+  void note(spdlog::level::level_enum level, std::string text);
+  void remember(spdlog::level::level_enum level, std::string text);
+  // The effects, status updates and operator requests worth an event.
+  void note_effect(const core::Effect& effect);
+  void note_status(const core::StatusUpdate& update);
+  void note_admin(const AdminRequest& request, const AdminActionResult& result);
   boost::asio::awaitable<void> run_health_check(core::CheckHealth check);
   boost::asio::awaitable<void> run_member_add(core::AddEtcdMember add);
   boost::asio::awaitable<void> run_member_remove(core::RemoveEtcdMember remove);
@@ -137,6 +148,9 @@ class Scheduler {
   // What log_state_changes() last logged.
   std::string logged_state_;
   std::string logged_plan_;
+  // The web page's timeline of health checks and its recent events.
+  RecentLog<CheckRecord> checks_{kRecentChecks};
+  RecentLog<EventRecord> events_{kRecentEvents};
   TimeSource::TimePoint started_;
   bool stopped_ = false;
 };

@@ -123,13 +123,14 @@ void Scheduler::on_elected() {
     return;
   }
   if (elected_) {
-    log()->warn("leading again (ZooKeeper session {})", io::to_string(zk_->state()));
+    note(spdlog::level::warn,
+         "leading again (ZooKeeper session " + std::string(io::to_string(zk_->state())) + ")");
     feed_leadership();
     return;
   }
   elected_ = true;
-  log()->warn("elected leader of framework '{}': loading the persisted state",
-              options_.framework_name);
+  note(spdlog::level::warn, "elected leader of framework '" + options_.framework_name +
+                                "': loading the persisted state");
   load_state();
 }
 
@@ -137,7 +138,8 @@ void Scheduler::on_deposed() {
   if (stopped_ || !elected_) {
     return;
   }
-  log()->warn("no longer leading in ZooKeeper (session {})", io::to_string(zk_->state()));
+  note(spdlog::level::warn,
+       "no longer leading in ZooKeeper (session " + std::string(io::to_string(zk_->state())) + ")");
   feed_leadership();
 }
 

@@ -54,6 +54,26 @@ TEST(HealthVerdictTest, AllMembersAgreeAndProgress) {
   EXPECT_EQ(result.membership.size(), 3u);
 }
 
+// What the web page shows per member: its own ID (so whether it is the
+// leader) and its database size, from the status read after the probe.
+TEST(HealthVerdictTest, EachMemberKeepsItsIdAndDatabaseSize) {
+  auto obs = healthy_three();
+  obs.members[0].after.member_id = kLeader;
+  obs.members[0].after.db_size_bytes = 24576;
+  obs.members[1].after.member_id = 2222;
+  obs.members[1].before.db_size_bytes = 1;
+  obs.members[1].after.db_size_bytes = 20480;
+  obs.members[2] = member("m2", silent(), silent());
+  auto result = judge_health(obs);
+  ASSERT_EQ(result.members.size(), 3u);
+  EXPECT_EQ(result.members[0].member_id, kLeader);
+  EXPECT_EQ(result.members[0].db_size_bytes, 24576u);
+  EXPECT_EQ(result.members[1].member_id, 2222u);
+  EXPECT_EQ(result.members[1].db_size_bytes, 20480u);
+  EXPECT_EQ(result.members[2].member_id, 0u);
+  EXPECT_EQ(result.members[2].db_size_bytes, 0u);
+}
+
 TEST(HealthVerdictTest, OneSilentMemberOfThreeIsStillHealthy) {
   auto obs = healthy_three();
   obs.members[2] = member("m2", silent(), silent());

@@ -69,10 +69,16 @@ TEST(EtcdHealthTest, HealthyThreeMemberCluster) {
       run_coro(ioc, check_health(ioc.get_executor(), members_of(cluster), quick()), seconds(20));
   EXPECT_TRUE(result.healthy) << result.reason;
   ASSERT_EQ(result.members.size(), 3u);
+  std::size_t leaders = 0;
   for (const auto& m : result.members) {
     EXPECT_TRUE(m.reachable) << m.name << ": " << m.error;
     EXPECT_NE(m.leader, 0u);
+    // What the web page shows: a real backend's size, and one leader.
+    EXPECT_GT(m.db_size_bytes, 0u) << m.name;
+    EXPECT_NE(m.member_id, 0u) << m.name;
+    leaders += m.member_id == m.leader ? 1 : 0;
   }
+  EXPECT_EQ(leaders, 1u);
   EXPECT_EQ(result.membership.size(), 3u);
 
   // The probe went to the documented key.
