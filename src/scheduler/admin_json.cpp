@@ -81,6 +81,12 @@ json::object scheduler_state(const AdminSnapshot& s) {
   if (!s.last_reseed.empty()) {
     out["last_reseed"] = s.last_reseed;
   }
+  if (!s.restore.empty()) {
+    out["restore"] = s.restore;
+  }
+  if (!s.last_restore.empty()) {
+    out["last_restore"] = s.last_restore;
+  }
   return out;
 }
 
