@@ -12,6 +12,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 
+#include <fstream>
+
 namespace etcdmesos::devcluster::testing {
 namespace {
 
