@@ -96,6 +96,12 @@ MemberTaskData read_member_task_data(codec::JsonReader& r, const object& o) {
     r.fail("quota_backend_bytes", "above " + std::to_string(kMaxQuotaBackendBytes));
   }
   data.tls = codec::opt_bool(r, o, "tls").value_or(false);
+  data.restore_file = codec::opt_string(r, o, "restore_file").value_or("");
+  if (r.ok() && !data.restore_file.empty() &&
+      (!valid_name(data.restore_file) || data.restore_file == "." || data.restore_file == "..")) {
+    r.fail("restore_file", "'" + data.restore_file.substr(0, kMaxNameLength) +
+                               "' is not a file name [A-Za-z0-9._-]{1,64}");
+  }
   return data;
 }
 
@@ -139,6 +145,9 @@ std::string encode(const MemberTaskData& data) {
   }
   if (data.tls) {
     o["tls"] = true;
+  }
+  if (!data.restore_file.empty()) {
+    o["restore_file"] = data.restore_file;
   }
   return codec::serialize(o);
 }

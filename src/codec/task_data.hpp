@@ -32,6 +32,11 @@ struct MemberTaskData {
   // Serve clients and peers over TLS, with a certificate the executor asks
   // the scheduler for (codec/tls_message.hpp); absent: false.
   bool tls = false;
+  // Restore (issue 14): the name of the snapshot file the agent fetched into
+  // the sandbox (CommandInfo.URI.output_file), restored into the data
+  // directory before etcd's first start; empty (absent): no restore. A plain
+  // file name, [A-Za-z0-9._-]{1,64}.
+  std::string restore_file{};
   bool operator==(const MemberTaskData&) const = default;
 };
 

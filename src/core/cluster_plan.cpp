@@ -188,8 +188,9 @@ Plan plan_next(const ClusterPicture& p) {
   if (p.ever_ran && p.survivors == 0) {
     return Plan{NextStep::kLock, 0,
                 "total loss: every member that held the cluster's data is lost; nothing is "
-                "launched until an operator restores the data (from a member's sandbox or a "
-                "backup) and unlocks with POST /unlock (see docs/incident-response.md)"};
+                "launched until an operator restores the data: POST /restore?uri=URI with a "
+                "snapshot, or from a member's sandbox and POST /unlock (see "
+                "docs/incident-response.md)"};
   }
   if (p.change_in_flight) {
     return wait("a membership change is in flight (" + count_of(p) + ")");

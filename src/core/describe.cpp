@@ -132,6 +132,9 @@ std::string event_line(const OperatorReseed& e) {
 std::string event_line(const OperatorUnlock&) {
   return "operator unlocks";
 }
+std::string event_line(const OperatorRestore& e) {
+  return "operator restores from " + e.uri;
+}
 
 std::string event_line(const OperatorResize& e) {
   return "operator sets the cluster size to " + std::to_string(e.size);
@@ -194,7 +197,8 @@ std::string effect_line(const LaunchMember& e) {
   return "launch " + m.name + " on agent " + m.agent_id + " (" + m.host + ") offer " + e.offer_id +
          " peer=" + std::to_string(m.peer_port) + " client=" + std::to_string(m.client_port) +
          " state=" + e.spec.cluster_state + " task=" + m.task_id +
-         " initial_cluster=" + e.spec.initial_cluster;
+         " initial_cluster=" + e.spec.initial_cluster +
+         (e.spec.restore_uri.empty() ? "" : " restore=" + e.spec.restore_uri);
 }
 std::string effect_line(const DeclineOffer& e) {
   return "decline offer " + e.offer_id + " refuse=" + number(e.refuse_seconds) + "s";

@@ -118,6 +118,30 @@ void ExecutorCore::on(const TaskLaunched& e, Millis now, Effects& out) {
   member_name_ = e.member->name;
   client_ = e.member->client;
   tls_ = e.member->tls;
+  if (e.member->restore) {
+    send(TaskState::kStarting,
+         "starting etcd member '" + member_name_ + "': restoring its snapshot", out);
+    restoring_ = true;
+    out.push_back(RestoreSnapshot{});
+    return;
+  }
+  start_member(now, out);
+}
+
+void ExecutorCore::on(const SnapshotRestored& e, Millis now, Effects& out) {
+  if (!restoring_ || ended()) {
+    return;  // killed meanwhile: the task has ended already
+  }
+  restoring_ = false;
+  if (!e.ok) {
+    finish(TaskState::kFailed, "restoring the snapshot failed: " + e.message, now, out);
+    return;
+  }
+  log(Level::kInfo, "snapshot restored for member '" + member_name_ + "': " + e.message, out);
+  start_member(now, out);
+}
+
+void ExecutorCore::start_member(Millis now, Effects& out) {
   if (tls_) {
     send(TaskState::kStarting,
          "starting etcd member '" + member_name_ + "': asking the scheduler for its certificate",
@@ -567,6 +591,12 @@ void ExecutorCore::on(const KillRequested& e, Millis now, Effects& out) {
 
 void ExecutorCore::kill_task(Millis grace, Millis now, Effects& out) {
   kill_requested_ = true;
+  if (restoring_) {
+    // etcd never started; the restore's answer is ignored when it comes.
+    restoring_ = false;
+    finish(TaskState::kKilled, "killed before etcd started (restoring its snapshot)", now, out);
+    return;
+  }
   if (tls_ && !have_certificate_ && !etcd_running_) {
     // Still waiting for the certificate: etcd never started.
     certificate_request_ = 0;

@@ -31,6 +31,9 @@
 //   index of a fenced member's data, the lease, the copy aside and the one
 //   --force-new-cluster start, each answered with a TASK_RUNNING update
 //   (ReseedAnswer) that says whether etcd's data is untouched.
+// - A restoring task (issue 14): the snapshot is restored (RestoreSnapshot)
+//   before anything else; a restore that fails ends the task with
+//   TASK_FAILED and the reason, and etcd never starts.
 //
 // No clocks, I/O or randomness: time is the `now` passed with each event
 // and to tick(); next_deadline() says when tick() is due next. Same inputs,
@@ -93,6 +96,9 @@ struct TaskLaunched {
     std::string name;
     std::string client;  // host:port etcd serves clients on
     bool tls = false;    // serves TLS: a certificate is needed first
+    // Restores the snapshot the agent fetched into the data directory
+    // before etcd's first start (issue 14).
+    bool restore = false;
   };
   std::optional<Member> member;
   std::string error;
@@ -162,6 +168,12 @@ struct CertificateAnswered {
   Millis lifetime{0};
   Millis remaining{0};
 };
+// The answer to RestoreSnapshot: the data directory holds the restored
+// snapshot, or why not (etcdctl's own words, or a missing or empty file).
+struct SnapshotRestored {
+  bool ok = false;
+  std::string message;
+};
 // The agent acknowledged the terminal update (the shell matches its UUID).
 struct TerminalAcknowledged {};
 // The terminal update could not be handed to the agent at all.
@@ -170,7 +182,8 @@ struct TerminalUnsent {};
 using ExecutorEvent =
     std::variant<TaskLaunched, EtcdSpawnFailed, EtcdServing, EtcdExited, ReseedOrdered,
                  EtcdStatusAnswered, DataCopied, CommitIndexRead, KillRequested, ShutdownRequested,
-                 AgentGone, TerminalAcknowledged, TerminalUnsent, CertificateAnswered>;
+                 AgentGone, TerminalAcknowledged, TerminalUnsent, CertificateAnswered,
+                 SnapshotRestored>;
 
 // ---- effects (for the shell to perform, in order) ----
 
@@ -219,14 +232,20 @@ struct ExitExecutor {
 struct RequestCertificate {
   uint64_t request_id = 0;
 };
+// Restore the task's snapshot file into the (not yet existing) data
+// directory as a new one-member cluster with the task's name, peer URL and
+// token (etcdctl snapshot restore, which checks the snapshot's SHA-256);
+// answered by SnapshotRestored. Never after etcd has started once.
+struct RestoreSnapshot {};
 struct LogLine {
   enum class Level { kInfo, kWarn, kError };
   Level level = Level::kInfo;
   std::string text;
 };
 
-using ExecutorEffect = std::variant<SpawnEtcd, SignalEtcd, AskEtcdStatus, CopyData, ReadCommitIndex,
-                                    SendUpdate, ExitExecutor, LogLine, RequestCertificate>;
+using ExecutorEffect =
+    std::variant<SpawnEtcd, SignalEtcd, AskEtcdStatus, CopyData, ReadCommitIndex, SendUpdate,
+                 ExitExecutor, LogLine, RequestCertificate, RestoreSnapshot>;
 
 class ExecutorCore {
  public:
@@ -281,6 +300,10 @@ class ExecutorCore {
   void on(const TerminalAcknowledged& e, Millis now, Effects& out);
   void on(const TerminalUnsent& e, Millis now, Effects& out);
   void on(const CertificateAnswered& e, Millis now, Effects& out);
+  void on(const SnapshotRestored& e, Millis now, Effects& out);
+  // The first start once the data is in place: the certificate first (TLS),
+  // then etcd.
+  void start_member(Millis now, Effects& out);
   void request_certificate(Millis now, bool renewal, Effects& out);
   void certificate_tick(Millis now, Effects& out);
 
@@ -358,6 +381,8 @@ class ExecutorCore {
   std::optional<Millis> certificate_retry_at_;
   bool have_certificate_ = false;
   std::optional<Millis> renew_at_;
+  // The snapshot restore asked for and not answered yet.
+  bool restoring_ = false;
 };
 
 }  // namespace etcdmesos::core

@@ -32,7 +32,11 @@ SchedulerCore::SchedulerCore(Config config, uint64_t seed)
       rng_(seed),
       acks_(config_.ack_retry_after, kAckLedgerCapacity),
       checks_(config_.health_check_interval, config_.health_check_timeout),
-      reconcile_(reconcile_config(config_)) {}
+      reconcile_(reconcile_config(config_)) {
+  if (!config_.restore_from.empty()) {
+    restore_ = Restore{config_.restore_from, "-restore-from"};
+  }
+}
 
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   last_now_ = now;
@@ -279,6 +283,7 @@ void SchedulerCore::start_remove(uint64_t etcd_id, Millis now, Effects& out,
 void SchedulerCore::lock(const std::string& reason) {
   locked_ = true;
   reseed_halt_.reset();  // the total loss supersedes it
+  restore_.reset();      // nothing is restored until an operator says so again
   lock_reason_ = reason;
   plan_reason_ = reason;
   owed_replacements_ = 0;  // the next cluster is a new one, replacing nothing
@@ -301,11 +306,12 @@ Member SchedulerCore::new_member(const Placement& placement) {
 
 void SchedulerCore::launch(Member member, const std::string& offer_id,
                            const std::string& cluster_state, const std::string& initial, Millis now,
-                           Effects& out) {
+                           Effects& out, const std::string& restore_uri) {
   member.state = TaskState::kStaging;
   member.joins = cluster_state == "existing";
-  LaunchSpec spec{member, initial, cluster_state, cluster_token_};
+  LaunchSpec spec{member, initial, cluster_state, cluster_token_, restore_uri};
   tracked_[member.task_id] = Tracked{now + config_.launch_timeout, false};
+  tracked_[member.task_id].restore_uri = restore_uri;
   if (config_.persist) {
     // Its record first: the launch waits, with the offer held, for
     // TaskPersisted (release_launch); the member counts as launching meanwhile.

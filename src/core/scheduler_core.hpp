@@ -98,6 +98,15 @@ class SchedulerCore {
   std::optional<std::size_t> resize_pending() const;
   // Agents that offered room for a member or run one, not reported lost since.
   std::size_t agents_known() const { return agents_known_.size(); }
+  // Why OperatorRestore would be ignored now (as why_not_unlock: only when
+  // locked after a total loss); nullopt when it would be acted upon.
+  std::optional<std::string> why_not_restore() const;
+  // A restore is due or under way (-restore-from before the first bootstrap,
+  // or POST /restore): the snapshot's URI and one line on where it stands.
+  bool restoring() const { return restore_.has_value(); }
+  std::string restore_status() const;
+  // How the last restore ended ("" before the first).
+  const std::string& last_restore_outcome() const { return last_restore_outcome_; }
   // Persist mode: whether the shell may subscribe to Mesos now. Not while
   // the ZooKeeper session may be gone: another scheduler may lead, and a
   // subscription would take the framework from it; the shell tries again
@@ -153,6 +162,9 @@ class SchedulerCore {
     // Counters::launches (a recovered member's launch was counted by the
     // scheduler that made it).
     bool sent = false;
+    // The restoring member of a restore (its snapshot's URI): failing before
+    // it ran locks the core again, launching nothing more.
+    std::string restore_uri{};
     bool may_hold_data() const { return ran || may_have_run || joined; }
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
@@ -230,6 +242,15 @@ class SchedulerCore {
   void on(const OperatorUnlock& e, Millis now, Effects& out);
   void on(const OperatorResize& e, Millis now, Effects& out);
   void on(const ClusterSizePersisted& e, Millis now, Effects& out);
+  void on(const OperatorRestore& e, Millis now, Effects& out);
+  // Leaves the total-loss lock (OperatorUnlock, OperatorRestore): the lost
+  // cluster is forgotten and the next pass bootstraps. With `keep_records`
+  // the lost members' records stay until a member of the new cluster runs,
+  // so that a scheduler restarted meanwhile locks again instead of
+  // bootstrapping an empty cluster.
+  void leave_total_loss(Millis now, bool keep_records, Effects& out);
+  // The restoring member failed before it ran (scheduler_core_restore.cpp).
+  void restore_failed(const std::string& uri, const std::string& why);
   void on(const Recovered& e, Millis now, Effects& out);
   void on(const FrameworkIdPersisted& e, Millis now, Effects& out);
   void on(const TaskPersisted& e, Millis now, Effects& out);
@@ -302,7 +323,8 @@ class SchedulerCore {
   std::optional<Millis> join_settled_at() const;
   Member new_member(const Placement& placement);
   void launch(Member member, const std::string& offer_id, const std::string& cluster_state,
-              const std::string& initial, Millis now, Effects& out);
+              const std::string& initial, Millis now, Effects& out,
+              const std::string& restore_uri = {});
   void member_ran(const std::string& task_id, Millis now);
   // A LaunchMember was emitted for the member (joining an existing cluster
   // when `joins`): counted as launched, and as a replacement when it stands
@@ -436,6 +458,16 @@ class SchedulerCore {
   std::optional<BootstrapHold> bootstrap_hold_;
   bool locked_ = false;
   std::string lock_reason_;
+  // A restore due at the next bootstrap, or launched and not yet run
+  // (scheduler_core_restore.cpp).
+  struct Restore {
+    std::string uri;
+    std::string why;  // "-restore-from" or "operator request"
+  };
+  std::optional<Restore> restore_;
+  std::string last_restore_outcome_;
+  // What the restoring member's last update said when it ended.
+  std::string restore_end_message_;
   std::string plan_reason_;
 
   std::optional<Millis> livelock_since_;

@@ -31,6 +31,17 @@ void SchedulerCore::start_bootstrap(const std::vector<OfferView>* offers, std::v
     return;
   }
   const std::size_t have = bootstrap_hold_->placements.size();
+  if (restore_) {
+    // Every member of a static bootstrap would have to restore the same
+    // snapshot: the restoring member starts alone, the others join it.
+    const Placement first = bootstrap_hold_->placements.front();
+    bootstrap_hold_->placements.erase(bootstrap_hold_->placements.begin());
+    plan_reason_ = "bootstrap a new cluster from the snapshot " + restore_->uri + " (" +
+                   restore_->why + "): its first member restores it alone";
+    bootstrap_with({first}, now, out);
+    release_bootstrap_hold(true, out);
+    return;
+  }
   if (have >= want) {
     auto placements = std::move(bootstrap_hold_->placements);
     bootstrap_hold_.reset();
@@ -106,7 +117,8 @@ void SchedulerCore::bootstrap_with(const std::vector<Placement>& placements, Mil
       bootstrap_group_.push_back(group[i].task_id);
     }
     const std::string task_id = group[i].task_id;
-    launch(std::move(group[i]), placements[i].offer_id, "new", initial, now, out);
+    launch(std::move(group[i]), placements[i].offer_id, "new", initial, now, out,
+           restore_ && group.size() == 1 ? restore_->uri : std::string());
     tracked_[task_id].bootstrap_peer = group.size() > 1;
   }
 }

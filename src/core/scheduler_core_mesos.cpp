@@ -3,6 +3,7 @@
 #include "core/scheduler_core.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace etcdmesos::core {
 
@@ -156,6 +157,10 @@ void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
     // Its process ended on an agent still there: a crash, not an agent fault.
     const bool crashed = process_gone(e.state) && e.state != TaskState::kGone &&
                          e.state != TaskState::kGoneByOperator && e.state != TaskState::kDropped;
+    // The executor says why a restore failed (a corrupt snapshot, a fetch
+    // that failed): the lock's reason repeats it for the operator.
+    restore_end_message_ =
+        std::string(to_string(e.state)) + (e.message.empty() ? std::string() : ": " + e.message);
     fail_member(e.task_id, now, crashed ? Departure::kCrashed : Departure::kFailed);
     return;
   }
@@ -230,6 +235,12 @@ void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
   }
   lost_records_.clear();
   ever_ran_ = true;
+  if (!tracked_[task_id].restore_uri.empty()) {
+    const Member* restored = find_member(task_id);
+    last_restore_outcome_ = "restored from " + tracked_[task_id].restore_uri + " into " +
+                            (restored ? restored->name : task_id) + "; the other members join it";
+    restore_.reset();
+  }
   // The launch is complete; the next decision needs a check that sees it.
   membership_changed(now);
 }
@@ -237,6 +248,8 @@ void SchedulerCore::member_ran(const std::string& task_id, Millis now) {
 void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departure departure) {
   auto it = std::find_if(members_.begin(), members_.end(),
                          [&](const Member& m) { return m.task_id == task_id; });
+  // What the update that ended it said, if one did (on_update).
+  const std::string end_message = std::exchange(restore_end_message_, std::string());
   if (it == members_.end()) {
     return;
   }
@@ -249,6 +262,7 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     // stands in for it.
     owed_replacements_ = std::min(owed_replacements_ + 1, config_.cluster_size);
   }
+  const bool restore_failed_now = !tracked.restore_uri.empty() && !tracked.ran;
   if (tracked.may_hold_data() && !tracked.ran) {
     // A recovered record of a launch Mesos reports lost, or a member that
     // joined the cluster: it may have run and held the data (found by the
@@ -282,6 +296,11 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
     } else {
       write_task(*it, true);
     }
+  } else if (restore_failed_now && config_.persist) {
+    // Kept like the records of a total loss: a scheduler restarted while
+    // the core is locked for the failed restore recovers it, hears it ended,
+    // and locks too, instead of bootstrapping an empty cluster.
+    lost_records_.push_back(*it);
   } else {
     write_task(*it, true);  // persisted before its launch
   }
@@ -309,6 +328,10 @@ void SchedulerCore::fail_member(const std::string& task_id, Millis now, Departur
   // etcd still lists the member: the next fresh check shows it as unknown and
   // the reconcile pass removes it before anything is launched.
   membership_changed(now);
+  if (restore_failed_now) {
+    restore_failed(tracked.restore_uri,
+                   end_message.empty() ? "its task ended before it ran" : end_message);
+  }
 }
 
 void SchedulerCore::expire_launches(Millis now, Effects& out) {
@@ -329,6 +352,7 @@ void SchedulerCore::expire_launches(Millis now, Effects& out) {
       continue;
     }
     out.push_back(KillTask{m.task_id, m.agent_id});
+    restore_end_message_ = "no TASK_RUNNING within " + describe_duration(config_.launch_timeout);
     fail_member(m.task_id, now, Departure::kTimedOut);
   }
 }

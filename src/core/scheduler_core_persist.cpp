@@ -66,6 +66,14 @@ void SchedulerCore::on(const Recovered& e, Millis, Effects& out) {
   if (e.cluster_size && valid_cluster_size(*e.cluster_size)) {
     apply_cluster_size(*e.cluster_size);
   }
+  if (!e.members.empty() && restore_) {
+    // -restore-from is for a scheduler that knows no cluster: once tasks are
+    // recorded, restoring would bootstrap over the cluster they hold (or,
+    // locked after a loss, the operator decides with POST /restore).
+    last_restore_outcome_ = "not restored from " + restore_->uri +
+                            ": the store records tasks of a cluster already bootstrapped";
+    restore_.reset();
+  }
   for (const auto& m : e.members) {
     if (m.task_id.empty() || find_member(m.task_id) != nullptr) {
       continue;

@@ -239,6 +239,10 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   if (!locked_) {
     return;
   }
+  leave_total_loss(now, false, out);
+}
+
+void SchedulerCore::leave_total_loss(Millis now, bool keep_records, Effects& out) {
   // Launches held for their records would join the lost cluster: given up,
   // offers declined (persist seed 3289828: released after the unlock, one
   // launched into the lost cluster, and its tracking blocked every later
@@ -260,10 +264,13 @@ void SchedulerCore::on(const OperatorUnlock&, Millis now, Effects& out) {
   members_.clear();
   tracked_.clear();
   departed_.clear();
-  for (const auto& m : lost_records_) {
-    write_task(m, true);
+  if (!keep_records) {
+    for (const auto& m : lost_records_) {
+      write_task(m, true);
+    }
+    lost_records_.clear();
   }
-  lost_records_.clear();
+  restore_.reset();
   locked_ = false;
   lock_reason_.clear();
   ever_ran_ = false;  // the next member bootstraps a new cluster

@@ -149,6 +149,13 @@ struct Config {
   // member's own, the shell signs it for certificate_validity.
   bool tls = false;
   Millis certificate_validity{30LL * 24 * 3600 * 1000};
+
+  // Restore (issue 14, -restore-from): a snapshot URI (as `etcdctl snapshot
+  // save` writes it) that the very first bootstrap of a scheduler that knows
+  // no cluster restores instead of starting empty. Never again once the core
+  // knows a cluster: with persistence, a restarted scheduler that recovers
+  // any task record ignores it. Empty: none.
+  std::string restore_from{};
 };
 
 // A member as the scheduler knows it.
@@ -181,6 +188,10 @@ struct LaunchSpec {
   std::string initial_cluster;  // "n1=http://h:p,n2=..."
   std::string cluster_state;    // "new" | "existing"
   std::string cluster_token;
+  // Non-empty: the member restores this snapshot (fetched by the agent) into
+  // its data directory before etcd's first start, as a new one-member
+  // cluster with cluster_token (a new cluster ID); the others join it.
+  std::string restore_uri{};
   bool operator==(const LaunchSpec&) const = default;
 };
 
@@ -343,6 +354,13 @@ struct ClusterSizePersisted {
   bool ok = false;
   std::string error;
 };
+// An operator leaves the total-loss lock from a snapshot (admin POST
+// /restore?uri=URI): as OperatorUnlock, but the new cluster's first member
+// restores `uri` before it starts, alone; the others join once it ran. The
+// shell asks why_not_restore() first.
+struct OperatorRestore {
+  std::string uri;
+};
 
 // What the store held when the scheduler started (persist mode; fed once,
 // before the first Subscribed): the framework ID to re-subscribe with and
@@ -429,9 +447,10 @@ struct CertificateRequested {
 using Event =
     std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
                  HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
-                 OperatorReseed, OperatorUnlock, OperatorResize, ClusterSizePersisted, Recovered,
-                 FrameworkIdPersisted, TaskPersisted, HealthObserved, LeadershipChanged,
-                 FrameworkError, StoreCleared, SpaceStepDone, CertificateRequested>;
+                 OperatorReseed, OperatorUnlock, OperatorRestore, OperatorResize,
+                 ClusterSizePersisted, Recovered, FrameworkIdPersisted, TaskPersisted,
+                 HealthObserved, LeadershipChanged, FrameworkError, StoreCleared, SpaceStepDone,
+                 CertificateRequested>;
 
 // ----------------------------------------------------------------- effects
 

@@ -57,6 +57,27 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
   return argv;
 }
 
+std::vector<std::string> restore_argv(const MemberTaskData& task, const std::string& etcdctl_bin,
+                                      const std::string& file, const std::string& data_dir) {
+  const std::string peer_url = url(task.tls, task.host, task.peer_port);
+  return {etcdctl_bin,
+          "snapshot",
+          "restore",
+          file,
+          "--name=" + task.name,
+          "--initial-cluster=" + task.name + "=" + peer_url,
+          "--initial-cluster-token=" + task.cluster_token,
+          "--initial-advertise-peer-urls=" + peer_url,
+          "--data-dir=" + data_dir};
+}
+
+std::map<std::string, std::string> restore_environment(std::map<std::string, std::string> base) {
+  auto env = etcd_environment(std::move(base));
+  std::erase_if(env, [](const auto& entry) { return entry.first.starts_with("ETCDCTL_"); });
+  env["ETCDCTL_API"] = "3";
+  return env;
+}
+
 std::map<std::string, std::string> etcd_environment(std::map<std::string, std::string> base) {
   std::erase_if(base, [](const auto& entry) {
     const std::string& name = entry.first;

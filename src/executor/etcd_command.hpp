@@ -35,6 +35,17 @@ std::vector<std::string> etcd_argv(const MemberTaskData& task, const std::string
                                    EtcdStart start = EtcdStart::kNormal,
                                    const TlsFiles* tls = nullptr);
 
+// The etcdctl 3.4 command that restores a member's snapshot `file` into
+// `data_dir` (which must not exist) as a new one-member cluster: the
+// member's name, its peer URL (https with TLS) as the initial cluster and
+// advertised peer URL, and the task's cluster token, so the restored cluster
+// gets a new cluster ID. etcdctl checks the SHA-256 etcd appends to a
+// snapshot and refuses a file without it. Run with restore_environment().
+std::vector<std::string> restore_argv(const MemberTaskData& task, const std::string& etcdctl_bin,
+                                      const std::string& file, const std::string& data_dir);
+// etcd_environment(base) with ETCDCTL_API=3 and no other ETCDCTL_* variable.
+std::map<std::string, std::string> restore_environment(std::map<std::string, std::string> base);
+
 // The environment for etcd: `base` without any ETCD_* variable (etcd exits
 // when a flag is also set through the environment), and without the agent's
 // MESOS_* and LIBPROCESS_* variables: etcd needs none of them, and they

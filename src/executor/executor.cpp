@@ -125,6 +125,35 @@ std::uintmax_t file_size_or_zero(const std::filesystem::path& file) {
   return ec ? 0 : size;
 }
 
+// How many lines of etcdctl's output a failed restore reports.
+constexpr std::size_t kRestoreMessageLines = 3;
+
+// The first `lines` non-empty lines of `file` from byte `from` on, joined
+// with "; ", at most `limit` characters: why a tool gave up, without its
+// stack trace.
+std::string first_lines(const std::filesystem::path& file, std::uintmax_t from, std::size_t lines,
+                        std::size_t limit) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return "(no output)";
+  }
+  in.seekg(static_cast<std::streamoff>(from));
+  std::string out;
+  std::string line;
+  std::size_t taken = 0;
+  while (taken < lines && out.size() < limit && std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      continue;
+    }
+    out += (out.empty() ? "" : "; ") + line;
+    ++taken;
+  }
+  if (out.empty()) {
+    return "(no output)";
+  }
+  return out.size() > limit ? out.substr(0, limit) + "..." : out;
+}
+
 // One status request: an etcd that answers it serves clients.
 asio::awaitable<Result<etcd::EtcdStatus>> fetch_status(asio::any_io_executor ex, io::Endpoint to,
                                                        milliseconds timeout) {
@@ -217,6 +246,8 @@ struct Executor::Impl : std::enable_shared_from_this<Impl> {
   void perform(const core::ExitExecutor& e);
   void perform(const core::LogLine& e);
   void perform(const core::RequestCertificate& e);
+  void perform(const core::RestoreSnapshot& e);
+  asio::awaitable<void> restore_snapshot();
   void on_tls_message(const TlsMessage& message);
   Result<std::string> certificate_request();
   Result<core::CertificateAnswered> install_certificate(const CertificateGrantMessage& grant);
@@ -315,7 +346,8 @@ void Executor::Impl::launch(const mesos::TaskInfo& task) {
     // The task this executor runs (a second one is refused by the core).
     data_ = *data;
     client_ = io::Endpoint{data_.host, static_cast<uint16_t>(data_.client_port)};
-    launched.member = core::TaskLaunched::Member{data_.name, client_.to_string(), data_.tls};
+    launched.member = core::TaskLaunched::Member{data_.name, client_.to_string(), data_.tls,
+                                                 !data_.restore_file.empty()};
   } else {
     launched.member = core::TaskLaunched::Member{data->name, ""};
   }
@@ -557,6 +589,67 @@ void Executor::Impl::perform(const core::LogLine& e) {
       log()->error("{}", e.text);
       return;
   }
+}
+
+// ------------------------------------------------------------- restore
+
+void Executor::Impl::perform(const core::RestoreSnapshot&) {
+  asio::co_spawn(ex_, restore_snapshot(), log_exception("restore_snapshot"));
+}
+
+// Restores the fetched snapshot with etcdctl (next to etcd when shipped,
+// else /usr/bin/etcdctl). A failure leaves no data directory behind and is
+// told in etcdctl's first lines.
+asio::awaitable<void> Executor::Impl::restore_snapshot() {
+  auto self = shared_from_this();
+  const auto file = options_.sandbox / data_.restore_file;
+  const auto log_path = options_.sandbox / "etcdctl-restore.log";
+  std::error_code ec;
+  const bool fetched = std::filesystem::is_regular_file(file, ec);
+  const std::uintmax_t size = fetched ? std::filesystem::file_size(file, ec) : 0;
+  if (!fetched || ec || size == 0) {
+    feed(core::SnapshotRestored{
+        false, "the snapshot " + file.string() +
+                   (fetched ? std::string(" is empty") : std::string(" was not fetched"))});
+    co_return;
+  }
+  if (std::filesystem::exists(data_dir(), ec)) {
+    feed(core::SnapshotRestored{false, "the data directory " + data_dir().string() +
+                                           " exists already; a restore never overwrites it"});
+    co_return;
+  }
+  const auto etcd_dir = std::filesystem::path(options_.etcd_bin).parent_path();
+  const auto shipped = etcd_dir / "etcdctl";
+  const std::string etcdctl =
+      std::filesystem::is_regular_file(shipped, ec) ? shipped.string() : "/usr/bin/etcdctl";
+  io::SpawnOptions spawn;
+  spawn.argv = restore_argv(data_, etcdctl, file.string(), data_dir().string());
+  spawn.env = restore_environment(options_.environment);
+  spawn.cwd = options_.sandbox.string();
+  spawn.stdout_path = log_path.string();
+  spawn.stderr_path = log_path.string();
+  const auto log_start = file_size_or_zero(log_path);
+  log()->info("restoring {} ({} bytes) into {} with {}", file.string(), size, data_dir().string(),
+              etcdctl);
+  auto process = io::Process::spawn(ex_, spawn);
+  if (!process) {
+    feed(core::SnapshotRestored{false, "cannot run " + etcdctl + ": " + process.error().message});
+    co_return;
+  }
+  auto restore = std::move(*process);
+  const io::ExitStatus status = co_await restore->wait();
+  if (destroyed_) {
+    co_return;
+  }
+  if (!status.signaled && status.code == 0) {
+    feed(core::SnapshotRestored{true, file.string() + " (" + std::to_string(size) +
+                                          " bytes) restored into " + data_dir().string()});
+    co_return;
+  }
+  std::filesystem::remove_all(data_dir(), ec);
+  feed(core::SnapshotRestored{
+      false, "etcdctl snapshot restore " + status.describe() + ": " +
+                 first_lines(log_path, log_start, kRestoreMessageLines, kLogLineLimit)});
 }
 
 // ------------------------------------------------------- TLS certificates

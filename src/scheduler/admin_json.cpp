@@ -94,6 +94,12 @@ json::object scheduler_state(const AdminSnapshot& s) {
     out["last_reseed"] = s.last_reseed;
   }
   out["cluster_size"] = s.cluster_size;
+  if (!s.restore.empty()) {
+    out["restore"] = s.restore;
+  }
+  if (!s.last_restore.empty()) {
+    out["last_restore"] = s.last_restore;
+  }
   return out;
 }
 

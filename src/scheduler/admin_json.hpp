@@ -58,6 +58,8 @@ struct AdminSnapshot {
   std::optional<double> reseed_in_seconds;  // when an automatic reseed starts
   std::string reseed;                       // the running reseed's step ("" = none)
   std::string last_reseed;                  // how the last reseed ended
+  std::string restore;                      // a restore due or under way ("" = none; issue 14)
+  std::string last_restore;                 // how the last restore ended
   std::string reconcile;                    // the reconcile gate (one line)
   std::string persistence;                  // "off", "ok", or why it cannot persist
   // "leader", or "standby" while another scheduler leads (-zk-framework-persist).

@@ -114,6 +114,19 @@ mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config&
   info.type = "CUSTOM";
   info.name = "etcd-mesos executor for " + m.name;
   info.command = executor_command(executor);
+  if (!spec.restore_uri.empty()) {
+    // Fetched once, for this member alone: never from the agent's cache (a
+    // file rewritten at the same path would be restored stale), never
+    // extracted (a snapshot is one bolt file), under a fixed name the task
+    // data tells the executor.
+    mesos::Uri snapshot;
+    snapshot.value = spec.restore_uri;
+    snapshot.executable = false;
+    snapshot.extract = false;
+    snapshot.cache = false;
+    snapshot.output_file = kRestoreFileName;
+    info.command->uris.push_back(std::move(snapshot));
+  }
   info.resources = {mesos::scalar_resource("cpus", executor.executor_cpus),
                     mesos::scalar_resource("mem", executor.executor_mem_mb)};
   task.executor = std::move(info);
@@ -128,7 +141,8 @@ mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config&
                       executor.auto_compaction_mode,
                       executor.auto_compaction_retention,
                       executor.quota_backend_bytes,
-                      m.tls};
+                      m.tls,
+                      spec.restore_uri.empty() ? std::string() : kRestoreFileName};
   task.data = encode(data);
   task.labels = {{"cluster", executor.framework_name}, {"member", m.name}};
 

@@ -34,6 +34,12 @@ struct ExecutorTemplate {
 // The Mesos task that runs one member: its resources (cpus, mem, disk and the
 // two ports), the custom executor fetched from the artifact server, the
 // member's start parameters in `data`, and discovery info naming the ports.
+// A restoring member (spec.restore_uri) also fetches its snapshot into the
+// sandbox, uncached and unextracted, as kRestoreFileName.
+// The name a restoring member's snapshot gets in its sandbox (the fetcher's
+// output_file; the task data's restore_file).
+inline constexpr const char* kRestoreFileName = "etcd-restore.snapshot";
+
 mesos::TaskInfo make_task_info(const core::LaunchSpec& spec, const core::Config& config,
                                const ExecutorTemplate& executor);
 

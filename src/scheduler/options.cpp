@@ -3,6 +3,7 @@
 #include "codec/task_data.hpp"
 #include "common/command_line.hpp"
 #include "io/framework_store.hpp"
+#include "scheduler/restore_uri.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
@@ -48,7 +49,8 @@ po::options_description describe_options(Options& o) {
      "kept in ZooKeeper and wins over this flag when a scheduler starts")
     ("admin-port", po::value(&o.admin_port)->default_value(o.admin_port),
      "port of the admin HTTP interface (GET /members, /stats, /healthz, /health; "
-     "/metrics, the web page at /; POST /reseed, /unlock, /restore, /backup, /cluster-size)")
+     "/metrics, the web page at /; POST /reseed, /unlock, /restore?uri=URI, /backup, "
+     "/cluster-size?size=N)")
     ("address", po::value(&o.address)->default_value(o.address),
      "IP address the admin interface listens on, and the artifact server too unless "
      "--artifact-address is given. Other than a loopback address it needs "
@@ -163,6 +165,16 @@ po::options_description describe_options(Options& o) {
     ("zk-acl-world-read",
      po::value(&o.zk_acl_world_read)->default_value(o.zk_acl_world_read)->implicit_value(true),
      "with --zk-auth-file: whether anyone may still read the nodes (true/false)")
+    ("restore-from", po::value(&o.restore_from)->value_name("URI"),
+     "an etcd snapshot (as 'etcdctl snapshot save' or -backup-dir writes it) to bootstrap "
+     "the cluster from instead of starting empty: file:///path or /path (on the agent that "
+     "runs the first member; the Mesos fetcher copies it), http:// or https://. The first "
+     "member restores it alone with a new cluster ID, the others join it. Used only by a "
+     "scheduler that knows no cluster: with --zk-framework-persist it is ignored once any "
+     "task is recorded, so a restart with the flag still set never restores over a running "
+     "cluster (without persistence a restarted scheduler knows no cluster and restores again). "
+     "A snapshot that fails to restore locks the scheduler with the reason; after a total "
+     "loss use POST /restore?uri=URI instead (docs/incident-response.md)")
     ("reconcile-interval",
      po::value(&o.reconcile_interval_seconds)->default_value(o.reconcile_interval_seconds),
      "seconds between implicit reconciliations with the master while subscribed")
@@ -229,6 +241,11 @@ Result<void> validate(const Options& o) {
   }
   if (o.reconcile_interval_seconds <= 0) {
     return make_error("--reconcile-interval must be positive");
+  }
+  if (!o.restore_from.empty()) {
+    if (auto bad = restore_uri_error(o.restore_from)) {
+      return make_error("--restore-from: " + *bad);
+    }
   }
   if (!o.zk_auth_file.empty() && o.zk_framework_persist.empty()) {
     return make_error("--zk-auth-file needs --zk-framework-persist");

@@ -69,6 +69,9 @@ struct Options {
   // where in ZooKeeper, and elect one leader among schedulers of the same
   // framework name (standbys). Empty = no persistence, no standbys.
   std::string zk_framework_persist;
+  // -restore-from URI: the first bootstrap restores this etcd snapshot
+  // (file://, an absolute path, http:// or https://; fetched by the agent).
+  std::string restore_from;
   double zk_session_timeout_seconds = 10;
   // A file holding "user:password": the scheduler's ZooKeeper identity
   // (digest scheme); every node it creates may then be changed by that

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "io/etcd_client.hpp"
 #include "scheduler/etcd_health.hpp"
+#include "scheduler/restore_uri.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -123,6 +124,7 @@ core::Config Scheduler::core_config() const {
       core::Millis(static_cast<int64_t>(options_.zk_session_timeout_seconds * 1000));
   c.implicit_reconcile_interval =
       core::Millis(static_cast<int64_t>(options_.reconcile_interval_seconds * 1000));
+  c.restore_from = options_.restore_from;
   c.tls = !options_.etcd_ca_cert_file.empty();
   c.certificate_validity =
       core::Millis(static_cast<int64_t>(options_.etcd_cert_validity_hours * 3600 * 1000));
@@ -301,6 +303,8 @@ AdminSnapshot Scheduler::snapshot() const {
   }
   s.reseed = core_.reseed_status();
   s.last_reseed = core_.last_reseed_outcome();
+  s.restore = core_.restore_status();
+  s.last_restore = core_.last_restore_outcome();
   s.reconcile = core_.reconcile_status();
   s.persistence = core_.persist_status();
   s.cluster_size = core_.cluster_size();
@@ -339,7 +343,18 @@ AdminActionResult Scheduler::on_admin_action(const AdminRequest& request) {
     return {false, "backup refused: backups are not implemented yet"};
   }
   if (request.action == AdminAction::kRestore) {
-    return {false, "restore refused: restores are not implemented yet"};
+    if (auto bad = restore_uri_error(request.uri)) {
+      return {false, "restore refused: " + *bad};
+    }
+    if (auto why_not = core_.why_not_restore()) {
+      return {false, "restore refused: " + *why_not};
+    }
+    log()->warn("operator restore from '{}': a new cluster is bootstrapped from the snapshot",
+                request.uri);
+    feed(core::OperatorRestore{request.uri});
+    return {true, "restoring from " + request.uri +
+                      ": the first member of a new cluster fetches and restores the snapshot, "
+                      "the others join once it runs; follow it on GET /health"};
   }
   if (request.action == AdminAction::kResize) {
     if (auto why_not = core_.why_not_resize(request.size)) {
@@ -373,6 +388,8 @@ void Scheduler::log_state_changes() {
   std::string state = "normal";
   if (core_.locked()) {
     state = "locked: " + core_.lock_reason();
+  } else if (core_.restoring()) {
+    state = core_.restore_status();
   } else if (core_.reseeding()) {
     state = core_.reseed_status();
   } else if (core_.livelocked()) {
@@ -384,9 +401,10 @@ void Scheduler::log_state_changes() {
     if (core_.total_loss()) {
       note(spdlog::level::critical,
            "state: '" + logged_state_ + "' -> '" + state +
-               "'. To recover: copy the newest etcd-data directory from a member's sandbox (or "
-               "take an etcd snapshot backup), POST /unlock to bootstrap a new empty cluster, "
-               "then load the data into it as docs/incident-response.md describes");
+               "'. To recover: POST /restore?uri=URI with the URI of a backup or of an etcd "
+               "snapshot (take one from the newest etcd-data directory of a member's sandbox), "
+               "or POST /unlock to bootstrap a new empty cluster, as "
+               "docs/incident-response.md describes");
     } else {
       note(spdlog::level::warn, "state: '" + logged_state_ + "' -> '" + state + "'");
     }

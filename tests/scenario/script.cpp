@@ -212,6 +212,8 @@ std::vector<std::string> Runner::execute(const std::string& line) {
       return {"refused: " + *why_not};
     }
     feed(core::OperatorResize{number(w[1])});
+  } else if (cmd == "restore" && w.size() == 2) {
+    feed(core::OperatorRestore{w[1]});
   } else if (cmd == "tick" && w.size() == 2) {
     tick(duration(w[1]));
   } else if (cmd == "bring-up" && w.size() == 2) {
@@ -251,6 +253,8 @@ void Runner::configure(const std::vector<std::string>& w) {
       config_.bootstrap_window = duration(value);
     } else if (key == "join-settle") {
       config_.join_settle = duration(value);
+    } else if (key == "restore-from") {
+      config_.restore_from = value;
     } else {
       throw BadCommand("unknown config key '" + key + "'");
     }
@@ -410,6 +414,12 @@ std::vector<std::string> Runner::state() const {
   }
   if (c.reseed_halted()) {
     out.push_back("lock: " + c.lock_reason());
+  }
+  if (c.restoring()) {
+    out.push_back("restore: " + c.restore_status());
+  }
+  if (!c.last_restore_outcome().empty()) {
+    out.push_back("last restore: " + c.last_restore_outcome());
   }
   for (const auto& m : c.members()) {
     out.push_back("member " + m.name + " task=" + m.task_id + " agent=" + m.agent_id + " " +

@@ -36,7 +36,7 @@
 //   reseed-report MEMBER fence|seed fail [untouched] [message...]
 //   reseed-report MEMBER seed ok [message...]
 //                              (untouched: the executor changed nothing)
-//   reseed [skip-silent] | unlock   operator requests
+//   reseed [skip-silent] | unlock | restore URI   operator requests
 //   tick DURATION              advances the clock, ticking once a second
 //   bring-up N                 the usual path to N running members on agents
 //                              a1..aN, as bring_up.txt shows it (effects dropped)

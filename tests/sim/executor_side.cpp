@@ -42,7 +42,9 @@ void World::executor_start(const std::string& task_id) {
   t->executor = std::make_shared<core::ExecutorCore>(executor_config());
   core::TaskLaunched launched{
       task_id, std::nullopt,
-      core::TaskLaunched::Member{t->spec.member.name, t->spec.member.client_url()}, ""};
+      core::TaskLaunched::Member{t->spec.member.name, t->spec.member.client_url(), false,
+                                 !t->spec.restore_uri.empty()},
+      ""};
   executor_event(task_id, std::move(launched));
 }
 
@@ -228,6 +230,19 @@ void World::executor_perform(Task& t, const core::LogLine& e) {
   if (tracing()) {
     trace("executor of " + t.id + ": " + e.text);
   }
+}
+
+// etcdctl snapshot restore: a snapshot whose name says corrupt fails its
+// checksum; any other restores (the member then starts as a new cluster).
+void World::executor_perform(Task& t, const core::RestoreSnapshot&) {
+  const bool corrupt = t.spec.restore_uri.find("corrupt") != std::string::npos;
+  const std::string task_id = t.id;
+  after(rng_.millis(100, 1500), [this, task_id, corrupt] {
+    executor_event(task_id,
+                   core::SnapshotRestored{!corrupt, corrupt ? "Error: expected sha256 [...], got "
+                                                              "[...] (simulated corrupt snapshot)"
+                                                            : "restored"});
+  });
 }
 
 void World::executor_perform(Task& t, const core::RequestCertificate&) {

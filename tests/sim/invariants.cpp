@@ -24,6 +24,12 @@ const T* as(const Event& e) {
   return std::get_if<T>(&e);
 }
 
+// An operator's unlock or restore: the lost cluster is given up, and a new
+// one bootstraps (empty, or from a snapshot).
+bool leaves_total_loss(const Event& ev) {
+  return as<core::OperatorUnlock>(ev) != nullptr || as<core::OperatorRestore>(ev) != nullptr;
+}
+
 const core::Member* core_member(const World& w, const std::string& task_id) {
   for (const auto& m : w.core().members()) {
     if (m.task_id == task_id) {
@@ -79,7 +85,7 @@ class ChangeLedger {
       }
     } else if (const auto* l = as<core::AgentLost>(ev)) {
       std::erase_if(launching_, [&](const auto& entry) { return entry.second == l->agent_id; });
-    } else if (as<core::OperatorUnlock>(ev) != nullptr) {
+    } else if (leaves_total_loss(ev)) {
       add_.reset();
       remove_.reset();
       launching_.clear();
@@ -278,7 +284,7 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
       ++epoch_;
       fresh_healthy_ = false;
     }
-    if (as<core::OperatorUnlock>(ev) != nullptr) {
+    if (leaves_total_loss(ev)) {
       held_data_.clear();
     }
   }
@@ -349,7 +355,7 @@ class GrowOnlyWhenFreshlyHealthy final : public Invariant {
       return r->action == core::ReseedAction::kSeed && r->ok && w.core().reseeding() &&
              core_member(w, r->task_id) != nullptr;
     }
-    return as<core::OperatorUnlock>(ev) != nullptr;
+    return leaves_total_loss(ev);
   }
 
   uint64_t epoch_ = 0;
@@ -470,7 +476,7 @@ class SingleLiveCluster final : public Invariant {
  public:
   const char* name() const override { return "single-live-cluster"; }
   void before_event(const Event& ev, const World& w) override {
-    if (as<core::OperatorUnlock>(ev) != nullptr) {
+    if (leaves_total_loss(ev)) {
       for (const auto& c : w.clusters()) {
         abandoned_.insert(c.token);
       }
@@ -752,11 +758,6 @@ class NoOldMemberStoppedEarly final : public Invariant {
 
 }  // namespace
 
-// Persist mode: no member is launched or added to etcd before the store
-// confirmed the framework ID (to this scheduler process, or it loaded it at
-// start), nor while the store is known to be down; the store really holds
-// the ID of the framework the core is subscribed as; and a member is
-// launched only once the store holds its record.
 // The size an operator set (POST /cluster-size) and that was written to the
 // store is the size a restarted or standby scheduler keeps.
 class ResizeSurvivesRestart final : public Invariant {
@@ -823,6 +824,11 @@ class ShrinkRemovesBeforeKilling final : public Invariant {
   std::set<std::string> members_;
 };
 
+// Persist mode: no member is launched or added to etcd before the store
+// confirmed the framework ID (to this scheduler process, or it loaded it at
+// start), nor while the store is known to be down; the store really holds
+// the ID of the framework the core is subscribed as; and a member is
+// launched only once the store holds its record.
 class NothingBeforeFrameworkIdPersisted : public Invariant {
  public:
   const char* name() const override { return "nothing-before-framework-id-persisted"; }
@@ -1261,6 +1267,90 @@ class CountersConsistent final : public Invariant {
   std::optional<core::Counters> last_;
 };
 
+// Restores (issue 14). A restoring member is launched alone into a cluster
+// of its own; while it may hold the snapshot's data (launched, and neither
+// reported lost nor given up by an operator) no other new cluster is
+// bootstrapped; and once it ended before it ran, the core is locked after a
+// total loss at the end of that step and launches nothing in it.
+class RestoreAlone final : public Invariant {
+ public:
+  const char* name() const override { return "restore-alone"; }
+  void before_event(const Event& ev, const World& w) override {
+    failed_now_.clear();
+    if (leaves_total_loss(ev)) {
+      restoring_.clear();
+      return;
+    }
+    std::vector<std::string> gone;
+    if (const auto* s = as<core::StatusUpdate>(ev)) {
+      if (s->state == core::TaskState::kRunning) {
+        ran_.insert(s->task_id);
+      } else if (core::means_member_lost(s->state)) {
+        gone.push_back(s->task_id);
+      }
+    } else if (const auto* l = as<core::AgentLost>(ev)) {
+      for (const auto& [task_id, agent_id] : restoring_) {
+        if (agent_id == l->agent_id) {
+          gone.push_back(task_id);
+        }
+      }
+    }
+    for (const auto& task_id : gone) {
+      if (restoring_.contains(task_id) && !ran_.contains(task_id) &&
+          core_member(w, task_id) != nullptr) {
+        failed_now_ = task_id;
+      }
+    }
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    const auto* launch = as<core::LaunchMember>(effect);
+    if (launch == nullptr) {
+      return std::nullopt;
+    }
+    const auto& spec = launch->spec;
+    if (!failed_now_.empty()) {
+      return "launch of " + spec.member.name + " in the step where restoring task " + failed_now_ +
+             " ended before it ran";
+    }
+    if (spec.cluster_state == "new" && !restoring_.empty()) {
+      // Failed before it ran or not, only an operator gives a restored
+      // cluster up: it may hold the snapshot's data (and after it ran, the
+      // cluster's).
+      return "bootstrap of " + spec.member.name + " while restoring task " +
+             restoring_.begin()->first + " may hold the snapshot's data";
+    }
+    if (!spec.restore_uri.empty()) {
+      if (spec.cluster_state != "new" ||
+          spec.initial_cluster != spec.member.name + "=" + spec.member.peer_url()) {
+        return "restoring member " + spec.member.name + " launched with state " +
+               spec.cluster_state + " and initial cluster " + spec.initial_cluster +
+               " (it must start alone)";
+      }
+      restoring_[spec.member.task_id] = spec.member.agent_id;
+    }
+    return std::nullopt;
+  }
+  // Mesos killed every member of the removed framework.
+  void on_framework_removed(const World&) override { restoring_.clear(); }
+  std::optional<std::string> after_step(const World& w) override {
+    if (failed_now_.empty()) {
+      return std::nullopt;
+    }
+    const std::string task_id = failed_now_;
+    failed_now_.clear();
+    if (!w.core().total_loss()) {
+      return "restoring task " + task_id + " ended before it ran, and the core is not locked (" +
+             w.core().plan_reason() + ")";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, std::string> restoring_;  // task id -> agent id, until given up
+  std::set<std::string> ran_;
+  std::string failed_now_;  // a restoring task that ended before it ran, in this step
+};
+
 std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool persist) {
   std::vector<std::unique_ptr<Invariant>> list;
   list.push_back(std::make_unique<MembershipBound>());
@@ -1280,6 +1370,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<NeverLockedWhileDataRuns>());
   list.push_back(std::make_unique<ShrinkRemovesBeforeKilling>());
   list.push_back(std::make_unique<CountersConsistent>());
+  list.push_back(std::make_unique<RestoreAlone>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
     list.push_back(std::make_unique<ResizeSurvivesRestart>());

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
   uint64_t passed = 0;
   uint64_t failed = 0;
   uint64_t unlocks = 0;
+  uint64_t restores = 0;
   uint64_t restarts = 0;
   uint64_t removed = 0;
   const auto began = std::chrono::steady_clock::now();
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
       std::cout << line << "\n";
     }
     unlocks += outcome.unlocks;
+    restores += outcome.restores;
     restarts += outcome.restarts;
     removed += outcome.frameworks_removed;
     if (outcome.ok) {
@@ -153,11 +155,13 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (!flags.quiet || failed > 0) {
-    std::printf("sim: seeds %llu..%llu, %.0f seeds/s, %llu operator unlocks after total loss",
-                static_cast<unsigned long long>(flags.first),
-                static_cast<unsigned long long>(flags.first + flags.seeds - 1),
-                seconds > 0 ? static_cast<double>(flags.seeds) / seconds : 0.0,
-                static_cast<unsigned long long>(unlocks));
+    std::printf(
+        "sim: seeds %llu..%llu, %.0f seeds/s, %llu operator unlocks after total loss (%llu of "
+        "them restores from a snapshot)",
+        static_cast<unsigned long long>(flags.first),
+        static_cast<unsigned long long>(flags.first + flags.seeds - 1),
+        seconds > 0 ? static_cast<double>(flags.seeds) / seconds : 0.0,
+        static_cast<unsigned long long>(unlocks), static_cast<unsigned long long>(restores));
     if (flags.sim.persist) {
       std::printf(", %llu scheduler restarts, %llu frameworks removed by Mesos",
                   static_cast<unsigned long long>(restarts),

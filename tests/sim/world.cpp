@@ -17,6 +17,10 @@ constexpr Millis kTickInterval = 1000ms;
 constexpr Millis kOfferInterval = 1000ms;
 // Operator unlocks the liveness phase may perform after total losses.
 constexpr uint64_t kMaxUnlocks = 3;
+// The snapshots an operator restores from: the simulated executor's restore
+// fails for the corrupt one (a checksum mismatch) and succeeds for the other.
+constexpr const char* kGoodSnapshot = "file:///backups/sim-good.snapshot";
+constexpr const char* kCorruptSnapshot = "file:///backups/sim-corrupt.snapshot";
 }  // namespace
 
 core::Config sim_config(std::size_t cluster_size, uint64_t seed) {
@@ -542,12 +546,27 @@ bool World::converged() const {
 }
 
 // What an operator does when the scheduler asks for one: after a total loss
-// the cluster's data is gone, and only an unlock lets it start over.
+// the cluster's data is gone, and only an unlock or a restore lets it start
+// over.
 void World::operator_steps() {
   if (scheduler_up_ && core_->locked() && subscribed_ && outcome_.unlocks < kMaxUnlocks &&
       !core_->why_not_unlock()) {
     ++outcome_.unlocks;
-    deliver(core::OperatorUnlock{});
+    // Mostly from a backup (issue 14), sometimes a corrupt one (the restore
+    // fails and the core locks again), else an empty cluster. Chosen without
+    // the world's generator, so that runs without a total loss stay as they
+    // were; the last one allowed is never the corrupt snapshot, so that the
+    // liveness phase can end unlocked.
+    uint64_t choice = (options_.seed + outcome_.unlocks) % 4;
+    if (choice == 1 && outcome_.unlocks == kMaxUnlocks) {
+      choice = 2;
+    }
+    if (choice == 0) {
+      deliver(core::OperatorUnlock{});
+    } else {
+      ++outcome_.restores;
+      deliver(core::OperatorRestore{choice == 1 ? kCorruptSnapshot : kGoodSnapshot});
+    }
   }
   // Every seed failed for lack of disk: the operator frees space (the
   // faults are over) and asks again.

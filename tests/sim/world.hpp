@@ -69,7 +69,8 @@ struct Outcome {
   Millis converged_after{0};  // from the end of the fault phase
   uint64_t steps = 0;         // core steps and ticks
   uint64_t faults = 0;
-  uint64_t unlocks = 0;  // operator unlocks the liveness phase needed
+  uint64_t unlocks = 0;   // operator unlocks the liveness phase needed
+  uint64_t restores = 0;  // of them, restores from a snapshot (good or corrupt)
   uint64_t reseeds = 0;
   uint64_t restarts = 0;            // scheduler processes that died (persist mode)
   uint64_t frameworks_removed = 0;  // by Mesos, after the failover timeout
@@ -374,6 +375,7 @@ class World {
   void executor_perform(Task& t, const core::ExitExecutor& e);
   void executor_perform(Task& t, const core::LogLine& e);
   void executor_perform(Task& t, const core::RequestCertificate& e);
+  void executor_perform(Task& t, const core::RestoreSnapshot& e);
   void executor_stepped(const std::string& task_id);
   // The executor dies with its agent (or its framework): etcd with it.
   void executor_gone(Task& t);

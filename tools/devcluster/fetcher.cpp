@@ -59,8 +59,20 @@ asio::awaitable<Result<void>> fetch_http(asio::any_io_executor ex, const std::st
   co_return write_file(target, response->body());
 }
 
+// As the Mesos fetcher takes a local file: "file://localhost/p" and
+// "file:///p" name /p, and a plain absolute path is itself; nothing is
+// percent-decoded (Mesos does not either).
+std::string local_path(const std::string& uri) {
+  for (std::string_view prefix : {"file://localhost", "file://"}) {
+    if (starts_with(uri, prefix)) {
+      return uri.substr(prefix.size());
+    }
+  }
+  return uri;
+}
+
 Result<void> copy_local(const std::string& uri, const fs::path& target) {
-  std::string source = starts_with(uri, "file://") ? uri.substr(7) : uri;
+  const std::string source = local_path(uri);
   std::error_code ec;
   fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
   if (ec) {

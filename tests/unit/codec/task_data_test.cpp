@@ -183,5 +183,21 @@ TEST(TaskData, RejectsBrokenJson) {
   EXPECT_FALSE(decode_member_task_data(std::string(70 * 1024, ' ') + encode(sample())));
 }
 
+TEST(TaskData, RestoreFileRoundTripsAndMustBeAPlainFileName) {
+  MemberTaskData data = sample();
+  data.restore_file = "etcd-restore.snapshot";
+  auto decoded = decode_member_task_data(encode(data));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->restore_file, "etcd-restore.snapshot");
+  EXPECT_FALSE(boost::json::parse(encode(sample())).as_object().contains("restore_file"));
+  for (const char* bad : {"../etc/passwd", "/abs", "a b", "..", "x/y"}) {
+    auto text = boost::json::parse(encode(sample())).as_object();
+    text["restore_file"] = bad;
+    auto refused = decode_member_task_data(boost::json::serialize(text));
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().message.find("restore_file"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace etcdmesos

@@ -409,5 +409,69 @@ TEST_F(ExecutorCoreTest, EventsOfAnOlderEtcdAreIgnored) {
   EXPECT_TRUE(core_.etcd_running());
 }
 
+// ---------------------------------------------------------------- restore
+
+TaskLaunched restoring_launch(bool tls = false) {
+  return TaskLaunched{"t1", std::nullopt, TaskLaunched::Member{"m0", "h:2379", tls, true}, ""};
+}
+
+TEST_F(ExecutorCoreTest, ARestoringTaskRestoresBeforeEtcdStarts) {
+  const auto launched = step(restoring_launch());
+  EXPECT_TRUE(has<RestoreSnapshot>(launched));
+  EXPECT_FALSE(has<SpawnEtcd>(launched));
+  EXPECT_EQ(only<SendUpdate>(launched).state, TaskState::kStarting);
+  const auto restored = step(SnapshotRestored{true, "restored"});
+  EXPECT_EQ(only<SpawnEtcd>(restored).generation, 1u);
+  EXPECT_FALSE(only<SpawnEtcd>(restored).force_new_cluster);
+  serve();
+  EXPECT_EQ(core_.phase(), ExecutorPhase::kRunning);
+}
+
+TEST_F(ExecutorCoreTest, AFailedRestoreFailsTheTaskWithItsReasonAndNeverStartsEtcd) {
+  step(restoring_launch());
+  const auto failed = step(SnapshotRestored{false, "Error: expected sha256 [1 2], got [3 4]"});
+  EXPECT_FALSE(has<SpawnEtcd>(failed));
+  const auto update = only<SendUpdate>(failed);
+  EXPECT_EQ(update.state, TaskState::kFailed);
+  EXPECT_TRUE(update.terminal);
+  EXPECT_NE(update.message.find("restoring the snapshot failed: Error: expected sha256"),
+            std::string::npos)
+      << update.message;
+  EXPECT_FALSE(core_.etcd_running());
+  EXPECT_EQ(core_.generation(), 0u);
+}
+
+TEST_F(ExecutorCoreTest, ARestoredMemberIsRestartedOnItsDataNotRestoredAgain) {
+  step(restoring_launch());
+  step(SnapshotRestored{true, "restored"});
+  serve();
+  crash();
+  const auto restarted = advance(1s);
+  EXPECT_TRUE(has<SpawnEtcd>(restarted));
+  EXPECT_FALSE(has<RestoreSnapshot>(restarted));
+}
+
+TEST_F(ExecutorCoreTest, AKillWhileRestoringIsTaskKilledAndTheLateAnswerIsIgnored) {
+  step(restoring_launch());
+  const auto killed = only<SendUpdate>(step(KillRequested{"t1", std::nullopt}));
+  EXPECT_EQ(killed.state, TaskState::kKilled);
+  const auto late = step(SnapshotRestored{true, "restored"});
+  EXPECT_FALSE(has<SpawnEtcd>(late));
+  EXPECT_FALSE(has<SendUpdate>(late));
+}
+
+TEST_F(ExecutorCoreTest, WithTlsTheCertificateIsAskedAfterTheRestore) {
+  const auto launched = step(restoring_launch(true));
+  EXPECT_FALSE(has<RequestCertificate>(launched));
+  const auto restored = step(SnapshotRestored{true, "restored"});
+  EXPECT_TRUE(has<RequestCertificate>(restored));
+  EXPECT_FALSE(has<SpawnEtcd>(restored));
+}
+
+TEST_F(ExecutorCoreTest, AnUnaskedRestoreAnswerIsIgnored) {
+  run();
+  EXPECT_TRUE(step(SnapshotRestored{true, "restored"}).empty());
+}
+
 }  // namespace
 }  // namespace etcdmesos::core

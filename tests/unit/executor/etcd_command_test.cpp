@@ -155,5 +155,31 @@ TEST(DefaultEtcdBin, PrefersTheOneShippedInTheSandbox) {
   EXPECT_EQ(default_etcd_bin(sandbox.path()), (sandbox.path() / "etcd").string());
 }
 
+TEST(RestoreArgv, RestoresAsTheMemberAloneWithTheTasksToken) {
+  MemberTaskData d = member();
+  const auto argv = restore_argv(d, "/sandbox/etcdctl", "/sandbox/s.db", "/sandbox/etcd-data");
+  const std::vector<std::string> expected{"/sandbox/etcdctl",
+                                          "snapshot",
+                                          "restore",
+                                          "/sandbox/s.db",
+                                          "--name=m2",
+                                          "--initial-cluster=m2=http://10.0.0.5:31002",
+                                          "--initial-cluster-token=c1-7f3a",
+                                          "--initial-advertise-peer-urls=http://10.0.0.5:31002",
+                                          "--data-dir=/sandbox/etcd-data"};
+  EXPECT_EQ(argv, expected);
+  d.tls = true;
+  const auto tls = restore_argv(d, "etcdctl", "s.db", "data");
+  EXPECT_NE(std::find(tls.begin(), tls.end(), "--initial-cluster=m2=https://10.0.0.5:31002"),
+            tls.end());
+}
+
+TEST(RestoreArgv, TheEnvironmentAsksForApiThreeAndDropsOtherEtcdctlSettings) {
+  const auto env = restore_environment(
+      {{"ETCDCTL_ENDPOINTS", "x"}, {"ETCDCTL_API", "2"}, {"ETCD_NAME", "y"}, {"PATH", "/bin"}});
+  const std::map<std::string, std::string> expected{{"ETCDCTL_API", "3"}, {"PATH", "/bin"}};
+  EXPECT_EQ(env, expected);
+}
+
 }  // namespace
 }  // namespace etcdmesos::executor

@@ -180,5 +180,34 @@ TEST(Convert, AHugeOffersEventIsDeclinedInBoundedCalls) {
             std::vector<std::string>{"o" + std::to_string(kMaxOffersPerDecline)});
 }
 
+TEST(Convert, ARestoringMemberFetchesItsSnapshotUncachedUnderAFixedName) {
+  core::LaunchSpec spec;
+  spec.member = core::Member{"etcd-4", "etcd-4-ab12", "a1", "127.0.0.3", 31000, 31001};
+  spec.initial_cluster = "etcd-4=http://127.0.0.3:31000";
+  spec.cluster_state = "new";
+  spec.cluster_token = "etcd-tok";
+  spec.restore_uri = "file:///backups/s.db";
+  ExecutorTemplate t{"http://s:1/etcd-mesos-executor", "http://s:1/etcd", "http://s:1/etcdctl",
+                     "etcd"};
+  auto task = make_task_info(spec, core::Config{}, t);
+  ASSERT_TRUE(task.executor && task.executor->command);
+  const auto& uris = task.executor->command->uris;
+  ASSERT_EQ(uris.size(), 4u);
+  EXPECT_EQ(uris[3].value, "file:///backups/s.db");
+  EXPECT_FALSE(uris[3].cache);
+  EXPECT_FALSE(uris[3].extract);
+  EXPECT_FALSE(uris[3].executable);
+  EXPECT_EQ(uris[3].output_file, std::optional<std::string>(kRestoreFileName));
+  ASSERT_TRUE(task.data);
+  auto data = decode_member_task_data(*task.data);
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->restore_file, kRestoreFileName);
+
+  spec.restore_uri.clear();
+  auto plain = make_task_info(spec, core::Config{}, t);
+  EXPECT_EQ(plain.executor->command->uris.size(), 3u);
+  EXPECT_TRUE(decode_member_task_data(*plain.data)->restore_file.empty());
+}
+
 }  // namespace
 }  // namespace etcdmesos::scheduler

@@ -219,5 +219,22 @@ TEST(Options, HelpIsAnEmptyErrorAndHelpTextNamesEveryFlag) {
   }
 }
 
+TEST(Options, RestoreFromTakesFileHttpAndAbsolutePathsAndRefusesTheRest) {
+  for (const char* good : {"file:///nonexistent/on/this/host.db", "/backups/etcd.db",
+                           "http://backups.example:8080/etcd.db", "https://h/x?y=1",
+                           "file://localhost/backups/etcd.db"}) {
+    auto o = parse({"-restore-from", good});
+    ASSERT_TRUE(o) << good << ": " << o.error().message;
+    EXPECT_EQ(o->restore_from, good);
+  }
+  for (const char* bad : {"backups/etcd.db", "ftp://h/x.db", "s3://bucket/x", "file://host/x.db",
+                          "file:relative", "http:///nohost", "/dir/", "http://h/a b", "::"}) {
+    auto o = parse({"-restore-from", bad});
+    ASSERT_FALSE(o) << bad;
+    EXPECT_NE(o.error().message.find("--restore-from"), std::string::npos) << o.error().message;
+  }
+  EXPECT_TRUE(parse({})->restore_from.empty());
+}
+
 }  // namespace
 }  // namespace etcdmesos::scheduler

@@ -4,12 +4,15 @@
 // `cache: false` downloads every time. First FetcherCache on its own, then
 // through the dev cluster binary, counting the artifact server's requests.
 #include "fetcher_cache.hpp"
+#include "fetcher.hpp"
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
+
+#include <fstream>
 
 namespace etcdmesos::devcluster::testing {
 namespace {
@@ -240,6 +243,40 @@ TEST(DevclusterFetcherCache, AnAgentThatStartsAgainHasAnEmptyCache) {
   EXPECT_EQ(t.cache_state().at("entries").to_number<int64_t>(), 0);
   ASSERT_NO_FATAL_FAILURE(t.run_once("t2", true));
   EXPECT_EQ(t.downloads(), 2u);
+}
+
+// Local files as the Mesos fetcher takes them (a restore's snapshot, issue
+// 14): file:///p, file://localhost/p and a plain absolute path, stored
+// under output_file when given; a missing file is an error.
+TEST(DevclusterFetcher, FetchesLocalFilesAsMesosDoes) {
+  Loop loop;
+  TempDir dir("devcluster-fetch-local");
+  const fs::path source = dir.path() / "backup.snapshot";
+  std::ofstream(source) << "snapshot bytes";
+  const fs::path sandbox = dir.path() / "sandbox";
+  fs::create_directories(sandbox);
+  auto fetch = [&](const std::string& value, std::optional<std::string> output_file) {
+    mesos::Uri uri;
+    uri.value = value;
+    uri.extract = false;
+    uri.cache = false;
+    uri.output_file = std::move(output_file);
+    return loop.run(fetch_uri(loop.executor(), uri, sandbox, 1 << 20, 10s));
+  };
+  const std::string path = source.string();
+  for (const std::string& value : {"file://" + path, "file://localhost" + path, path}) {
+    auto fetched = fetch(value, std::string("etcd-restore.snapshot"));
+    ASSERT_TRUE(fetched) << value << ": " << fetched.error().message;
+    EXPECT_EQ(*fetched, sandbox / "etcd-restore.snapshot");
+    EXPECT_EQ(read_text(*fetched), "snapshot bytes");
+    fs::remove(*fetched);
+  }
+  auto named = fetch("file://" + path, std::nullopt);
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(*named, sandbox / "backup.snapshot");
+  auto missing = fetch("file://" + (dir.path() / "nothing.snapshot").string(), std::nullopt);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("Failed to copy"), std::string::npos);
 }
 
 }  // namespace
