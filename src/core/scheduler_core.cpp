@@ -32,7 +32,9 @@ SchedulerCore::SchedulerCore(Config config, uint64_t seed)
       rng_(seed),
       acks_(config_.ack_retry_after, kAckLedgerCapacity),
       checks_(config_.health_check_interval, config_.health_check_timeout),
-      reconcile_(reconcile_config(config_)) {}
+      reconcile_(reconcile_config(config_)) {
+  backup_.enabled = config_.backup_interval > Millis{0};
+}
 
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
   last_now_ = now;
@@ -77,6 +79,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   release_stray_record(now);
   revive_if_due(out);
   start_health_check(now, out);
+  maybe_backup(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();
   return out;

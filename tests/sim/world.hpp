@@ -331,6 +331,7 @@ class World {
   void perform(const core::StopSubscribing& e);
   void perform(const core::ExitScheduler& e);
   void perform(const core::RecoverSpace& e);
+  void perform(const core::TakeBackup& e);
   // The simulated executors ask for no certificate (no TLS here): an answer
   // to a request nobody sent is a failure.
   void perform(const core::IssueCertificate& e);
@@ -439,6 +440,8 @@ class World {
   // ZooKeeper store (its own random stream: runs without --persist stay
   // exactly as they were)
   Rng store_rng_;
+  // Backups answer from their own random stream too.
+  Rng backup_rng_;
   bool store_up_ = true;
   Millis store_busy_until_{0};
   // The current outage outlasted the session timeout: the session expired.
