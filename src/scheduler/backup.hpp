@@ -9,7 +9,11 @@
 // snapshot save` writes: the database followed by the SHA-256 of it.
 //
 // Threading: take_backup runs on the scheduler's io_context; the pure parts
-// (SnapshotDecoder, backup_file_name, backups_to_prune) have no I/O.
+// (SnapshotDecoder, backup_file_name, backups_to_prune) have no I/O. The
+// file writes (one per 32 KiB blob), fsync and rename are plain blocking
+// calls on that thread: quick on a local disk, but a network filesystem that
+// hangs would hold the scheduler's loop with it (a known limit; moving them
+// to a thread of their own is the fix if it ever matters).
 #pragma once
 
 #include "common/error.hpp"
