@@ -184,6 +184,15 @@ std::string event_line(const SpaceStepDone& e) {
   return "space recovery " + std::to_string(e.id) + " step " +
          (e.ok ? std::string("done") : "failed: " + e.error);
 }
+std::string event_line(const OperatorBackup&) {
+  return "operator requested a backup";
+}
+std::string event_line(const BackupDone& e) {
+  return "backup " + std::to_string(e.id) + " " +
+         (e.ok ? "written: " + e.file + " (revision " + std::to_string(e.revision) + ", " +
+                     std::to_string(e.size_bytes) + " bytes)"
+               : "failed: " + e.error);
+}
 std::string event_line(const CertificateRequested& e) {
   std::vector<std::string> names = e.ip_sans;
   names.insert(names.end(), e.dns_sans.begin(), e.dns_sans.end());
@@ -280,6 +289,9 @@ std::string effect_line(const IssueCertificate& e) {
 std::string effect_line(const RefuseCertificate& e) {
   return "refuse certificate request " + std::to_string(e.request_id) + " for task " + e.task_id +
          ": " + e.reason;
+}
+std::string effect_line(const TakeBackup& e) {
+  return "take backup " + std::to_string(e.id) + " (" + e.why + ") via " + join(e.client_urls, ",");
 }
 std::string effect_line(const RecoverSpace& e) {
   const std::string head = "space recovery " + std::to_string(e.id) + ": ";

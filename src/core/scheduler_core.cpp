@@ -36,6 +36,7 @@ SchedulerCore::SchedulerCore(Config config, uint64_t seed)
   if (!config_.restore_from.empty()) {
     restore_ = Restore{config_.restore_from, "-restore-from"};
   }
+  backup_.enabled = config_.backup_interval > Millis{0};
 }
 
 std::vector<Effect> SchedulerCore::step(const Event& event, Millis now) {
@@ -101,6 +102,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
   release_stray_record(now);
   revive_if_due(out);
   start_health_check(now, out);
+  maybe_backup(now, out);
   flush_writes(out);
   stats_.running_servers = count_running();
   count_effects(out);

@@ -107,6 +107,13 @@ class SchedulerCore {
   std::string restore_status() const;
   // How the last restore ended ("" before the first).
   const std::string& last_restore_outcome() const { return last_restore_outcome_; }
+  // Backups (scheduler_core_backup.cpp): why OperatorBackup would be
+  // refused now, or nullopt when it would start a backup at once.
+  std::optional<std::string> why_not_backup() const;
+  const BackupProgress& backups() const { return backup_; }
+  // When the next scheduled backup is due (nullopt: backups off, or one is
+  // under way); once due, why_not_backup() says what it waits for.
+  std::optional<Millis> next_backup_at() const;
   // Persist mode: whether the shell may subscribe to Mesos now. Not while
   // the ZooKeeper session may be gone: another scheduler may lead, and a
   // subscription would take the framework from it; the shell tries again
@@ -260,6 +267,11 @@ class SchedulerCore {
   void on(const StoreCleared& e, Millis now, Effects& out);
   void on(const SpaceStepDone& e, Millis now, Effects& out);
   void on(const CertificateRequested& e, Millis now, Effects& out);
+  void on(const OperatorBackup& e, Millis now, Effects& out);
+  void on(const BackupDone& e, Millis now, Effects& out);
+  // Backups (scheduler_core_backup.cpp): a scheduled one when due.
+  void maybe_backup(Millis now, Effects& out);
+  void start_backup(Millis now, std::string why, Effects& out);
   // NOSPACE recovery (scheduler_core_space.cpp).
   void consider_space_recovery(const HealthResult& result, uint64_t check_id, bool fresh,
                                Effects& out);
@@ -575,6 +587,10 @@ class SchedulerCore {
   };
   std::optional<PendingSize> pending_size_;
   std::set<std::string> agents_known_;
+
+  // Backups: the one under way and the counters (see BackupProgress).
+  BackupProgress backup_;
+  uint64_t next_backup_id_ = 1;
 };
 
 }  // namespace etcdmesos::core

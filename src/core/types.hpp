@@ -156,6 +156,14 @@ struct Config {
   // knows a cluster: with persistence, a restarted scheduler that recovers
   // any task record ignores it. Empty: none.
   std::string restore_from{};
+  // Backups (issue 14, -backup-dir): an etcd snapshot every backup_interval
+  // from the start of the last one, the first as soon as a fresh check finds
+  // the cluster healthy; zero: no backups (an operator's request is refused
+  // too). A failed backup is tried again after min(backup_interval,
+  // backup_retry) instead. The shell bounds each backup by its own deadline
+  // and always answers (BackupDone).
+  Millis backup_interval{0};
+  Millis backup_retry{60000};
 };
 
 // A member as the scheduler knows it.
@@ -444,13 +452,28 @@ struct CertificateRequested {
   std::string problem;
 };
 
+// An operator asked for a backup now (admin POST /backup). The shell asks
+// why_not_backup() first to answer the request.
+struct OperatorBackup {};
+// Answer to TakeBackup (same id): the snapshot was written and verified
+// (`file` in the backup directory, holding etcd `revision`, `size_bytes`
+// long), or why not.
+struct BackupDone {
+  uint64_t id = 0;
+  bool ok = false;
+  uint64_t revision = 0;
+  uint64_t size_bytes = 0;
+  std::string file;
+  std::string error;
+};
+
 using Event =
     std::variant<Subscribed, Disconnected, OffersReceived, OfferRescinded, StatusUpdate, AgentLost,
                  HealthChecked, MemberAdded, MemberRemoved, MemberStatuses, ReseedReport,
                  OperatorReseed, OperatorUnlock, OperatorRestore, OperatorResize,
                  ClusterSizePersisted, Recovered, FrameworkIdPersisted, TaskPersisted,
                  HealthObserved, LeadershipChanged, FrameworkError, StoreCleared, SpaceStepDone,
-                 CertificateRequested>;
+                 CertificateRequested, OperatorBackup, BackupDone>;
 
 // ----------------------------------------------------------------- effects
 
@@ -606,11 +629,24 @@ struct RefuseCertificate {
   bool operator==(const RefuseCertificate&) const = default;
 };
 
+// Take an etcd snapshot (a backup) from the first of client_urls that
+// serves it, verify it and write it to the backup directory; answer with
+// BackupDone carrying the same id. client_urls are the members the fresh
+// health check found reachable, followers first. `why`: "scheduled" or
+// "operator request".
+struct TakeBackup {
+  uint64_t id = 0;
+  std::vector<std::string> client_urls;
+  std::string why;
+  bool operator==(const TakeBackup&) const = default;
+};
+
 using Effect =
     std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge, Reconcile,
                  CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
                  PersistFrameworkId, PersistClusterSize, PersistTask, ForgetTask, ClearStore,
-                 StopSubscribing, ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate>;
+                 StopSubscribing, ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate,
+                 TakeBackup>;
 
 // The names a member's certificate may carry: its host; and a member on a
 // loopback address other than 127.0.0.1 also 127.0.0.1, because the kernel
@@ -687,6 +723,25 @@ struct Counters {
   // bucket of kHealthCheckBucketsMs (not cumulative), the last one beyond.
   std::array<uint64_t, kHealthCheckBucketsMs.size() + 1> check_buckets{};
   Millis check_duration_sum{0};
+};
+
+// What the core knows of backups (SchedulerCore::backups()), for /health
+// and /metrics. Times are the core's Millis.
+struct BackupProgress {
+  bool enabled = false;
+  std::optional<uint64_t> in_flight;  // id of the backup under way
+  std::optional<Millis> in_flight_since;
+  uint64_t successes = 0;
+  uint64_t failures = 0;
+  std::optional<Millis> last_attempt_at;  // start of the last backup
+  bool last_failed = false;
+  std::string last_error;  // of the last failure ("" once one succeeds)
+  // The last backup written and verified.
+  std::optional<Millis> last_success_at;
+  uint64_t last_revision = 0;
+  uint64_t last_size_bytes = 0;
+  std::string last_file;
+  bool operator==(const BackupProgress&) const = default;
 };
 
 }  // namespace etcdmesos::core

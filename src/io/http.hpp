@@ -63,6 +63,22 @@ boost::asio::awaitable<Result<Response>> http_request(boost::asio::any_io_execut
                                                       std::chrono::milliseconds timeout,
                                                       std::size_t body_limit = kDefaultBodyLimit);
 
+// Receives a streamed body piece by piece; an Error stops the request.
+using BodySink = std::function<Result<void>(std::string_view piece)>;
+
+// One request on a new connection (over TLS when `to.tls` is set, as
+// http_request) whose response body is handed to `sink` as it arrives
+// instead of being held in memory: for bodies larger than memory should
+// hold (an etcd snapshot). The whole exchange must finish within `timeout`,
+// and each read within `idle_timeout`. Errors: a connection failure or
+// timeout; a status other than 200 (code = the status, the message quotes
+// the start of the body); a body above body_limit; the sink's own Error.
+boost::asio::awaitable<Result<void>> http_request_streamed(boost::asio::any_io_executor ex,
+                                                           Endpoint to, Request req,
+                                                           std::chrono::milliseconds timeout,
+                                                           std::chrono::milliseconds idle_timeout,
+                                                           std::uint64_t body_limit, BodySink sink);
+
 // One client connection kept open across requests (HTTP/1.1 keep-alive), for
 // requests that must reach one peer one at a time and in order. The first
 // request opens it, and so does the first request after it broke (an error,

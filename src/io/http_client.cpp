@@ -26,6 +26,7 @@
 #include <array>
 #include <charconv>
 #include <variant>
+#include <vector>
 
 namespace etcdmesos::io {
 
@@ -350,6 +351,114 @@ asio::awaitable<Result<Response>> http_request(asio::any_io_executor ex, Endpoin
     co_return describe_failure("read response from", to, read.ec, timeout);
   }
   co_return std::move(read.response);
+}
+
+// ------------------------------------------------------------------ streamed bodies
+
+namespace {
+
+// The error text of a refused streamed request: its status and the start of
+// its body.
+constexpr std::size_t kStreamedErrorText = 512;
+
+// Reads the response to a request already sent on `stream` and hands its
+// body to `sink` piece by piece; see http_request_streamed.
+template <class Stream>
+asio::awaitable<Result<void>> read_streamed(Stream& stream, const Endpoint& to,
+                                            Clock::time_point deadline,
+                                            std::chrono::milliseconds timeout,
+                                            std::chrono::milliseconds idle_timeout,
+                                            std::uint64_t body_limit, const BodySink& sink) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  buffer.reserve(kStreamReadChunk);
+  http::response_parser<http::buffer_body> parser;
+  parser.header_limit(kResponseHeaderLimit);
+  parser.body_limit(body_limit);
+  lowest.expires_at(deadline);
+  auto [header_ec, header_read] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  (void)header_read;
+  if (header_ec) {
+    co_return describe_failure("read response header from", to, header_ec, timeout);
+  }
+  const unsigned status = parser.get().result_int();
+  std::string refusal;
+  std::vector<char> piece(kStreamReadChunk);
+  while (!parser.is_done()) {
+    auto& body = parser.get().body();
+    body.data = piece.data();
+    body.size = piece.size();
+    // os-clock: each read bounded by the idle limit and the whole deadline
+    lowest.expires_at(std::min(deadline, Clock::now() + idle_timeout));
+    auto [ec, read] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    (void)read;
+    if (ec && ec != http::error::need_buffer) {
+      const bool idle = ec == beast::error::timeout && Clock::now() < deadline;  // os-clock
+      co_return describe_failure("read body from", to, ec, idle ? idle_timeout : timeout);
+    }
+    const std::string_view got(piece.data(), piece.size() - body.size);
+    if (status != 200) {
+      refusal.append(
+          got.substr(0, kStreamedErrorText - std::min(refusal.size(), kStreamedErrorText)));
+      if (refusal.size() >= kStreamedErrorText) {
+        break;
+      }
+      continue;
+    }
+    if (!got.empty()) {
+      if (auto taken = sink(got); !taken) {
+        co_return taken.error();
+      }
+    }
+  }
+  if (status != 200) {
+    co_return make_error(to.to_string() + " answered " + std::to_string(status) + ": " + refusal,
+                         static_cast<int>(status));
+  }
+  co_return Result<void>{};
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> http_request_streamed(asio::any_io_executor ex, Endpoint to,
+                                                    Request req, std::chrono::milliseconds timeout,
+                                                    std::chrono::milliseconds idle_timeout,
+                                                    std::uint64_t body_limit, BodySink sink) {
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
+  if (!to.tls) {
+    beast::tcp_stream stream(ex);
+    auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
+    if (!sent) {
+      co_return sent.error();
+    }
+    auto read =
+        co_await read_streamed(stream, to, deadline, timeout, idle_timeout, body_limit, sink);
+    close_quietly(stream);
+    co_return read;
+  }
+  TlsStream stream(ex, to.tls->context());
+  auto& lowest = beast::get_lowest_layer(stream);
+  auto connected = co_await connect(lowest, to, deadline, timeout);
+  if (!connected) {
+    co_return connected.error();
+  }
+  auto secured = co_await tls_handshake(stream, to, deadline, timeout);
+  if (!secured) {
+    close_quietly(lowest);
+    co_return secured.error();
+  }
+  auto sent = co_await send(stream, to, req, deadline, timeout);
+  if (!sent) {
+    close_quietly(lowest);
+    co_return sent.error();
+  }
+  auto read = co_await read_streamed(stream, to, deadline, timeout, idle_timeout, body_limit, sink);
+  if (!read) {
+    close_quietly(lowest);
+    co_return read;
+  }
+  co_await close_tls_quietly(stream, deadline);
+  co_return read;
 }
 
 // ------------------------------------------------------------------ HttpConnection

@@ -122,13 +122,42 @@ void add_page_fields(const AdminSnapshot& s, json::object& out) {
   out["events"] = std::move(events);
 }
 
+// Backups to -backup-dir (docs/administration.md, "Backups").
+json::object backup_state(const BackupStatus& b) {
+  json::object out{{"enabled", b.enabled}};
+  if (!b.enabled) {
+    return out;
+  }
+  out["dir"] = b.dir;
+  out["in_progress"] = b.in_progress;
+  out["successes"] = b.successes;
+  out["failures"] = b.failures;
+  if (b.last_success_unix) {
+    out["last_success_unix"] = *b.last_success_unix;
+    out["last_file"] = b.last_file;
+    out["last_revision"] = b.last_revision;
+    out["last_size_bytes"] = b.last_size_bytes;
+  }
+  if (!b.last_error.empty()) {
+    out["last_error"] = b.last_error;
+  }
+  if (b.next_in_seconds) {
+    out["next_in_seconds"] = *b.next_in_seconds;
+  }
+  if (!b.waiting.empty()) {
+    out["waiting"] = b.waiting;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string health_json(const AdminSnapshot& snapshot) {
   if (!snapshot.health) {
     json::object out{{"healthy", false},
                      {"reason", "no health check has completed yet"},
-                     {"scheduler", scheduler_state(snapshot)}};
+                     {"scheduler", scheduler_state(snapshot)},
+                     {"backup", backup_state(snapshot.backup)}};
     add_page_fields(snapshot, out);
     return json::serialize(out);
   }
@@ -160,6 +189,7 @@ std::string health_json(const AdminSnapshot& snapshot) {
   out["alarms"] = std::move(alarms);
   out["scheduler"] = scheduler_state(snapshot);
   add_page_fields(snapshot, out);
+  out["backup"] = backup_state(snapshot.backup);
   return json::serialize(out);
 }
 

@@ -26,6 +26,9 @@ struct BackupStatus {
   uint64_t failures = 0;
   std::string last_error;                 // of the last attempt ("" when it succeeded)
   std::optional<double> next_in_seconds;  // the next scheduled one
+  // A scheduled backup is due but may not start now: why (the cluster is
+  // unhealthy, a reseed runs...). "" otherwise.
+  std::string waiting;
 };
 
 struct AdminSnapshot {

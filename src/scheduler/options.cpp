@@ -4,6 +4,7 @@
 #include "common/command_line.hpp"
 #include "io/framework_store.hpp"
 #include "scheduler/restore_uri.hpp"
+#include "scheduler/backup.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>
@@ -175,6 +176,19 @@ po::options_description describe_options(Options& o) {
      "cluster (without persistence a restarted scheduler knows no cluster and restores again). "
      "A snapshot that fails to restore locks the scheduler with the reason; after a total "
      "loss use POST /restore?uri=URI instead (docs/incident-response.md)")
+    ("backup-dir", po::value(&o.backup_dir),
+     "directory on the scheduler's host (local, or a mounted network filesystem) for etcd "
+     "snapshots: every --backup-interval the scheduler takes one from a healthy member, "
+     "verifies it (SHA-256, size, revision) and writes it atomically as "
+     "etcd-backup-<UTC time>-r<revision>.db; POST /backup takes one at once. It must exist "
+     "and be writable. Without it no backups are taken")
+    ("backup-interval",
+     po::value(&o.backup_interval_seconds)->default_value(o.backup_interval_seconds),
+     "seconds between backups (with --backup-dir); a failed one is tried again after "
+     "60 s (or this interval, if shorter)")
+    ("backup-keep", po::value(&o.backup_keep)->default_value(o.backup_keep),
+     "how many backups to keep (with --backup-dir): older ones are deleted after each new "
+     "one is written and verified, never after a failure")
     ("reconcile-interval",
      po::value(&o.reconcile_interval_seconds)->default_value(o.reconcile_interval_seconds),
      "seconds between implicit reconciliations with the master while subscribed")
@@ -238,6 +252,17 @@ Result<void> validate(const Options& o) {
   }
   if (o.zk_session_timeout_seconds < 1 || o.zk_session_timeout_seconds > 600) {
     return make_error("--zk-session-timeout must be between 1 and 600 seconds");
+  }
+  if (!(o.backup_interval_seconds > 0) || o.backup_interval_seconds > 366.0 * 24 * 3600) {
+    return make_error("--backup-interval must be positive (seconds, at most a year)");
+  }
+  if (o.backup_keep < 1 || o.backup_keep > 100000) {
+    return make_error("--backup-keep must be between 1 and 100000");
+  }
+  if (!o.backup_dir.empty()) {
+    if (auto usable = check_backup_dir(o.backup_dir); !usable) {
+      return usable.error();
+    }
   }
   if (o.reconcile_interval_seconds <= 0) {
     return make_error("--reconcile-interval must be positive");

@@ -78,6 +78,11 @@ struct Options {
   // identity only, and read by anyone unless zk_acl_world_read is false.
   std::string zk_auth_file;
   bool zk_acl_world_read = true;
+  // Backups (issue 14): an etcd snapshot into backup_dir every
+  // backup_interval_seconds, the newest backup_keep kept. Empty: none.
+  std::string backup_dir;
+  double backup_interval_seconds = 1800;
+  std::size_t backup_keep = 24;
   // Periodic implicit reconciliation with the master.
   double reconcile_interval_seconds = 300;
   std::string log_level = "info";

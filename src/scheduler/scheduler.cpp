@@ -4,6 +4,7 @@
 #include "codec/tls_message.hpp"
 #include "common/log.hpp"
 #include "io/etcd_client.hpp"
+#include "scheduler/backup.hpp"
 #include "scheduler/etcd_health.hpp"
 #include "scheduler/restore_uri.hpp"
 
@@ -128,6 +129,9 @@ core::Config Scheduler::core_config() const {
   c.tls = !options_.etcd_ca_cert_file.empty();
   c.certificate_validity =
       core::Millis(static_cast<int64_t>(options_.etcd_cert_validity_hours * 3600 * 1000));
+  if (!options_.backup_dir.empty()) {
+    c.backup_interval = core::Millis(static_cast<int64_t>(options_.backup_interval_seconds * 1000));
+  }
   return c;
 }
 
@@ -311,6 +315,7 @@ AdminSnapshot Scheduler::snapshot() const {
   s.resize_pending = core_.resize_pending();
   s.checks = checks_.items();
   s.events = events_.items();
+  s.backup = backup_status(at);
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");
@@ -340,7 +345,14 @@ AdminActionResult Scheduler::on_admin_action(const AdminRequest& request) {
             "reseed started: " + core_.reseed_status() + skipped + "; follow it on GET /health"};
   }
   if (request.action == AdminAction::kBackup) {
-    return {false, "backup refused: backups are not implemented yet"};
+    if (auto why_not = core_.why_not_backup()) {
+      log()->warn("operator backup refused: {}", *why_not);
+      return {false, "backup refused: " + *why_not};
+    }
+    feed(core::OperatorBackup{});
+    const auto id = core_.backups().in_flight;
+    return {true, "backup " + (id ? std::to_string(*id) : std::string("?")) + " started into " +
+                      options_.backup_dir + "; follow it on GET /health (\"backup\")"};
   }
   if (request.action == AdminAction::kRestore) {
     if (auto bad = restore_uri_error(request.uri)) {
@@ -603,6 +615,8 @@ void Scheduler::perform_one(const core::Effect& effect) {
           send_reseed_order(e);
         } else if constexpr (std::is_same_v<T, core::RecoverSpace>) {
           asio::co_spawn(io_, run_space_step(e), asio::detached);
+        } else if constexpr (std::is_same_v<T, core::TakeBackup>) {
+          asio::co_spawn(io_, run_backup(e), asio::detached);
         } else if constexpr (std::is_same_v<T, core::PersistFrameworkId> ||
                              std::is_same_v<T, core::PersistClusterSize> ||
                              std::is_same_v<T, core::PersistTask> ||
@@ -919,6 +933,59 @@ asio::awaitable<void> Scheduler::run_space_step(core::RecoverSpace step) {
   if (!stopped_) {
     feed(done);
   }
+}
+
+// A backup (scheduler/backup.cpp); its answer goes back to the core, which
+// counts it and schedules the next.
+asio::awaitable<void> Scheduler::run_backup(core::TakeBackup order) {
+  BackupSettings settings;
+  settings.dir = options_.backup_dir;
+  settings.keep = options_.backup_keep;
+  settings.etcdctl_bin = options_.etcdctl_bin;
+  auto tls = etcd_tls_;  // requests under way keep the certificate they started with
+  const uint64_t id = order.id;
+  core::BackupDone done;
+  try {
+    done = co_await take_backup(io_.get_executor(), std::move(order), std::move(settings),
+                                std::move(tls), time_);
+  } catch (const std::exception& e) {
+    done = core::BackupDone{id, false, 0, 0, "", std::string("internal error: ") + e.what()};
+  }
+  if (done.ok) {
+    log()->info("backup {} written: {}/{} (revision {}, {} bytes)", done.id, options_.backup_dir,
+                done.file, done.revision, done.size_bytes);
+  } else {
+    log()->error("backup {} failed: {}", done.id, done.error);
+  }
+  if (!stopped_) {
+    feed(done);
+  }
+}
+
+BackupStatus Scheduler::backup_status(core::Millis at) const {
+  const auto& b = core_.backups();
+  BackupStatus s;
+  s.enabled = b.enabled;
+  s.dir = options_.backup_dir;
+  s.in_progress = b.in_flight.has_value();
+  if (b.last_success_at) {
+    const auto age = std::chrono::duration<double>(at - *b.last_success_at);
+    s.last_success_unix =
+        std::chrono::duration<double>(time_.system_now().time_since_epoch()).count() - age.count();
+  }
+  s.last_size_bytes = b.last_size_bytes;
+  s.last_revision = b.last_revision;
+  s.last_file = b.last_file;
+  s.successes = b.successes;
+  s.failures = b.failures;
+  s.last_error = b.last_failed ? b.last_error : "";
+  if (const auto next = core_.next_backup_at()) {
+    s.next_in_seconds = std::max(0.0, seconds(*next - at));
+    if (*next <= at) {
+      s.waiting = core_.why_not_backup().value_or("");
+    }
+  }
+  return s;
 }
 
 asio::awaitable<void> Scheduler::run_member_remove(core::RemoveEtcdMember remove) {

@@ -116,6 +116,8 @@ class Scheduler {
   Result<io::EtcdClient> etcd_client(const std::string& client_url,
                                      std::chrono::milliseconds timeout = kEtcdRequestTimeout) const;
   boost::asio::awaitable<void> run_space_step(core::RecoverSpace step);
+  boost::asio::awaitable<void> run_backup(core::TakeBackup order);
+  BackupStatus backup_status(core::Millis at) const;
   boost::asio::awaitable<void> tick_loop();
   core::Millis now() const;
 

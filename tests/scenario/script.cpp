@@ -141,6 +141,9 @@ class Runner {
   void member_removed(const std::vector<std::string>& w);
   void statuses(const std::vector<std::string>& w);
   void reseed_report(const std::vector<std::string>& w);
+  // backup-done ok revision=N size=N file=NAME | backup-done failed REASON...
+  void backup_done(const std::vector<std::string>& w);
+  std::vector<std::string> backups() const;
   void tick(Millis by);
   void tick_until_check();
   void bring_up(uint64_t n);
@@ -156,6 +159,7 @@ class Runner {
   std::map<std::string, uint64_t> reseed_ids_;    // task id -> reseed id
   std::optional<core::CheckHealth> check_;
   std::optional<core::QueryMemberStatus> query_;
+  std::optional<core::TakeBackup> backup_;  // the last backup asked for
   std::vector<Listed> etcd_;
   std::string bootstrap_token_;  // of the last new cluster: its members are listed together
   // The ZooKeeper store (config persist=on): what the core's writes left,
@@ -214,6 +218,16 @@ std::vector<std::string> Runner::execute(const std::string& line) {
     feed(core::OperatorResize{number(w[1])});
   } else if (cmd == "restore" && w.size() == 2) {
     feed(core::OperatorRestore{w[1]});
+  } else if (cmd == "backup" && w.size() == 1) {
+    // An operator's POST /backup: refused with the reason, as the shell answers.
+    if (auto why_not = core_->why_not_backup()) {
+      return {"refused: " + *why_not};
+    }
+    feed(core::OperatorBackup{});
+  } else if (cmd == "backup-done") {
+    backup_done(w);
+  } else if (cmd == "backups" && w.size() == 1) {
+    return backups();
   } else if (cmd == "tick" && w.size() == 2) {
     tick(duration(w[1]));
   } else if (cmd == "bring-up" && w.size() == 2) {
@@ -251,6 +265,10 @@ void Runner::configure(const std::vector<std::string>& w) {
       config_.persist = value == "on";
     } else if (key == "bootstrap-window") {
       config_.bootstrap_window = duration(value);
+    } else if (key == "backup-interval") {
+      config_.backup_interval = duration(value);
+    } else if (key == "backup-retry") {
+      config_.backup_retry = duration(value);
     } else if (key == "join-settle") {
       config_.join_settle = duration(value);
     } else if (key == "restore-from") {
@@ -270,6 +288,7 @@ void Runner::restart_scheduler() {
   core_ = std::make_unique<core::SchedulerCore>(config_, kCoreSeed + ++restarts_);
   check_.reset();
   query_.reset();
+  backup_.reset();
   adding_.clear();
   store_writes_.clear();
   if (config_.persist) {
@@ -375,6 +394,8 @@ void Runner::observe(const std::vector<core::Effect>& effects) {
       check_ = *c;
     } else if (const auto* q = std::get_if<core::QueryMemberStatus>(&effect)) {
       query_ = *q;
+    } else if (const auto* b = std::get_if<core::TakeBackup>(&effect)) {
+      backup_ = *b;
     } else if (const auto* a = std::get_if<core::AddEtcdMember>(&effect)) {
       adding_[a->name] = a->peer_url;
     } else if (const auto* r = std::get_if<core::ReseedOrder>(&effect)) {
@@ -668,6 +689,59 @@ void Runner::reseed_report(const std::vector<std::string>& w) {
     std::erase_if(etcd_, [&](const Listed& l) { return l.peer_url != m.peer_url(); });
   }
   feed(r);
+}
+
+void Runner::backup_done(const std::vector<std::string>& w) {
+  if (!backup_) {
+    throw BadCommand("no backup to answer");
+  }
+  if (w.size() < 2 || (w[1] != "ok" && w[1] != "failed")) {
+    throw BadCommand("backup-done ok revision=N size=N file=NAME | backup-done failed REASON");
+  }
+  core::BackupDone done;
+  done.id = backup_->id;
+  done.ok = w[1] == "ok";
+  if (done.ok) {
+    for (const auto& [key, value] : options(w, 2)) {
+      if (key == "revision") {
+        done.revision = number(value);
+      } else if (key == "size") {
+        done.size_bytes = number(value);
+      } else if (key == "file") {
+        done.file = value;
+      } else {
+        throw BadCommand("unknown backup-done key '" + key + "'");
+      }
+    }
+  } else {
+    done.error = join(w, 2);
+  }
+  feed(done);
+}
+
+std::vector<std::string> Runner::backups() const {
+  const auto& b = core_->backups();
+  std::string line = "backups: " + std::string(b.enabled ? "on" : "off") +
+                     " successes=" + std::to_string(b.successes) +
+                     " failures=" + std::to_string(b.failures);
+  if (b.in_flight) {
+    line += " in-flight=" + std::to_string(*b.in_flight);
+  }
+  if (b.last_success_at) {
+    line += " last=" + b.last_file + " revision=" + std::to_string(b.last_revision) +
+            " size=" + std::to_string(b.last_size_bytes);
+  }
+  if (b.last_failed) {
+    line += " last-error=" + b.last_error;
+  }
+  std::vector<std::string> out{line};
+  if (const auto next = core_->next_backup_at()) {
+    out.push_back("next due in " + core::describe_duration(std::max(Millis{0}, *next - now_)));
+    if (*next <= now_) {
+      out.push_back("waiting: " + core_->why_not_backup().value_or("(nothing)"));
+    }
+  }
+  return out;
 }
 
 }  // namespace

@@ -707,4 +707,34 @@ void World::perform(const core::RecoverSpace& e) {
   });
 }
 
+// A backup (issue 14): a member of a cluster with quorum streams its
+// snapshot, which the scheduler's host fails to write now and then (a full
+// disk); answered after up to 20 s. Invariants (invariants.cpp,
+// "one-backup-at-a-time", "backup-only-when-healthy") check when the core
+// asks.
+void World::perform(const core::TakeBackup& e) {
+  Process* p = via(e.client_urls);
+  const bool up = p != nullptr && reachable(*p) && has_quorum(clusters_[p->cluster]);
+  core::BackupDone done{e.id, false, 0, 0, "", "no member served the snapshot"};
+  if (up && backup_rng_.chance(0.2)) {
+    done.error = "writing the snapshot failed: No space left on device";
+  } else if (up) {
+    done.ok = true;
+    done.error.clear();
+    done.revision = clusters_[p->cluster].raft_index;
+    done.size_bytes = 20480;
+    done.file = "etcd-backup-sim-" + std::to_string(e.id) + ".db";
+  }
+  if (tracing()) {
+    trace("backup " + core::describe(core::Effect{e}) + " -> " +
+          (done.ok ? std::string("ok") : done.error));
+  }
+  after(backup_rng_.millis(50, 20000), [this, done, incarnation = incarnation_] {
+    if (incarnation != incarnation_) {
+      return;  // the scheduler that asked is gone
+    }
+    deliver(done);
+  });
+}
+
 }  // namespace etcdmesos::sim

@@ -585,6 +585,55 @@ class NoReseedWhileHealthy final : public Invariant {
   bool newest_healthy_ = false;
 };
 
+// Backups (issue 14): never two at once, and none started unless the newest
+// health verdict the core has found the cluster healthy (a snapshot of a
+// cluster without a working majority may hold a minority's stale data).
+// Verdicts can arrive out of order; the newest is the one from the check
+// started last.
+class BackupOnlyWhenHealthy final : public Invariant {
+ public:
+  const char* name() const override { return "backup-only-when-healthy"; }
+  void before_event(const Event& ev, const World&) override {
+    if (const auto* h = as<core::HealthChecked>(ev); h && h->check_id >= newest_check_) {
+      newest_check_ = h->check_id;
+      newest_healthy_ = h->result.healthy;
+    } else if (const auto* d = as<core::BackupDone>(ev); d && in_flight_ == d->id) {
+      in_flight_.reset();
+    }
+  }
+  // A new core numbers its checks and backups afresh; the old one's backup
+  // died with it.
+  void on_scheduler_restart(const World&) override {
+    newest_check_ = 0;
+    newest_healthy_ = false;
+    in_flight_.reset();
+  }
+  std::optional<std::string> on_effect(const Effect& effect, const World&) override {
+    const auto* b = as<core::TakeBackup>(effect);
+    if (b == nullptr) {
+      return std::nullopt;
+    }
+    if (in_flight_) {
+      return "one-backup-at-a-time: " + core::describe(effect) + " while backup " +
+             std::to_string(*in_flight_) + " is under way";
+    }
+    in_flight_ = b->id;
+    if (!newest_healthy_) {
+      return core::describe(effect) + " while the newest health check (" +
+             std::to_string(newest_check_) + ") found the cluster unhealthy";
+    }
+    if (b->client_urls.empty()) {
+      return core::describe(effect) + " names no member to take it from";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  uint64_t newest_check_ = 0;
+  bool newest_healthy_ = false;
+  std::optional<uint64_t> in_flight_;
+};
+
 // The seed of a reseed is the member with the highest raft index among those
 // that answered the status query and are still running (a seed that failed
 // is followed by the next best, as the checks since saw them): any other
@@ -1371,6 +1420,7 @@ std::vector<std::unique_ptr<Invariant>> default_invariants(bool pending, bool pe
   list.push_back(std::make_unique<ShrinkRemovesBeforeKilling>());
   list.push_back(std::make_unique<CountersConsistent>());
   list.push_back(std::make_unique<RestoreAlone>());
+  list.push_back(std::make_unique<BackupOnlyWhenHealthy>());
   if (persist) {
     list.push_back(std::make_unique<NothingBeforeFrameworkIdPersisted>());
     list.push_back(std::make_unique<ResizeSurvivesRestart>());

@@ -46,6 +46,9 @@ core::Config sim_config(std::size_t cluster_size, uint64_t seed) {
   // production sets it, or none (etcd refuses early adds).
   c.bootstrap_window = std::array{0ms, 1000ms, 3000ms}[seed % 3];
   c.join_settle = seed % 2 == 0 ? 5500ms : 0ms;
+  // Backups (issue 14) every 30 s, a failure retried after 10 s.
+  c.backup_interval = 30000ms;
+  c.backup_retry = 10000ms;
   return c;
 }
 
@@ -68,7 +71,8 @@ World::World(const SimOptions& options)
       invariants_(default_invariants(options.pending_invariants, options.persist)),
       store_rng_(options.seed ^ 0x2c00c0ffeeULL),
       resize_rng_(options.seed ^ 0x5e12eULL),
-      largest_size_(options.cluster_size) {
+      largest_size_(options.cluster_size),
+      backup_rng_(options.seed ^ 0xbac0bac0ULL) {
   const std::size_t n = options.agents != 0 ? options.agents : options.cluster_size + 2;
   for (std::size_t i = 0; i < n; ++i) {
     Agent a;

@@ -336,6 +336,7 @@ class World {
   void perform(const core::StopSubscribing& e);
   void perform(const core::ExitScheduler& e);
   void perform(const core::RecoverSpace& e);
+  void perform(const core::TakeBackup& e);
   // The simulated executors ask for no certificate (no TLS here): an answer
   // to a request nobody sent is a failure.
   void perform(const core::IssueCertificate& e);
@@ -450,6 +451,8 @@ class World {
   Rng resize_rng_;
   std::size_t largest_size_ = 0;  // the flag or any size an operator set
   std::optional<std::size_t> stored_cluster_size_;
+  // Backups answer from their own random stream too.
+  Rng backup_rng_;
   bool store_up_ = true;
   Millis store_busy_until_{0};
   // The current outage outlasted the session timeout: the session expired.
