@@ -60,7 +60,9 @@ json::object scheduler_state(const AdminSnapshot& s) {
                    {"locked", s.locked},
                    {"livelocked", s.livelocked},
                    {"partitioned", s.partitioned},
-                   {"auto_reseed", s.auto_reseed}};
+                   {"auto_reseed", s.auto_reseed},
+                   {"version", s.version},
+                   {"git_commit", s.git_commit}};
   if (s.locked) {
     out["lock_reason"] = s.lock_reason;
     out["lock"] = s.total_loss ? "total loss" : "reseeds halted";

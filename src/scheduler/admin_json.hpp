@@ -56,6 +56,9 @@ struct AdminSnapshot {
   // "leader", or "standby" while another scheduler leads (-zk-framework-persist).
   std::string role = "leader";
   std::string leader;  // the leader's admin address "host:port" ("" when unknown)
+  // This scheduler's build (common/version.hpp): "0.1.0" and "12d0196".
+  std::string version;
+  std::string git_commit;
   // The cluster size the scheduler maintains (-cluster-size, or the last
   // POST /cluster-size).
   std::size_t cluster_size = 0;
@@ -70,7 +73,7 @@ std::string members_json(const AdminSnapshot& snapshot);
 std::string stats_json(const AdminSnapshot& snapshot);
 // The last health check with its per-member breakdown (or {"healthy":false,
 // "reason":"no health check has completed yet"}), plus "scheduler": the
-// plan, lock, livelock and reseed state.
+// plan, lock, livelock and reseed state, and its version and git commit.
 std::string health_json(const AdminSnapshot& snapshot);
 // {"role":"standby","leader":"host:port"}: what a standby answers to every
 // admin request.

@@ -3,6 +3,7 @@
 #include "codec/reseed.hpp"
 #include "codec/tls_message.hpp"
 #include "common/log.hpp"
+#include "common/version.hpp"
 #include "io/etcd_client.hpp"
 #include "scheduler/etcd_health.hpp"
 
@@ -294,6 +295,8 @@ AdminSnapshot Scheduler::snapshot() const {
   s.reconcile = core_.reconcile_status();
   s.persistence = core_.persist_status();
   s.cluster_size = core_.config().cluster_size;
+  s.version = std::string(project_version());
+  s.git_commit = std::string(git_commit());
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");
