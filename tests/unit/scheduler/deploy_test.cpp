@@ -85,7 +85,13 @@ TEST(Deploy, MarathonAppRunsTwoPersistingSchedulersWithAHealthCheckOnHealthz) {
   const auto& check = checks[0].as_object();
   EXPECT_EQ(check.at("protocol").as_string(), "COMMAND");
   const std::string probe(check.at("command").at("value").as_string());
-  EXPECT_NE(probe.find("http://$HOST:$PORT0/healthz"), std::string::npos) << probe;
+  EXPECT_NE(probe.find("http://$ip:$PORT0/healthz"), std::string::npos) << probe;
+  // The check asks the address the scheduler listens on, found as the
+  // command finds it.
+  const std::string find_address = cmd.substr(0, cmd.find("umask"));
+  const auto ip_at = find_address.find("ip=$(");
+  ASSERT_NE(ip_at, std::string::npos) << cmd;
+  EXPECT_EQ(probe.rfind(find_address.substr(ip_at), 0), 0u) << probe;
   EXPECT_GT(check.at("maxConsecutiveFailures").as_int64(), 0);
 
   // The package the app fetches is this version's.
