@@ -72,7 +72,8 @@ std::optional<std::string> checkout_commit() {
 TEST(Version, IsTheProjectVersionOfCMakeAndTheCommitOfTheCheckout) {
   EXPECT_EQ(project_version(), ETCDMESOS_EXPECTED_VERSION);
   if (auto commit = checkout_commit()) {
-    EXPECT_EQ(git_commit(), *commit);
+    EXPECT_EQ(git_commit(), *commit)
+        << "this test binary was built at another commit than the checkout's: build again";
   } else {
     EXPECT_EQ(git_commit(), "unknown");
   }
