@@ -22,7 +22,8 @@
 #   DEB_URIS         space-separated URIs of the etcd-mesos, etcd-server and
 #                    etcd-client .deb files, fetched into the sandbox and
 #                    extracted there; empty: the agents have the etcd-mesos
-#                    package installed and /usr/bin is used
+#                    package installed and /usr/bin is used (etcd and etcdctl
+#                    too when their packages are not among the URIs)
 #   CLUSTER_SIZE     default 3;  FRAMEWORK_NAME  default etcd
 #   EXTRA_FLAGS      more scheduler flags
 #   MESOS_EXECUTE    path of mesos-execute (default: from PATH)
@@ -59,12 +60,13 @@ if [[ -n "${DEB_URIS:-}" ]]; then
     paste -sd, | sed 's/^/[/; s/$/]/')"
 fi
 command="set -e; ${setup}umask 077; printf %s \"\$ETCD_MESOS_ADMIN_SECRET\" > admin-secret; \
-ip=\$(hostname -I | awk '{print \$1}'); \
+ip=\$(hostname -I | awk '{print \$1}'); etcd=\"$bin/etcd\"; etcdctl=\"$bin/etcdctl\"; \
+[ -x \"\$etcd\" ] || etcd=/usr/bin/etcd; [ -x \"\$etcdctl\" ] || etcdctl=/usr/bin/etcdctl; \
 while true; do \"$bin/etcd-mesos-scheduler\" -master='$MESOS_MASTER' \
 -zk-framework-persist='zk://$ZK/etcd-mesos' -framework-name='$framework_name' \
 -cluster-size='${CLUSTER_SIZE:-3}' -address=\"\$ip\" -admin-port=$admin_port \
 -artifact-port=$artifact_port -admin-secret-file=\"\$MESOS_SANDBOX/admin-secret\" \
--etcd-bin=\"$bin/etcd\" -etcdctl-bin=\"$bin/etcdctl\" ${EXTRA_FLAGS:-} || true; \
+-etcd-bin=\"\$etcd\" -etcdctl-bin=\"\$etcdctl\" ${EXTRA_FLAGS:-} || true; \
 echo 'etcd-mesos-scheduler exited; starting it again in 5 s' >&2; sleep 5; done"
 
 # A JSON string: the values above hold no control characters.
@@ -98,5 +100,4 @@ fi
 task="$(mktemp "${TMPDIR:-/tmp}/etcd-mesos-task.XXXXXX.json")"
 trap 'rm -f "$task"' EXIT
 printf '%s\n' "$task_json" >"$task"
-"${MESOS_EXECUTE:-mesos-execute}" --master="$MESOS_MASTER" \
-  --framework_name="etcd-mesos-scheduler-$instance" --checkpoint --task="$task"
+"${MESOS_EXECUTE:-mesos-execute}" --master="$MESOS_MASTER" --checkpoint --task="$task"

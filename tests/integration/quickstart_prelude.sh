@@ -52,7 +52,8 @@ systemctl() {
       . "$env_file"
       set +a
       echo "test systemctl: $exec_start with ETCD_MESOS_FLAGS=$ETCD_MESOS_FLAGS"
-      eval "\"\$root\"$exec_start" >scheduler.log 2>&1 &
+      # exec: the job is the scheduler itself, so that cleanup's kill reaches it.
+      eval "exec \"\$root\"$exec_start" >scheduler.log 2>&1 &
       ;;
     *) echo "test systemctl: unexpected '$*'" >&2; return 2 ;;
   esac
