@@ -4,6 +4,7 @@
 #include "common/command_line.hpp"
 #include "common/log.hpp"
 #include "common/time_source.hpp"
+#include "common/version.hpp"
 #include "executor/executor.hpp"
 #include "io/mesos_executor_client.hpp"
 #include "io/process.hpp"
@@ -25,12 +26,14 @@ struct Flags {
   std::string log_level = "info";
   int etcd_restart_attempts = 3;
   bool help = false;
+  bool version = false;
 };
 
 po::options_description describe(Flags& f) {
   po::options_description d("Options");
-  d.add_options()                                                     //
-      ("help", po::bool_switch(&f.help), "print this help and exit")  //
+  d.add_options()                                                             //
+      ("help", po::bool_switch(&f.help), "print this help and exit")          //
+      ("version", po::bool_switch(&f.version), "print the version and exit")  //
       ("etcd-bin", po::value(&f.etcd_bin)->value_name("PATH"),
        "the etcd program (default: ./etcd in the sandbox when present, else /usr/bin/etcd)")  //
       ("etcd-restart-attempts",
@@ -97,9 +100,9 @@ int run(const Flags& flags, const io::ExecutorSettings& settings,
     }
   });
   logger("executor")
-      ->info("executor '{}' of framework '{}' starting; agent {}, etcd {}, sandbox {}",
-             settings.executor_id, settings.framework_id, settings.agent.to_string(),
-             options.etcd_bin, options.sandbox.string());
+      ->info("{}: executor '{}' of framework '{}' starting; agent {}, etcd {}, sandbox {}",
+             version_line("etcd-mesos-executor"), settings.executor_id, settings.framework_id,
+             settings.agent.to_string(), options.etcd_bin, options.sandbox.string());
   executor.start();
   io.run();
   return exit_code;
@@ -116,6 +119,10 @@ int main(int argc, char** argv) {
   const Flags& flags = *parsed;
   if (flags.help) {
     print_help();
+    return 0;
+  }
+  if (flags.version) {
+    std::cout << version_line("etcd-mesos-executor") << "\n";
     return 0;
   }
   if (flags.etcd_restart_attempts < 0 || flags.etcd_restart_attempts > 100) {

@@ -1,6 +1,7 @@
 // etcd-mesos-proxy: flags, logging, signal handling, wiring. Nothing else.
 #include "common/log.hpp"
 #include "common/time_source.hpp"
+#include "common/version.hpp"
 #include "io/master_detector.hpp"
 #include "proxy/follower.hpp"
 #include "proxy/gateway_supervisor.hpp"
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
     }
     std::cerr << "etcd-mesos-proxy: " << options.error().message << "\n";
     return 2;
+  }
+  if (options->show_version) {
+    std::cout << version_line("etcd-mesos-proxy") << "\n";
+    return 0;
   }
   if (!set_log_level(options->log_level)) {
     std::cerr << "etcd-mesos-proxy: unknown --log-level '" << options->log_level << "'\n";

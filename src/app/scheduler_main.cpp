@@ -1,6 +1,7 @@
 // etcd-mesos-scheduler: flags, logging, signal handling, wiring. Nothing else.
 #include "common/log.hpp"
 #include "common/time_source.hpp"
+#include "common/version.hpp"
 #include "scheduler/options.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -21,10 +22,16 @@ int main(int argc, char** argv) {
     std::cerr << "etcd-mesos-scheduler: " << options.error().message << "\n";
     return 2;
   }
+  if (options->show_version) {
+    std::cout << version_line("etcd-mesos-scheduler") << "\n";
+    return 0;
+  }
   if (!set_log_level(options->log_level)) {
     std::cerr << "etcd-mesos-scheduler: unknown --log-level '" << options->log_level << "'\n";
     return 2;
   }
+  // The first log line says which build runs (a bug report starts there).
+  logger("scheduler")->info("{} starting", version_line("etcd-mesos-scheduler"));
   try {
     boost::asio::io_context io;
     // The one clock and the one generator of the whole scheduler.

@@ -19,6 +19,7 @@ po::options_description describe_options(ProxyOptions& o) {
   // clang-format off
   d.add_options()
     ("help", "print this help and exit")
+    ("version", po::bool_switch(&o.show_version), "print the version and exit")
     ("master", po::value(&o.master)->default_value(o.master),
      "Mesos master: host:port, or zk://h1:p1,h2:p2/path to follow the leading master "
      "through ZooKeeper; members are read from its /master/state")
@@ -150,6 +151,9 @@ Result<ProxyOptions> parse_proxy_options(int argc, const char* const* argv) {
   }
   if (vm->count("help")) {
     return make_error("");
+  }
+  if (o.show_version) {
+    return o;
   }
   const bool master_given = vm->count("master") && !(*vm)["master"].defaulted();
   if (auto ok = validate(o, master_given); !ok) {

@@ -26,6 +26,8 @@ struct ProxyOptions {
   std::string key_file;
   std::string ca_file;
   std::string log_level = "info";
+  // --version: print the version and exit; nothing else is checked.
+  bool show_version = false;
 
   std::chrono::milliseconds poll_interval() const;
   std::chrono::milliseconds request_timeout() const;
@@ -33,7 +35,8 @@ struct ProxyOptions {
 };
 
 // Parses argv. On --help returns an error whose message is empty (print
-// help_text()). Any bad flag is an error with a readable message.
+// help_text()); on --version, options with show_version set (not validated). Any bad flag is an
+// error with a readable message.
 Result<ProxyOptions> parse_proxy_options(int argc, const char* const* argv);
 std::string proxy_help_text();
 

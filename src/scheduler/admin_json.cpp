@@ -69,7 +69,9 @@ json::object scheduler_state(const AdminSnapshot& s) {
                    {"livelocked", s.livelocked},
                    {"partitioned", s.partitioned},
                    {"auto_reseed", s.auto_reseed},
-                   {"cluster_size", s.cluster_size}};
+                   {"cluster_size", s.cluster_size},
+                   {"version", s.version},
+                   {"git_commit", s.git_commit}};
   if (s.resize_pending) {
     out["cluster_size_pending"] = *s.resize_pending;
   }

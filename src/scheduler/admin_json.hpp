@@ -68,6 +68,9 @@ struct AdminSnapshot {
   // "leader", or "standby" while another scheduler leads (-zk-framework-persist).
   std::string role = "leader";
   std::string leader;  // the leader's admin address "host:port" ("" when unknown)
+  // This scheduler's build (common/version.hpp): "0.1.0" and "12d0196".
+  std::string version;
+  std::string git_commit;
   // The cluster size the scheduler maintains (-cluster-size, or the last
   // POST /cluster-size).
   std::size_t cluster_size = 0;
@@ -88,7 +91,7 @@ std::string members_json(const AdminSnapshot& snapshot);
 std::string stats_json(const AdminSnapshot& snapshot);
 // The last health check with its per-member breakdown (or {"healthy":false,
 // "reason":"no health check has completed yet"}), plus "scheduler": the
-// plan, lock, livelock and reseed state; "tasks": the members the scheduler
+// plan, lock, livelock and reseed state, and its version and git commit; "tasks": the members the scheduler
 // runs, as in members_json; "checks": the last health checks
 // [{"time","healthy","reason","duration_seconds"}]; "events": the last
 // notable events [{"time","level","text"}] (times in Unix seconds, oldest

@@ -35,6 +35,7 @@ po::options_description describe_options(Options& o) {
   // clang-format off
   d.add_options()
     ("help", "print this help and exit")
+    ("version", po::bool_switch(&o.show_version), "print the version and exit")
     ("master", po::value(&o.master)->default_value(o.master),
      "Mesos master: host:port, or zk://h1:p1,h2:p2/path to follow the leading master "
      "through ZooKeeper")
@@ -338,6 +339,9 @@ Result<Options> parse_options(int argc, const char* const* argv) {
   }
   if (vm->count("help")) {
     return make_error("");
+  }
+  if (o.show_version) {
+    return o;
   }
   if (auto ok = validate(o); !ok) {
     return ok.error();

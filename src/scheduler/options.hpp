@@ -86,10 +86,13 @@ struct Options {
   // Periodic implicit reconciliation with the master.
   double reconcile_interval_seconds = 300;
   std::string log_level = "info";
+  // --version: print version_line() and exit; nothing else is checked.
+  bool show_version = false;
 };
 
 // Parses argv. On --help, prints the help text to stdout and returns an error
-// whose message is empty. Any bad flag is an error with a readable message.
+// whose message is empty; on --version, options with show_version set (not
+// validated). Any bad flag is an error with a readable message.
 Result<Options> parse_options(int argc, const char* const* argv);
 std::string help_text();
 

@@ -3,6 +3,7 @@
 #include "codec/reseed.hpp"
 #include "codec/tls_message.hpp"
 #include "common/log.hpp"
+#include "common/version.hpp"
 #include "io/etcd_client.hpp"
 #include "scheduler/backup.hpp"
 #include "scheduler/etcd_health.hpp"
@@ -316,6 +317,8 @@ AdminSnapshot Scheduler::snapshot() const {
   s.checks = checks_.items();
   s.events = events_.items();
   s.backup = backup_status(at);
+  s.version = std::string(project_version());
+  s.git_commit = std::string(git_commit());
   if (election_ && !election_->leading() && !mesos_) {
     s.role = "standby";
     s.leader = election_->leader_info().value_or("");

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "common/command_line.hpp"
+#include "common/version.hpp"
 
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/program_options.hpp>
@@ -91,6 +92,7 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   po::options_description desc("mesos-devcluster: one Mesos-compatible master and K agents");
   auto add = desc.add_options();
   add("help", "print this help");
+  add("version", "print the version and exit");
   add("master-ip", po::value(&o.master_ip)->default_value(o.master_ip), "master IP address");
   add("port", po::value(&o.port)->default_value(o.port), "master port (0 = ephemeral)");
   add("endpoint-file", po::value(&o.endpoint_file),
@@ -139,6 +141,10 @@ std::optional<Options> parse_options(int argc, const char* const argv[]) {
   }
   if (vm->count("help")) {
     std::cout << desc << "\n";
+    return std::nullopt;
+  }
+  if (vm->count("version")) {
+    std::cout << version_line("mesos-devcluster") << "\n";
     return std::nullopt;
   }
   if (o.agents < 0 || o.agents > 100) {

@@ -41,7 +41,7 @@ struct Options {
 };
 
 // Parses argv. Throws std::runtime_error with a readable message on bad flags
-// (start-up error). Returns nullopt when --help was printed.
+// (start-up error). Returns nullopt when --help or --version was printed.
 std::optional<Options> parse_options(int argc, const char* const argv[]);
 
 // "2GB", "512MB", "100KB", "10B" or a plain byte count -> bytes (Mesos'
