@@ -23,7 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Four different ports from the OS.
+// `n` different ports from the OS.
 std::vector<uint16_t> distinct_ports(std::size_t n) {
   std::set<uint16_t> seen;
   std::vector<uint16_t> out;
