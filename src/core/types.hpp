@@ -641,12 +641,11 @@ struct TakeBackup {
   bool operator==(const TakeBackup&) const = default;
 };
 
-using Effect =
-    std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge, Reconcile,
-                 CheckHealth, AddEtcdMember, RemoveEtcdMember, QueryMemberStatus, ReseedOrder,
-                 PersistFrameworkId, PersistClusterSize, PersistTask, ForgetTask, ClearStore,
-                 StopSubscribing, ExitScheduler, RecoverSpace, IssueCertificate, RefuseCertificate,
-                 TakeBackup>;
+using Effect = std::variant<LaunchMember, DeclineOffer, ReviveOffers, KillTask, Acknowledge,
+                            Reconcile, CheckHealth, AddEtcdMember, RemoveEtcdMember,
+                            QueryMemberStatus, ReseedOrder, PersistFrameworkId, PersistClusterSize,
+                            PersistTask, ForgetTask, ClearStore, StopSubscribing, ExitScheduler,
+                            RecoverSpace, IssueCertificate, RefuseCertificate, TakeBackup>;
 
 // The names a member's certificate may carry: its host; and a member on a
 // loopback address other than 127.0.0.1 also 127.0.0.1, because the kernel

@@ -91,8 +91,8 @@ std::string members_json(const AdminSnapshot& snapshot);
 std::string stats_json(const AdminSnapshot& snapshot);
 // The last health check with its per-member breakdown (or {"healthy":false,
 // "reason":"no health check has completed yet"}), plus "scheduler": the
-// plan, lock, livelock and reseed state, and its version and git commit; "tasks": the members the scheduler
-// runs, as in members_json; "checks": the last health checks
+// plan, lock, livelock and reseed state, and its version and git commit; "tasks": the members the
+// scheduler runs, as in members_json; "checks": the last health checks
 // [{"time","healthy","reason","duration_seconds"}]; "events": the last
 // notable events [{"time","level","text"}] (times in Unix seconds, oldest
 // first).

@@ -3,8 +3,8 @@
 #include "codec/task_data.hpp"
 #include "common/command_line.hpp"
 #include "io/framework_store.hpp"
-#include "scheduler/restore_uri.hpp"
 #include "scheduler/backup.hpp"
+#include "scheduler/restore_uri.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/program_options.hpp>

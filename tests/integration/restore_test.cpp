@@ -1,8 +1,9 @@
 // End to end restores (issue 14), with real etcd and etcdctl, on the dev
 // cluster and (ETCDMESOS_MESOS=real) on a real Apache Mesos:
-//  - keys written, a snapshot taken with `etcdctl snapshot save`, every
-//    member lost, POST /restore?uri=file://...: the cluster comes back at
-//    full size with every key and a new cluster ID;
+//  - keys written, a backup taken by the scheduler (POST /backup into
+//    -backup-dir), every member lost, POST /restore?uri=file://... of that
+//    backup: the cluster comes back at full size with every key and a new
+//    cluster ID;
 //  - a corrupted and a truncated snapshot are accepted (202) but fail in
 //    the executor: the scheduler locks again with etcdctl's reason on
 //    /health, launches nothing more, and a good snapshot still works after;
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
 
 namespace etcdmesos::testing {
@@ -96,6 +98,47 @@ void save_snapshot(const fs::path& dir, const std::string& client_url, const fs:
   ASSERT_GT(fs::file_size(file), 0u);
 }
 
+std::set<fs::path> backups_in(const fs::path& dir) {
+  std::set<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto name = entry.path().filename().string();
+    if (name.starts_with("etcd-backup-") && name.ends_with(".db")) {
+      files.insert(entry.path());
+    }
+  }
+  return files;
+}
+
+// A backup taken by the scheduler now (POST /backup into `dir`, its
+// -backup-dir), copied to `file`. The scheduler takes its first backup by
+// itself once the cluster is healthy: while that one runs the request is
+// refused (409), and asked again.
+void back_up(LocalStack& stack, const fs::path& dir, const fs::path& file) {
+  const auto before = backups_in(dir);
+  std::optional<HttpResult> posted;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        posted = stack.admin_call("POST", "/backup");
+        return posted && posted->status == 202;
+      },
+      60s))
+      << (posted ? posted->body : "no answer");
+  fs::path written;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& f : backups_in(dir)) {
+          if (!before.contains(f)) {
+            written = f;
+            return true;
+          }
+        }
+        return false;
+      },
+      60s))
+      << stack.logs();
+  fs::copy_file(written, file);
+}
+
 std::string read_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -167,9 +210,10 @@ void expect_refused_restore(LocalStack& stack, const fs::path& file, int64_t lau
 }
 
 TEST(Restore, AfterATotalLossPostRestoreBringsBackEveryKeyAndRefusesBadSnapshots) {
+  TempDir backups("restore-backups");
   StackOptions o;
   o.agents = 3;
-  o.scheduler_args = {"-etcd-restart-attempts=0"};
+  o.scheduler_args = {"-etcd-restart-attempts=0", "-backup-dir=" + backups.path().string()};
   LocalStack stack(o);
   ASSERT_TRUE(comes_up(stack, 3));
   const auto before = stack.members();
@@ -180,7 +224,7 @@ TEST(Restore, AfterATotalLossPostRestoreBringsBackEveryKeyAndRefusesBadSnapshots
   const fs::path good = stack.work_dir() / "backup.snapshot";
   const fs::path flipped = stack.work_dir() / "flipped.snapshot";
   const fs::path truncated = stack.work_dir() / "truncated.snapshot";
-  save_snapshot(stack.work_dir(), url, good);
+  back_up(stack, backups.path(), good);
   corrupt_copies(good, flipped, truncated);
 
   // Not locked: refused with the reason.
