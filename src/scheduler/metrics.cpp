@@ -62,10 +62,12 @@ void labelled_counter(Registry& r, std::string_view name, const std::string& hel
                       const std::map<std::string, uint64_t>& counts) {
   auto& family = counter_family(r, name, help);
   uint64_t other = 0;
-  for (const auto& [key, count] : counts) {
+  for (const auto& entry : counts) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const std::string& key = entry.first;
     const bool known =
         std::any_of(values.begin(), values.end(), [&key](const char* v) { return key == v; });
-    other += known ? 0 : count;
+    other += known ? 0 : entry.second;
   }
   for (const char* value : values) {
     const auto it = counts.find(value);
