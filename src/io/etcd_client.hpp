@@ -62,6 +62,7 @@ class EtcdClient {
   // Deactivates `alarm` ("NOSPACE") on the member with `member_id`.
   boost::asio::awaitable<Result<void>> disarm(uint64_t member_id, std::string alarm) const;
   // Compacts the history below `revision` (physically: waits for the backend).
+  // A revision compacted already is success: the history below it is gone.
   boost::asio::awaitable<Result<void>> compact(uint64_t revision) const;
   // Defragments this member's backend (it answers nobody meanwhile).
   boost::asio::awaitable<Result<void>> defragment() const;

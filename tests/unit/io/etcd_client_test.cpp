@@ -165,6 +165,13 @@ TEST_F(EtcdClientTest, AlarmsCompactionDefragmentAndDisarm) {
   EXPECT_GE(status->revision, 3u);
   auto compacted = run_coro(ioc_, client(1).compact(status->revision));
   EXPECT_TRUE(compacted) << compacted.error().message;
+  // Compacted already (a second NOSPACE recovery without writes between):
+  // the history up to it is gone, as asked.
+  auto again = run_coro(ioc_, client(0).compact(status->revision));
+  EXPECT_TRUE(again) << again.error().message;
+  // A revision that does not exist yet is still an error.
+  auto future = run_coro(ioc_, client(0).compact(status->revision + 1000));
+  EXPECT_FALSE(future);
   auto defragmented = run_coro(ioc_, client(2).defragment());
   EXPECT_TRUE(defragmented) << defragmented.error().message;
   auto disarmed = run_coro(ioc_, client(0).disarm(status->member_id, "NOSPACE"));
