@@ -17,11 +17,12 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <set>
 #include <thread>
 
 namespace etcdmesos::testing {
@@ -98,23 +99,49 @@ void save_snapshot(const fs::path& dir, const std::string& client_url, const fs:
   ASSERT_GT(fs::file_size(file), 0u);
 }
 
-std::set<fs::path> backups_in(const fs::path& dir) {
-  std::set<fs::path> files;
+// The store's revision as `client_url` reports it now (0 when it does not
+// answer).
+uint64_t revision_at(const std::string& client_url) {
+  auto range = etcd_post(client_url, "/v3/kv/range", R"({"key":")" + key(0) + R"("})");
+  if (!range || range->status != 200) {
+    return 0;
+  }
+  const auto parsed = json::parse(range->body);
+  const auto* header = parsed.as_object().if_contains("header");
+  const auto* revision = header ? header->as_object().if_contains("revision") : nullptr;
+  return revision && revision->is_string() ? std::stoull(std::string(revision->as_string())) : 0;
+}
+
+// The backups in `dir` that hold at least `revision`, by the revision in
+// their name (etcd-backup-<time>-r<revision>.db).
+std::vector<fs::path> backups_from(const fs::path& dir, uint64_t revision) {
+  std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const auto name = entry.path().filename().string();
-    if (name.starts_with("etcd-backup-") && name.ends_with(".db")) {
-      files.insert(entry.path());
+    const auto r = name.rfind("-r");
+    if (!name.starts_with("etcd-backup-") || !name.ends_with(".db") || r == std::string::npos) {
+      continue;
+    }
+    const std::string digits = name.substr(r + 2, name.size() - 3 - (r + 2));
+    if (!digits.empty() &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        std::stoull(digits) >= revision) {
+      files.push_back(entry.path());
     }
   }
   return files;
 }
 
 // A backup taken by the scheduler now (POST /backup into `dir`, its
-// -backup-dir), copied to `file`. The scheduler takes its first backup by
-// itself once the cluster is healthy: while that one runs the request is
-// refused (409), and asked again.
-void back_up(LocalStack& stack, const fs::path& dir, const fs::path& file) {
-  const auto before = backups_in(dir);
+// -backup-dir) that holds every key written before, copied to `file`. The
+// scheduler takes its first backup by itself once the cluster is healthy,
+// perhaps before the keys: while that one runs the request is refused
+// (409) and asked again, and only a backup of the revision after the keys
+// (read from its name) is taken.
+void back_up(LocalStack& stack, const std::string& client_url, const fs::path& dir,
+             const fs::path& file) {
+  const uint64_t written = revision_at(client_url);
+  ASSERT_GT(written, static_cast<uint64_t>(kKeys));
   std::optional<HttpResult> posted;
   ASSERT_TRUE(wait_until(
       [&] {
@@ -123,20 +150,15 @@ void back_up(LocalStack& stack, const fs::path& dir, const fs::path& file) {
       },
       60s))
       << (posted ? posted->body : "no answer");
-  fs::path written;
+  std::vector<fs::path> found;
   ASSERT_TRUE(wait_until(
       [&] {
-        for (const auto& f : backups_in(dir)) {
-          if (!before.contains(f)) {
-            written = f;
-            return true;
-          }
-        }
-        return false;
+        found = backups_from(dir, written);
+        return !found.empty();
       },
       60s))
       << stack.logs();
-  fs::copy_file(written, file);
+  fs::copy_file(found.front(), file);
 }
 
 std::string read_bytes(const fs::path& file) {
@@ -224,7 +246,7 @@ TEST(Restore, AfterATotalLossPostRestoreBringsBackEveryKeyAndRefusesBadSnapshots
   const fs::path good = stack.work_dir() / "backup.snapshot";
   const fs::path flipped = stack.work_dir() / "flipped.snapshot";
   const fs::path truncated = stack.work_dir() / "truncated.snapshot";
-  back_up(stack, backups.path(), good);
+  back_up(stack, url, backups.path(), good);
   corrupt_copies(good, flipped, truncated);
 
   // Not locked: refused with the reason.
