@@ -28,18 +28,6 @@ namespace fs = std::filesystem;
 constexpr auto kBringUp = 90s;
 constexpr auto kBackup = 60s;
 
-::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size) {
-  if (wait_until(
-          [&] {
-            auto members = stack.members();
-            return stack.healthy_with(size) && etcd_lists_exactly(members, names_of(members));
-          },
-          kBringUp)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
-}
-
 StackOptions with_backups(const fs::path& dir, std::vector<std::string> more, int agents = 3) {
   StackOptions o;
   o.agents = agents;

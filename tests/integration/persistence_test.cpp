@@ -132,9 +132,10 @@ std::vector<std::string> zk_children(const std::string& servers, const std::stri
   return future.get();
 }
 
-// Waits until the stack's cluster is complete and healthy.
-::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
-                                    std::chrono::milliseconds timeout) {
+// Waits until the stack's cluster is complete and healthy as the scheduler
+// sees it (unlike the support's comes_up, without asking etcd's member list).
+::testing::AssertionResult healthy_in_scheduler(LocalStack& stack, std::size_t size,
+                                                std::chrono::milliseconds timeout) {
   if (wait_until([&] { return stack.healthy_with(size); }, timeout)) {
     return ::testing::AssertionSuccess();
   }
@@ -171,7 +172,7 @@ struct PersistStack {
 TEST(Persistence, AKilledSchedulerComesBackAsTheSameFrameworkAndTouchesNoMember) {
   PersistStack p(3);
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const std::string framework_id = framework_id_of(stack);
   ASSERT_FALSE(framework_id.empty());
   const auto before = stack.members();
@@ -188,7 +189,7 @@ TEST(Persistence, AKilledSchedulerComesBackAsTheSameFrameworkAndTouchesNoMember)
 
   stack.kill_scheduler();
   p.restart();
-  ASSERT_TRUE(comes_up(stack, 3, kRepair));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kRepair));
   EXPECT_EQ(framework_id_of(stack), framework_id);
   EXPECT_EQ(tasks_of(stack.members()), tasks_of(before));
   EXPECT_EQ(etcd_pids(stack.members()), pids) << "no member was restarted";
@@ -209,7 +210,7 @@ TEST(Persistence, WithAZooKeeperIdentityOnlyTheSchedulerChangesItsNodes) {
   std::ofstream(auth_file) << "etcd-mesos:s3cret\n";
   PersistStack p(1, {"-zk-auth-file=" + auth_file.string()}, 1);
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 1, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 1, kBringUp));
   const auto servers = stack.zookeeper().connect_string();
   std::vector<std::string> tasks;
   ASSERT_TRUE(wait_until(
@@ -227,7 +228,7 @@ TEST(Persistence, WithAZooKeeperIdentityOnlyTheSchedulerChangesItsNodes) {
 
   stack.kill_scheduler();
   p.restart();
-  ASSERT_TRUE(comes_up(stack, 1, kRepair));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 1, kRepair));
   EXPECT_EQ(stat(stack, "launched_servers"), 0) << stack.logs();
   EXPECT_EQ(zk_children(servers, "/etcd-mesos/etcd/tasks"), tasks);
 }
@@ -235,7 +236,7 @@ TEST(Persistence, WithAZooKeeperIdentityOnlyTheSchedulerChangesItsNodes) {
 TEST(Persistence, AMemberLostWhileTheSchedulerWasDownIsReplacedAlone) {
   PersistStack p(4, {"-etcd-restart-attempts=0"});
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const auto before = stack.members();
   const auto victim = str(before[1], "task_id");
   ASSERT_TRUE(wait_until(
@@ -270,7 +271,7 @@ TEST(Persistence, AMemberLostWhileTheSchedulerWasDownIsReplacedAlone) {
 TEST(Persistence, ZooKeeperAwayForThirtySecondsStopsNothing) {
   PersistStack p(3);
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const auto before = stack.members();
   const auto pids = etcd_pids(before);
   stack.zookeeper().kill(SIGKILL);
@@ -350,7 +351,7 @@ struct CutOffStack {
 TEST(Persistence, ALeaderWhoseSessionExpiredKeepsLeadingOnItsSubscription) {
   CutOffStack c(4, {"-etcd-restart-attempts=0"});
   auto& stack = c.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   ASSERT_TRUE(c.relay);
   const auto before = stack.members();
   const std::string victim = str(before[1], "name");
@@ -395,7 +396,7 @@ TEST(Persistence, ALeaderWhoseSessionExpiredKeepsLeadingOnItsSubscription) {
 TEST(Persistence, AStandbyTakesOverFromALeaderCutOffFromZooKeeperAndTheOldOneExits) {
   CutOffStack c(3);
   auto& stack = c.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const std::string framework_id = framework_id_of(stack);
   const auto before = stack.members();
   const auto pids = etcd_pids(before);
@@ -427,7 +428,7 @@ TEST(Persistence, AStandbyTakesOverFromALeaderCutOffFromZooKeeperAndTheOldOneExi
 TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {
   PersistStack p(3);
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const std::string framework_id = framework_id_of(stack);
   const auto before = stack.members();
   const auto pids = etcd_pids(before);
@@ -471,7 +472,7 @@ TEST(Persistence, AStandbyTakesOverFromAKilledLeaderWithoutRestartingMembers) {
 TEST(Persistence, ASchedulerBackAfterTheFailoverTimeoutExitsAndClearsItsState) {
   PersistStack p(3, {"-failover-timeout-seconds=3"}, 1);
   auto& stack = p.stack;
-  ASSERT_TRUE(comes_up(stack, 1, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 1, kBringUp));
   ASSERT_TRUE(zk_get(stack.zookeeper().connect_string(), "/etcd-mesos/etcd/framework_id"));
   stack.kill_scheduler();
   // The master removes the framework 3 s after it disconnected.
@@ -505,7 +506,7 @@ TEST(Persistence, AMasterFailoverIsFollowedWithoutLosingAMember) {
   o.masters = 2;
   o.master_zk_session_timeout = 4s;  // the standby master is elected sooner
   LocalStack stack(o);
-  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
+  ASSERT_TRUE(healthy_in_scheduler(stack, 3, kBringUp));
   const std::string framework_id = framework_id_of(stack);
   const auto before = stack.members();
   const auto pids = etcd_pids(before);

@@ -25,24 +25,6 @@ namespace json = boost::json;
 constexpr auto kBringUp = 90s;
 constexpr auto kRepair = 90s;
 
-// Waits for a complete, healthy cluster that etcd agrees on.
-::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
-                                    std::chrono::milliseconds timeout) {
-  bool ok = wait_until(
-      [&] {
-        if (!stack.healthy_with(size)) {
-          return false;
-        }
-        auto members = stack.members();
-        return etcd_lists_exactly(members, names_of(members));
-      },
-      timeout);
-  if (ok) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
-}
-
 StackOptions options(int agents, std::vector<std::string> args) {
   StackOptions o;
   o.agents = agents;

@@ -23,23 +23,6 @@ constexpr auto kBringUp = 90s;
 // Two members, each an etcd reconfiguration (its 5-second rule) and a start.
 constexpr auto kResize = 120s;
 
-::testing::AssertionResult settles_at(LocalStack& stack, std::size_t size,
-                                      std::chrono::milliseconds timeout) {
-  bool ok = wait_until(
-      [&] {
-        if (!stack.healthy_with(size)) {
-          return false;
-        }
-        auto members = stack.members();
-        return members.size() == size && etcd_lists_exactly(members, names_of(members));
-      },
-      timeout);
-  if (ok) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
-}
-
 std::optional<HttpResult> resize(LocalStack& stack, const std::string& size) {
   return stack.admin_call("POST", "/cluster-size?size=" + size);
 }
@@ -58,14 +41,14 @@ TEST(Resize, GrowsToFiveAndShrinksBackToThreeWhileAClientWritesWithoutAFailedOrL
   StackOptions o;
   o.agents = 5;
   LocalStack stack(o);
-  ASSERT_TRUE(settles_at(stack, 3, kBringUp));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
   KeyWriter writer(stack, 20s);
   ASSERT_TRUE(wait_until([&] { return writer.acknowledged().size() >= 20; }, 20s));
 
   auto grow = resize(stack, "5");
   ASSERT_TRUE(grow);
   EXPECT_EQ(grow->status, 202u) << grow->body;
-  ASSERT_TRUE(settles_at(stack, 5, kResize));
+  ASSERT_TRUE(comes_up(stack, 5, kResize));
   EXPECT_EQ(health_size(stack), 5);
   const auto five = names_of(stack.members());
 
@@ -74,7 +57,7 @@ TEST(Resize, GrowsToFiveAndShrinksBackToThreeWhileAClientWritesWithoutAFailedOrL
   auto shrink = resize(stack, "3");
   ASSERT_TRUE(shrink);
   EXPECT_EQ(shrink->status, 202u) << shrink->body;
-  ASSERT_TRUE(settles_at(stack, 3, kResize));
+  ASSERT_TRUE(comes_up(stack, 3, kResize));
   EXPECT_EQ(health_size(stack), 3);
   // Nothing was replaced on the way: the three left are three of the five.
   for (const auto& name : names_of(stack.members())) {
@@ -102,7 +85,7 @@ TEST(Resize, GrowsToFiveAndShrinksBackToThreeWhileAClientWritesWithoutAFailedOrL
 
 TEST(Resize, SizesThatCannotBeKeptAreRefusedWithTheReason) {
   LocalStack stack;  // three agents
-  ASSERT_TRUE(settles_at(stack, 3, kBringUp));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
   for (const char* bad : {"4", "0", "11", "three", ""}) {
     auto r = resize(stack, bad);
     ASSERT_TRUE(r);
@@ -123,18 +106,18 @@ TEST(Resize, ARestartedSchedulerKeepsTheSizeAnOperatorSetInZooKeeper) {
   StackOptions o;
   o.persist_path = "/etcd-mesos-resize";
   LocalStack stack(o);
-  ASSERT_TRUE(settles_at(stack, 3, kBringUp));
+  ASSERT_TRUE(comes_up(stack, 3, kBringUp));
   auto shrink = resize(stack, "1");
   ASSERT_TRUE(shrink);
   EXPECT_EQ(shrink->status, 202u) << shrink->body;
-  ASSERT_TRUE(settles_at(stack, 1, kResize));
+  ASSERT_TRUE(comes_up(stack, 1, kResize));
   const auto survivor = names_of(stack.members());
 
   // The flag still says 3: the persisted size wins.
   stack.kill_scheduler();
   stack.start_scheduler();
   ASSERT_TRUE(wait_until([&] { return health_size(stack) == 1; }, 60s)) << stack.logs();
-  ASSERT_TRUE(settles_at(stack, 1, kBringUp));
+  ASSERT_TRUE(comes_up(stack, 1, kBringUp));
   // Long enough for a grow to have started: none does.
   std::this_thread::sleep_for(10s);
   EXPECT_TRUE(stack.healthy_with(1));

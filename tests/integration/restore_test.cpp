@@ -32,7 +32,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-constexpr auto kBringUp = 90s;
 constexpr int kKeys = 25;
 // "cmVzdG9yZWQ=": base64 of "restored".
 constexpr const char* kValue = "cmVzdG9yZWQ=";
@@ -40,22 +39,6 @@ constexpr const char* kValue = "cmVzdG9yZWQ=";
 // "rr" and six digits: eight base64 characters (six bytes) per key.
 std::string key(int n) {
   return "rr" + std::to_string(100000 + n);
-}
-
-::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size) {
-  const bool ok = wait_until(
-      [&] {
-        if (!stack.healthy_with(size)) {
-          return false;
-        }
-        auto members = stack.members();
-        return etcd_lists_exactly(members, names_of(members));
-      },
-      kBringUp);
-  if (ok) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no healthy cluster of " << size << "\n" << stack.logs();
 }
 
 // Writes every key through `client_url` (a put answers once that member

@@ -28,7 +28,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr const char* kChromium = "/usr/bin/chromium";
-constexpr auto kBringUp = 90s;
 constexpr auto kRepair = 90s;
 
 // <build>/test-output/<suite>.<test>/ (".real-mesos" added on a real Mesos:
@@ -102,22 +101,6 @@ std::multiset<std::string> member_rows(const std::string& dom) {
 
 std::multiset<std::string> as_multiset(const std::set<std::string>& names) {
   return {names.begin(), names.end()};
-}
-
-::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size) {
-  bool ok = wait_until(
-      [&] {
-        if (!stack.healthy_with(size)) {
-          return false;
-        }
-        auto members = stack.members();
-        return etcd_lists_exactly(members, names_of(members));
-      },
-      kBringUp);
-  if (ok) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
 }
 
 // Loads the page until its table shows `expected` (the scheduler's view may

@@ -26,6 +26,23 @@ std::set<std::string> names_of(const json::array& members) {
   return names;
 }
 
+::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
+                                    std::chrono::milliseconds timeout) {
+  const bool ok = wait_until(
+      [&] {
+        if (!stack.healthy_with(size)) {
+          return false;
+        }
+        auto members = stack.members();
+        return etcd_lists_exactly(members, names_of(members));
+      },
+      timeout);
+  if (ok) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no healthy cluster of " << size << ":\n" << stack.logs();
+}
+
 bool etcd_lists_exactly(const json::array& members, const std::set<std::string>& names) {
   for (const auto& m : members) {
     auto listed = etcd_member_names(str(m, "client_url"));

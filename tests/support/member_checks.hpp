@@ -5,7 +5,10 @@
 
 #include "support/stack.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/json.hpp>
+
+#include <chrono>
 
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +27,11 @@ std::set<std::string> names_of(const boost::json::array& members);
 // etcd's own member list, as every one of `members` serves it, is exactly
 // `names`.
 bool etcd_lists_exactly(const boost::json::array& members, const std::set<std::string>& names);
+// Waits for a complete, healthy cluster of `size` that etcd agrees on: the
+// scheduler reports exactly `size` members running and healthy, and every one
+// of them lists exactly those members. The failure carries the stack's logs.
+::testing::AssertionResult comes_up(LocalStack& stack, std::size_t size,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(90));
 // Sends `signo` to the etcd process serving the member's client URL.
 bool signal_member(const boost::json::value& member, int signo);
 
