@@ -11,7 +11,7 @@
 #include <boost/json.hpp>
 
 #include <set>
-#include <thread>
+#include <string>
 
 namespace etcdmesos::testing {
 namespace {
@@ -118,8 +118,18 @@ TEST(Resize, ARestartedSchedulerKeepsTheSizeAnOperatorSetInZooKeeper) {
   stack.start_scheduler();
   ASSERT_TRUE(wait_until([&] { return health_size(stack) == 1; }, 60s)) << stack.logs();
   ASSERT_TRUE(comes_up(stack, 1, kBringUp));
-  // Long enough for a grow to have started: none does.
-  std::this_thread::sleep_for(10s);
+  // The new scheduler's plan, once it judged a fresh check: complete at one
+  // (at three it would say "grow from 1 of 3").
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto health = stack.health();
+        const auto* scheduler = health.if_contains("scheduler");
+        const auto* plan = scheduler ? scheduler->as_object().if_contains("plan") : nullptr;
+        return plan && plan->is_string() &&
+               std::string(plan->as_string()).find("complete with 1 of 1") != std::string::npos;
+      },
+      60s))
+      << stack.logs();
   EXPECT_TRUE(stack.healthy_with(1));
   EXPECT_EQ(names_of(stack.members()), survivor);
   EXPECT_NE(stack.scheduler_log().find("keeping the cluster size 1"), std::string::npos);
