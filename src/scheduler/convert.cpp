@@ -65,7 +65,9 @@ namespace {
 mesos::CommandInfo executor_command(const ExecutorTemplate& t) {
   mesos::CommandInfo command;
   // Fetched into the sandbox, which is the executor's working directory.
-  command.value = "./etcd-mesos-executor -etcd-bin=./etcd -etcd-restart-attempts=" +
+  // `exec`: the agent's shell becomes the executor, so the PID the agent
+  // records is the executor's own and a signal to it reaches the executor.
+  command.value = "exec ./etcd-mesos-executor -etcd-bin=./etcd -etcd-restart-attempts=" +
                   std::to_string(t.etcd_restart_attempts);
   command.shell = true;
   for (const auto& url : {t.executor_url, t.etcd_url, t.etcdctl_url}) {

@@ -101,6 +101,27 @@ TEST(WalkingSkeleton, BringsUpAHealthyThreeMemberClusterThatServesReadsAndWrites
   auto healthz = stack.admin("/healthz");
   ASSERT_TRUE(healthz);
   EXPECT_EQ(healthz->status, 200u);
+
+  // The executor PIDs the dev cluster shows are the executors themselves:
+  // the launch command execs the executor, so no shell stands in between
+  // and a kill by that PID reaches the executor.
+  if (!stack.real_mesos()) {
+    auto agents = stack.master("GET", "/control/agents");
+    ASSERT_TRUE(agents && agents->status == 200);
+    std::size_t executors = 0;
+    const auto parsed = json::parse(agents->body);
+    for (const auto& agent : parsed.as_array()) {
+      for (const auto& executor : agent.at("executors").as_array()) {
+        const auto pid = executor.at("pid").to_number<int64_t>();
+        std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+        std::string argv0;
+        std::getline(cmdline, argv0, '\0');
+        EXPECT_TRUE(argv0.ends_with("etcd-mesos-executor")) << pid << ": " << argv0;
+        ++executors;
+      }
+    }
+    EXPECT_EQ(executors, 3u);
+  }
 }
 
 // Static bootstrap (issue 12): with no cluster yet, the three members are

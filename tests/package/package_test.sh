@@ -4,6 +4,7 @@
 #   - its control fields: name, version, Depends with etcd-server, etcd-client
 #     and the shared libraries; the conffile and the maintainer scripts
 #   - its files: the three programs, man pages, the unit, the conffile
+#   - an executor that loads no library the Mesos agent does not
 #   - a real installation with dpkg into a throwaway root (its own dpkg
 #     database; dependencies are this machine's), the programs' --help and
 #     --version run from there, the unit checked by systemd-analyze verify
@@ -39,8 +40,12 @@ echo "packaged $(basename "$deb") ($(du -h "$deb" | cut -f1)) in $((SECONDS - st
 [[ "$(dpkg-deb -f "$deb" Package)" == etcd-mesos ]] || fail "Package is not etcd-mesos"
 [[ "$(dpkg-deb -f "$deb" Version)" == "$version" ]] || fail "Version is not $version"
 depends="$(dpkg-deb -f "$deb" Depends)"
-for dep in etcd-server etcd-client libc6 libzookeeper-mt2 libspdlog1.10 libssl3; do
+for dep in etcd-server etcd-client libc6 libssl3; do
   check_contains Depends "$depends" "$dep"
+done
+# Compiled in or linked statically (CMakeLists.txt): no Depends on them.
+for dep in libzookeeper-mt2 libspdlog libfmt libboost; do
+  [[ "$depends" != *"$dep"* ]] || fail "Depends names $dep, which is linked in: $depends"
 done
 dpkg-deb -e "$deb" "$work/control"
 [[ "$(cat "$work/control/conffiles")" == "/etc/default/etcd-mesos" ]] ||
@@ -86,6 +91,27 @@ for program in etcd-mesos-scheduler etcd-mesos-executor etcd-mesos-proxy; do
   help="$("$target/usr/bin/$program" --help)" || fail "$program --help exited $?"
   check_contains "$program --help" "$help" "--version"
 done
+# The executor an agent downloads needs no library but the Mesos agent's
+# own (docs/quickstart.md): every library it loads is one that mesos-agent
+# loads too (the real Mesos of ../shared, when it is unpacked), from a fixed
+# list otherwise; the sanitizer runtimes of an instrumented tree aside.
+executor_libs="$(ldd "$target/usr/bin/etcd-mesos-executor" | awk '{print $1}' |
+  sed 's|.*/||' | grep -v -E '^(linux-vdso\.so|libasan\.so|libubsan\.so)' | sort -u)"
+mesos_home="${ETCDMESOS_MESOS_HOME:-$source_dir/build/mesos/mesos-1.12.0}"
+if [[ -x "$mesos_home/bin/mesos-agent" ]]; then
+  agent_libs="$(LD_LIBRARY_PATH="$mesos_home/lib" ldd "$mesos_home/bin/mesos-agent" |
+    awk '{print $1}' | sed 's|.*/||' | sort -u)"
+  agent_what="the mesos-agent of $mesos_home"
+else
+  agent_libs="$(printf '%s\n' ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libgcc_s.so.1 \
+    libstdc++.so.6 libssl.so.3 libcrypto.so.3)"
+  agent_what="the libraries every Mesos agent links (no real Mesos unpacked here)"
+fi
+extra="$(comm -23 <(echo "$executor_libs") <(echo "$agent_libs"))"
+[[ -z "$extra" ]] || fail "the executor loads libraries that $agent_what does not: $extra"
+[[ "$executor_libs" == *libc.so.6* ]] || fail "ldd of the executor lists no libc: $executor_libs"
+echo "the executor loads $(echo "$executor_libs" | wc -l) libraries, all of them ${agent_what}'s"
+
 help="$("$target/usr/bin/etcd-mesos-scheduler" --help)"
 check_contains "the scheduler's --help" "$help" "--zk-framework-persist"
 man_page="$(gzip -dc "$target/usr/share/man/man1/etcd-mesos-scheduler.1.gz")"

@@ -71,6 +71,13 @@ TEST(Convert, TaskInfoCarriesResourcesExecutorDataAndDiscovery) {
   ASSERT_TRUE(task.executor);
   EXPECT_EQ(task.executor->executor_id, executor_id_for("etcd-2-ab12"));
   ASSERT_TRUE(task.executor->command);
+  // The shell the agent runs the command in is replaced by the executor, so
+  // the PID an agent records (and the dev cluster's /control/agents shows) is
+  // the executor's: killing it kills the executor, not a shell around it.
+  ASSERT_TRUE(task.executor->command->value);
+  EXPECT_TRUE(task.executor->command->shell);
+  EXPECT_TRUE(task.executor->command->value->starts_with("exec ./etcd-mesos-executor "))
+      << *task.executor->command->value;
   EXPECT_EQ(task.executor->command->uris.size(), 3u);
   for (const auto& uri : task.executor->command->uris) {
     EXPECT_TRUE(uri.executable);
