@@ -252,13 +252,12 @@ asio::awaitable<void> close_tls_quietly(TlsStream& stream, Clock::time_point dea
   close_quietly(lowest);
 }
 
-// http_request over TLS: connect, handshake (the server's certificate checked
-// against the CA and `to.host`), write, read, all before one deadline.
-asio::awaitable<Result<Response>> https_request(asio::any_io_executor ex, const Endpoint& to,
-                                                Request& req, std::chrono::milliseconds timeout,
-                                                std::size_t body_limit) {
-  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
-  TlsStream stream(ex, to.tls->context());
+// connect_and_send over TLS: connect, handshake (the server's certificate
+// checked against the CA and `to.host`), write; the socket is closed on a
+// failure.
+asio::awaitable<Result<void>> connect_and_send(TlsStream& stream, const Endpoint& to, Request& req,
+                                               Clock::time_point deadline,
+                                               std::chrono::milliseconds timeout) {
   auto& lowest = beast::get_lowest_layer(stream);
   auto connected = co_await connect(lowest, to, deadline, timeout);
   if (!connected) {
@@ -272,6 +271,21 @@ asio::awaitable<Result<Response>> https_request(asio::any_io_executor ex, const 
   auto sent = co_await send(stream, to, req, deadline, timeout);
   if (!sent) {
     close_quietly(lowest);
+    co_return sent.error();
+  }
+  co_return Result<void>{};
+}
+
+// http_request over TLS: connect, handshake, write, read, all before one
+// deadline.
+asio::awaitable<Result<Response>> https_request(asio::any_io_executor ex, const Endpoint& to,
+                                                Request& req, std::chrono::milliseconds timeout,
+                                                std::size_t body_limit) {
+  const auto deadline = Clock::now() + timeout;  // os-clock: socket I/O
+  TlsStream stream(ex, to.tls->context());
+  auto& lowest = beast::get_lowest_layer(stream);
+  auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
+  if (!sent) {
     co_return sent.error();
   }
   beast::flat_buffer buffer;
@@ -438,18 +452,8 @@ asio::awaitable<Result<void>> http_request_streamed(asio::any_io_executor ex, En
   }
   TlsStream stream(ex, to.tls->context());
   auto& lowest = beast::get_lowest_layer(stream);
-  auto connected = co_await connect(lowest, to, deadline, timeout);
-  if (!connected) {
-    co_return connected.error();
-  }
-  auto secured = co_await tls_handshake(stream, to, deadline, timeout);
-  if (!secured) {
-    close_quietly(lowest);
-    co_return secured.error();
-  }
-  auto sent = co_await send(stream, to, req, deadline, timeout);
+  auto sent = co_await connect_and_send(stream, to, req, deadline, timeout);
   if (!sent) {
-    close_quietly(lowest);
     co_return sent.error();
   }
   auto read = co_await read_streamed(stream, to, deadline, timeout, idle_timeout, body_limit, sink);
