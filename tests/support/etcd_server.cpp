@@ -114,8 +114,8 @@ EtcdCluster::EtcdCluster(EtcdClusterOptions options)
   if (options_.size == 0) {
     throw std::invalid_argument("EtcdCluster: size 0");
   }
-  // Ports are released before etcd binds them; another process may take one
-  // in between, so a failed start is retried with fresh ports and data dirs.
+  // A start that fails anyway (a stray process on a leased port, a slow
+  // election) is retried with fresh ports and data dirs.
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (start_all()) {
       return;

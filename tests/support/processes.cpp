@@ -16,6 +16,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -91,31 +94,78 @@ bool exited_unreaped(pid_t pid) {
          info.si_pid == pid;
 }
 
-}  // namespace
-
-uint16_t free_port(const std::string& host) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+// True when nothing has `port` bound on `addr` (nor a connection on it in
+// TIME_WAIT: no SO_REUSEADDR, so the check is stricter than the servers').
+bool bindable(sockaddr_in addr, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     throw_errno("socket");
   }
+  addr.sin_port = htons(port);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+struct Lease {
+  int index;
+  int fd;  // holds the flock; closing it (or exiting) releases the lease
+};
+
+// Leases one of `count` things named by `name_of(0..count-1)`: the first, from
+// `start` on and wrapping, whose file under `dir` this process can flock(2)
+// and that `usable` accepts. The lock is exclusive across processes and the
+// kernel drops it when the holder exits, however it exits.
+std::optional<Lease> lease_one(const std::filesystem::path& dir, int count, int start,
+                               const std::function<std::string(int)>& name_of,
+                               const std::function<bool(int)>& usable) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (int i = 0; i < count; ++i) {
+    const int n = (start + i) % count;
+    const auto file = dir / name_of(n);
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      throw_errno("open " + file.string());
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && usable(n)) {
+      return Lease{n, fd};
+    }
+    ::close(fd);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+uint16_t free_port(const std::string& host) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = 0;
   if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    close(fd);
     throw std::invalid_argument("free_port: not an IPv4 address: " + host);
   }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    throw_errno("bind");
+  constexpr int kFirst = 20000;
+  constexpr int kCount = 11000;  // 20000-30999
+  static std::mutex mutex;
+  static int next = -1;
+  // The lock files' descriptors stay open until the process exits.
+  static std::vector<int> held;
+  const std::lock_guard lock(mutex);
+  if (next < 0) {
+    // Spread by process id, so parallel test processes rarely probe the same
+    // files.
+    next = static_cast<int>(::getpid()) * 61 % kCount;
   }
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw_errno("getsockname");
+  const auto lease = lease_one(
+      std::filesystem::temp_directory_path() / "etcd-mesos-ports", kCount, next,
+      [](int n) { return std::to_string(kFirst + n); },
+      [&](int n) { return bindable(addr, static_cast<uint16_t>(kFirst + n)); });
+  if (!lease) {
+    throw std::runtime_error("free_port: every port in 20000-30999 is taken or held by a test");
   }
-  close(fd);
-  return ntohs(addr.sin_port);
+  held.push_back(lease->fd);
+  next = (lease->index + 1) % kCount;
+  return static_cast<uint16_t>(kFirst + lease->index);
 }
 
 AgentNetworkLease::AgentNetworkLease() {
@@ -123,27 +173,17 @@ AgentNetworkLease::AgentNetworkLease() {
   // stacks take 127.<1..15>.<0..255>. The start is spread by process id so
   // parallel processes rarely probe the same files.
   constexpr int kNetworks = 15 * 256;
+  const auto network_of = [](int n) {
+    return "127." + std::to_string(n / 256 + 1) + "." + std::to_string(n % 256);
+  };
   const auto dir = std::filesystem::temp_directory_path() / "etcd-mesos-agent-networks";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  const int start = static_cast<int>(::getpid()) * 31 % kNetworks;
-  for (int i = 0; i < kNetworks; ++i) {
-    const int n = (start + i) % kNetworks;
-    const std::string network =
-        "127." + std::to_string(n / 256 + 1) + "." + std::to_string(n % 256);
-    const auto file = dir / network;
-    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      throw_errno("open " + file.string());
-    }
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      fd_ = fd;
-      first_ip_ = network + ".2";
-      return;
-    }
-    ::close(fd);
+  const auto lease = lease_one(dir, kNetworks, static_cast<int>(::getpid()) * 31 % kNetworks,
+                               network_of, [](int) { return true; });
+  if (!lease) {
+    throw std::runtime_error("every agent network under " + dir.string() + " is in use");
   }
-  throw std::runtime_error("every agent network under " + dir.string() + " is in use");
+  fd_ = lease->fd;
+  first_ip_ = network_of(lease->index) + ".2";
 }
 
 AgentNetworkLease::~AgentNetworkLease() {

@@ -1,6 +1,6 @@
 // Real processes for integration tests: ZooKeeper and etcd from Debian's
 // packages, and this project's own binaries. Each server runs on loopback
-// with ports from the OS (or a per-test range) in its own temporary directory,
+// with ports from a per-test range (free_port) in its own temporary directory,
 // and is stopped by PID (SIGTERM, then SIGKILL) when the object is destroyed.
 // Blocking API (tests are straight-line code); waits poll for an observable
 // condition with a deadline, never a fixed sleep.
@@ -19,7 +19,15 @@
 
 namespace etcdmesos::testing {
 
-// A free TCP port on `host` (bound to port 0, then released).
+// A free TCP port on `host` for a server a test starts, held for this test
+// process's lifetime. It comes from 20000-30999: below the kernel's ephemeral
+// range (32768-60999), so no outgoing connection's source port can take it
+// between this call and the server's bind — a port the OS handed out and the
+// test released could be, and was (a scheduler failed with "Address already
+// in use"). Each port is an flock(2) on a file under
+// $TMPDIR/etcd-mesos-ports, exclusive across test processes and dropped by
+// the kernel when the holder exits; a port something else has bound is
+// skipped. Agents' task ports (31000-...) are above the range.
 uint16_t free_port(const std::string& host = "127.0.0.1");
 
 // A /24 of 127.0.0.0/8 for one stack's agents, held for the lease's

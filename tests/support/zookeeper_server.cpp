@@ -37,8 +37,8 @@ std::optional<std::string> zk_four_letter_word(uint16_t port, const std::string&
 ZooKeeperServer::ZooKeeperServer(ZooKeeperOptions options)
     : options_(options), dir_("etcdmesos-zk") {
   std::filesystem::create_directories(dir_.path() / "data");
-  // The port is picked by binding port 0 and released before java binds it,
-  // so another process can take it in between; a few fresh ports cover that.
+  // A leased port (free_port) is free when leased; a start that fails anyway
+  // (a slow JVM, a stray process on the port) is retried on a fresh one.
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
     if (start_once()) {
