@@ -879,3 +879,22 @@ asio::awaitable<bool> ZkClient::expire_session_ForTest() {
 }
 
 }  // namespace etcdmesos::io
+
+#if defined(__SANITIZE_ADDRESS__)
+// Instrumented builds only (the tests'). libzookeeper-mt 3.8's zookeeper_close
+// joins the I/O thread and then the completion thread, which stops without
+// draining its queue; a session event the I/O thread queued after the last
+// drain is never freed. An expired handle queues such events while it waits
+// to be closed, so closing it (a new session follows) can leave one behind:
+// 352 bytes once per expiry, seen as an intermittent LeakSanitizer failure of
+// ZkClientTest.ExpiredSessionStartsANewGeneration. The C client is built
+// without frame pointers, so a report's stack ends in the library's own
+// allocating function; these name the session event's parts. The library's
+// other allocations (a never-closed handle, say) are still reported.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:queue_session_event\n"
+         "leak:create_buffer_oarchive\n"
+         "leak:collectWatchers\n"
+         "leak:clone_watcher_object\n";
+}
+#endif
