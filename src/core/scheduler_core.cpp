@@ -95,6 +95,7 @@ std::vector<Effect> SchedulerCore::tick(Millis now) {
     return entry.second.last_failure + config_.failed_agent_cooldown <= now;
   });
   tick_reconciliation(now, out);
+  recheck_unknown(now, out);
   retry_writes(now, out);
   maybe_auto_reseed(now, out);
   reconcile(now, nullptr, nullptr, out);

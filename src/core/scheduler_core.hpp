@@ -172,6 +172,10 @@ class SchedulerCore {
     // The restoring member of a restore (its snapshot's URI): failing before
     // it ran locks the core again, launching nothing more.
     std::string restore_uri{};
+    // Mesos answered TASK_UNKNOWN about it since the last subscription:
+    // when it first did, and when to ask again (Config::unknown_task_grace).
+    std::optional<Millis> unknown_since{};
+    Millis unknown_recheck_at{0};
     bool may_hold_data() const { return ran || may_have_run || joined; }
   };
   // AddEtcdMember sent; the offer is held until etcd answers.
@@ -296,6 +300,11 @@ class SchedulerCore {
   void persist_framework_id(Effects& out);
   void retry_writes(Millis now, Effects& out);
   void tick_reconciliation(Millis now, Effects& out);
+  // A TASK_UNKNOWN about a member: true while it is kept (asked about again
+  // later), false once the grace has passed and it counts as lost.
+  bool keep_unknown(const StatusUpdate& e, Millis now);
+  // Asks Mesos again about members it called unknown (one explicit Reconcile).
+  void recheck_unknown(Millis now, Effects& out);
   // Forgets the stray seed's record once its quarantine is over.
   void release_stray_record(Millis now);
 

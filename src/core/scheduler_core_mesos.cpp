@@ -34,6 +34,9 @@ void SchedulerCore::on(const Subscribed& e, Millis now, Effects& out) {
     if (!tracked.ran) {
       tracked.launch_deadline = now + config_.launch_timeout;
     }
+    // A new master may not know the task's agent yet either: the grace for
+    // TASK_UNKNOWN starts again with its first such answer.
+    tracked.unknown_since.reset();
   }
   // Ask about every member known (persist mode: the picture may be stale, a
   // restart or failover may have lost updates) and stay immutable until
@@ -144,6 +147,10 @@ void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
     }
     return;
   }
+  if (e.state == TaskState::kUnknown && keep_unknown(e, now)) {
+    return;
+  }
+  tracked_[e.task_id].unknown_since.reset();
   const bool unconfirmed = unconfirmed_.erase(e.task_id) > 0;
   if (means_member_lost(e.state)) {
     note_seed_end(e.task_id, process_gone(e.state));
@@ -180,6 +187,35 @@ void SchedulerCore::on_update(const StatusUpdate& e, Millis now, Effects& out) {
   member->state = e.state;
   if (e.state == TaskState::kRunning && !tracked_[e.task_id].ran) {
     member_ran(e.task_id, now);
+  }
+}
+
+bool SchedulerCore::keep_unknown(const StatusUpdate& e, Millis now) {
+  Tracked& tracked = tracked_[e.task_id];
+  if (!tracked.unknown_since) {
+    tracked.unknown_since = now;
+  }
+  if (now - *tracked.unknown_since >= config_.unknown_task_grace) {
+    return false;
+  }
+  tracked.unknown_recheck_at = now + config_.unknown_task_recheck;
+  return true;
+}
+
+void SchedulerCore::recheck_unknown(Millis now, Effects& out) {
+  if (!subscribed_) {
+    return;  // a subscription asks about every member anyway
+  }
+  Reconcile again;
+  for (const auto& m : members_) {
+    Tracked& tracked = tracked_[m.task_id];
+    if (tracked.unknown_since && now >= tracked.unknown_recheck_at) {
+      again.tasks.emplace_back(m.task_id, m.agent_id);
+      tracked.unknown_recheck_at = now + config_.unknown_task_recheck;
+    }
+  }
+  if (!again.tasks.empty()) {
+    out.push_back(std::move(again));
   }
 }
 

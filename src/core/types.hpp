@@ -45,7 +45,8 @@ using etcdmesos::ReseedAction;
 using etcdmesos::to_string;
 // Whether a member in this state is gone for the scheduler: terminal states,
 // and also TASK_LOST/TASK_UNREACHABLE/TASK_UNKNOWN (a task that comes back
-// later is killed, never re-admitted).
+// later is killed, never re-admitted). TASK_UNKNOWN only after a grace
+// (Config::unknown_task_grace, SchedulerCore::keep_unknown).
 bool means_member_lost(TaskState state);
 
 // The Mesos executor ID of a member task's executor (one executor per task).
@@ -141,6 +142,17 @@ struct Config {
   int reconcile_max_retries = 8;
   // Periodic implicit reconciliation while subscribed; zero = none.
   Millis implicit_reconcile_interval{0};
+  // TASK_UNKNOWN says the master has no record of the task's agent, which is
+  // what a master with an in-memory registry says of every agent after a
+  // failover until that agent re-registers: not news of a loss. Such a
+  // member is kept, Mesos is asked about it again every unknown_task_recheck,
+  // and it counts as lost only when an answer still says TASK_UNKNOWN
+  // unknown_task_grace or more after the first such answer since the last
+  // subscription (the clock alone never decides: the agent may be back).
+  // Wait (docs/performance.md, "Waits"): Mesos's own word that the task's
+  // agent is gone (TASK_UNREACHABLE, TASK_GONE) ends it at once.
+  Millis unknown_task_recheck{5000};
+  Millis unknown_task_grace{60000};
 
   // TLS (issue 13): an operator's CA is configured, so members serve
   // clients and peers over TLS with certificates the scheduler signs. A

@@ -143,7 +143,12 @@ mesos::FrameworkInfo Scheduler::framework_info() const {
   info.failover_timeout = options_.failover_timeout_seconds;
   info.checkpoint = true;
   info.roles = {options_.framework_role};
-  info.capabilities = {"MULTI_ROLE"};
+  // PARTITION_AWARE: Mesos says TASK_UNREACHABLE, TASK_GONE, TASK_DROPPED or
+  // TASK_UNKNOWN instead of TASK_LOST for all of them, and TASK_UNKNOWN ("no
+  // record of the task's agent", as after a master failover with an
+  // in-memory registry until the agent re-registers) is not news of a loss
+  // (core::Config::unknown_task_grace).
+  info.capabilities = {"MULTI_ROLE", "PARTITION_AWARE"};
   info.hostname = options_.address;
   info.webui_url = options_.framework_weburi.empty()
                        ? "http://" + options_.address + ":" + std::to_string(options_.admin_port)
@@ -464,15 +469,24 @@ void Scheduler::note_effect(const core::Effect& effect) {
   }
 }
 
-// A member's task that changed state, or a task the scheduler does not run
-// that ended; the repeats of reconciliation are left out.
+// Every status update but TASK_RUNNING goes to the log, reconciliation's
+// answers included, so that a member's loss can be traced to the update
+// that said so. The recent events show a member's task that changed state,
+// or a task the scheduler does not run that ended; the repeats of
+// reconciliation are left out.
 void Scheduler::note_status(const core::StatusUpdate& update) {
+  const bool running = update.state == TaskState::kRunning ||
+                       update.state == TaskState::kStarting || update.state == TaskState::kStaging;
+  if (update.state != TaskState::kRunning) {
+    log()->log(running ? spdlog::level::info : spdlog::level::warn,
+               "status {} {} agent {} reason={} message={}", update.task_id,
+               to_string(update.state), update.agent_id,
+               update.reason.empty() ? "-" : update.reason, update.message);
+  }
   const auto& members = core_.members();
   const auto known = std::find_if(members.begin(), members.end(), [&](const core::Member& m) {
     return m.task_id == update.task_id;
   });
-  const bool running = update.state == TaskState::kRunning ||
-                       update.state == TaskState::kStarting || update.state == TaskState::kStaging;
   if (known != members.end() ? known->state == update.state : running) {
     return;
   }

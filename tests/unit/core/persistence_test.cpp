@@ -504,6 +504,46 @@ TEST(ReconcileGate, LosingTheSubscriptionClosesTheGateUntilMesosAnsweredAgain) {
   EXPECT_FALSE(h.core.immutable());
 }
 
+// A master failover with an in-memory registry: the new leader knows no
+// agent until it re-registers, and answers TASK_UNKNOWN for every task the
+// scheduler asks about (seen on real Mesos 1.12; the core used to take that
+// for a total loss, lock, and kill the three members that ran).
+TEST(ReconcileGate, AMasterThatHasNoRecordOfTheTasksYetKillsNothing) {
+  Harness h(persist_config());
+  h.step(Recovered{"fw-1", three_persisted(), ""});
+  h.step(Subscribed{"fw-1"});
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
+                  TaskState::kRunning));
+  }
+  h.step(Disconnected{});
+  h.step(Subscribed{"fw-1"});
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
+                  TaskState::kUnknown));
+  }
+  EXPECT_FALSE(h.core.locked());
+  EXPECT_FALSE(h.core.immutable());  // TASK_UNKNOWN is an answer
+  EXPECT_EQ(h.core.members().size(), 3u);
+  // Asked again; the agents re-register and Mesos knows the tasks again.
+  auto fx = h.advance(h.core.config().unknown_task_recheck);
+  ASSERT_EQ(count<Reconcile>(fx), 1u);
+  EXPECT_EQ(only<Reconcile>(fx)[0].tasks.size(), 3u);
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
+                  TaskState::kRunning));
+  }
+  h.tick_until_check();
+  h.answer_check(true);
+  EXPECT_FALSE(h.core.locked());
+  EXPECT_EQ(h.core.members().size(), 3u);
+  for (const auto& e : h.history) {
+    EXPECT_FALSE(std::holds_alternative<KillTask>(e)) << describe(e);
+    EXPECT_FALSE(std::holds_alternative<LaunchMember>(e)) << describe(e);
+    EXPECT_FALSE(std::holds_alternative<ForgetTask>(e)) << describe(e);
+  }
+}
+
 TEST(ReconcileGate, ImplicitReconciliationRunsPeriodicallyWhenConfigured) {
   Config c = test_config();
   c.implicit_reconcile_interval = 60000ms;

@@ -90,10 +90,9 @@ TEST(CoreStatus, UnknownTerminalTaskIsOnlyAcknowledged) {
 }
 
 TEST(CoreStatus, TerminalStatesFailTheMember) {
-  for (auto state :
-       {TaskState::kFinished, TaskState::kFailed, TaskState::kKilled, TaskState::kError,
-        TaskState::kLost, TaskState::kDropped, TaskState::kUnreachable, TaskState::kGone,
-        TaskState::kGoneByOperator, TaskState::kUnknown}) {
+  for (auto state : {TaskState::kFinished, TaskState::kFailed, TaskState::kKilled,
+                     TaskState::kError, TaskState::kLost, TaskState::kDropped,
+                     TaskState::kUnreachable, TaskState::kGone, TaskState::kGoneByOperator}) {
     Harness h;
     auto m = launch_first(h);
     h.report(m, TaskState::kRunning);
@@ -102,6 +101,100 @@ TEST(CoreStatus, TerminalStatesFailTheMember) {
     EXPECT_EQ(h.core.stats().failed_servers, 1u) << to_string(state);
     EXPECT_EQ(h.core.stats().running_servers, 0u) << to_string(state);
   }
+}
+
+// TASK_UNKNOWN: the master has no record of the task's agent (after a
+// master failover with an in-memory registry, until the agent re-registers).
+// Not news of a loss (Config::unknown_task_grace).
+
+// The explicit Reconciles among `fx`.
+std::vector<Reconcile> explicit_reconciles(const std::vector<Effect>& fx) {
+  auto all = only<Reconcile>(fx);
+  std::erase_if(all, [](const Reconcile& r) { return r.tasks.empty(); });
+  return all;
+}
+
+TEST(CoreStatus, TaskUnknownKeepsTheMemberAndAsksAgainUntilMesosKnowsIt) {
+  Harness h;
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  auto fx = h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_TRUE(fx.empty());
+  ASSERT_EQ(h.core.members().size(), 1u);
+  EXPECT_EQ(h.core.members()[0].state, TaskState::kRunning);
+  EXPECT_EQ(h.core.stats().failed_servers, 0u);
+  // Asked again after unknown_task_recheck, only about that task.
+  EXPECT_TRUE(explicit_reconciles(h.advance(h.core.config().unknown_task_recheck - 1ms)).empty());
+  auto again = explicit_reconciles(h.advance(1ms));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].tasks,
+            (std::vector<std::pair<std::string, std::string>>{{m.task_id, m.agent_id}}));
+  // The agent re-registered: Mesos knows the task again, no more asking.
+  h.step(status(m.task_id, m.agent_id, TaskState::kRunning));
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_TRUE(explicit_reconciles(h.advance(1000ms)).empty());
+  }
+  EXPECT_EQ(h.core.members().size(), 1u);
+  EXPECT_EQ(h.core.stats().running_servers, 1u);
+}
+
+TEST(CoreStatus, TaskUnknownPastTheGraceIsALoss) {
+  Harness h;
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  const Millis grace = h.core.config().unknown_task_grace;
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.advance(grace - 1ms);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_EQ(h.core.members().size(), 1u);
+  // The clock alone decides nothing: only an answer after the grace does.
+  h.advance(10000ms);
+  EXPECT_EQ(h.core.members().size(), 1u);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_TRUE(h.core.members().empty());
+  EXPECT_EQ(h.core.stats().failed_servers, 1u);
+}
+
+TEST(CoreStatus, ANewSubscriptionGivesAnUnknownTaskTheWholeGraceAgain) {
+  Harness h;
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  const Millis grace = h.core.config().unknown_task_grace;
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.advance(grace - 1000ms);
+  // Another master failover: the new master may not know the agent either.
+  h.step(Disconnected{});
+  h.step(Subscribed{"fw-1"});
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.advance(grace - 1000ms);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_EQ(h.core.members().size(), 1u);
+  h.advance(1000ms);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_TRUE(h.core.members().empty());
+}
+
+TEST(CoreStatus, TaskKnownAgainRightAfterTheGraceStays) {
+  Harness h;
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.advance(h.core.config().unknown_task_grace + 5000ms);
+  // The agent came back before the next answer: that answer decides.
+  h.step(status(m.task_id, m.agent_id, TaskState::kRunning));
+  EXPECT_EQ(h.core.members().size(), 1u);
+  // A later TASK_UNKNOWN starts a grace of its own.
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  EXPECT_EQ(h.core.members().size(), 1u);
+}
+
+TEST(CoreStatus, NoRecheckOfAnUnknownTaskWhileDisconnected) {
+  Harness h;
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(Disconnected{});
+  EXPECT_EQ(count<Reconcile>(h.advance(h.core.config().unknown_task_recheck * 3)), 0u);
 }
 
 TEST(CoreStatus, AReplacedMemberThatComesBackIsKilledNotReadmitted) {
