@@ -113,21 +113,27 @@ std::vector<std::string> RealMesos::agent_argv(int i) const {
   const fs::path dir = agent_dir(i);
   const int lo = options_.first_task_port + i * options_.task_ports_per_agent;
   const int hi = lo + options_.task_ports_per_agent - 1;
-  return {(home_ / "bin" / "mesos-agent").string(),
-          "--master=" + options_.zk_url,
-          "--ip=" + agent_ip(i),
-          "--port=" + std::to_string(agent_ports_.at(static_cast<std::size_t>(i))),
-          "--hostname=" + agent_ip(i),
-          "--work_dir=" + (dir / "work").string(),
-          "--runtime_dir=" + (dir / "run").string(),
-          "--fetcher_cache_dir=" + (dir / "fetch").string(),
-          "--launcher_dir=" + (home_ / "bin").string(),
-          "--launcher=posix",
-          "--isolation=posix/cpu,posix/mem",
-          "--no-systemd_enable_support",
-          "--no-switch_user",
-          "--resources=" + options_.agent_resources + ";ports:[" + std::to_string(lo) + "-" +
-              std::to_string(hi) + "]"};
+  std::vector<std::string> argv{
+      (home_ / "bin" / "mesos-agent").string(),
+      "--master=" + options_.zk_url,
+      "--ip=" + agent_ip(i),
+      "--port=" + std::to_string(agent_ports_.at(static_cast<std::size_t>(i))),
+      "--hostname=" + agent_ip(i),
+      "--work_dir=" + (dir / "work").string(),
+      "--runtime_dir=" + (dir / "run").string(),
+      "--fetcher_cache_dir=" + (dir / "fetch").string(),
+      "--launcher_dir=" + (home_ / "bin").string(),
+      "--launcher=posix",
+      "--isolation=posix/cpu,posix/mem",
+      "--no-systemd_enable_support",
+      "--no-switch_user",
+      "--resources=" + options_.agent_resources + ";ports:[" + std::to_string(lo) + "-" +
+          std::to_string(hi) + "]"};
+  if (options_.agent_registration_backoff) {
+    argv.push_back("--registration_backoff_factor=" +
+                   std::to_string(options_.agent_registration_backoff->count()) + "secs");
+  }
+  return argv;
 }
 
 void RealMesos::start_agent(int i) {

@@ -44,6 +44,8 @@ struct RealMesosOptions {
   std::string agent_resources = "cpus:4;mem:4096;disk:16384";
   uint16_t first_task_port = 31000;
   uint16_t task_ports_per_agent = 100;
+  // --registration_backoff_factor of the agents (unset: Mesos's default).
+  std::optional<std::chrono::seconds> agent_registration_backoff;
 };
 
 class RealMesos {

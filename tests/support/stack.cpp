@@ -102,6 +102,7 @@ LocalStack::LocalStack(StackOptions options)
     real.agents = options_.agents;
     real.masters = options_.masters;
     real.master_zk_session_timeout = options_.master_zk_session_timeout;
+    real.agent_registration_backoff = options_.agent_registration_backoff;
     real.zk_url = zookeeper_->url("/mesos");
     real.first_agent_ip = first_agent_ip_;
     real.dir = dir_.path() / "mesos";

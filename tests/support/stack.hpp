@@ -74,6 +74,11 @@ struct StackOptions {
   // leader's node outlives it, so when a standby master is elected.
   std::chrono::seconds master_zk_session_timeout{10};
   std::chrono::milliseconds heartbeat_interval{2000};
+  // On a real Mesos, the agents' --registration_backoff_factor (unset: Mesos's
+  // 1 s): after a master failover each agent re-registers after a random time
+  // up to this long, and the new master (in-memory registry) knows none of
+  // its tasks until then. The dev cluster's failover takes ?reregister=S.
+  std::optional<std::chrono::seconds> agent_registration_backoff;
   // When set, the scheduler runs as this user and group, without
   // supplementary groups (through setpriv; the test must run as root), so
   // that a test can cut only the scheduler's traffic with iptables' owner
