@@ -532,10 +532,12 @@ void MesosSchedulerClient::Impl::on_leader_change(const std::optional<Endpoint>&
     return;
   }
   // A backoff wait is not cut short: subscribing the moment a master is
-  // elected, before the agents re-registered with it, had a master that lost
-  // its registry answer the reconciliation with TASK_LOST for every member
-  // (seen on real Mesos with --registry=in_memory: the core locked on a total
-  // loss and killed the members when they came back).
+  // elected, before the agents re-registered with it, has a master that keeps
+  // its registry in memory answer the reconciliation with TASK_UNKNOWN for
+  // every member (TASK_LOST before the framework was PARTITION_AWARE, when the
+  // core locked on a total loss and killed the members). The core now keeps a
+  // member through TASK_UNKNOWN (core::Config::unknown_task_grace); the wait
+  // only makes that case rarer.
   if (stream_ && stream_to_ != *leader) {
     leader_moved_ =
         "the leading master is now " + leader->to_string() + ", not " + stream_to_.to_string();
