@@ -110,8 +110,9 @@ class Agent {
   // Re-registration with a newly elected master: what the agent runs
   // (executors that have not terminated and their tasks).
   AgentReport report() const;
-  // A new master leads: every unacknowledged update is sent again at once
-  // (a real agent's status update manager resumes on re-registration).
+  // The agent re-registered with a new master: every unacknowledged update
+  // is sent again at once (a real agent's status update manager resumes on
+  // re-registration).
   void master_changed();
 
   // For /control/agents: [{framework_id, executor_id, container_id, pid, state, tasks}].

@@ -269,42 +269,54 @@ Master* Cluster::leader() const {
   return leader_ ? masters_[*leader_].master.get() : nullptr;
 }
 
+Master* Cluster::registered_master(std::string_view agent_id) const {
+  Master* master = leader();
+  return master != nullptr && master->knows_agent(std::string(agent_id)) ? master : nullptr;
+}
+
 bool Cluster::forward_status_update(const std::string& agent_id, const std::string& framework_id,
                                     const mesos::TaskStatus& status,
                                     mesos::TaskState latest_state) {
-  if (Master* master = leader()) {
+  if (Master* master = registered_master(agent_id)) {
     return master->forward_status_update(agent_id, framework_id, status, latest_state);
   }
-  // No master to talk to: the agent keeps the update and resends it.
-  log()->debug("no leading master: agent '{}' keeps {} of task '{}'", agent_id,
-               mesos::to_string(status.state), status.task_id);
+  // No master that knows the agent (none leads, or the new leader before
+  // the agent re-registered): the agent keeps the update and resends it.
+  log()->debug("agent '{}' is not registered with a leading master: it keeps {} of task '{}'",
+               agent_id, mesos::to_string(status.state), status.task_id);
   return true;
 }
 
 void Cluster::task_state_changed(const std::string& agent_id, const std::string& framework_id,
                                  const std::string& task_id, mesos::TaskState latest_state) {
-  if (Master* master = leader()) {
+  // Without a master the newest state reaches the next one by the report
+  // of the agent's re-registration.
+  if (Master* master = registered_master(agent_id)) {
     master->task_state_changed(agent_id, framework_id, task_id, latest_state);
   }
 }
 
 void Cluster::executor_terminated(const std::string& agent_id, const std::string& framework_id,
                                   const std::string& executor_id, int wait_status) {
-  if (Master* master = leader()) {
+  if (Master* master = registered_master(agent_id)) {
     master->executor_terminated(agent_id, framework_id, executor_id, wait_status);
   } else {
-    log()->warn("no leading master: FAILURE of executor '{}' on agent '{}' is dropped", executor_id,
-                agent_id);
+    log()->warn(
+        "agent '{}' is not registered with a leading master: FAILURE of executor '{}' is "
+        "dropped",
+        agent_id, executor_id);
   }
 }
 
 void Cluster::executor_message(const std::string& agent_id, const std::string& framework_id,
                                const std::string& executor_id, std::string data) {
-  if (Master* master = leader()) {
+  if (Master* master = registered_master(agent_id)) {
     master->executor_message(agent_id, framework_id, executor_id, std::move(data));
   } else {
-    log()->warn("no leading master: message of executor '{}' on agent '{}' is dropped", executor_id,
-                agent_id);
+    log()->warn(
+        "agent '{}' is not registered with a leading master: message of executor '{}' is "
+        "dropped",
+        agent_id, executor_id);
   }
 }
 
@@ -433,7 +445,7 @@ asio::awaitable<void> Cluster::handle_agent_control(io::HttpExchange& exchange,
   }
   if (verb == "stop") {
     agent->stop();
-    if (Master* master = leader()) {
+    if (Master* master = registered_master(agent->id())) {
       master->agent_stopped(agent->id());
     }
   } else if (!agent->running()) {
@@ -442,8 +454,12 @@ asio::awaitable<void> Cluster::handle_agent_control(io::HttpExchange& exchange,
           text_response(req, status::internal_server_error, started.error().message));
       co_return;
     }
-    if (Master* master = leader()) {
+    if (Master* master = registered_master(agent->id())) {
       master->agent_started(agent->id());
+    } else if (Master* new_leader = leader();
+               new_leader != nullptr && !reregistrations_.contains(agent->id())) {
+      // Its re-registration came due while it was down.
+      register_agent(*agent, *new_leader);
     }
   }
   co_await exchange.respond(json_response(req, agent_summary(*agent)));
@@ -457,14 +473,11 @@ asio::awaitable<void> Cluster::handle_failover(io::HttpExchange& exchange) {
     co_await exchange.respond(method_not_allowed(req));
     co_return;
   }
-  double gap_s = 0;
-  if (auto gap = query_value(req, "gap")) {
-    char* end = nullptr;
-    gap_s = std::strtod(gap->c_str(), &end);
-    if (gap->empty() || end != gap->c_str() + gap->size() || !(gap_s >= 0) ||
-        gap_s > kMaxFailoverGapSeconds) {
-      co_await exchange.respond(text_response(req, status::bad_request,
-                                              "gap must be a number of seconds from 0 to 3600"));
+  auto gap_s = seconds_parameter(req, "gap", kMaxFailoverGapSeconds);
+  auto reregister_s = seconds_parameter(req, "reregister", kMaxReregisterSeconds);
+  for (const auto* parsed : {&gap_s, &reregister_s}) {
+    if (!*parsed) {
+      co_await exchange.respond(text_response(req, status::bad_request, parsed->error().message));
       co_return;
     }
   }
@@ -474,17 +487,44 @@ asio::awaitable<void> Cluster::handle_failover(io::HttpExchange& exchange) {
     co_return;
   }
   const std::size_t slot = *leader_;
+  const double gap = gap_s->value_or(0);
   json::object answer{{"previous_leader", masters_[slot].endpoint.to_string()},
                       {"previous_id", masters_[slot].master->id()},
-                      {"gap_seconds", gap_s}};
-  log()->info("failover asked for: master '{}' at {} gives up leading (gap {}s)",
-              masters_[slot].master->id(), masters_[slot].endpoint.to_string(), gap_s);
+                      {"gap_seconds", gap}};
+  answer["reregister_seconds"] = *reregister_s ? json::value(**reregister_s) : json::value(nullptr);
+  requested_reregister_delay_.reset();
+  if (*reregister_s) {
+    requested_reregister_delay_ =
+        std::chrono::milliseconds(static_cast<int64_t>(**reregister_s * 1000));
+  }
+  const std::string reregister_after =
+      requested_reregister_delay_ ? std::to_string(requested_reregister_delay_->count()) + " ms"
+                                  : std::string("0-1000 ms at random");
+  log()->info(
+      "failover asked for: master '{}' at {} gives up leading (gap {}s, agents "
+      "re-register after {})",
+      masters_[slot].master->id(), masters_[slot].endpoint.to_string(), gap, reregister_after);
   election_held_ = true;
   set_leader(std::nullopt, std::nullopt);
   replace_master(slot);
-  auto gap = std::chrono::milliseconds(static_cast<int64_t>(gap_s * 1000));
-  asio::co_spawn(ex_, finish_failover(slot, gap), asio::detached);
+  auto gap_ms = std::chrono::milliseconds(static_cast<int64_t>(gap * 1000));
+  asio::co_spawn(ex_, finish_failover(slot, gap_ms), asio::detached);
   co_await exchange.respond(json_response(req, answer));
+}
+
+Result<std::optional<double>> Cluster::seconds_parameter(const io::Request& req,
+                                                         std::string_view key, double max_s) {
+  auto text = query_value(req, key);
+  if (!text) {
+    return std::optional<double>{};
+  }
+  char* end = nullptr;
+  double value = std::strtod(text->c_str(), &end);
+  if (text->empty() || end != text->c_str() + text->size() || !(value >= 0) || value > max_s) {
+    return make_error(std::string(key) + " must be a number of seconds from 0 to " +
+                      std::to_string(static_cast<int64_t>(max_s)));
+  }
+  return std::optional<double>{value};
 }
 
 void Cluster::replace_master(std::size_t slot) {
@@ -572,22 +612,91 @@ void Cluster::set_leader(std::optional<std::size_t> slot, std::optional<io::Endp
           asio::detached);
     }
   }
+  // Re-registrations still due with the previous leader are void.
+  cancel_reregistrations();
   if (Master* master = leader(); master && previous != slot) {
-    // The agents re-register with the new leader, then resend what the
-    // schedulers have not acknowledged.
-    for (auto& agent : agents_) {
-      master->agent_reregistered(*agent, agent->report());
-    }
-    for (auto& agent : agents_) {
-      agent->master_changed();
-    }
     log()->info("master '{}' at {} leads", master->id(), after);
+    schedule_reregistrations(*master);
   }
   if (endpoint) {
     if (auto written = write_endpoint_file(); !written) {
       log()->error("{}", written.error().message);
     }
   }
+}
+
+// ------------------------------------------------------------ agent re-registration
+
+void Cluster::schedule_reregistrations(Master& master) {
+  if (!leader_seen_) {
+    // The dev cluster starts with its agents registered.
+    leader_seen_ = true;
+    for (auto& agent : agents_) {
+      if (agent->running()) {
+        register_agent(*agent, master);
+      }
+    }
+    return;
+  }
+  // Until an agent re-registers, the new leader does not know it, as a
+  // real master with --registry=in_memory: no offers from it, its updates
+  // stay with it, reconciliation of its tasks answers TASK_UNKNOWN (the
+  // window in which TASK_LOST answers once destroyed a serving cluster).
+  std::uniform_int_distribution<int64_t> backoff_ms(0, kReregistrationBackoff.count());
+  const std::optional<std::chrono::milliseconds> fixed = requested_reregister_delay_;
+  requested_reregister_delay_.reset();
+  for (auto& agent : agents_) {
+    const std::chrono::milliseconds delay =
+        fixed ? *fixed : std::chrono::milliseconds(backoff_ms(random_));
+    auto timer = std::make_unique<asio::steady_timer>(ex_);
+    timer->expires_after(delay);
+    timer->async_wait([this, id = agent->id(), raw = timer.get()](boost::system::error_code ec) {
+      if (ec) {
+        return;  // cancelled (a newer leader change), perhaps with this Cluster gone
+      }
+      if (auto it = reregistrations_.find(id);
+          it != reregistrations_.end() && it->second.get() == raw) {
+        reregistration_due(id);
+      }
+    });
+    reregistrations_[agent->id()] = std::move(timer);
+    log()->info("agent '{}' will re-register with master '{}' in {} ms", agent->id(), master.id(),
+                delay.count());
+  }
+}
+
+void Cluster::cancel_reregistrations() {
+  if (!reregistrations_.empty()) {
+    log()->info("{} pending agent re-registration(s) cancelled", reregistrations_.size());
+  }
+  // Destroying the timers cancels them; their handlers see the error.
+  reregistrations_.clear();
+}
+
+void Cluster::reregistration_due(const std::string& agent_id) {
+  // The timer whose handler runs here may be destroyed: its wait is over.
+  reregistrations_.erase(agent_id);
+  Agent* agent = find_agent(agent_id);
+  Master* master = leader();
+  if (agent == nullptr || master == nullptr || master->knows_agent(agent_id)) {
+    return;
+  }
+  if (!agent->running()) {
+    log()->info(
+        "agent '{}': re-registration with master '{}' came due but the agent is down; "
+        "it registers when it starts",
+        agent_id, master->id());
+    return;
+  }
+  register_agent(*agent, *master);
+}
+
+void Cluster::register_agent(Agent& agent, Master& master) {
+  log()->info("agent '{}' re-registers with master '{}'", agent.id(), master.id());
+  master.agent_reregistered(agent, agent.report());
+  // Then it resends what the schedulers have not acknowledged (a real
+  // agent's status update manager resumes on re-registration).
+  agent.master_changed();
 }
 
 asio::awaitable<Result<void>> Cluster::start_zk() {

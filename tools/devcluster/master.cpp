@@ -474,9 +474,6 @@ void Master::agent_reregistered(Agent& agent, const AgentReport& report) {
   }
   AgentRecord& record = *find_agent(agent.id());
   record.active = agent.running();
-  // An agent that is down now is not known to this master until it comes
-  // back (as with a real leader, which learns agents as they re-register).
-  record.removed = !agent.running();
   std::vector<std::string> recovered;
   for (const auto& executor : report.executors) {
     const std::string& framework_id = *executor.framework.id;
@@ -518,8 +515,8 @@ void Master::agent_reregistered(Agent& agent, const AgentReport& report) {
                 framework_id, agent.id());
     start_failover_timer(*frameworks_.at(framework_id));
   }
-  log()->info("agent '{}' registered with master '{}': {} executor(s), {}", agent.id(), info_.id,
-              report.executors.size(), agent.running() ? "running" : "down");
+  log()->info("agent '{}' registered with master '{}': {} executor(s)", agent.id(), info_.id,
+              report.executors.size());
   allocate_soon();
 }
 

@@ -46,7 +46,12 @@ class Master final : public MasterLink {
   void start(const io::Endpoint& listening);
   const mesos::MasterInfo& info() const { return info_; }
   const std::string& id() const { return info_.id; }
-  void add_agent(Agent& agent);
+  // Whether this master knows the agent: it registered (or re-registered
+  // after this master was elected), even if it was lost since. The only
+  // answer to that question: an agent this master does not know gets no
+  // offers, its tasks are unknown to reconciliation, /state does not list
+  // it, and the Cluster routes nothing from it here.
+  bool knows_agent(const std::string& agent_id) const { return find_agent(agent_id) != nullptr; }
 
   // POST /api/v1/scheduler; a SUBSCRIBE keeps the handler for the stream's life.
   boost::asio::awaitable<void> handle_scheduler(io::HttpExchange& exchange);
@@ -61,10 +66,11 @@ class Master final : public MasterLink {
   // Dev cluster exit: ends every subscription with the zero chunk.
   void close_all_streams();
 
-  // Leader election: a newly elected master learns an agent, its
-  // frameworks, executors and tasks from the agent's re-registration.
+  // Leader election: a newly elected master learns a running agent, its
+  // frameworks, executors and tasks from the agent's (re-)registration,
+  // which the Cluster sends at most once per agent and master.
   // Frameworks it did not know are recovered disconnected, and their
-  // failover timeout starts now (the leader change).
+  // failover timeout starts now.
   void agent_reregistered(Agent& agent, const AgentReport& report);
   // This master stops leading for good: every subscription stream ends
   // (the zero chunk), and it forgets frameworks, agents and offers so that
@@ -209,6 +215,7 @@ class Master final : public MasterLink {
   boost::json::object task_json(const Task& task) const;
   boost::json::object agent_json(const AgentRecord& record) const;
 
+  void add_agent(Agent& agent);
   Framework* find_framework(const std::string& id);
   AgentRecord* find_agent(const std::string& id);
   const AgentRecord* find_agent(const std::string& id) const;

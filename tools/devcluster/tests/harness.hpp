@@ -76,6 +76,10 @@ class DevCluster {
   std::filesystem::path work_dir() const { return dir_.path() / "work"; }
   etcdmesos::testing::ChildProcess& process() { return *process_; }
   std::string logs() const;
+  // True once the dev cluster's log holds `line` (a substring of one line),
+  // within `timeout`: for what a test cannot observe over HTTP in time,
+  // such as an agent's re-registration coming due.
+  bool wait_for_log(const std::string& line, std::chrono::milliseconds timeout = 20s) const;
 
  private:
   ClusterOptions options_;
@@ -95,6 +99,14 @@ io::Response http(Loop& loop, const io::Endpoint& to, io::http::verb verb,
                   const std::string& content_type = "application/json",
                   const std::vector<Header>& headers = {});
 boost::json::value get_json(Loop& loop, const io::Endpoint& to, const std::string& target);
+// True once `master` leads (its /redirect points at itself), within
+// `timeout`.
+bool wait_for_leader(Loop& loop, const io::Endpoint& master,
+                     std::chrono::milliseconds timeout = 20s);
+// True once `master` leads and its /state lists `count` agents (after a
+// failover the agents re-register one by one), within `timeout`.
+bool wait_for_agents(Loop& loop, const io::Endpoint& master, std::size_t count,
+                     std::chrono::milliseconds timeout = 20s);
 
 // A scheduler on the v1 API: one subscription stream read by a background
 // coroutine into a queue, and calls on separate connections.

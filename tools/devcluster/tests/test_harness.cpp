@@ -82,6 +82,11 @@ std::string DevCluster::logs() const {
          process_->stderr_text();
 }
 
+bool DevCluster::wait_for_log(const std::string& line, std::chrono::milliseconds timeout) const {
+  return etcdmesos::testing::wait_until(
+      [&] { return process_->stderr_text().find(line) != std::string::npos; }, timeout);
+}
+
 // ------------------------------------------------------------ HTTP
 
 io::Response http(Loop& loop, const io::Endpoint& to, io::http::verb verb,
@@ -105,6 +110,32 @@ io::Response http(Loop& loop, const io::Endpoint& to, io::http::verb verb,
 boost::json::value get_json(Loop& loop, const io::Endpoint& to, const std::string& target) {
   auto res = http(loop, to, io::http::verb::get, target, "", "");
   return boost::json::parse(res.body());
+}
+
+bool wait_for_leader(Loop& loop, const io::Endpoint& master, std::chrono::milliseconds timeout) {
+  return etcdmesos::testing::wait_until(
+      [&] {
+        auto res = http(loop, master, io::http::verb::get, "/redirect", "", "");
+        auto location = res.find(io::http::field::location);
+        return res.result_int() == 307 && location != res.end() &&
+               location->value() == "//" + master.to_string();
+      },
+      timeout);
+}
+
+bool wait_for_agents(Loop& loop, const io::Endpoint& master, std::size_t count,
+                     std::chrono::milliseconds timeout) {
+  return etcdmesos::testing::wait_until(
+      [&] {
+        auto res = http(loop, master, io::http::verb::get, "/state", "", "");
+        boost::system::error_code ec;
+        auto state = boost::json::parse(res.body(), ec);
+        const auto* slaves = ec || res.result_int() != 200 || !state.is_object()
+                                 ? nullptr
+                                 : state.as_object().if_contains("slaves");
+        return slaves != nullptr && slaves->is_array() && slaves->as_array().size() == count;
+      },
+      timeout);
 }
 
 // ------------------------------------------------------------ Scheduler
