@@ -593,7 +593,7 @@ void World::perform(const core::QueryMemberStatus& e) {
 void World::perform(const core::ReseedOrder& e) {
   Task* t = find_task(e.task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
-  if (!subscribed_ || t == nullptr || a == nullptr || a->state != Agent::State::kUp ||
+  if (!subscribed_ || t == nullptr || a == nullptr || !a->master_reaches() ||
       core::means_member_lost(t->state) || t->framework_id != framework_id_) {
     return;
   }
@@ -603,7 +603,7 @@ void World::perform(const core::ReseedOrder& e) {
   after(rng_.millis(20, 600), [this, task_id, order] {
     const Task* task = find_task(task_id);
     const Agent* on = task ? agent(task->agent_id) : nullptr;
-    if (on == nullptr || on->state != Agent::State::kUp) {
+    if (on == nullptr || !on->master_reaches()) {
       return;  // the message is lost with the agent's link
     }
     executor_event(task_id, core::ReseedOrdered{order});

@@ -2,7 +2,10 @@
 // offers of free resources, launches, reliable status updates (retried until
 // acknowledged, later ones held back until then, duplicated after agent
 // re-registration), master-generated updates without uuid, agent loss and
-// return, master failover.
+// return, master failover (half of the new masters with an in-memory
+// registry, which know no agent until it re-registers). The framework is
+// PARTITION_AWARE (reference §8): the master reports TASK_UNREACHABLE,
+// TASK_DROPPED, TASK_GONE and TASK_UNKNOWN, never TASK_LOST.
 #include "invariants.hpp"
 #include "world.hpp"
 
@@ -15,6 +18,11 @@ using namespace std::chrono_literals;
 namespace {
 constexpr Millis kAgentRemovalDelay = 3200ms;  // reference §13.7
 constexpr Millis kMaxRetryInterval = 60000ms;  // Mesos: 10 min; shortened for the bound
+// A master-generated update reaches the scheduler within this.
+constexpr Millis kMasterUpdateDelay = 200ms;
+// After a failover to an in-memory registry, an agent that is up
+// re-registers within this of the new master's election (its backoff).
+constexpr Millis kReregisterWithin = 10000ms;
 
 bool terminal(core::TaskState s) {
   return core::means_member_lost(s) && s != core::TaskState::kUnreachable &&
@@ -29,6 +37,21 @@ Agent* World::agent(const std::string& id) {
     }
   }
   return nullptr;
+}
+
+const Agent* World::agent(const std::string& id) const {
+  for (const auto& a : agents_) {
+    if (a.id == id) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+bool World::master_lost_track_of(const std::string& agent_id) const {
+  const Agent* a = agent(agent_id);
+  return a == nullptr || (!a->registered && a->state != Agent::State::kUp) ||
+         now_ - a->back_unknown_at <= kMasterUpdateDelay;
 }
 
 Task* World::find_task(const std::string& task_id) {
@@ -81,7 +104,7 @@ void World::offer_round() {
   }
   core::OffersReceived event;
   for (auto& a : agents_) {
-    if (a.state != Agent::State::kUp || a.removed || a.offered || a.refuse_until > now_) {
+    if (!a.master_reaches() || a.offered || a.refuse_until > now_) {
       continue;
     }
     core::OfferView o;
@@ -119,8 +142,9 @@ void World::perform(const core::LaunchMember& e) {
   auto it = std::find_if(offers_.begin(), offers_.end(),
                          [&](const Offer& o) { return o.id == e.offer_id; });
   if (it == offers_.end() || it->agent_id != m.agent_id) {
-    // Rescinded, declined or voided by a failover: the master drops the task.
-    master_update(m.task_id, m.agent_id, core::TaskState::kLost, "REASON_INVALID_OFFERS");
+    // Rescinded, declined or voided by a failover: the master drops the task
+    // (TASK_DROPPED for a PARTITION_AWARE framework, TASK_LOST otherwise).
+    master_update(m.task_id, m.agent_id, core::TaskState::kDropped, "REASON_INVALID_OFFERS");
     return;
   }
   offers_.erase(it);
@@ -206,9 +230,11 @@ void World::send_head(const std::string& task_id) {
 void World::deliver_update(const std::string& task_id, const Update& u, bool allow_faults) {
   Task* t = find_task(task_id);
   Agent* a = t ? agent(t->agent_id) : nullptr;
-  if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || !subscribed_ ||
+  if (t == nullptr || a == nullptr || !a->master_reaches() || !subscribed_ ||
       t->framework_id != framework_id_) {
-    return;  // the retry timer sends it again (a removed framework's are gone)
+    // The retry timer sends it again, and so does the agent's registration
+    // with a new master (a removed framework's are gone).
+    return;
   }
   if (t->pending.empty() || t->pending.front().uuid != u.uuid) {
     return;  // acknowledged meanwhile
@@ -243,13 +269,14 @@ void World::deliver_update(const std::string& task_id, const Update& u, bool all
 void World::master_update(const std::string& task_id, const std::string& agent_id,
                           core::TaskState state, std::string reason) {
   const uint64_t connection = connection_;
-  after(rng_.millis(1, 200), [this, task_id, agent_id, state, reason, connection] {
-    const Task* t = task(task_id);
-    if (subscribed_ && connection == connection_ &&
-        (t == nullptr || t->framework_id == framework_id_)) {
-      deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason, {}});
-    }
-  });
+  after(rng_.millis(1, kMasterUpdateDelay.count()),
+        [this, task_id, agent_id, state, reason, connection] {
+          const Task* t = task(task_id);
+          if (subscribed_ && connection == connection_ &&
+              (t == nullptr || t->framework_id == framework_id_)) {
+            deliver(core::StatusUpdate{task_id, agent_id, state, std::nullopt, "", reason, {}});
+          }
+        });
 }
 
 void World::perform(const core::DeclineOffer& e) {
@@ -282,7 +309,7 @@ void World::perform(const core::KillTask& e) {
     return;
   }
   Agent* a = agent(t->agent_id);
-  if (a == nullptr || a->state != Agent::State::kUp) {
+  if (a == nullptr || !a->master_reaches()) {
     return;  // the master cannot reach the agent; the task shows up again later
   }
   const std::string task_id = e.task_id;
@@ -309,7 +336,7 @@ void World::perform(const core::Acknowledge& e) {
   after(rng_.millis(1, 30), [this, task_id, uuid] {
     Task* t = find_task(task_id);
     Agent* a = t ? agent(t->agent_id) : nullptr;
-    if (t == nullptr || a == nullptr || a->state != Agent::State::kUp || t->pending.empty() ||
+    if (t == nullptr || a == nullptr || !a->master_reaches() || t->pending.empty() ||
         t->pending.front().uuid != uuid) {
       return;
     }
@@ -321,32 +348,53 @@ void World::perform(const core::Acknowledge& e) {
 }
 
 // Answers without uuid and with REASON_RECONCILIATION (reference §6, §13):
-// explicit requests get every named task (unknown ones, and tasks of removed
-// agents, TASK_LOST); implicit ones only the active tasks: unreachable and
-// finished tasks are not reported.
+// explicit requests get every named task (reconciled_state); implicit ones
+// only the active tasks the master knows: unreachable and finished tasks,
+// and those of agents not registered with it, are not reported.
 void World::perform(const core::Reconcile& e) {
   if (!subscribed_) {
     return;
   }
-  auto answer = [&](const Task& t) {
-    const core::TaskState state = t.master_knows_lost ? core::TaskState::kLost : t.state;
-    master_update(t.id, t.agent_id, state, "REASON_RECONCILIATION");
-  };
   if (e.tasks.empty()) {
     for (const auto& t : tasks_) {
-      if (!terminal(t.state) && !t.master_knows_lost && t.framework_id == framework_id_) {
-        answer(t);
+      const Agent* a = agent(t.agent_id);
+      if (!terminal(t.state) && !t.master_knows_lost && t.framework_id == framework_id_ &&
+          a != nullptr && a->registered) {
+        master_update(t.id, t.agent_id, t.state, "REASON_RECONCILIATION");
       }
     }
     return;
   }
   for (const auto& [task_id, agent_id] : e.tasks) {
-    if (const Task* t = task(task_id); t != nullptr && t->framework_id == framework_id_) {
-      answer(*t);
-    } else {
-      master_update(task_id, agent_id, core::TaskState::kLost, "REASON_RECONCILIATION");
+    const Task* t = task(task_id);
+    if (t != nullptr && t->framework_id != framework_id_) {
+      t = nullptr;  // another framework's: this one has no such task
     }
+    master_update(task_id, t != nullptr ? t->agent_id : agent_id, reconciled_state(t, agent_id),
+                  "REASON_RECONCILIATION");
   }
+}
+
+// Reference §13.5, each state as a PARTITION_AWARE framework sees it: an
+// agent the master does not know (an in-memory registry before the agent
+// re-registered) gives TASK_UNKNOWN, an unreachable one TASK_UNREACHABLE; a
+// task the master has no record of on a registered agent, or a finished one
+// whose last update was acknowledged, TASK_GONE.
+core::TaskState World::reconciled_state(const Task* t, const std::string& agent_id) const {
+  const Agent* a = agent(t != nullptr ? t->agent_id : agent_id);
+  if (a == nullptr || !a->registered) {
+    return core::TaskState::kUnknown;
+  }
+  if (t == nullptr) {
+    return a->removed ? core::TaskState::kUnreachable : core::TaskState::kGone;
+  }
+  if (t->master_knows_lost) {
+    return core::TaskState::kUnreachable;
+  }
+  if (terminal(t->state) && t->pending.empty()) {
+    return core::TaskState::kGone;
+  }
+  return t->state;
 }
 
 void World::rescind_offers_of(Agent& a) {
@@ -395,14 +443,14 @@ void World::agent_down(std::size_t index, Agent::State how, Millis duration) {
   }
   after(kAgentRemovalDelay, [this, index, outage] {
     Agent& down = agents_[index];
-    if (down.outage != outage || down.state == Agent::State::kUp) {
-      return;
+    if (down.outage != outage || down.state == Agent::State::kUp || !down.registered) {
+      return;  // back, or unknown to this master: nothing to mark unreachable
     }
     down.removed = true;
     for (auto& t : tasks_) {
       if (t.agent_id == down.id && !t.master_knows_lost) {
         t.master_knows_lost = true;
-        master_update(t.id, t.agent_id, core::TaskState::kLost, "REASON_AGENT_REMOVED");
+        master_update(t.id, t.agent_id, core::TaskState::kUnreachable, "REASON_AGENT_REMOVED");
       }
     }
     const std::string id = down.id;
@@ -427,6 +475,22 @@ void World::agent_up(std::size_t index, uint64_t outage) {
   a.state = Agent::State::kUp;
   a.removed = false;
   --agents_down_;
+  if (a.registered) {
+    agent_registers(index);  // again, after the master had lost its link
+  } else if (master_up_) {
+    // The master knew nothing of it while it was away.
+    a.back_unknown_at = now_;
+    agent_registers(index);
+  }
+  // Else no master is elected yet: the election has it re-register.
+}
+
+void World::agent_registers(std::size_t index) {
+  Agent& a = agents_[index];
+  if (tracing() && !a.registered) {
+    trace("agent " + a.id + " re-registers with the new master");
+  }
+  a.registered = true;
   for (auto& t : tasks_) {
     if (t.agent_id != a.id) {
       continue;
@@ -444,22 +508,56 @@ void World::agent_up(std::size_t index, uint64_t outage) {
 }
 
 void World::master_failover(Millis duration) {
+  // Real Mesos with --registry=in_memory: the new leader has no record of
+  // any agent, nor of which ones were unreachable, until they re-register.
+  const bool in_memory = registry_rng_.chance(0.5);
   if (tracing()) {
-    trace("fault: master fails over; back in " + core::describe_duration(duration));
+    trace("fault: master fails over; back in " + core::describe_duration(duration) +
+          (in_memory ? " with an in-memory registry" : ""));
   }
   subscribed_ = false;
   master_up_ = false;
   ++connection_;
+  ++failovers_;
   offers_.clear();
   for (auto& a : agents_) {
     a.offered = false;
     a.refuse_until = Millis{0};  // filters do not survive a disconnection
+    if (in_memory) {
+      a.registered = false;
+      a.removed = false;
+    }
+  }
+  if (in_memory) {
+    for (auto& t : tasks_) {
+      t.master_knows_lost = false;
+    }
   }
   deliver(core::Disconnected{});
   after(duration, [this] {
-    master_up_ = true;
+    master_elected();
     resubscribe();
   });
+}
+
+void World::master_elected() {
+  if (master_up_) {
+    return;  // the end of the fault phase elected it already
+  }
+  master_up_ = true;
+  const uint64_t failover = failovers_;
+  for (std::size_t i = 0; i < agents_.size(); ++i) {
+    if (agents_[i].registered) {
+      continue;
+    }
+    after(registry_rng_.millis(0, kReregisterWithin.count()), [this, i, failover] {
+      // Down by then: it re-registers when it comes back (agent_up).
+      if (failover == failovers_ && agents_[i].state == Agent::State::kUp &&
+          !agents_[i].registered) {
+        agent_registers(i);
+      }
+    });
+  }
 }
 
 void World::resubscribe() {

@@ -183,6 +183,19 @@ void World::scheduler_dies(const std::string& why, Millis away) {
   });
 }
 
+// The real scheduler seeds its core with its pid and start time. The first
+// core's seed XORed with multiples of SplitMix64's increment (as before)
+// could equal that core's state a few draws on, so a restarted core drew the
+// same task-id suffixes and cluster tokens again (persist seed 15853 drew
+// etcd-3-570b2a90 after etcd-5-570b2a90; five-member persist seed 23289400
+// relaunched a failed member's task id). The finalizer mixes the
+// incarnation in; the first core keeps its seed, so runs without restarts
+// stay as they were.
+uint64_t World::restarted_core_seed() const {
+  return core::SplitMix64(options_.seed ^ 0x5eedULL ^ (incarnation_ * 0x9e3779b97f4a7c15ULL))
+      .next();
+}
+
 void World::scheduler_starts() {
   if (scheduler_up_) {
     return;
@@ -200,8 +213,7 @@ void World::scheduler_starts() {
   elected_ = true;
   // Whatever the dead processes had in flight is settled by now.
   store_cut_incarnation_ = incarnation_ - 1;
-  core_ = std::make_unique<core::SchedulerCore>(
-      core_config(), options_.seed ^ 0x5eedULL ^ (incarnation_ * 0x9e3779b97f4a7c15ULL));
+  core_ = std::make_unique<core::SchedulerCore>(core_config(), restarted_core_seed());
   for (auto& inv : invariants_) {
     inv->on_scheduler_restart(*this);
   }

@@ -69,6 +69,7 @@ World::World(const SimOptions& options)
           }(),
           options.seed ^ 0x5eedULL)),
       invariants_(default_invariants(options.pending_invariants, options.persist)),
+      registry_rng_(options.seed ^ 0x1e9157e7ULL),
       store_rng_(options.seed ^ 0x2c00c0ffeeULL),
       resize_rng_(options.seed ^ 0x5e12eULL),
       largest_size_(options.cluster_size),
@@ -487,7 +488,7 @@ void World::client_writes() {
 
 void World::end_fault_phase() {
   faults_on_ = false;
-  master_up_ = true;
+  master_elected();
   rates_ = FaultRates{};
   if (!store_up_) {
     store_back();

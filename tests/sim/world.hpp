@@ -94,10 +94,22 @@ struct Agent {
   double disk_mb = 20000;
   core::PortRange ports{31000, 31009};
   // kPartitioned: cut off from everyone; kMasterCut: only the master cannot
-  // reach it (it removes the agent and reports its tasks lost) while its
+  // reach it (it removes the agent and reports its tasks unreachable) while its
   // members go on serving their peers and the scheduler.
   enum class State { kUp, kPartitioned, kCrashed, kMasterCut } state = State::kUp;
-  bool removed = false;  // the master declared it lost (TASK_LOST + FAILURE sent)
+  // The master declared it unreachable (TASK_UNREACHABLE + FAILURE sent).
+  bool removed = false;
+  // Registered with the current master. A master with an in-memory registry
+  // knows no agent after its election until each re-registers (0-10 s later,
+  // or when it comes back); until then it makes no offers of it, forwards
+  // none of its updates and answers TASK_UNKNOWN for its tasks.
+  bool registered = true;
+  // When it re-registered on coming back from an outage the master knew
+  // nothing of: answers the master gave before may still be on their way.
+  Millis back_unknown_at{-3600000};
+  // The one test of "does the master reach this agent": offers, forwarded
+  // status updates, acknowledgements, kills and framework messages.
+  bool master_reaches() const { return state == State::kUp && registered; }
   Millis refuse_until{0};
   bool offered = false;  // an offer of it is outstanding
   uint64_t outage = 0;   // counts outages, to match delayed actions to one
@@ -118,7 +130,7 @@ struct Task {
   std::string framework_id;  // the framework that launched it
   core::LaunchSpec spec;
   core::TaskState state = core::TaskState::kStaging;  // the agent's truth
-  bool master_knows_lost = false;                     // agent removed meanwhile
+  bool master_knows_lost = false;                     // agent declared unreachable
   std::deque<Update> pending;                         // head in flight until acked
   uint64_t retry_generation = 0;
   Millis retry_interval{10000};
@@ -221,10 +233,19 @@ class World {
     return it == forced_starts_.end() ? 0 : it->second;
   }
   // Mesos (the master) reports the task running: it has not ended on its
-  // agent and the master has not declared it lost.
-  static bool mesos_reports_running(const Task& t) {
-    return !core::means_member_lost(t.state) && !t.master_knows_lost;
+  // agent, the master has not declared it unreachable, and it has not lost
+  // track of its agent.
+  bool mesos_reports_running(const Task& t) const {
+    return !core::means_member_lost(t.state) && !t.master_knows_lost &&
+           !master_lost_track_of(t.agent_id);
   }
+  // The master knows nothing of the agent and cannot learn more until it
+  // comes back: it is down while not registered with this master (an
+  // in-memory registry's failover), or came back so recently that an answer
+  // given before (TASK_UNKNOWN) may still be on its way. A TASK_UNKNOWN about
+  // its tasks is then as good as news of their loss; about an agent that is
+  // up, it only means the agent has not re-registered yet.
+  bool master_lost_track_of(const std::string& agent_id) const;
   // The process runs and talks to whoever can reach its host (running, not
   // frozen, agent not partitioned or crashed).
   bool alive(const Process& p) const;
@@ -305,13 +326,24 @@ class World {
   void rescind_offers_of(Agent& agent);
   void agent_down(std::size_t index, Agent::State how, Millis duration);
   void agent_up(std::size_t index, uint64_t outage);
+  // The agent registers with the current master, which learns what it runs;
+  // its unacknowledged updates are sent again.
+  void agent_registers(std::size_t index);
+  // What the master answers for a task in a reconciliation (reference
+  // §13.5, for a PARTITION_AWARE framework); `t` is null for a task it has
+  // no record of.
+  core::TaskState reconciled_state(const Task* t, const std::string& agent_id) const;
   void master_failover(Millis duration);
+  // The new master is elected: agents it does not know re-register within
+  // 10 s (those down then, when they come back).
+  void master_elected();
   // Subscribes when a scheduler process runs, the master is up and no
   // subscription exists: with the framework ID the process knows, or as a
   // new framework.
   void resubscribe();
   void remove_framework(const std::string& framework_id);
   Agent* agent(const std::string& id);
+  const Agent* agent(const std::string& id) const;
   Task* find_task(const std::string& task_id);
   std::vector<core::PortRange> free_ports(const Agent& a) const;
 
@@ -359,6 +391,7 @@ class World {
   void schedule_scheduler_death();
   void scheduler_dies(const std::string& why, Millis away);
   void scheduler_starts();
+  uint64_t restarted_core_seed() const;
   void framework_refused(const std::string& framework_id);
   void seed_restart(int pid, uint64_t generation);
   void restart_process(int pid, uint64_t generation);
@@ -415,6 +448,11 @@ class World {
   bool subscribed_ = false;
   bool master_up_ = true;
   uint64_t connection_ = 0;  // bumped on every failover, to void delayed deliveries
+  uint64_t failovers_ = 0;   // to void the re-registrations after an earlier one
+  // Which registry each new master has (half of them in-memory) and when
+  // agents re-register with it: a stream of its own, so that the other
+  // faults of a seed stay as they were.
+  Rng registry_rng_;
   // Frameworks the master knows: removed ones refuse a subscription; one
   // without a subscribed scheduler is removed after the failover timeout
   // unless a subscription bumps its epoch first.
