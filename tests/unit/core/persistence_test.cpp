@@ -35,6 +35,13 @@ void subscribe_with_stored_id(Harness& h) {
 
 // A restarted core recovered etcd-1..3 and re-subscribed; Mesos has so far
 // confirmed etcd-1 and etcd-2 running (etcd-3 is still unanswered).
+// Mesos answers `state` about each of etcd-1..3 (reconciliation: no uuid).
+void answer_all_three(Harness& h, TaskState state) {
+  for (int n = 1; n <= 3; ++n) {
+    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n), state));
+  }
+}
+
 void recover_three_and_confirm_two(Harness& h) {
   h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
@@ -486,10 +493,7 @@ TEST(ReconcileGate, LosingTheSubscriptionClosesTheGateUntilMesosAnsweredAgain) {
   Harness h(persist_config());
   h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
-  for (int n = 1; n <= 3; ++n) {
-    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
-                  TaskState::kRunning));
-  }
+  answer_all_three(h, TaskState::kRunning);
   EXPECT_FALSE(h.core.immutable());
   h.step(Disconnected{});
   EXPECT_TRUE(h.core.immutable());
@@ -497,10 +501,7 @@ TEST(ReconcileGate, LosingTheSubscriptionClosesTheGateUntilMesosAnsweredAgain) {
   ASSERT_EQ(count<Reconcile>(fx), 2u);
   EXPECT_EQ(only<Reconcile>(fx)[0].tasks.size(), 3u);
   EXPECT_TRUE(h.core.immutable());
-  for (int n = 1; n <= 3; ++n) {
-    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
-                  TaskState::kRunning));
-  }
+  answer_all_three(h, TaskState::kRunning);
   EXPECT_FALSE(h.core.immutable());
 }
 
@@ -512,16 +513,10 @@ TEST(ReconcileGate, AMasterThatHasNoRecordOfTheTasksYetKillsNothing) {
   Harness h(persist_config());
   h.step(Recovered{"fw-1", three_persisted(), ""});
   h.step(Subscribed{"fw-1"});
-  for (int n = 1; n <= 3; ++n) {
-    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
-                  TaskState::kRunning));
-  }
+  answer_all_three(h, TaskState::kRunning);
   h.step(Disconnected{});
   h.step(Subscribed{"fw-1"});
-  for (int n = 1; n <= 3; ++n) {
-    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
-                  TaskState::kUnknown));
-  }
+  answer_all_three(h, TaskState::kUnknown);
   EXPECT_FALSE(h.core.locked());
   EXPECT_FALSE(h.core.immutable());  // TASK_UNKNOWN is an answer
   EXPECT_EQ(h.core.members().size(), 3u);
@@ -529,10 +524,7 @@ TEST(ReconcileGate, AMasterThatHasNoRecordOfTheTasksYetKillsNothing) {
   auto fx = h.advance(h.core.config().unknown_task_recheck);
   ASSERT_EQ(count<Reconcile>(fx), 1u);
   EXPECT_EQ(only<Reconcile>(fx)[0].tasks.size(), 3u);
-  for (int n = 1; n <= 3; ++n) {
-    h.step(status("etcd-" + std::to_string(n) + "-abcd", "a" + std::to_string(n),
-                  TaskState::kRunning));
-  }
+  answer_all_three(h, TaskState::kRunning);
   h.tick_until_check();
   h.answer_check(true);
   EXPECT_FALSE(h.core.locked());

@@ -12,6 +12,18 @@ Member launch_first(Harness& h) {
   return only<LaunchMember>(h.offers({offer("o1", 1)}))[0].spec.member;
 }
 
+// launch_first, and the member reports TASK_RUNNING.
+Member run_first(Harness& h) {
+  auto m = launch_first(h);
+  h.report(m, TaskState::kRunning);
+  return m;
+}
+
+// What Mesos answers when it has no record of the member's agent.
+StatusUpdate unknown(const Member& m) {
+  return status(m.task_id, m.agent_id, TaskState::kUnknown);
+}
+
 TEST(CoreStatus, EveryUuidIsAcknowledgedOnceEvenIfDelivered3Times) {
   Harness h;
   auto m = launch_first(h);
@@ -116,9 +128,8 @@ std::vector<Reconcile> explicit_reconciles(const std::vector<Effect>& fx) {
 
 TEST(CoreStatus, TaskUnknownKeepsTheMemberAndAsksAgainUntilMesosKnowsIt) {
   Harness h;
-  auto m = launch_first(h);
-  h.report(m, TaskState::kRunning);
-  auto fx = h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  auto m = run_first(h);
+  auto fx = h.step(unknown(m));
   EXPECT_TRUE(fx.empty());
   ASSERT_EQ(h.core.members().size(), 1u);
   EXPECT_EQ(h.core.members()[0].state, TaskState::kRunning);
@@ -140,59 +151,55 @@ TEST(CoreStatus, TaskUnknownKeepsTheMemberAndAsksAgainUntilMesosKnowsIt) {
 
 TEST(CoreStatus, TaskUnknownPastTheGraceIsALoss) {
   Harness h;
-  auto m = launch_first(h);
-  h.report(m, TaskState::kRunning);
+  auto m = run_first(h);
   const Millis grace = h.core.config().unknown_task_grace;
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   h.advance(grace - 1ms);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   EXPECT_EQ(h.core.members().size(), 1u);
   // The clock alone decides nothing: only an answer after the grace does.
   h.advance(10000ms);
   EXPECT_EQ(h.core.members().size(), 1u);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   EXPECT_TRUE(h.core.members().empty());
   EXPECT_EQ(h.core.stats().failed_servers, 1u);
 }
 
 TEST(CoreStatus, ANewSubscriptionGivesAnUnknownTaskTheWholeGraceAgain) {
   Harness h;
-  auto m = launch_first(h);
-  h.report(m, TaskState::kRunning);
+  auto m = run_first(h);
   const Millis grace = h.core.config().unknown_task_grace;
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   h.advance(grace - 1000ms);
   // Another master failover: the new master may not know the agent either.
   h.step(Disconnected{});
   h.step(Subscribed{"fw-1"});
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   h.advance(grace - 1000ms);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   EXPECT_EQ(h.core.members().size(), 1u);
   h.advance(1000ms);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   EXPECT_TRUE(h.core.members().empty());
 }
 
 TEST(CoreStatus, TaskKnownAgainRightAfterTheGraceStays) {
   Harness h;
-  auto m = launch_first(h);
-  h.report(m, TaskState::kRunning);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  auto m = run_first(h);
+  h.step(unknown(m));
   h.advance(h.core.config().unknown_task_grace + 5000ms);
   // The agent came back before the next answer: that answer decides.
   h.step(status(m.task_id, m.agent_id, TaskState::kRunning));
   EXPECT_EQ(h.core.members().size(), 1u);
   // A later TASK_UNKNOWN starts a grace of its own.
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  h.step(unknown(m));
   EXPECT_EQ(h.core.members().size(), 1u);
 }
 
 TEST(CoreStatus, NoRecheckOfAnUnknownTaskWhileDisconnected) {
   Harness h;
-  auto m = launch_first(h);
-  h.report(m, TaskState::kRunning);
-  h.step(status(m.task_id, m.agent_id, TaskState::kUnknown));
+  auto m = run_first(h);
+  h.step(unknown(m));
   h.step(Disconnected{});
   EXPECT_EQ(count<Reconcile>(h.advance(h.core.config().unknown_task_recheck * 3)), 0u);
 }

@@ -48,6 +48,15 @@ std::string reregistered(const std::string& agent_id, const std::string& master)
   return "agent '" + agent_id + "' re-registers with master '" + master + "'";
 }
 
+// `first` and `then` are both in the dev cluster's log, `first` earlier.
+void logged_in_order(const std::string& logs, const std::string& first, const std::string& then) {
+  const auto first_at = logs.find(first);
+  const auto then_at = logs.find(then);
+  ASSERT_NE(first_at, std::string::npos) << first << "\n" << logs;
+  ASSERT_NE(then_at, std::string::npos) << then << "\n" << logs;
+  EXPECT_LT(first_at, then_at) << logs;
+}
+
 mesos::TaskStatus reconcile(Scheduler& scheduler, const std::string& task_id,
                             const std::string& agent_id) {
   mesos::Call call = call_of(mesos::CallReconcile{});
@@ -178,12 +187,8 @@ TEST(DevclusterReregistration, UpdatesWaitForTheAgentsReregistration) {
   EXPECT_EQ(failed->reason, "REASON_EXECUTOR_TERMINATED");
   EXPECT_TRUE(failed->uuid);
   EXPECT_EQ(f.after.acknowledge(*failed).result_int(), 202);
-  const std::string logs = f.cluster.logs();
-  auto registered_at = logs.find(reregistered(f.agent, f.leader));
-  auto forwarded_at = logs.find("update TASK_FAILED for task 't1'");
-  ASSERT_NE(registered_at, std::string::npos) << logs;
-  ASSERT_NE(forwarded_at, std::string::npos) << logs;
-  EXPECT_LT(registered_at, forwarded_at) << logs;
+  logged_in_order(f.cluster.logs(), reregistered(f.agent, f.leader),
+                  "update TASK_FAILED for task 't1'");
 }
 
 TEST(DevclusterReregistration, NoOffersFromAnAgentBeforeItReregistered) {
@@ -204,12 +209,7 @@ TEST(DevclusterReregistration, NoOffersFromAnAgentBeforeItReregistered) {
   EXPECT_EQ(offer.id.rfind(leader + "-O", 0), 0u) << offer.id;
   // Every offer is logged (debug): none of the new leader's before the
   // agent re-registered.
-  const std::string logs = cluster.logs();
-  auto registered_at = logs.find(reregistered(agent, leader));
-  auto first_offer_at = logs.find("offer '" + leader + "-O");
-  ASSERT_NE(registered_at, std::string::npos) << logs;
-  ASSERT_NE(first_offer_at, std::string::npos) << logs;
-  EXPECT_LT(registered_at, first_offer_at) << logs;
+  logged_in_order(cluster.logs(), reregistered(agent, leader), "offer '" + leader + "-O");
 }
 
 TEST(DevclusterReregistration, AnAgentDownWhenItsTimeComesRegistersWhenItStarts) {
