@@ -10,6 +10,7 @@
 #include "world.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace etcdmesos::sim {
 
@@ -31,12 +32,7 @@ bool terminal(core::TaskState s) {
 }  // namespace
 
 Agent* World::agent(const std::string& id) {
-  for (auto& a : agents_) {
-    if (a.id == id) {
-      return &a;
-    }
-  }
-  return nullptr;
+  return const_cast<Agent*>(std::as_const(*this).agent(id));
 }
 
 const Agent* World::agent(const std::string& id) const {

@@ -103,8 +103,8 @@ boost::json::value get_json(Loop& loop, const io::Endpoint& to, const std::strin
 // `timeout`.
 bool wait_for_leader(Loop& loop, const io::Endpoint& master,
                      std::chrono::milliseconds timeout = 20s);
-// True once `master` leads and its /state lists `count` agents (after a
-// failover the agents re-register one by one), within `timeout`.
+// True once `master`'s /state lists `count` agents (after a failover the
+// agents re-register with the new leader one by one), within `timeout`.
 bool wait_for_agents(Loop& loop, const io::Endpoint& master, std::size_t count,
                      std::chrono::milliseconds timeout = 20s);
 
